@@ -1,0 +1,207 @@
+"""Numeric gradient checks: central differences in float64 (MATH.md §5).
+
+For every layer i, every parameter of it, and its input, the analytic gradient
+from `backward` is compared with (C(θ+h) − C(θ−h)) / 2h, where C is the
+network's loss recomputed from layer i on (the layers below are unaffected).
+relative error = |a − n| / max(|a|, |n|, tiny); an entry passes under `tol`.
+
+`tiny` is the central difference's own noise floor divided by `tol`: rounding
+gives the numeric estimate an error of about ε_mach·|C|/h, truncation about h²,
+so gradients smaller than (ε_mach·|C|/h + h²)/tol cannot be measured to `tol`
+and are compared on that absolute scale instead (a wrong formula is many orders
+of magnitude above it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .network import Network
+from .spec import format_shape
+
+#: the smallest `tiny` ever used (float64 gradients below it are zero for every purpose here)
+TINY = 1e-12
+
+
+def noise_floor(loss: float, h: float, tol: float) -> float:
+    """The `tiny` of the relative error for a loss value C and step h: (ε·max(|C|, 1)/h + h²) / tol."""
+    eps = np.finfo(np.float64).eps
+    return max(TINY, (eps * max(abs(loss), 1.0) / h + h * h) / tol)
+
+
+class GradCheckCancelled(Exception):
+    """Raised inside gradcheck when `should_stop()` answers True."""
+
+
+@dataclass
+class CheckResult:
+    """One tensor's check: the entries compared (flat indices into `shape`) and their errors."""
+
+    layer: int
+    layer_type: str
+    name: str                       # "W", "b", ... or "input"
+    shape: tuple[int, ...]
+    indices: np.ndarray             # flat indices checked
+    analytic: np.ndarray
+    numeric: np.ndarray
+    tol: float
+    tiny: float = TINY
+
+    @property
+    def rel_error(self) -> np.ndarray:
+        return relative_error(self.analytic, self.numeric, self.tiny)
+
+    @property
+    def max_rel_error(self) -> float:
+        return float(self.rel_error.max()) if self.indices.size else 0.0
+
+    @property
+    def failing(self) -> np.ndarray:
+        """Flat indices (into `shape`) of the entries over the tolerance."""
+        return self.indices[self.rel_error >= self.tol]
+
+    @property
+    def passed(self) -> bool:
+        return self.max_rel_error < self.tol
+
+    @property
+    def sampled(self) -> bool:
+        return self.indices.size < int(np.prod(self.shape))
+
+    def full(self, which: str) -> np.ndarray:
+        """'analytic' / 'numeric' / 'rel_error' as an array of `shape`, NaN where not checked."""
+        values = {"analytic": self.analytic, "numeric": self.numeric, "rel_error": self.rel_error}[which]
+        out = np.full(int(np.prod(self.shape)), np.nan)
+        out[self.indices] = values
+        return out.reshape(self.shape)
+
+
+@dataclass
+class GradCheckReport:
+    results: list[CheckResult] = field(default_factory=list)
+    tol: float = 1e-6
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    @property
+    def failures(self) -> list[CheckResult]:
+        return [r for r in self.results if not r.passed]
+
+    def result(self, layer: int, name: str) -> CheckResult:
+        for r in self.results:
+            if r.layer == layer and r.name == name:
+                return r
+        raise KeyError(f"no check for layer {layer} {name!r}")
+
+    def table(self) -> str:
+        """The per-layer table: layer, type, tensor, shape, entries checked, max relative error, pass/fail."""
+        rows = [("layer", "type", "tensor", "shape", "checked", "max rel. error", "")]
+        for r in self.results:
+            total = int(np.prod(r.shape))
+            rows.append((str(r.layer), r.layer_type, r.name, format_shape(r.shape),
+                         f"{r.indices.size}/{total}", f"{r.max_rel_error:.2e}", "ok" if r.passed else "FAIL"))
+        widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        verdict = "all passed" if self.passed else f"{len(self.failures)} of {len(self.results)} FAILED"
+        lines.append(f"tolerance {self.tol:.0e} on the relative error: {verdict}")
+        return "\n".join(lines)
+
+
+def relative_error(a: np.ndarray, n: np.ndarray, tiny: float = TINY) -> np.ndarray:
+    """|a − n| / max(|a|, |n|, tiny), element-wise."""
+    a, n = np.asarray(a, dtype=np.float64), np.asarray(n, dtype=np.float64)
+    return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), tiny)
+
+
+def numeric_gradient(f: Callable[[], float], array: np.ndarray, indices: np.ndarray, h: float = 1e-5,
+                     on_entry: Callable[[], None] | None = None) -> np.ndarray:
+    """Central differences of f() w.r.t. the entries `indices` of `array` (perturbed in place, then restored)."""
+    flat = array.reshape(-1)            # a view: `array` must be contiguous
+    out = np.empty(indices.size)
+    for j, idx in enumerate(indices):
+        old = flat[idx]
+        flat[idx] = old + h
+        f_plus = f()
+        flat[idx] = old - h
+        f_minus = f()
+        flat[idx] = old
+        out[j] = (f_plus - f_minus) / (2 * h)
+        if on_entry is not None:
+            on_entry()
+    return out
+
+
+def _pick(size: int, max_entries: int | None, rng: np.random.Generator) -> np.ndarray:
+    if max_entries is None or size <= max_entries:
+        return np.arange(size)
+    return np.sort(rng.choice(size, size=max_entries, replace=False))
+
+
+def gradcheck(net: Network, x: Any, labels: Any, *, h: float = 1e-5, tol: float = 1e-6,
+              max_entries: int | None = None, seed: int = 0, layers: Sequence[int] | None = None,
+              progress: Callable[[int, int], None] | None = None,
+              should_stop: Callable[[], bool] | None = None) -> GradCheckReport:
+    """Check every parameter and every layer input of `net` on the batch (x, labels), in float64.
+
+    The network itself is not touched: the check runs on a float64 copy.
+    max_entries: check at most this many entries per tensor (a random, seeded sample).
+    progress(done, total) is called after each entry; should_stop() can cancel (GradCheckCancelled).
+    """
+    net64 = net.copy(np.float64)
+    x = net64.check_input(x)
+    rng = np.random.default_rng(seed)
+    chosen = range(len(net64.layers)) if layers is None else layers
+
+    # one clean pass: every layer's input, the analytic gradients, and the gradient each layer sends down
+    inputs: list[np.ndarray] = []
+    h_ = x
+    for layer in net64.layers:
+        inputs.append(h_.copy())
+        h_ = layer.forward(h_)
+    tiny = noise_floor(net64.loss(h_, labels), h, tol)
+    labels = net64.loss_fn.labels
+    dout = net64.loss_fn.backward()
+    dinputs: list[np.ndarray] = [None] * len(net64.layers)  # type: ignore[list-item]
+    for i in reversed(range(len(net64.layers))):
+        dout = net64.layers[i].backward(dout)
+        dinputs[i] = dout
+    analytic = [{k: g.copy() for k, g in layer.grads.items()} for layer in net64.layers]
+
+    plan = []   # (layer index, name, array to perturb, analytic gradient, indices)
+    for i in chosen:
+        layer = net64.layers[i]
+        for k, p in layer.params.items():
+            plan.append((i, k, p, analytic[i][k], _pick(p.size, max_entries, rng)))
+        plan.append((i, "input", inputs[i], dinputs[i], _pick(inputs[i].size, max_entries, rng)))
+
+    total = sum(item[4].size for item in plan)
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if should_stop is not None and should_stop():
+            raise GradCheckCancelled()
+        if progress is not None:
+            progress(done, total)
+
+    report = GradCheckReport(tol=tol)
+    for i, name, array, grad, idx in plan:
+        start = inputs[i]
+
+        def loss_from_layer(i: int = i, start: np.ndarray = start) -> float:
+            out = start
+            for layer in net64.layers[i:]:
+                out = layer.forward(out)
+            return net64.loss_fn.forward(out, labels)
+
+        numeric = numeric_gradient(loss_from_layer, array, idx, h, on_entry=tick)
+        report.results.append(CheckResult(
+            layer=i, layer_type=net64.layers[i].type_name, name=name, shape=array.shape,
+            indices=idx, analytic=grad.reshape(-1)[idx].copy(), numeric=numeric, tol=tol, tiny=tiny))
+    return report

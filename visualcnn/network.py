@@ -1,0 +1,152 @@
+"""Network: a spec turned into layers, with every shape inferred before any data runs."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Sequence
+
+import numpy as np
+
+from .errors import ShapeError, SpecError
+from .layers import LAYER_TYPES, BuildError, Layer
+from .losses import LOSS_TYPES, SoftmaxCrossEntropy
+from .spec import format_shape, normalize_spec
+
+DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def _as_dtype(dtype: Any) -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype must be float32 or float64, got {dt}")
+    return dt
+
+
+class Network:
+    """A stack of layers ending in softmax + cross-entropy.
+
+    net = Network.from_spec(spec, dtype=np.float64, seed=0)
+    logits = net.forward(x)          # x (N, *input_shape) → logits (N, K)
+    loss = net.loss(logits, labels)  # int labels (N,) → float
+    dx = net.backward()              # fills every layer's grads, returns ∂C/∂x (N, *input_shape)
+    """
+
+    def __init__(self, layers: Sequence[Layer], input_shape: Sequence[int],
+                 loss: SoftmaxCrossEntropy | None = None, dtype: Any = np.float32, seed: int = 0) -> None:
+        self.layers: list[Layer] = list(layers)
+        self.input_shape: tuple[int, ...] = tuple(int(s) for s in input_shape)
+        self.loss_fn = loss or SoftmaxCrossEntropy()
+        self.dtype = _as_dtype(dtype)
+        self.seed = int(seed)
+        self.x: np.ndarray | None = None
+        self._build()
+
+    # -- construction -------------------------------------------------------
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any], dtype: Any = np.float32, seed: int = 0,
+                  layer_types: dict[str, type[Layer]] | None = None) -> "Network":
+        """Validate `spec`, infer every shape and initialise the parameters (reproducibly from `seed`)."""
+        types = LAYER_TYPES if layer_types is None else layer_types
+        spec = normalize_spec(spec, types)
+        layers = [types[e["type"]](**{k: v for k, v in e.items() if k != "type"}) for e in spec["layers"]]
+        loss = LOSS_TYPES[spec["loss"]["type"]](reduction=spec["loss"]["reduction"])
+        return cls(layers, spec["input_shape"], loss, dtype=dtype, seed=seed)
+
+    def _build(self) -> None:
+        rng = np.random.default_rng(self.seed)
+        shape = self.input_shape
+        for i, layer in enumerate(self.layers):
+            try:
+                layer.build(shape, rng, self.dtype)
+            except BuildError as e:
+                raise SpecError(f"layer {i} {layer.type_name}: {e} (incoming shape {format_shape(shape)})",
+                                layer_index=i) from None
+            shape = layer.output_shape
+        if len(shape) != 1 or shape[0] < 2:
+            last = len(self.layers) - 1
+            raise SpecError(
+                f"layer {last} {self.layers[last].type_name}: the last layer must output class scores "
+                f"(a vector of K >= 2), got {format_shape(shape)}; end the stack with a dense layer "
+                f"(out_features = number of classes)", layer_index=last)
+
+    def to_spec(self) -> dict[str, Any]:
+        return {
+            "input_shape": list(self.input_shape),
+            "layers": [copy.deepcopy(layer.to_spec()) for layer in self.layers],
+            "loss": self.loss_fn.to_spec(),
+        }
+
+    def copy(self, dtype: Any = None) -> "Network":
+        """An independent network with the same spec and parameters (cast to `dtype` if given)."""
+        types = {layer.type_name: type(layer) for layer in self.layers}
+        other = Network.from_spec(self.to_spec(), dtype=dtype or self.dtype, seed=self.seed,
+                                  layer_types={**LAYER_TYPES, **types})
+        other.set_params(self.get_params())
+        return other
+
+    # -- parameters ---------------------------------------------------------
+    @property
+    def n_classes(self) -> int:
+        return self.layers[-1].output_shape[0]
+
+    @property
+    def n_params(self) -> int:
+        return sum(layer.n_params for layer in self.layers)
+
+    def get_params(self) -> list[dict[str, np.ndarray]]:
+        """A copy of every layer's parameters, one dict per layer."""
+        return [{k: v.copy() for k, v in layer.params.items()} for layer in self.layers]
+
+    def set_params(self, params: Sequence[dict[str, np.ndarray]]) -> None:
+        """Write `params` (as from get_params) into the live arrays, checking every key and shape."""
+        if len(params) != len(self.layers):
+            raise ShapeError(f"parameters for {len(params)} layers given, the network has {len(self.layers)}")
+        for i, (layer, new) in enumerate(zip(self.layers, params)):
+            if set(new) != set(layer.params):
+                raise ShapeError(f"layer {i} {layer.type_name}: parameter names {sorted(new)} "
+                                 f"do not match {sorted(layer.params)}")
+            for k, v in new.items():
+                if np.shape(v) != layer.params[k].shape:
+                    raise ShapeError(f"layer {i} {layer.type_name}: {k} has shape {np.shape(v)}, "
+                                     f"expected {layer.params[k].shape}")
+                layer.params[k][...] = v
+
+    def summary(self) -> list[dict[str, Any]]:
+        """One row per layer: index, type, output shape, parameter count and notes."""
+        return [{"index": i, "type": layer.type_name, "output_shape": layer.output_shape,
+                 "n_params": layer.n_params, "notes": list(layer.notes)}
+                for i, layer in enumerate(self.layers)]
+
+    # -- computing ----------------------------------------------------------
+    def check_input(self, x: Any) -> np.ndarray:
+        """x as an array of the network's dtype and shape (N, *input_shape), or a ShapeError."""
+        x = np.asarray(x)
+        if x.ndim == len(self.input_shape):          # a single sample
+            x = x[None]
+        if tuple(x.shape[1:]) != self.input_shape:
+            raise ShapeError(f"input must have shape (N, {', '.join(map(str, self.input_shape))}), "
+                             f"got {x.shape}")
+        return np.ascontiguousarray(x, dtype=self.dtype)
+
+    def forward(self, x: Any) -> np.ndarray:
+        """Logits (N, K) for x (N, *input_shape); every layer keeps its input and output."""
+        x = self.check_input(x)
+        self.x = x
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def loss(self, logits: np.ndarray, labels: Any) -> float:
+        return self.loss_fn.forward(logits, labels)
+
+    def backward(self) -> np.ndarray:
+        """Back-propagate the last loss through every layer; returns ∂C/∂x (N, *input_shape)."""
+        dout = self.loss_fn.backward()
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+    def predict_proba(self, x: Any) -> np.ndarray:
+        """Softmax probabilities (N, K) without touching the training caches' meaning (a plain forward)."""
+        from .losses import softmax
+        return softmax(self.forward(x))
