@@ -1,0 +1,1 @@
+"""The PyQt6 + pyqtgraph GUI: it observes a visualcnn Session and sends it commands."""
