@@ -1,0 +1,515 @@
+"""The step-through engine: one training iteration as a sequence of phases a user can step through.
+
+Phases of one iteration (L layers, 2L + 2 phases):
+    forward 0 … forward L−1, loss, backward L−1 … backward 0, update
+`step()` runs exactly one phase and returns its StepRecord; `step_back()` returns
+to the state before the last phase bit for bit.
+
+How undo stays exact and cheap: at the start of every iteration the engine keeps
+a checkpoint (parameters, velocities, sampler state) and, once fetched, the
+batch. Every phase is a deterministic function of that checkpoint, so any state
+inside an iteration is restored by resetting to the checkpoint and replaying the
+phases before it quietly. Checkpoints are kept within a memory budget; past it
+the oldest go and the `history_trimmed` event says so.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from .errors import SessionError
+from .events import Events
+from .network import Network
+from .optim import SGD
+from .records import PHASES, ParamUpdate, StepRecord, frozen, frozen_dict
+from .spec import format_shape
+from .watches import BreakpointHit, Breakpoints
+
+EVENTS = ("phase_completed", "stepped_back", "breakpoint_hit", "network_rebuilt", "history_trimmed",
+          "hyper_changed", "iteration_completed")
+
+
+@dataclass
+class _Checkpoint:
+    """The state at the start of an iteration, from which every phase of it can be replayed."""
+
+    iteration: int
+    params: list[dict[str, np.ndarray]]
+    velocity: list[dict[str, np.ndarray]]
+    sampler_state: dict[str, Any]
+    batch: tuple[np.ndarray, np.ndarray] | None = None      # (x, labels), once fetched
+    sampler_after: dict[str, Any] | None = None
+
+    @property
+    def nbytes(self) -> int:
+        n = sum(a.nbytes for d in (*self.params, *self.velocity) for a in d.values())
+        if self.batch is not None:
+            n += self.batch[0].nbytes + self.batch[1].nbytes
+        return n
+
+
+@dataclass
+class IterationMetrics:
+    """Per-iteration figures for curves: loss, accuracy, per-layer gradient norms and update ratios."""
+
+    iteration: int
+    loss: float
+    accuracy: float
+    grad_norms: dict[int, float] = field(default_factory=dict)
+    update_ratios: dict[int, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    iterations: int                      # iterations completed by this call
+    stopped_by: str                      # "done" | "breakpoint" | "stop"
+    breakpoint: BreakpointHit | None = None
+
+
+class Session:
+    """s = Session(network, optimizer, dataset, batch_size=1, seed=0); rec = s.step(); s.step_back()."""
+
+    def __init__(self, network: Network, optimizer: SGD, dataset: Any, batch_size: int = 1, seed: int = 0,
+                 history_budget: int = 256 * 2**20) -> None:
+        from .data.batching import Sampler
+
+        if tuple(dataset.input_shape) != network.input_shape:
+            raise SessionError(f"the dataset's images are {format_shape(dataset.input_shape)} but the network "
+                               f"takes {format_shape(network.input_shape)}; change input_shape or the dataset")
+        if dataset.n_classes > network.n_classes:
+            raise SessionError(f"the dataset has {dataset.n_classes} classes but the network outputs "
+                               f"{network.n_classes} scores; set the last dense layer's out_features "
+                               f"to {dataset.n_classes}")
+        self.network = network
+        self.optimizer = optimizer
+        self.dataset = dataset
+        self.seed = int(seed)
+        self.batch_size = _check_batch_size(batch_size)
+        self.sampler = Sampler(len(dataset.y_train), self.batch_size, self.seed)
+        self.history_budget = int(history_budget)
+        self.breakpoints = Breakpoints()
+        self.events = Events(EVENTS)
+        self.metrics: list[IterationMetrics] = []
+        self.log: list[str] = []            # what changed when: hyper-parameters, rebuilds, trims
+        self.last_hit: BreakpointHit | None = None
+        self.pinned: tuple[np.ndarray, np.ndarray] | None = None
+        self._lock = threading.RLock()
+        self._reset_history(iteration=0)
+
+    # -- construction -------------------------------------------------------
+    @classmethod
+    def from_preset(cls, name: str, **overrides: Any) -> "Session":
+        """A session on a bundled preset (assets/presets/NAME.json): spec, dataset and hyper-parameters."""
+        from .presets import session_from_preset
+        return session_from_preset(name, **overrides)
+
+    # -- where we are -------------------------------------------------------
+    @property
+    def n_phases(self) -> int:
+        return 2 * len(self.network.layers) + 2
+
+    def phase_at(self, index: int) -> tuple[str, int | None]:
+        """(phase, layer) of position `index` in an iteration."""
+        L = len(self.network.layers)
+        if index < L:
+            return "forward", index
+        if index == L:
+            return "loss", None
+        if index < 2 * L + 1:
+            return "backward", 2 * L - index
+        return "update", None
+
+    @property
+    def phase(self) -> str:
+        """The phase the next step() runs."""
+        return self.phase_at(self._index)[0]
+
+    @property
+    def layer(self) -> int | None:
+        """The layer the next step() works on (None for loss and update)."""
+        return self.phase_at(self._index)[1]
+
+    @property
+    def phase_index(self) -> int:
+        return self._index
+
+    @property
+    def records(self) -> list[StepRecord]:
+        """The records of the current iteration so far, in order."""
+        return list(self._records)
+
+    @property
+    def last_record(self) -> StepRecord | None:
+        return self._records[-1] if self._records else None
+
+    @property
+    def can_step_back(self) -> bool:
+        return self._index > 0 or len(self._checkpoints) > 1
+
+    def describe(self, index: int | None = None) -> str:
+        """What phase `index` (default: the next) does, in words: 'forward through layer 0 conv2d (1×8×8 → 4×6×6)'."""
+        phase, i = self.phase_at(self._index if index is None else index)
+        net = self.network
+        if phase in ("forward", "backward"):
+            layer = net.layers[i]
+            src = format_shape(net.input_shape if i == 0 else net.layers[i - 1].output_shape)
+            dst = format_shape(layer.output_shape)
+            if phase == "forward":
+                return f"forward through layer {i} {layer.type_name} ({src} → {dst})"
+            return f"backward through layer {i} {layer.type_name} (dC/d{dst} → dC/d{src})"
+        if phase == "loss":
+            return "loss: softmax + cross-entropy of the logits"
+        return f"update: SGD step on {net.n_params:,} parameters"
+
+    @property
+    def history_bytes(self) -> int:
+        return sum(c.nbytes for c in self._checkpoints) + sum(r.nbytes for r in self._records)
+
+    @property
+    def history_iterations(self) -> int:
+        """How many iterations back step_back can still go."""
+        return len(self._checkpoints) - 1
+
+    # -- stepping -----------------------------------------------------------
+    def step(self) -> StepRecord:
+        """Run the next phase; returns its record (and emits phase_completed, maybe breakpoint_hit)."""
+        with self._lock:
+            self.last_hit = None
+            rec = self._execute(self._index, record=True)
+            self._records.append(rec)
+            self._advance()
+            self.events.emit("phase_completed", rec)
+            hit = self._check_breakpoints(rec)
+            if hit is not None:
+                self.last_hit = hit
+                self.events.emit("breakpoint_hit", hit)
+            return rec
+
+    def step_back(self) -> StepRecord | None:
+        """Undo the last phase exactly; returns the record now current (None at an iteration's start)."""
+        with self._lock:
+            if not self.can_step_back:
+                raise SessionError("already at the start of history: nothing to step back to"
+                                   + (f" (older history was dropped to stay within the "
+                                      f"{self.history_budget / 2**20:.0f} MB budget)" if self._trimmed else ""))
+            if self._index == 0:
+                # back across the iteration boundary: undo the previous update
+                self._checkpoints.pop()
+                self.iteration -= 1
+                self.metrics = [m for m in self.metrics if m.iteration < self.iteration]
+                self._replay(self.n_phases - 1, records=True)
+            else:
+                self._replay(self._index - 1, records=False)
+                del self._records[self._index:]
+            rec = self.last_record
+            self.events.emit("stepped_back", rec)
+            return rec
+
+    def run_iteration(self) -> list[StepRecord]:
+        """Run the phases left in the current iteration; returns their records."""
+        out = []
+        with self._lock:
+            start = self.iteration
+            while self.iteration == start:
+                out.append(self.step())
+        return out
+
+    def run(self, n_iterations: int, should_stop: Callable[[], bool] | None = None,
+            on_iteration: Callable[["Session"], None] | None = None, records: bool = True) -> RunResult:
+        """Run up to `n_iterations` whole iterations (finishing the current one counts as one).
+
+        Stops early at the phase that trips a breakpoint, or between phases when should_stop() is true.
+        records=False skips building StepRecords (faster; views are not fed). Non-finite values are still
+        caught: the iteration is then replayed with records to find the first phase where they appeared.
+        Threshold watches (gradient norm, dead units) need records and switch them on.
+        """
+        bp = self.breakpoints
+        records = records or bp.grad_norm is not None or bp.dead_fraction is not None
+        done = 0
+        with self._lock:
+            while done < n_iterations:
+                start = self.iteration
+                while self.iteration == start:
+                    if should_stop is not None and should_stop():
+                        if not records:
+                            self._replay(self._index, records=True)
+                        return RunResult(done, "stop")
+                    if records:
+                        self.last_hit = None
+                        self.step()
+                        if self.last_hit is not None:
+                            return RunResult(done, "breakpoint", self.last_hit)
+                        continue
+                    phase = self.phase
+                    self._execute(self._index, record=False)
+                    self._advance()
+                    if phase == "loss" and bp.nonfinite and not np.isfinite(self.network.loss_fn.value):
+                        hit = self._locate_breakpoint()
+                        return RunResult(done, "breakpoint", hit)
+                done += 1
+                if on_iteration is not None:
+                    on_iteration(self)
+        return RunResult(done, "done")
+
+    def _locate_breakpoint(self) -> BreakpointHit | None:
+        """Replay the current iteration with records up to the first phase that trips a breakpoint."""
+        end = self._index
+        self._replay(0, records=True)
+        while self._index < end:
+            self.step()
+            if self.last_hit is not None and self.last_hit.iteration == self.iteration:
+                return self.last_hit
+        return self.last_hit
+
+    # -- the phases -----------------------------------------------------------
+    def _advance(self) -> None:
+        self._index += 1
+        if self._index == self.n_phases:
+            self.iteration += 1
+            self._index = 0
+            self._records = []
+            self._checkpoints.append(self._checkpoint())
+            self._trim()
+            self.events.emit("iteration_completed", self.iteration)
+
+    def _batch(self) -> tuple[np.ndarray, np.ndarray]:
+        """The current iteration's batch, fetched (and remembered in its checkpoint) on first use."""
+        cp = self._checkpoints[-1]
+        if cp.batch is None:
+            if self.pinned is not None:
+                x, y = self.pinned
+            else:
+                self.sampler.set_state(cp.sampler_state)
+                idx = self.sampler.next_indices()
+                x, y = self.dataset.x_train[idx], self.dataset.y_train[idx]
+            cp.batch = (frozen(self.network.check_input(x)), frozen(np.asarray(y, dtype=np.int64)))
+            cp.sampler_after = self.sampler.get_state()
+        return cp.batch
+
+    def _execute(self, index: int, record: bool) -> StepRecord | None:
+        phase, i = self.phase_at(index)
+        net = self.network
+        bx, by = self._batch()
+        common = dict(iteration=self.iteration, index=index, phase=phase, layer=i,
+                      layer_type=None if i is None else net.layers[i].type_name,
+                      description=self.describe(index), batch_x=bx, batch_y=by) if record else {}
+        if phase == "forward":
+            x = bx if i == 0 else self._acts[i]
+            y = net.layers[i].forward(x)
+            del self._acts[i + 1:]
+            self._acts.append(y)
+            if not record:
+                return None
+            prev = self._records[-1].y if i > 0 and self._records else bx
+            return StepRecord(**common, x=prev, y=frozen(y))
+        if phase == "loss":
+            logits = self._acts[-1]
+            loss = net.loss(logits, by)
+            acc = net.loss_fn.accuracy()
+            self._pending_metrics = IterationMetrics(self.iteration, loss, acc)
+            self._douts = [net.loss_fn.backward()]
+            if not record:
+                return None
+            return StepRecord(**common, logits=self._records[-1].y if self._records else frozen(logits),
+                              probs=frozen(net.loss_fn.probs), loss=loss, accuracy=acc,
+                              dx=frozen(self._douts[0], copy=False))
+        if phase == "backward":
+            layer = net.layers[i]
+            dout = self._douts[-1]
+            dx = layer.backward(dout)
+            self._douts.append(dx)
+            m = self._pending_metrics
+            if m is not None and layer.grads:
+                m.grad_norms[i] = float(np.sqrt(sum(float(np.vdot(g, g)) for g in layer.grads.values())))
+            if not record:
+                return None
+            prev = self._records[-1].dx if self._records else frozen(dout)
+            routing = mask = None
+            if hasattr(layer, "routing"):
+                routing = frozen(layer.routing)
+                mask = frozen(layer.mask) if hasattr(layer, "mask") else None
+            return StepRecord(**common, dout=prev, dx=frozen(dx), grads=frozen_dict(layer.grads),
+                              routing=routing, mask=mask)
+        # update
+        self.optimizer.step()
+        m = self._pending_metrics
+        if m is not None:
+            for li, (layer, vel) in enumerate(zip(net.layers, self.optimizer.velocity)):
+                if vel:
+                    w = np.sqrt(sum(float(np.vdot(p, p)) for p in layer.params.values()))
+                    dw = np.sqrt(sum(float(np.vdot(v, v)) for v in vel.values()))
+                    m.update_ratios[li] = dw / w if w > 0 else float("inf")
+            self.metrics.append(m)
+            self._pending_metrics = None
+        if not record:
+            return None
+        # the gradients were frozen by the backward records already: share them (record of layer li is 2L − li)
+        L = len(net.layers)
+        updates = {li: {k: ParamUpdate(self._records[2 * L - li].grads[k], frozen(vel[k]), frozen(layer.params[k]))
+                        for k in layer.params}
+                   for li, (layer, vel) in enumerate(zip(net.layers, self.optimizer.velocity)) if layer.params}
+        return StepRecord(**common, updates=updates, hyper=dict(self.optimizer.hyper()))
+
+    def _checkpoint(self) -> _Checkpoint:
+        return _Checkpoint(self.iteration, self.network.get_params(), self.optimizer.get_state(),
+                           self.sampler.get_state())
+
+    def _replay(self, index: int, records: bool) -> None:
+        """Reset to the current iteration's checkpoint and quietly run phases 0 … index−1."""
+        cp = self._checkpoints[-1]
+        self.network.set_params(cp.params)
+        self.optimizer.set_state(cp.velocity)
+        self.sampler.set_state(cp.sampler_after if cp.batch is not None else cp.sampler_state)
+        self._acts, self._douts, self._pending_metrics = [], [], None
+        if records:
+            self._records = []
+        for j in range(index):
+            rec = self._execute(j, record=records)
+            if records:
+                self._records.append(rec)
+        self._index = index
+
+    def _reset_history(self, iteration: int) -> None:
+        self.iteration = iteration
+        self._index = 0
+        self._records: list[StepRecord] = []
+        self._acts: list[np.ndarray] = []
+        self._douts: list[np.ndarray] = []
+        self._pending_metrics: IterationMetrics | None = None
+        self._checkpoints: list[_Checkpoint] = [self._checkpoint()]
+        self._trimmed = False
+
+    def _trim(self) -> None:
+        dropped = 0
+        while len(self._checkpoints) > 1 and self.history_bytes > self.history_budget:
+            self._checkpoints.pop(0)
+            dropped += 1
+        if dropped:
+            self._trimmed = True
+            oldest = self._checkpoints[0].iteration
+            msg = (f"history trimmed: dropped {dropped} iteration(s) to stay within "
+                   f"{self.history_budget / 2**20:.0f} MB; step back reaches iteration {oldest}")
+            self.log.append(msg)
+            self.events.emit("history_trimmed", dropped, msg)
+
+    def _check_breakpoints(self, rec: StepRecord) -> BreakpointHit | None:
+        dead = None
+        if rec.phase == "forward" and hasattr(self.network.layers[rec.layer], "dead_fraction"):
+            if self.breakpoints.dead_fraction is not None:
+                dead = self.network.layers[rec.layer].dead_fraction()
+        return self.breakpoints.check(rec, dead)
+
+    # -- changing things between steps ----------------------------------------
+    def set_hyper(self, **changes: Any) -> None:
+        """Change lr, momentum, weight_decay or decay_biases; takes effect at the next update."""
+        with self._lock:
+            self.optimizer.set_hyper(**changes)
+            msg = f"iteration {self.iteration}, before {self.phase}: " + ", ".join(
+                f"{k} = {v}" for k, v in changes.items())
+            self.log.append(msg)
+            self.events.emit("hyper_changed", dict(changes))
+
+    def set_batch_size(self, batch_size: int) -> None:
+        """Takes effect with the next batch fetched (the current iteration keeps its batch)."""
+        with self._lock:
+            self.batch_size = _check_batch_size(batch_size)
+            self.sampler.set_batch_size(self.batch_size)
+            cp = self._checkpoints[-1]
+            if cp.batch is None:
+                cp.sampler_state = self.sampler.get_state()
+            self.log.append(f"iteration {self.iteration}: batch size = {self.batch_size}")
+            self.events.emit("hyper_changed", {"batch_size": self.batch_size})
+
+    def pin_input(self, x: np.ndarray | None, labels: Any = None) -> None:
+        """Step on these images (N, C, H, W) from the next iteration on, instead of the dataset's batches;
+        None returns to the dataset. The current iteration is restarted if it has not fetched its batch."""
+        with self._lock:
+            if x is None:
+                self.pinned = None
+            else:
+                xs = self.network.check_input(x)
+                ys = np.zeros(len(xs), dtype=np.int64) if labels is None else np.asarray(labels, np.int64)
+                from .losses import check_labels
+                self.pinned = (xs, check_labels(ys, len(xs), self.network.n_classes))
+            self.restart_iteration()
+
+    def restart_iteration(self) -> None:
+        """Go back to the start of the current iteration and fetch its batch anew."""
+        with self._lock:
+            cp = self._checkpoints[-1]
+            cp.batch = None
+            cp.sampler_after = None
+            self._replay(0, records=True)
+
+    def rebuild(self, spec: dict | None = None, dtype: Any = None, seed: int | None = None) -> list[str]:
+        """Rebuild the network for a new spec, dtype or seed; returns (and emits) the list of what was reset.
+
+        A new spec or seed means new weights (and a seed also a new batch order); a dtype change
+        keeps the weights and velocities, cast. The step history is always cleared.
+        """
+        with self._lock:
+            reset: list[str] = []
+            velocity = None
+            if spec is not None or seed is not None:
+                new_seed = self.seed if seed is None else int(seed)
+                net = Network.from_spec(spec if spec is not None else self.network.to_spec(),
+                                        dtype=dtype or self.network.dtype, seed=new_seed)
+                reset += ["weights (new initialisation)", "momentum velocities", "iteration count"]
+                if seed is not None:
+                    from .data.batching import Sampler
+                    self.seed = new_seed
+                    self.sampler = Sampler(len(self.dataset.y_train), self.batch_size, new_seed)
+                    reset.append("batch order")
+                self.metrics = []
+                iteration = 0
+            else:
+                net = self.network.copy(dtype) if dtype is not None else self.network
+                velocity = self.optimizer.get_state()
+                if dtype is not None:
+                    reset.append(f"arrays cast to {np.dtype(dtype).name}")
+                iteration = self.iteration
+            self.network = net
+            self.optimizer = SGD(net, **self.optimizer.hyper())
+            if velocity is not None:
+                self.optimizer.set_state(velocity)
+            self._reset_history(iteration)
+            reset.append("step history")
+            msg = "network rebuilt: reset " + ", ".join(reset)
+            self.log.append(msg)
+            self.events.emit("network_rebuilt", reset)
+            return reset
+
+    def evaluate(self, split: str = "test", max_samples: int | None = None,
+                 batch_size: int = 256) -> tuple[float, float]:
+        """Mean loss and accuracy on the dataset's `split` ("train" | "test"), without disturbing the step state."""
+        with self._lock:
+            x = getattr(self.dataset, f"x_{split}")
+            y = getattr(self.dataset, f"y_{split}")
+            if max_samples is not None:
+                x, y = x[:max_samples], y[:max_samples]
+            if len(y) == 0:
+                return float("nan"), float("nan")
+            from .losses import log_softmax
+            total_loss = correct = 0.0
+            for s in range(0, len(y), batch_size):
+                logits = self.network.forward(x[s:s + batch_size])
+                log_p = log_softmax(logits.astype(np.float64))
+                yb = y[s:s + batch_size]
+                total_loss -= float(log_p[np.arange(len(yb)), yb].sum())
+                correct += float(np.sum(log_p.argmax(axis=1) == yb))
+            # the forward passes above overwrote the layers' caches: rebuild the live state exactly
+            self._replay(self._index, records=False)
+            return total_loss / len(y), correct / len(y)
+
+
+def _check_batch_size(batch_size: Any) -> int:
+    if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
+        raise SessionError(f"batch size must be a whole number >= 1, got {batch_size!r}")
+    return int(batch_size)
+
+
+__all__ = ["PHASES", "BreakpointHit", "Breakpoints", "IterationMetrics", "RunResult", "Session", "StepRecord"]
