@@ -9,10 +9,14 @@ from .layers import LAYER_TYPES, Layer
 from .losses import SoftmaxCrossEntropy, log_softmax, softmax
 from .network import Network
 from .optim import SGD, HyperParameterError
+from .records import ParamUpdate, StepRecord
+from .session import LayerFailure, RunResult, Session
+from .watches import BreakpointHit, Breakpoints
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BreakpointHit", "Breakpoints", "LayerFailure", "ParamUpdate", "RunResult", "Session", "StepRecord",
     "LAYER_TYPES", "SGD", "DataError", "FileFormatError", "GradCheckReport", "HyperParameterError",
     "Layer", "Network", "SessionError", "ShapeError", "SoftmaxCrossEntropy", "SpecError",
     "VisualCNNError", "gradcheck", "log_softmax", "softmax",

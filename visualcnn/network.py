@@ -44,12 +44,18 @@ class Network:
     # -- construction -------------------------------------------------------
     @classmethod
     def from_spec(cls, spec: dict[str, Any], dtype: Any = np.float32, seed: int = 0,
-                  layer_types: dict[str, type[Layer]] | None = None) -> "Network":
-        """Validate `spec`, infer every shape and initialise the parameters (reproducibly from `seed`)."""
+                  layer_types: dict[str, type[Layer]] | None = None,
+                  loss_types: dict[str, type] | None = None) -> "Network":
+        """Validate `spec`, infer every shape and initialise the parameters (reproducibly from `seed`).
+
+        layer_types / loss_types map spec type names to classes (default: the built-ins); a custom
+        layer or a study-note mistake is a different class under the same name.
+        """
         types = LAYER_TYPES if layer_types is None else layer_types
         spec = normalize_spec(spec, types)
         layers = [types[e["type"]](**{k: v for k, v in e.items() if k != "type"}) for e in spec["layers"]]
-        loss = LOSS_TYPES[spec["loss"]["type"]](reduction=spec["loss"]["reduction"])
+        losses = {**LOSS_TYPES, **(loss_types or {})}
+        loss = losses[spec["loss"]["type"]](reduction=spec["loss"]["reduction"])
         return cls(layers, spec["input_shape"], loss, dtype=dtype, seed=seed)
 
     def _build(self) -> None:
@@ -80,7 +86,8 @@ class Network:
         """An independent network with the same spec and parameters (cast to `dtype` if given)."""
         types = {layer.type_name: type(layer) for layer in self.layers}
         other = Network.from_spec(self.to_spec(), dtype=dtype or self.dtype, seed=self.seed,
-                                  layer_types={**LAYER_TYPES, **types})
+                                  layer_types={**LAYER_TYPES, **types},
+                                  loss_types={self.loss_fn.type_name: type(self.loss_fn)})
         other.set_params(self.get_params())
         return other
 

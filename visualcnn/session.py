@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import SessionError
+from .errors import SessionError, VisualCNNError
 from .events import Events
 from .network import Network
 from .optim import SGD
@@ -97,6 +97,8 @@ class Session:
         self.log: list[str] = []            # what changed when: hyper-parameters, rebuilds, trims
         self.last_hit: BreakpointHit | None = None
         self.pinned: tuple[np.ndarray, np.ndarray] | None = None
+        self.preset: str | None = None      # the preset it was built from, if any
+        self.path = None                    # the file it was loaded from or saved to, if any
         self._lock = threading.RLock()
         self._reset_history(iteration=0)
 
@@ -106,6 +108,27 @@ class Session:
         """A session on a bundled preset (assets/presets/NAME.json): spec, dataset and hyper-parameters."""
         from .presets import session_from_preset
         return session_from_preset(name, **overrides)
+
+    def config(self) -> dict[str, Any]:
+        """The configuration that rebuilds this session (same shape as a preset)."""
+        return {"spec": self.network.to_spec(), "dataset": dict(self.dataset.source),
+                "optimizer": self.optimizer.hyper(), "batch_size": self.batch_size,
+                "dtype": self.network.dtype.name, "seed": self.seed}
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        """Parameters and velocities at the start of the current iteration (what a save keeps)."""
+        cp = self._checkpoints[-1]
+        return {"params": cp.params, "velocity": cp.velocity, "sampler": cp.sampler_state}
+
+    def restore_state(self, params, velocity, iteration: int, sampler_state: dict[str, Any],
+                      metrics: list[IterationMetrics] | None = None) -> None:
+        """Continue from saved parameters, velocities, iteration and batch order (clears the step history)."""
+        with self._lock:
+            self.network.set_params(params)
+            self.optimizer.set_state(velocity)
+            self.sampler.set_state(sampler_state)
+            self.metrics = list(metrics or [])
+            self._reset_history(iteration)
 
     # -- where we are -------------------------------------------------------
     @property
@@ -298,9 +321,9 @@ class Session:
                       layer_type=None if i is None else net.layers[i].type_name,
                       description=self.describe(index), batch_x=bx, batch_y=by) if record else {}
         if phase == "forward":
-            x = bx if i == 0 else self._acts[i]
-            y = net.layers[i].forward(x)
-            del self._acts[i + 1:]
+            x = bx if i == 0 else self._acts[i - 1]
+            y = _guarded(net.layers[i], "forward", i, x, (len(x), *net.layers[i].output_shape))
+            del self._acts[i:]
             self._acts.append(y)
             if not record:
                 return None
@@ -320,7 +343,12 @@ class Session:
         if phase == "backward":
             layer = net.layers[i]
             dout = self._douts[-1]
-            dx = layer.backward(dout)
+            dx = _guarded(layer, "backward", i, dout, (len(dout), *layer.input_shape))
+            for k, g in layer.grads.items():
+                if g.shape != layer.params[k].shape:
+                    raise LayerFailure(f"layer {i} {layer.type_name}: backward left grads[{k!r}] with shape "
+                                       f"{g.shape}; it must match params[{k!r}] {layer.params[k].shape}",
+                                       phase="backward", layer=i)
             self._douts.append(dx)
             m = self._pending_metrics
             if m is not None and layer.grads:
@@ -506,10 +534,37 @@ class Session:
             return total_loss / len(y), correct / len(y)
 
 
+class LayerFailure(SessionError):
+    """A layer raised or returned an array of the wrong shape; carries the phase, layer and traceback."""
+
+    def __init__(self, message: str, phase: str, layer: int, traceback_text: str = "") -> None:
+        super().__init__(message)
+        self.phase, self.layer, self.traceback_text = phase, layer, traceback_text
+
+
+def _guarded(layer, method: str, index: int, arg: np.ndarray, expected: tuple[int, ...]) -> np.ndarray:
+    """layer.forward/backward(arg), turning an exception or a wrong-shaped result into a LayerFailure
+    (a user-written layer must never take the session down with it)."""
+    import traceback
+
+    try:
+        out = getattr(layer, method)(arg)
+    except VisualCNNError:
+        raise
+    except Exception as e:  # noqa: BLE001 - any failure of layer code is reported, not fatal
+        raise LayerFailure(f"layer {index} {layer.type_name}: {method} raised {type(e).__name__}: {e}",
+                           phase=method, layer=index, traceback_text=traceback.format_exc()) from e
+    if not isinstance(out, np.ndarray) or out.shape != expected:
+        got = out.shape if isinstance(out, np.ndarray) else type(out).__name__
+        raise LayerFailure(f"layer {index} {layer.type_name}: {method} returned {got}, expected an array of "
+                           f"shape {expected}", phase=method, layer=index)
+    return out
+
+
 def _check_batch_size(batch_size: Any) -> int:
     if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
         raise SessionError(f"batch size must be a whole number >= 1, got {batch_size!r}")
     return int(batch_size)
 
 
-__all__ = ["PHASES", "BreakpointHit", "Breakpoints", "IterationMetrics", "RunResult", "Session", "StepRecord"]
+__all__ = ["PHASES", "BreakpointHit", "LayerFailure", "Breakpoints", "IterationMetrics", "RunResult", "Session", "StepRecord"]

@@ -1,0 +1,349 @@
+"""The command line: `visualcnn [train | gradcheck | snapshot | presets | data] ...`.
+
+`visualcnn` alone opens the GUI. Every error reaches the user as one line and a
+non-zero exit status, never a traceback (unless --debug). The GUI is imported
+lazily, inside the commands that need it, so the core stays Qt-free.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .errors import VisualCNNError
+
+PROG = "visualcnn"
+
+
+class CLIError(VisualCNNError):
+    """A bad command-line request (file missing, conflicting options...)."""
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT like 1600x1000, got {text!r}") from None
+    if not (200 <= w <= 8000 and 200 <= h <= 8000):
+        raise argparse.ArgumentTypeError(f"width and height must be between 200 and 8000, got {w}x{h}")
+    return w, h
+
+
+def _add_source(p: argparse.ArgumentParser, resume: bool = False) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--preset", help="a bundled preset (see `visualcnn presets`); default digits-small")
+    g.add_argument("--spec", type=Path, help="a layer-stack spec or preset JSON file")
+    if resume:
+        g.add_argument("--resume", type=Path, help="continue a session saved by the GUI or by --save")
+    p.add_argument("--data", help="bundled set name (digits, bars, shapes), a directory of MNIST IDX files, "
+                                  "or an .npz with images and labels")
+    p.add_argument("--seed", type=int, help="seed for initial weights and batch order")
+    p.add_argument("--dtype", choices=("float32", "float64"))
+    p.add_argument("--mistake", action="append", default=[], metavar="NAME",
+                   help="swap a correct formula for the study note's version (repeatable; see the Mistakes menu)")
+    p.add_argument("--layer-file", type=Path, action="append", default=[],
+                   help="a Python file defining a custom layer class (its type can then be used in --spec)")
+
+
+def _config_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    from .io import load_spec
+    from .presets import DEFAULT_PRESET, check_config, load_preset
+
+    if args.spec is not None:
+        spec_path = args.spec
+        cfg = load_preset(spec_path) if _is_config(spec_path) else check_config({"spec": load_spec(spec_path)},
+                                                                                 str(spec_path))
+    else:
+        cfg = load_preset(args.preset or DEFAULT_PRESET)
+    if args.seed is not None:
+        cfg["seed"] = args.seed
+    if args.dtype is not None:
+        cfg["dtype"] = args.dtype
+    return cfg
+
+
+def _is_config(path: Path) -> bool:
+    import json
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(data, dict) and "spec" in data
+
+
+def _dataset_for(args: argparse.Namespace, cfg: dict[str, Any]):
+    from .data import load_dataset
+    if args.data:
+        return load_dataset(args.data)
+    return load_dataset(cfg["dataset"])
+
+
+def _apply_extensions(args: argparse.Namespace) -> None:
+    """Load custom layer files and switch on study-note mistakes, if asked for."""
+    if args.layer_file:
+        from .custom import load_layer_file
+        for path in args.layer_file:
+            load_layer_file(path)
+    if args.mistake:
+        from .mistakes import enable
+        enable(args.mistake)
+
+
+def _session(args: argparse.Namespace):
+    from .presets import build_session
+
+    _apply_extensions(args)
+    if getattr(args, "resume", None) is not None:
+        from .io import load_session
+        session = load_session(args.resume)
+        if args.data:
+            raise CLIError("--data cannot be combined with --resume: the session keeps its own dataset")
+        return session, {}
+    cfg = _config_from_args(args)
+    dataset = _dataset_for(args, cfg)
+    return build_session(cfg, dataset=dataset), cfg
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+class _Progress:
+    """A one-line progress bar on a terminal; silent elsewhere (per-epoch lines are printed anyway)."""
+
+    def __init__(self, total: int, stream=sys.stderr) -> None:
+        self.total, self.stream = total, stream
+        self.tty = stream.isatty()
+        self.start = time.perf_counter()
+        self.last = 0.0
+
+    def update(self, done: int, text: str = "") -> None:
+        now = time.perf_counter()
+        if not self.tty or (now - self.last < 0.1 and done < self.total):
+            return
+        self.last = now
+        frac = done / max(self.total, 1)
+        bar = "#" * int(30 * frac)
+        eta = (now - self.start) / frac * (1 - frac) if frac > 0 else 0
+        self.stream.write(f"\r[{bar:<30}] {done}/{self.total} {text} eta {eta:4.0f}s ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\r" + " " * 78 + "\r")
+            self.stream.flush()
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .io import save_session
+
+    session, cfg = _session(args)
+    train_cfg = cfg.get("train", {})
+    batch_size = args.batch_size or train_cfg.get("batch_size", 32)
+    epochs = args.epochs or train_cfg.get("epochs", 5)
+    session.set_batch_size(batch_size)
+    hyper = {k: v for k, v in (("lr", args.lr), ("momentum", args.momentum),
+                                 ("weight_decay", args.weight_decay)) if v is not None}
+    if hyper:
+        session.set_hyper(**hyper)
+    if args.save is not None and not args.save.parent.exists():
+        raise CLIError(f"cannot save to {args.save}: the folder {args.save.parent} does not exist")
+    if args.threads:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(args.threads)
+    ds = session.dataset
+    per_epoch = session.sampler.batches_per_epoch
+    h = session.optimizer.hyper()
+    print(f"training {session.network.n_params:,} parameters on {ds.describe()}")
+    print(f"batch {batch_size}, {per_epoch} iterations per epoch, lr {h['lr']:g}, momentum {h['momentum']:g}, "
+          f"weight decay {h['weight_decay']:g}, {session.network.dtype.name}")
+    stop = {"flag": False}
+
+    def on_sigint(signum, frame):
+        stop["flag"] = True
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    status = 0
+    try:
+        for epoch in range(1, epochs + 1):
+            progress = _Progress(per_epoch)
+            t0 = time.perf_counter()
+            start_metrics = len(session.metrics)
+            result = session.run(per_epoch, should_stop=lambda: stop["flag"], records=False,
+                                 on_iteration=lambda s: progress.update(len(s.metrics) - start_metrics,
+                                                                        f"loss {s.metrics[-1].loss:.3f}"))
+            progress.close()
+            seconds = time.perf_counter() - t0
+            ms = session.metrics[start_metrics:]
+            train_loss = float(np.mean([m.loss for m in ms])) if ms else float("nan")
+            train_acc = float(np.mean([m.accuracy for m in ms])) if ms else float("nan")
+            test_loss, test_acc = session.evaluate("test")
+            print(f"epoch {epoch:>3}/{epochs}  train loss {train_loss:.4f}  acc {train_acc:6.1%}  |  "
+                  f"test loss {test_loss:.4f}  acc {test_acc:6.1%}  ({seconds:.1f} s)", flush=True)
+            if result.stopped_by == "breakpoint":
+                print(f"stopped: {result.breakpoint.message}", file=sys.stderr)
+                status = 1
+                break
+            if result.stopped_by == "stop":
+                print("interrupted: stopping cleanly", file=sys.stderr)
+                status = 130
+                break
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if args.save is not None:
+            save_session(session, args.save)
+            print(f"saved to {args.save} (iteration {session.iteration})")
+    return status
+
+
+def cmd_gradcheck(args: argparse.Namespace) -> int:
+    from .gradcheck import gradcheck
+
+    session, _ = _session(args)
+    rng = np.random.default_rng(args.seed or 0)
+    ds = session.dataset
+    idx = rng.choice(len(ds.y_train), size=min(args.batch, len(ds.y_train)), replace=False)
+    net = session.network
+    print(f"gradient check in float64 on {len(idx)} sample(s) of {ds.describe()}")
+    report = gradcheck(net, ds.x_train[idx], ds.y_train[idx], tol=args.tol, max_entries=args.max_entries,
+                       seed=args.seed or 0)
+    print(report.table())
+    for r in report.failures:
+        print(f"FAILED: layer {r.layer} {r.layer_type} {r.name}: max relative error {r.max_rel_error:.2e} "
+              f"on {r.failing.size} of {r.indices.size} entries", file=sys.stderr)
+    return 0 if report.passed else 1
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    from .presets import list_presets
+    for p in list_presets():
+        print(f"{p['name']:<18} {p['title']}")
+        print(f"{'':<18} {p['description']}")
+    return 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    if args.data_command == "download":
+        from .data.download import download_mnist
+
+        def progress(name, done, total):
+            if sys.stderr.isatty():
+                sys.stderr.write(f"\r{name}: {done / 2**20:.1f} / {total / 2**20:.1f} MB ")
+                sys.stderr.flush()
+        dest = download_mnist(args.dest, progress=progress)
+        if sys.stderr.isatty():
+            sys.stderr.write("\n")
+        print(f"MNIST is in {dest}; train on it with: visualcnn train --preset lenet5 --data {dest}")
+        return 0
+    from .data import DATASETS
+    for name, text in DATASETS.items():
+        print(f"{name:<10} {text}")
+    return 0
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    from ui.snapshot import render_snapshot
+    out = render_snapshot(preset=args.preset or "digits-small", phases=args.phases, size=args.size, out=args.out)
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    try:
+        from ui.app import main as gui_main
+    except ImportError as e:
+        raise CLIError(f"the GUI cannot start: {e}. Install the project with `make run` "
+                       f"(it checks Qt's system libraries and says what is missing)") from None
+    argv = []
+    if args.preset:
+        argv += ["--preset", args.preset]
+    if getattr(args, "open", None):
+        argv += [str(args.open)]
+    return gui_main(argv)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Step through backpropagation in a small CNN.")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    parser.add_argument("--preset", help=argparse.SUPPRESS)
+    parser.add_argument("open", nargs="?", type=Path, help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("gui", help="open the window (the default)")
+    p.add_argument("--preset")
+    p.add_argument("open", nargs="?", type=Path, help="a session (.vcnn) to open")
+    p.set_defaults(func=cmd_gui)
+
+    p = sub.add_parser("train", help="train headless, with per-epoch loss and accuracy")
+    _add_source(p, resume=True)
+    p.add_argument("--epochs", type=_positive_int)
+    p.add_argument("--batch-size", type=_positive_int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--momentum", type=float)
+    p.add_argument("--weight-decay", type=float)
+    p.add_argument("--threads", type=_positive_int, help="BLAS threads (default: all cores)")
+    p.add_argument("--save", type=Path, help="save the session here (.vcnn) at the end or on Ctrl-C")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("gradcheck", help="check every gradient against central differences (exit 1 on failure)")
+    _add_source(p)
+    p.add_argument("--batch", type=_positive_int, default=2, help="samples in the checked batch (default 2)")
+    p.add_argument("--max-entries", type=_positive_int, default=64,
+                   help="entries checked per tensor, sampled (default 64)")
+    p.add_argument("--tol", type=float, default=1e-6, help="relative error tolerance (default 1e-6)")
+    p.set_defaults(func=cmd_gradcheck)
+
+    p = sub.add_parser("snapshot", help="render the window after N phases to a PNG (for slides)")
+    p.add_argument("--preset")
+    p.add_argument("--phases", type=int, default=0)
+    p.add_argument("--size", type=_size, default=(1600, 1000))
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=cmd_snapshot)
+
+    p = sub.add_parser("presets", help="list the bundled presets")
+    p.set_defaults(func=cmd_presets)
+
+    p = sub.add_parser("data", help="list data sets, or download MNIST")
+    dsub = p.add_subparsers(dest="data_command", metavar="ACTION")
+    d = dsub.add_parser("download", help="download MNIST into the user cache (checksummed)")
+    d.add_argument("name", choices=("mnist",))
+    d.add_argument("--dest", type=Path, help="folder to download into (default: the user cache)")
+    dsub.add_parser("list", help="list the bundled and synthetic data sets")
+    p.set_defaults(func=cmd_data)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args.func = cmd_gui
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except (VisualCNNError, OSError) as e:
+        if args.debug:
+            raise
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Presets (assets/presets/NAME.json): a spec with its dataset, hyper-parameters and seed.
+
+The same dictionary shape describes any session's configuration, so a preset,
+a saved session and the command line all build sessions through `build_session`:
+
+    {"title": ..., "description": ...,
+     "spec": {...}, "dataset": {"name": "digits", "size": 8},
+     "optimizer": {"lr": 0.05, "momentum": 0.9, "weight_decay": 1e-4, "decay_biases": true},
+     "batch_size": 1, "train": {"batch_size": 16, "epochs": 5}, "dtype": "float32", "seed": 0}
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import FileFormatError, SpecError
+from .network import DTYPES, Network
+from .optim import SGD
+
+CONFIG_KEYS = ("title", "description", "spec", "dataset", "optimizer", "batch_size", "train", "dtype", "seed")
+DEFAULT_PRESET = "digits-small"
+
+
+def presets_dir() -> Path:
+    from .data.paths import assets_dir
+    return assets_dir() / "presets"
+
+
+def list_presets() -> list[dict[str, str]]:
+    """[{"name", "title", "description"}] of the bundled presets, sorted by name."""
+    out = []
+    for path in sorted(presets_dir().glob("*.json")):
+        cfg = load_preset(path)
+        out.append({"name": path.stem, "title": cfg.get("title", path.stem),
+                    "description": cfg.get("description", "")})
+    return out
+
+
+def load_preset(name_or_path: str | Path) -> dict[str, Any]:
+    """A preset's configuration, checked, by bundled name or by path to a JSON file."""
+    path = Path(name_or_path)
+    if path.suffix != ".json":
+        path = presets_dir() / f"{name_or_path}.json"
+        if not path.exists():
+            names = ", ".join(p.stem for p in sorted(presets_dir().glob("*.json")))
+            raise FileFormatError(f"no preset named {str(name_or_path)!r}; bundled presets: {names}")
+    try:
+        cfg = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileFormatError(f"{path}: no such file") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise FileFormatError(f"{path}: not a valid JSON preset ({e})") from None
+    return check_config(cfg, str(path))
+
+
+def check_config(cfg: Any, where: str) -> dict[str, Any]:
+    """Check a session configuration's keys and types; fill defaults. Errors name `where`."""
+    if not isinstance(cfg, dict):
+        raise FileFormatError(f"{where}: a configuration must be a JSON object, got {type(cfg).__name__}")
+    if "spec" not in cfg:
+        raise FileFormatError(f"{where}: missing 'spec' (the layer stack)")
+    unknown = [k for k in cfg if k not in CONFIG_KEYS]
+    if unknown:
+        raise FileFormatError(f"{where}: unknown key {unknown[0]!r}; valid keys: {', '.join(CONFIG_KEYS)}")
+    out = {"dataset": {"name_or_path": "digits"}, "optimizer": {}, "batch_size": 1, "train": {},
+           "dtype": "float32", "seed": 0, **cfg}
+    if out["dtype"] not in DTYPES:
+        raise FileFormatError(f"{where}: dtype must be 'float32' or 'float64', got {out['dtype']!r}")
+    ds = out["dataset"]
+    if isinstance(ds, dict) and "name" in ds:      # presets say "name"; Dataset.source says "name_or_path"
+        ds = {"name_or_path": ds["name"], **{k: v for k, v in ds.items() if k != "name"}}
+    if not isinstance(ds, dict) or not isinstance(ds.get("name_or_path"), str):
+        raise FileFormatError(f"{where}: dataset must be an object with a 'name', got {out['dataset']!r}")
+    out["dataset"] = ds
+    return out
+
+
+def build_session(cfg: dict[str, Any], dataset: Any = None, **overrides: Any):
+    """A Session from a configuration (preset or saved); `overrides` replace top-level keys
+    (batch_size, dtype, seed) or optimizer settings (lr, momentum, weight_decay, decay_biases)."""
+    from .data import load_dataset
+    from .session import Session
+
+    cfg = dict(cfg)
+    opt_cfg = dict(cfg.get("optimizer", {}))
+    for key in ("lr", "momentum", "weight_decay", "decay_biases"):
+        if key in overrides:
+            opt_cfg[key] = overrides.pop(key)
+    cfg.update(overrides)
+    if dataset is None:
+        dataset = load_dataset(cfg["dataset"])
+    dtype = DTYPES[cfg["dtype"]] if isinstance(cfg["dtype"], str) else np.dtype(cfg["dtype"])
+    net = Network.from_spec(cfg["spec"], dtype=dtype, seed=cfg["seed"])
+    opt = SGD(net, **opt_cfg)
+    return Session(net, opt, dataset, batch_size=cfg["batch_size"], seed=cfg["seed"])
+
+
+def session_from_preset(name: str | Path = DEFAULT_PRESET, **overrides: Any):
+    cfg = load_preset(name)
+    try:
+        session = build_session(cfg, **overrides)
+    except SpecError as e:
+        raise SpecError(f"preset {name}: {e}", layer_index=e.layer_index) from None
+    session.preset = str(name)
+    return session
