@@ -220,8 +220,11 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     idx = rng.choice(len(ds.y_train), size=min(args.batch, len(ds.y_train)), replace=False)
     net = session.network
     print(f"gradient check in float64 on {len(idx)} sample(s) of {ds.describe()}")
+    if args.jitter:
+        print(f"inputs jittered by N(0, {args.jitter:g}²): flat image regions would otherwise tie in max-pooling "
+              f"windows or sit at ReLU's kink, where there is no derivative to check")
     report = gradcheck(net, ds.x_train[idx], ds.y_train[idx], tol=args.tol, max_entries=args.max_entries,
-                       seed=args.seed or 0)
+                       seed=args.seed or 0, jitter=args.jitter)
     print(report.table())
     for r in report.failures:
         print(f"FAILED: layer {r.layer} {r.layer_type} {r.name}: max relative error {r.max_rel_error:.2e} "
@@ -306,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-entries", type=_positive_int, default=64,
                    help="entries checked per tensor, sampled (default 64)")
     p.add_argument("--tol", type=float, default=1e-6, help="relative error tolerance (default 1e-6)")
+    p.add_argument("--jitter", type=float, default=0.05,
+                   help="noise added to the images to move them off ties and kinks (default 0.05; 0 = none)")
     p.set_defaults(func=cmd_gradcheck)
 
     p = sub.add_parser("snapshot", help="render the window after N phases to a PNG (for slides)")

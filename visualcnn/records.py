@@ -46,8 +46,12 @@ class ParamUpdate:
     @property
     def ratio(self) -> float:
         """‖ΔW‖ / ‖W‖: the update-to-weight ratio (healthy around 1e-3)."""
-        w = float(np.linalg.norm(self.value))
-        return float(np.linalg.norm(self.velocity)) / w if w > 0 else float("inf")
+        with np.errstate(over="ignore", invalid="ignore"):
+            w = float(np.linalg.norm(self.value))
+            dw = float(np.linalg.norm(self.velocity))
+        if not np.isfinite(w):
+            return float("nan")
+        return dw / w if w > 0 else float("inf")
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,7 @@ class StepRecord:
                 out[f"layer{i}_{k}_velocity"] = u.velocity
                 out[f"layer{i}_{k}_value"] = u.value
         if self.loss is not None:
-            out["loss"] = np.asarray(self.loss)
+            out["loss"] = frozen(np.asarray(self.loss))
         return out
 
     @property

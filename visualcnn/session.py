@@ -299,10 +299,13 @@ class Session:
             self._trim()
             self.events.emit("iteration_completed", self.iteration)
 
-    def _batch(self) -> tuple[np.ndarray, np.ndarray]:
+    def _batch(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """The current iteration's batch, fetched (and remembered in its checkpoint) on first use."""
         cp = self._checkpoints[-1]
-        if cp.batch is None:
+        if cp.batch is not None:
+            if index == 0:              # (re)entering phase 0: the fetch happens again, identically
+                self.sampler.set_state(cp.sampler_after)
+        else:
             if self.pinned is not None:
                 x, y = self.pinned
             else:
@@ -314,9 +317,14 @@ class Session:
         return cp.batch
 
     def _execute(self, index: int, record: bool) -> StepRecord | None:
+        # overflow and NaN are the non-finite breakpoint's business, not console warnings
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            return self._execute_phase(index, record)
+
+    def _execute_phase(self, index: int, record: bool) -> StepRecord | None:
         phase, i = self.phase_at(index)
         net = self.network
-        bx, by = self._batch()
+        bx, by = self._batch(index)
         common = dict(iteration=self.iteration, index=index, phase=phase, layer=i,
                       layer_type=None if i is None else net.layers[i].type_name,
                       description=self.describe(index), batch_x=bx, batch_y=by) if record else {}
@@ -391,7 +399,7 @@ class Session:
         cp = self._checkpoints[-1]
         self.network.set_params(cp.params)
         self.optimizer.set_state(cp.velocity)
-        self.sampler.set_state(cp.sampler_after if cp.batch is not None else cp.sampler_state)
+        self.sampler.set_state(cp.sampler_state)
         self._acts, self._douts, self._pending_metrics = [], [], None
         if records:
             self._records = []

@@ -104,3 +104,15 @@ def test_gradcheck_leaves_the_network_untouched():
         for k in a:
             np.testing.assert_array_equal(a[k], b[k])
     assert net.layers[0].params["W"].dtype == np.float32
+
+
+def test_ties_are_reported_as_kinks_not_failures():
+    """Max pooling over a flat region: every window ties, so there is no derivative to check there."""
+    spec = {"input_shape": [1, 4, 4], "layers": [
+        {"type": "maxpool2d", "kernel_size": 2}, {"type": "flatten"}, {"type": "dense", "out_features": 3}]}
+    net = vc.Network.from_spec(spec, dtype=np.float64)
+    x = np.zeros((1, 1, 4, 4))
+    report = vc.gradcheck(net, x, [1])
+    pool = report.result(0, "input")
+    assert report.passed and pool.n_kinks > 0
+    assert "at kinks, not judged" in report.table()
