@@ -1,0 +1,174 @@
+"""IDX files (the MNIST / Fashion-MNIST format): a checked reader and the four-file directory loader.
+
+An IDX file is a 4-byte magic number — two zero bytes, a dtype code, the number
+of dimensions — then one big-endian uint32 per dimension, then the values,
+big-endian, row-major. Files may be gzip-compressed (.gz).
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from visualcnn.errors import DataError
+
+from .dataset import Dataset
+from .imaging import InputFraming
+
+# dtype code -> (big-endian NumPy dtype, name for messages)
+IDX_DTYPES: dict[int, tuple[str, str]] = {
+    0x08: (">u1", "uint8"),
+    0x09: (">i1", "int8"),
+    0x0B: (">i2", "int16"),
+    0x0C: (">i4", "int32"),
+    0x0D: (">f4", "float32"),
+    0x0E: (">f8", "float64"),
+}
+IMAGES_MAGIC = 0x00000803   # uint8, 3 dimensions (N, H, W)
+LABELS_MAGIC = 0x00000801   # uint8, 1 dimension (N,)
+
+_VALID_CODES = ", ".join(f"0x{code:02X} {name}" for code, (_, name) in IDX_DTYPES.items())
+
+# (role, file stem) in the standard MNIST naming; a file may be raw or .gz.
+IDX_FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+
+MNIST_CLASSES = [str(d) for d in range(10)]
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+# MNIST: each digit was scaled to fit a 20×20 box and centred on its centre of mass in 28×28.
+# Stroke 15 % of the digit's height gives drawn digits about MNIST's mean ink (0.13 per pixel).
+MNIST_FRAMING = InputFraming(fit="mass", box=20 / 28, stroke=0.15)
+# Fashion-MNIST: each product was trimmed to its bounding box and its longest edge resized to 28.
+FASHION_FRAMING = InputFraming(fit="box", box=1.0)
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's (decompressed) contents, or a DataError that names it."""
+    if not path.is_file():
+        raise DataError(f"{path.name}: no such file in {path.parent}")
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                return f.read()
+        return path.read_bytes()
+    except (OSError, EOFError, zlib.error) as exc:
+        # BadGzipFile is an OSError; a gzip cut short raises EOFError.
+        raise DataError(f"{path.name}: not a readable gzip file ({exc}); download it again") from None
+
+
+def _describe_magic(magic: int) -> str:
+    """What a magic number says, for error messages."""
+    if magic >> 16:
+        return "not an IDX file: its first two bytes must be zero"
+    code, ndim = (magic >> 8) & 0xFF, magic & 0xFF
+    if code not in IDX_DTYPES:
+        return f"0x{code:02X} is not an IDX dtype code (valid: {_VALID_CODES})"
+    return f"this header says {IDX_DTYPES[code][1]} with {ndim} dimension{'s' if ndim != 1 else ''}"
+
+
+def read_idx(path: str | Path, expected_magic: int | None = None, kind: str = "data") -> np.ndarray:
+    """Read one IDX file (raw or .gz), checking the header against the file's size.
+
+    expected_magic: e.g. IMAGES_MAGIC (0x00000803) to insist on uint8 with 3 dimensions;
+        kind ("images", "labels") names what was expected in the message.
+    Returns an array of the header's shape, in native byte order (a copy).
+    Raises DataError naming the file for: a wrong magic number, an unknown dtype code,
+    a truncated header or data, or extra bytes after the data.
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    if len(data) < 4:
+        raise DataError(f"{path.name}: truncated: {len(data)} bytes, too short for the 4-byte IDX magic number")
+    magic = int.from_bytes(data[:4], "big")
+    if expected_magic is not None and magic != expected_magic:
+        raise DataError(f"{path.name}: wrong magic number 0x{magic:08X} (expected 0x{expected_magic:08X} "
+                        f"for IDX {kind}; {_describe_magic(magic)})")
+    if magic >> 16:
+        raise DataError(f"{path.name}: wrong magic number 0x{magic:08X}: {_describe_magic(magic)} "
+                        "(an IDX file starts 0x0000, then a dtype code and the number of dimensions)")
+    code, ndim = (magic >> 8) & 0xFF, magic & 0xFF
+    if code not in IDX_DTYPES:
+        raise DataError(f"{path.name}: unknown IDX dtype code 0x{code:02X} in magic number 0x{magic:08X} "
+                        f"(valid codes: {_VALID_CODES})")
+    if ndim == 0:
+        raise DataError(f"{path.name}: the magic number 0x{magic:08X} declares 0 dimensions; at least 1 is needed")
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise DataError(f"{path.name}: truncated: the header of a {ndim}-dimensional IDX file needs {header} bytes, "
+                        f"the file has {len(data)}")
+    shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
+    dtype = np.dtype(IDX_DTYPES[code][0])
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    found = len(data) - header
+    if found < expected:
+        raise DataError(f"{path.name}: truncated: the header promises {shape} {IDX_DTYPES[code][1]} "
+                        f"= {expected} bytes of data, the file has {found}; download it again")
+    if found > expected:
+        raise DataError(f"{path.name}: {found - expected} unexpected bytes after the {expected} bytes of data "
+                        f"the header describes ({shape} {IDX_DTYPES[code][1]}); not a valid IDX file")
+    values = np.frombuffer(data, dtype=dtype, count=expected // dtype.itemsize, offset=header)
+    return values.reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def find_idx_files(directory: Path) -> dict[str, Path]:
+    """The four standard MNIST files in `directory`, raw or .gz (the dotted `train-images.idx3-ubyte` too)."""
+    found, missing = {}, []
+    for role, stem in IDX_FILES.items():
+        dotted = stem.replace("-idx", ".idx")
+        candidates = [directory / name for name in (stem, stem + ".gz", dotted, dotted + ".gz")]
+        hit = next((p for p in candidates if p.is_file()), None)
+        if hit is None:
+            missing.append(stem + "[.gz]")
+        else:
+            found[role] = hit
+    if missing:
+        present = sorted(p.name for p in directory.iterdir()) if directory.is_dir() else []
+        raise DataError(f"{directory}: missing {', '.join(missing)}; an IDX directory needs the four MNIST files "
+                        f"{', '.join(s + '[.gz]' for s in IDX_FILES.values())} "
+                        f"(found: {', '.join(present[:12]) or 'nothing'})")
+    return found
+
+
+def _load_pair(images_path: Path, labels_path: Path, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Read matching image and label files: (N, 1, H, W) float32 in [0, 1] and (N,) int64."""
+    images = read_idx(images_path, IMAGES_MAGIC, "images")          # (N, H, W) uint8
+    labels = read_idx(labels_path, LABELS_MAGIC, "labels")          # (N,) uint8
+    if len(images) != len(labels):
+        raise DataError(f"{images_path.name} has {len(images)} images but {labels_path.name} has {len(labels)} "
+                        "labels; the two files must come from the same set (download the pair again)")
+    if len(labels) and labels.max() >= n_classes:
+        raise DataError(f"{labels_path.name}: label {labels.max()} is out of range; expected 0..{n_classes - 1}")
+    x = (images.astype(np.float32) / np.float32(255.0))[:, None]     # (N, 1, H, W)
+    return x, labels.astype(np.int64)
+
+
+def load_idx_dir(directory: str | Path, name: str | None = None,
+                 source: dict | None = None) -> Dataset:
+    """Load an MNIST-style directory of four IDX files into a Dataset (train / t10k split as given).
+
+    Fashion-MNIST class names (and framing) are used when the directory's name contains
+    "fashion", otherwise "0".."9". Images: (N, 1, 28, 28) float32 in [0, 1].
+    """
+    directory = Path(directory).expanduser().resolve()
+    if not directory.is_dir():
+        raise DataError(f"{directory}: not a directory; expected a directory holding the four MNIST IDX files")
+    files = find_idx_files(directory)
+    fashion = "fashion" in directory.name.lower()
+    class_names = FASHION_CLASSES if fashion else MNIST_CLASSES
+    x_train, y_train = _load_pair(files["train_images"], files["train_labels"], len(class_names))
+    x_test, y_test = _load_pair(files["test_images"], files["test_labels"], len(class_names))
+    if x_train.shape[1:] != x_test.shape[1:]:
+        raise DataError(f"{files['train_images'].name} holds {x_train.shape[2:]} images but "
+                        f"{files['test_images'].name} holds {x_test.shape[2:]}; both must be the same size")
+    return Dataset(name=name or directory.name, source=source or {"name_or_path": str(directory)},
+                   x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
+                   class_names=class_names, framing=FASHION_FRAMING if fashion else MNIST_FRAMING)

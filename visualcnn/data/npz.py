@@ -1,0 +1,205 @@
+"""User data sets stored as NumPy files: an .npz of images and labels, or an .npy of images beside its labels.
+
+Files are opened with allow_pickle=False: a data file must never be able to run code.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from visualcnn.errors import DataError
+
+from .dataset import Dataset, check_int, check_test_fraction, split_dataset
+
+# Each role accepts this project's names and Keras's (mnist.npz uses x_train, y_train, x_test, y_test).
+KEYS = {
+    "images": ("images", "x_train"),
+    "labels": ("labels", "y_train"),
+    "test_images": ("test_images", "x_test"),
+    "test_labels": ("test_labels", "y_test"),
+}
+_LAYOUT = ("an .npz needs arrays 'images' (N, H, W) or (N, C, H, W) and 'labels' (N,), optionally "
+           "'test_images' and 'test_labels' and 'class_names' (Keras-style x_train, y_train, x_test, y_test also work)")
+_PICKLE = "contains pickled objects; only plain numeric arrays are accepted"
+
+
+def _guarded_load(path: Path, what: str, loader):
+    """Run a NumPy load step, turning its failures into DataErrors that name the file."""
+    try:
+        return loader()
+    except ValueError as exc:
+        # NumPy's refusal to unpickle (object arrays, or a pickle saved as .npy) is a ValueError.
+        if "pickle" in str(exc).lower() or "object arrays" in str(exc).lower():
+            raise DataError(f"{path.name}: {what}{_PICKLE}") from None
+        raise DataError(f"{path.name}: cannot read {what or 'it '}as a NumPy file ({exc})") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{path.name}: cannot read it as a NumPy .npz/.npy file ({exc})") from None
+
+
+def _check_magic(path: Path) -> None:
+    """Refuse anything that is not an .npz (zip) or .npy before NumPy guesses "pickle" for it."""
+    if not path.is_file():
+        raise DataError(f"{path.name}: no such file in {path.parent}")
+    with open(path, "rb") as f:
+        head = f.read(6)
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY")):
+        return
+    if head.startswith(b"\x80"):                     # the pickle protocol marker
+        raise DataError(f"{path.name}: {_PICKLE}")
+    raise DataError(f"{path.name}: cannot read it: not a NumPy .npz or .npy file (it starts with {head!r}); "
+                    f"{_LAYOUT}")
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    _check_magic(path)
+    return _guarded_load(path, "", lambda: np.load(path, allow_pickle=False))
+
+
+def _load_npz(path: Path) -> dict[str, np.ndarray]:
+    """All arrays of an .npz, read eagerly so the file is closed before returning."""
+    _check_magic(path)
+    archive = _guarded_load(path, "", lambda: np.load(path, allow_pickle=False))
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        # np.load reads a plain .npy whatever its suffix says.
+        raise DataError(f"{path.name}: holds a single array, not an .npz archive; {_LAYOUT}")
+    with archive:
+        return {key: _guarded_load(path, f"array '{key}' ", lambda key=key: archive[key]) for key in archive.files}
+
+
+def images_to_float(images: np.ndarray, label: str) -> np.ndarray:
+    """Check and convert user images to (N, C, H, W) float32 in [0, 1].
+
+    images: (N, H, W) or (N, C, H, W); uint8 (or other integers in 0..255) is scaled by 1/255,
+    bool becomes 0/1, floats must be finite and already in [0, 1]. `label` names file and array.
+    """
+    if images.ndim == 3:
+        images = images[:, None]
+    if images.ndim != 4:
+        raise DataError(f"{label}: images must be (N, H, W) or (N, C, H, W); got shape {images.shape}")
+    N, C, H, W = images.shape
+    if N == 0 or H < 2 or W < 2:
+        raise DataError(f"{label}: images of shape {images.shape}: expected at least one image of at least 2×2")
+    if C > 4 and W <= 4:
+        raise DataError(f"{label}: shape {images.shape} looks like (N, H, W, C); "
+                        "transpose to (N, C, H, W), e.g. images.transpose(0, 3, 1, 2)")
+    if images.dtype == bool:
+        return images.astype(np.float32)
+    if np.issubdtype(images.dtype, np.integer):
+        lo, hi = int(images.min()), int(images.max())
+        if lo < 0 or hi > 255:
+            raise DataError(f"{label}: integer pixels range {lo}..{hi}; expected 0..255 (scaled by 1/255)")
+        return images.astype(np.float32) / np.float32(255.0)
+    if not np.issubdtype(images.dtype, np.floating):
+        raise DataError(f"{label}: images have dtype {images.dtype}; expected uint8 0..255 or floats in [0, 1]")
+    bad = ~np.isfinite(images)
+    if bad.any():
+        first = np.unravel_index(np.argmax(bad), images.shape)
+        raise DataError(f"{label}: {np.count_nonzero(bad)} NaN or infinite pixel values (first at image "
+                        f"{first[0]}); expected finite floats in [0, 1]")
+    lo, hi = float(images.min()), float(images.max())
+    if lo < 0.0 or hi > 1.0:
+        raise DataError(f"{label}: float pixels range {lo:g}..{hi:g}; expected [0, 1] "
+                        "(divide by the maximum, or store uint8 0..255)")
+    return images.astype(np.float32)
+
+
+def labels_to_int(labels: np.ndarray, n: int, label: str) -> np.ndarray:
+    """Check user labels: (N,) whole numbers >= 0, as many as there are images. Returns int64."""
+    if labels.ndim != 1 or len(labels) != n:
+        raise DataError(f"{label}: labels must be one per image, shape ({n},); got shape {labels.shape}")
+    if np.issubdtype(labels.dtype, np.floating):
+        if not (np.isfinite(labels).all() and np.array_equal(labels, np.round(labels))):
+            raise DataError(f"{label}: labels must be whole numbers (class indices 0, 1, ...); "
+                            "found NaN or fractional values")
+    elif not (np.issubdtype(labels.dtype, np.integer) or labels.dtype == bool):
+        raise DataError(f"{label}: labels have dtype {labels.dtype}; expected integer class indices 0, 1, ...")
+    labels = labels.astype(np.int64)
+    if n and labels.min() < 0:
+        raise DataError(f"{label}: label {labels.min()} is negative; expected class indices 0, 1, ...")
+    return labels
+
+
+def _pick(arrays: dict[str, np.ndarray], role: str) -> tuple[str, np.ndarray] | None:
+    for key in KEYS[role]:
+        if key in arrays:
+            return key, arrays[key]
+    return None
+
+
+def _labels_beside(path: Path, labels_path: str | Path | None) -> Path:
+    """Where the labels of an images-only .npy are: `labels_path`, else <stem>_labels.npy or images→labels."""
+    if labels_path is not None:
+        return Path(labels_path).expanduser().resolve()
+    candidates = [path.with_name(path.stem + "_labels.npy")]
+    if "images" in path.stem:
+        candidates.insert(0, path.with_name(path.stem.replace("images", "labels") + ".npy"))
+    hit = next((p for p in candidates if p.is_file()), None)
+    if hit is None:
+        raise DataError(f"{path.name}: an .npy holds only images and no labels were found beside it "
+                        f"(looked for {', '.join(p.name for p in candidates)}); pass labels_path=..., "
+                        f"or use an .npz: {_LAYOUT}")
+    return hit
+
+
+def load_array_file(path: str | Path, test_fraction: float = 0.2, seed: int = 0,
+                    labels_path: str | Path | None = None) -> Dataset:
+    """Load a user data set from an .npz (images + labels [+ test arrays]) or an .npy of images.
+
+    Without test arrays the set is split (seeded, stratified) by test_fraction.
+    Images become (N, C, H, W) float32 in [0, 1]; labels (N,) int64; class names come
+    from a 'class_names' array of strings, else "0".."K-1".
+    """
+    path = Path(path).expanduser().resolve()
+    name = path.stem
+    test_fraction = check_test_fraction(name, test_fraction)
+    seed = check_int(name, "seed", seed)
+    source: dict[str, Any] = {"name_or_path": str(path), "test_fraction": test_fraction, "seed": seed}
+    if path.suffix.lower() == ".npy":
+        labels_file = _labels_beside(path, labels_path)
+        source["labels_path"] = str(labels_file)
+        arrays = {"images": _load_npy(path), "labels": _load_npy(labels_file)}
+        labels_label = labels_file.name
+    else:
+        arrays = _load_npz(path)
+        labels_label = None
+    picked = {role: _pick(arrays, role) for role in KEYS}
+    for role in ("images", "labels"):
+        if picked[role] is None:
+            raise DataError(f"{path.name}: no array {' or '.join(repr(k) for k in KEYS[role])} "
+                            f"(found: {', '.join(sorted(arrays)) or 'no arrays'}); {_LAYOUT}")
+    if (picked["test_images"] is None) != (picked["test_labels"] is None):
+        have = "test_images" if picked["test_images"] is not None else "test_labels"
+        raise DataError(f"{path.name}: has {picked[have][0]!r} without its partner; "
+                        "test images and test labels must come together (or leave both out to split)")
+
+    def convert(role_x: str, role_y: str) -> tuple[np.ndarray, np.ndarray]:
+        (kx, x), (ky, y) = picked[role_x], picked[role_y]
+        images = images_to_float(x, f"{path.name}: array '{kx}'")
+        labels = labels_to_int(y, len(images), labels_label or f"{path.name}: array '{ky}'")
+        return images, labels
+
+    x, y = convert("images", "labels")
+    test = convert("test_images", "test_labels") if picked["test_images"] is not None else None
+    top = int(max(y.max(), test[1].max() if test is not None and len(test[1]) else 0))
+    if "class_names" in arrays:
+        names = arrays["class_names"]
+        if names.ndim != 1 or not (np.issubdtype(names.dtype, np.str_) or np.issubdtype(names.dtype, np.integer)):
+            raise DataError(f"{path.name}: 'class_names' must be a 1-D array of strings; "
+                            f"got {names.dtype} {names.shape}")
+        class_names = [str(c) for c in names]
+        if len(class_names) <= top:
+            raise DataError(f"{path.name}: {len(class_names)} class_names but labels go up to {top}; "
+                            f"expected at least {top + 1} names")
+    else:
+        class_names = [str(k) for k in range(top + 1)]
+    if test is None:
+        return split_dataset(name, source, x, y, class_names, test_fraction, seed)
+    if test[0].shape[1:] != x.shape[1:]:
+        raise DataError(f"{path.name}: training images are (C, H, W) = {x.shape[1:]} but test images are "
+                        f"{test[0].shape[1:]}; both must be the same")
+    return Dataset(name=name, source=source, x_train=x, y_train=y, x_test=test[0], y_test=test[1],
+                   class_names=class_names)
