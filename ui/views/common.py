@@ -1,0 +1,195 @@
+"""Pieces the inspector tabs share: a column of image plots with scales, hover read-out and clicks.
+
+Also `LayerState`: what the records say about one layer (its forward, backward and update records).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6 import QtCore, QtWidgets
+
+from ui import style
+from visualcnn.records import StepRecord
+
+
+@dataclass
+class LayerState:
+    """The records of one layer in the current iteration (None where that phase has not run)."""
+
+    network: object
+    layer: int
+    records: Sequence[StepRecord]
+    next_phase: tuple[str, int | None] | None
+    forward: StepRecord | None = None
+    backward: StepRecord | None = None
+    loss: StepRecord | None = None
+    update: StepRecord | None = None
+
+    @classmethod
+    def of(cls, network, layer: int, records: Sequence[StepRecord], next_phase) -> "LayerState":
+        st = cls(network, layer, records, next_phase)
+        for r in records:
+            if r.phase == "forward" and r.layer == layer:
+                st.forward = r
+            elif r.phase == "backward" and r.layer == layer:
+                st.backward = r
+            elif r.phase == "loss":
+                st.loss = r
+            elif r.phase == "update":
+                st.update = r
+        return st
+
+    @property
+    def layer_obj(self):
+        return self.network.layers[self.layer]
+
+    @property
+    def batch_size(self) -> int:
+        return int(self.records[0].batch_x.shape[0]) if self.records else 1
+
+
+def channel_slice(array: np.ndarray | None, sample: int, channel: int) -> np.ndarray | None:
+    """One sample's map: (H, W) of channel `channel` for NCHW, the (D,) vector for (N, D)."""
+    if array is None:
+        return None
+    a = np.asarray(array)
+    sample = min(sample, a.shape[0] - 1)
+    if a.ndim == 4:
+        return a[sample, min(channel, a.shape[1] - 1)]
+    return a[sample].reshape(-1)
+
+
+def tile_kernels(w: np.ndarray) -> np.ndarray:
+    """Conv filters (F, C, KH, KW) as one image: row f, column c, one NaN pixel between kernels."""
+    F, C, KH, KW = w.shape
+    out = np.full((F * (KH + 1) - 1, C * (KW + 1) - 1), np.nan)
+    for f in range(F):
+        for c in range(C):
+            out[f * (KH + 1):f * (KH + 1) + KH, c * (KW + 1):c * (KW + 1) + KW] = w[f, c]
+    return out
+
+
+def as_matrix(a: np.ndarray) -> np.ndarray:
+    """A parameter as a 2-D image: conv W tiled, dense W (out, in) as is, vectors as one row."""
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim == 4:
+        return tile_kernels(a)
+    if a.ndim == 3:                     # untied conv bias (F, H_out, W_out): side by side
+        F, H, W = a.shape
+        out = np.full((H, F * (W + 1) - 1), np.nan)
+        for f in range(F):
+            out[:, f * (W + 1):f * (W + 1) + W] = a[f]
+        return out
+    if a.ndim == 1:
+        return a[None, :]
+    return a
+
+
+class MapPanel(QtWidgets.QWidget):
+    """A vertical stack of image plots, each with its colour bar, a read-out line and click callbacks.
+
+    panel.add("input x", gradient=False) -> index; panel.show(index, data2d, levels=None)
+    on_click(index, (row, col)) is called when a pixel is clicked.
+    """
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.glw = pg.GraphicsLayoutWidget()
+        self.glw.setBackground(style.background_color(self))
+        self.glw.ci.setSpacing(style.SPACING)
+        self.status = QtWidgets.QLabel("hover over a map to read its values")
+        self.status.setFont(style.font(style.FONT_SMALL_PT, mono=True))
+        self.status.setWordWrap(True)
+        box = QtWidgets.QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.glw, 1)
+        box.addWidget(self.status)
+        self.plots: list[style.ScaledImage] = []
+        self.data: list[np.ndarray | None] = []
+        self.names: list[str] = []
+        self.on_click: Callable[[int, tuple[int, ...]], None] | None = None
+        self.glw.scene().sigMouseMoved.connect(self._hover)
+        self.glw.scene().sigMouseClicked.connect(self._click)
+
+    def add(self, name: str, gradient: bool = False) -> int:
+        row = len(self.plots)
+        self.plots.append(style.image_item_with_scale(self.glw.ci, row, 0, name, gradient))
+        self.plots[-1].set_title(name)
+        self.data.append(None)
+        self.names.append(name)
+        return row
+
+    def set_gradient(self, index: int, gradient: bool) -> None:
+        sp = self.plots[index]
+        if sp.gradient != gradient:
+            sp.gradient = gradient
+            sp.bar.setColorMap(style.GRADIENT_CMAP if gradient else style.ACTIVATION_CMAP)
+
+    def show(self, index: int, data: np.ndarray | None, title: str | None = None,
+             levels: tuple[float, float] | None = None) -> None:
+        sp = self.plots[index]
+        if title is not None and title != self.names[index]:
+            self.names[index] = title
+            sp.set_title(title)
+        if data is not None:
+            data = np.asarray(data, dtype=np.float64)
+            if data.ndim == 1:
+                data = data[None, :]
+            sp.plot.setAspectLocked(data.shape[0] > 1 and data.shape[0] * 8 > data.shape[1])
+        self.data[index] = data
+        sp.show(data, levels)
+
+    def _index_at(self, pos) -> tuple[int, int, int] | None:
+        for k, sp in enumerate(self.plots):
+            if self.data[k] is None or not sp.plot.sceneBoundingRect().contains(pos):
+                continue
+            p = sp.plot.vb.mapSceneToView(pos)
+            r, c = int(np.floor(p.y())), int(np.floor(p.x()))
+            h, w = self.data[k].shape
+            if 0 <= r < h and 0 <= c < w:
+                return k, r, c
+        return None
+
+    def _hover(self, pos) -> None:
+        hit = self._index_at(pos)
+        if hit is None:
+            return
+        k, r, c = hit
+        v = self.data[k][r, c]
+        where = f"[{c}]" if self.data[k].shape[0] == 1 else f"[{r}, {c}]"
+        self.status.setText(f"{self.names[k]} {where} = {style.format_number(v, 5) if np.isfinite(v) else '—'}")
+
+    def _click(self, ev) -> None:
+        hit = self._index_at(ev.scenePos())
+        if hit is not None and self.on_click is not None:
+            k, r, c = hit
+            self.on_click(k, (c,) if self.data[k].shape[0] == 1 else (r, c))
+
+
+def spin(label: str, layout: QtWidgets.QHBoxLayout, maximum: int = 0) -> QtWidgets.QSpinBox:
+    """A labelled QSpinBox added to `layout`."""
+    lab = QtWidgets.QLabel(label)
+    box = QtWidgets.QSpinBox()
+    box.setRange(0, max(0, maximum))
+    layout.addWidget(lab)
+    layout.addWidget(box)
+    return box
+
+
+def set_max(box: QtWidgets.QSpinBox, maximum: int) -> None:
+    box.blockSignals(True)
+    box.setRange(0, max(0, int(maximum)))
+    box.setEnabled(maximum > 0)
+    box.blockSignals(False)
+
+
+def message_label(text: str = "") -> QtWidgets.QLabel:
+    lab = QtWidgets.QLabel(text)
+    lab.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+    lab.setWordWrap(True)
+    lab.setFont(style.font(style.FONT_TITLE_PT))
+    return lab

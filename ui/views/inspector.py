@@ -1,0 +1,186 @@
+"""Inspector: tabs that look into one layer — activations, gradients, pooling, parameters, numbers.
+
+inspector.set_network(net); inspector.select_layer(i); inspector.show_state(records, next_phase)
+Only the visible tab redraws; switching tabs draws the new one from the last records.
+Every tab copes with every layer type at every phase (before a phase ran it says so).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from PyQt6 import QtCore, QtWidgets
+
+from ui import style
+from ui.views.common import LayerState, MapPanel, channel_slice, set_max, spin
+from ui.views.tabs import NumbersTab, ParametersTab, PoolingTab
+from visualcnn.records import StepRecord
+
+
+class _Tab(QtWidgets.QWidget):
+    def __init__(self, inspector: "Inspector") -> None:
+        super().__init__()
+        self.inspector = inspector
+        self.state: LayerState | None = None
+
+
+class ActivationsTab(_Tab):
+    """The layer's input and output maps (one channel of one sample), value on hover."""
+
+    def __init__(self, inspector: "Inspector") -> None:
+        super().__init__(inspector)
+        controls = QtWidgets.QHBoxLayout()
+        self.sample = spin("sample", controls)
+        self.in_channel = spin("in ch", controls)
+        self.out_channel = spin("out ch", controls)
+        controls.addStretch(1)
+        self.panel = MapPanel()
+        self.panel.add("input x")
+        self.panel.add("output y")
+        self.panel.on_click = self._clicked
+        self.note = QtWidgets.QLabel()
+        box = QtWidgets.QVBoxLayout(self)
+        box.addLayout(controls)
+        box.addWidget(self.note)
+        box.addWidget(self.panel, 1)
+        for s in (self.sample, self.in_channel, self.out_channel):
+            s.valueChanged.connect(lambda _=0: self.refresh(self.state))
+
+    def refresh(self, st: LayerState | None) -> None:
+        self.state = st
+        if st is None:
+            return
+        lay = st.layer_obj
+        set_max(self.sample, st.batch_size - 1)
+        set_max(self.in_channel, lay.input_shape[0] - 1 if len(lay.input_shape) == 3 else 0)
+        set_max(self.out_channel, lay.output_shape[0] - 1 if len(lay.output_shape) == 3 else 0)
+        rec = st.forward
+        n = self.sample.value()
+        self.note.setText("" if rec is not None else f"forward through layer {st.layer} has not run yet "
+                                                      f"in this iteration")
+        self.panel.show(0, channel_slice(rec.x if rec else None, n, self.in_channel.value()),
+                        f"input x, ch {self.in_channel.value()}")
+        self.panel.show(1, channel_slice(rec.y if rec else None, n, self.out_channel.value()),
+                        f"output y, ch {self.out_channel.value()}")
+
+    def _clicked(self, index: int, rc: tuple[int, ...]) -> None:
+        if index == 1 and self.state is not None:
+            spatial = len(self.state.layer_obj.output_shape) == 3
+            self.inspector.select_unit((self.out_channel.value(), *rc) if spatial else rc,
+                                       sample=self.sample.value(), phase="forward")
+
+
+class GradientTab(_Tab):
+    """dC/d(output) and dC/d(input) side by side on one symmetric scale."""
+
+    def __init__(self, inspector: "Inspector") -> None:
+        super().__init__(inspector)
+        controls = QtWidgets.QHBoxLayout()
+        self.sample = spin("sample", controls)
+        self.out_channel = spin("out ch", controls)
+        self.in_channel = spin("in ch", controls)
+        controls.addStretch(1)
+        self.panel = MapPanel()
+        self.panel.add("∂C/∂y (arriving)", gradient=True)
+        self.panel.add("∂C/∂x (sent down)", gradient=True)
+        self.panel.on_click = self._clicked
+        self.note = QtWidgets.QLabel()
+        self.note.setWordWrap(True)
+        box = QtWidgets.QVBoxLayout(self)
+        box.addLayout(controls)
+        box.addWidget(self.note)
+        box.addWidget(self.panel, 1)
+        for s in (self.sample, self.in_channel, self.out_channel):
+            s.valueChanged.connect(lambda _=0: self.refresh(self.state))
+
+    def refresh(self, st: LayerState | None) -> None:
+        self.state = st
+        if st is None:
+            return
+        lay = st.layer_obj
+        set_max(self.sample, st.batch_size - 1)
+        set_max(self.in_channel, lay.input_shape[0] - 1 if len(lay.input_shape) == 3 else 0)
+        set_max(self.out_channel, lay.output_shape[0] - 1 if len(lay.output_shape) == 3 else 0)
+        rec = st.backward
+        n = self.sample.value()
+        dout = channel_slice(rec.dout if rec else None, n, self.out_channel.value())
+        dx = channel_slice(rec.dx if rec else None, n, self.in_channel.value())
+        levels = style.symmetric_levels(dout, dx)
+        self.note.setText(f"one scale for both: {style.levels_text(levels, True)}" if rec is not None else
+                          f"backward through layer {st.layer} has not run yet in this iteration")
+        self.panel.show(0, dout, f"∂C/∂y arriving, ch {self.out_channel.value()}", levels)
+        self.panel.show(1, dx, f"∂C/∂x sent down, ch {self.in_channel.value()}", levels)
+
+    def _clicked(self, index: int, rc: tuple[int, ...]) -> None:
+        if index == 0 and self.state is not None:
+            spatial = len(self.state.layer_obj.output_shape) == 3
+            self.inspector.select_unit((self.out_channel.value(), *rc) if spatial else rc,
+                                       sample=self.sample.value(), phase="backward")
+
+
+class Inspector(QtWidgets.QTabWidget):
+    """The selected layer's tabs. select_layer(i); unitSelected(layer, unit) when a map is clicked."""
+
+    unitSelected = QtCore.pyqtSignal(int, tuple)
+
+    TABS = ("Activations", "Gradient", "Pooling", "Parameters", "Numbers")
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.network = None
+        self.layer = 0
+        self.records: list[StepRecord] = []
+        self.next_phase: tuple[str, int | None] | None = None
+        self.activations = ActivationsTab(self)
+        self.gradient = GradientTab(self)
+        self.pooling = PoolingTab(self)
+        self.parameters = ParametersTab(self)
+        self.numbers = NumbersTab(self)
+        self._tabs = (self.activations, self.gradient, self.pooling, self.parameters, self.numbers)
+        for name, tab in zip(self.TABS, self._tabs):
+            self.addTab(tab, name)
+        self.setFont(style.font(style.FONT_PT))
+        self.currentChanged.connect(lambda _=0: self._refresh())
+        self.setMinimumWidth(360)
+
+    # -- public API ----------------------------------------------------------------
+    def set_network(self, network) -> None:
+        self.network = network
+        self.records = []
+        self.layer = min(self.layer, len(network.layers) - 1)
+        self.numbers.reset()
+        self._refresh()
+
+    def select_layer(self, index: int) -> None:
+        if self.network is None or not 0 <= index < len(self.network.layers):
+            return
+        if index != self.layer:
+            self.layer = index
+            self.numbers.reset()
+        self._refresh()
+
+    def show_state(self, records: Sequence[StepRecord], next_phase: tuple[str, int | None] | None) -> None:
+        self.records = list(records)
+        self.next_phase = next_phase
+        self._refresh()
+
+    def select_unit(self, unit: tuple[int, ...], sample: int = 0, phase: str | None = None) -> None:
+        """Show `unit` of the selected layer in the Numbers tab and emit unitSelected."""
+        self.numbers.set_unit(unit, sample, phase)
+        self.unitSelected.emit(self.layer, tuple(int(u) for u in unit))
+        if self.currentWidget() is self.numbers:
+            self._refresh()
+
+    def state(self) -> LayerState | None:
+        if self.network is None:
+            return None
+        return LayerState.of(self.network, self.layer, self.records, self.next_phase)
+
+    # -- drawing ---------------------------------------------------------------------
+    def _refresh(self) -> None:
+        st = self.state()
+        if st is None:
+            return
+        tab = self.currentWidget()
+        if tab is not None:
+            tab.refresh(st)

@@ -1,0 +1,367 @@
+"""The inspector's Pooling, Parameters and Numbers tabs (Activations and Gradient live in inspector.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6 import QtCore, QtGui, QtWidgets
+
+from ui import style
+from ui.views.common import LayerState, MapPanel, as_matrix, channel_slice, message_label, set_max, spin
+from visualcnn.explain import explain_unit, fmt, pool_preview
+from visualcnn.layers import LpPool2D, MaxPool2D
+
+P_MAX = 16.0
+_SLIDER_STEPS = 100
+
+
+def slider_to_p(v: int) -> float:
+    """Slider position 0 … 100 → p = 16^(v/100): 1 … 16, evenly spaced in log p."""
+    return float(P_MAX ** (v / _SLIDER_STEPS))
+
+
+def p_to_slider(p: float) -> int:
+    return int(round(_SLIDER_STEPS * np.log(max(1.0, min(P_MAX, p))) / np.log(P_MAX)))
+
+
+class _Tab(QtWidgets.QWidget):
+    def __init__(self, inspector) -> None:
+        super().__init__()
+        self.inspector = inspector
+        self.state: LayerState | None = None
+        self.stack = QtWidgets.QStackedWidget()
+        self.message = message_label()
+        self.stack.addWidget(self.message)
+        box = QtWidgets.QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.stack)
+
+    def say(self, text: str) -> None:
+        self.message.setText(text)
+        self.stack.setCurrentWidget(self.message)
+
+
+class PoolingTab(_Tab):
+    """Which input won each window (max), the routing weights ∂y/∂x (avg, Lp) and where ∂C/∂x went."""
+
+    def __init__(self, inspector) -> None:
+        super().__init__(inspector)
+        page = QtWidgets.QWidget()
+        controls = QtWidgets.QHBoxLayout()
+        self.sample = spin("sample", controls)
+        self.channel = spin("channel", controls)
+        controls.addStretch(1)
+        p_row = QtWidgets.QHBoxLayout()
+        self.p_label = QtWidgets.QLabel("p = 2")
+        self.p_label.setMinimumWidth(90)
+        self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.slider.setRange(0, _SLIDER_STEPS)
+        self.p_row_widgets = (QtWidgets.QLabel("average  p=1"), self.slider, QtWidgets.QLabel("16 ≈ max"),
+                              self.p_label)
+        for w in self.p_row_widgets:
+            p_row.addWidget(w)
+        self.panel = MapPanel()
+        self.panel.add("input x with the window winners")
+        self.panel.add("routing weights ∂y/∂x on the input")
+        self.panel.add("∂C/∂x routed back", gradient=True)
+        self.winners = pg.ScatterPlotItem(symbol="s", size=10, pen=pg.mkPen(style.HIGHLIGHT, width=2),
+                                          brush=None, pxMode=True)
+        self.grid = pg.PlotCurveItem(pen=pg.mkPen(style.FRAME, width=1), connect="pairs")
+        self.panel.plots[0].plot.addItem(self.grid)
+        self.panel.plots[0].plot.addItem(self.winners)
+        self.note = QtWidgets.QLabel()
+        self.note.setWordWrap(True)
+        inner = QtWidgets.QVBoxLayout(page)
+        inner.addLayout(controls)
+        inner.addLayout(p_row)
+        inner.addWidget(self.note)
+        inner.addWidget(self.panel, 1)
+        self.stack.addWidget(page)
+        self.page = page
+        for s in (self.sample, self.channel):
+            s.valueChanged.connect(lambda _=0: self.refresh(self.state))
+        self.slider.valueChanged.connect(self._p_changed)
+        self._layer_id = None
+
+    def _p_changed(self, v: int) -> None:
+        self.p_label.setText(f"p = {slider_to_p(v):.2f}")
+        self.refresh(self.state)
+
+    def refresh(self, st: LayerState | None) -> None:
+        self.state = st
+        if st is None:
+            return
+        lay = st.layer_obj
+        if not hasattr(type(lay), "routing"):
+            self.say(f"Layer {st.layer} ({lay.type_name}) does no pooling.\n\nSelect a maxpool2d, avgpool2d "
+                     f"or lppool2d layer to see which inputs each window routes its gradient to.")
+            return
+        self.stack.setCurrentWidget(self.page)
+        is_lp = isinstance(lay, LpPool2D)
+        for w in self.p_row_widgets:
+            w.setVisible(is_lp)
+        if is_lp and self._layer_id != id(lay):
+            self.slider.blockSignals(True)
+            self.slider.setValue(p_to_slider(float(lay.options["p"])))
+            self.slider.blockSignals(False)
+            self.p_label.setText(f"p = {float(lay.options['p']):.2f} (the layer's)")
+        self._layer_id = id(lay)
+        set_max(self.sample, st.batch_size - 1)
+        set_max(self.channel, lay.input_shape[0] - 1)
+        fwd, bwd = st.forward, st.backward
+        n, c = self.sample.value(), self.channel.value()
+        if fwd is None:
+            self.note.setText(f"forward through layer {st.layer} has not run yet in this iteration")
+            for k in range(3):
+                self.panel.show(k, None)
+            self.winners.setData([], [])
+            self.grid.setData([], [])
+            return
+        x = fwd.x[n:n + 1]
+        p = slider_to_p(self.slider.value()) if is_lp else None
+        layer_p = float(lay.options["p"]) if is_lp else None
+        preview = is_lp and abs(p - layer_p) > 1e-6
+        # the routing: the backward record's when it ran (max/avg/the layer's own p), else the layer class on x
+        if bwd is not None and bwd.routing is not None and not preview:
+            from visualcnn.explain import routing_map
+            weights = routing_map(bwd.routing[n:n + 1], x.shape, lay.stride)[0, c]
+            routing = bwd.routing[n, c]
+        else:
+            y, r, wmap = pool_preview(lay, x, p if preview else None)
+            weights, routing = wmap[0, c], r[0, c]
+        self.panel.show(0, x[0, c], f"input x, ch {c}" + (" — □ = window winner" if isinstance(lay, MaxPool2D)
+                                                             else ""))
+        self._draw_grid(lay, x.shape[2:], routing)
+        self.panel.show(1, weights, "routing weights ∂y/∂x" + (f" (p = {p:.2f})" if is_lp else ""))
+        if bwd is not None and not preview:
+            self.panel.set_gradient(2, True)
+            self.panel.show(2, bwd.dx[n, c], "∂C/∂x routed back (backward)")
+            self.note.setText(self._explain(lay, True))
+        else:
+            y_show = pool_preview(lay, x, p)[0][0, c] if preview else fwd.y[n, c]
+            self.panel.set_gradient(2, False)
+            self.panel.show(2, y_show, f"output y (p = {p:.2f}, preview)" if preview else "output y")
+            self.note.setText(self._explain(lay, False) + ("  Preview computed by LpPool2D itself; the "
+                                                           "layer keeps its own p." if preview else ""))
+
+    def _explain(self, lay, backward: bool) -> str:
+        if isinstance(lay, MaxPool2D):
+            text = "Max: each window's winner (□) gets the whole gradient, the others 0."
+        elif isinstance(lay, LpPool2D):
+            text = "Lp: p = 1 spreads the gradient like an average of |x|; large p concentrates it on the max."
+        else:
+            text = "Average: every input of a k×k window gets 1/k² of its gradient."
+        return text + ("" if backward else "  Step backward through this layer to see ∂C/∂x.")
+
+    def _draw_grid(self, lay, hw: tuple[int, int], routing: np.ndarray) -> None:
+        H, W = hw
+        k, s = lay.kernel, lay.stride
+        Ho, Wo = routing.shape[:2]
+        xs, ys = [], []
+        if s >= k:       # non-overlapping windows: draw their borders
+            for i in range(Ho + 1):
+                xs += [0, Wo * s]
+                ys += [i * s, i * s]
+            for j in range(Wo + 1):
+                xs += [j * s, j * s]
+                ys += [0, Ho * s]
+        self.grid.setData(np.array(xs, float), np.array(ys, float))
+        if isinstance(lay, MaxPool2D):
+            flat = routing.reshape(Ho, Wo, -1).argmax(axis=-1)
+            ii, jj = np.meshgrid(np.arange(Ho), np.arange(Wo), indexing="ij")
+            rows = ii * s + flat // k
+            cols = jj * s + flat % k
+            self.winners.setData(cols.ravel() + 0.5, rows.ravel() + 0.5)
+        else:
+            self.winners.setData([], [])
+
+
+class ParametersTab(_Tab):
+    """W (or b), ∂C/∂W, and the momentum velocity ΔW of the last update, each on its own scale."""
+
+    def __init__(self, inspector) -> None:
+        super().__init__(inspector)
+        page = QtWidgets.QWidget()
+        controls = QtWidgets.QHBoxLayout()
+        controls.addWidget(QtWidgets.QLabel("parameter"))
+        self.which = QtWidgets.QComboBox()
+        controls.addWidget(self.which)
+        controls.addStretch(1)
+        self.ratio = QtWidgets.QLabel()
+        self.ratio.setFont(style.font(style.FONT_TITLE_PT, bold=True))
+        self.ratio.setWordWrap(True)
+        self.panel = MapPanel()
+        self.panel.add("W", gradient=True)
+        self.panel.add("∂C/∂W", gradient=True)
+        self.panel.add("ΔW = velocity (last update)", gradient=True)
+        inner = QtWidgets.QVBoxLayout(page)
+        inner.addLayout(controls)
+        inner.addWidget(self.ratio)
+        inner.addWidget(self.panel, 1)
+        self.stack.addWidget(page)
+        self.page = page
+        self.which.currentIndexChanged.connect(lambda _=0: self.refresh(self.state))
+
+    def refresh(self, st: LayerState | None) -> None:
+        self.state = st
+        if st is None:
+            return
+        lay = st.layer_obj
+        if not lay.params:
+            self.say(f"Layer {st.layer} ({lay.type_name}) has no parameters:\nnothing here is learned.")
+            return
+        self.stack.setCurrentWidget(self.page)
+        names = list(lay.params)
+        if [self.which.itemText(k) for k in range(self.which.count())] != names:
+            self.which.blockSignals(True)
+            self.which.clear()
+            self.which.addItems(names)
+            self.which.blockSignals(False)
+        name = self.which.currentText() or names[0]
+        upd = st.update.updates.get(st.layer, {}).get(name) if st.update is not None else None
+        kernels = lay.params[name].ndim == 4
+        layout_note = " (row = filter, column = input channel)" if kernels else (
+            " (row = output, column = input)" if lay.params[name].ndim == 2 else "")
+        if upd is not None:
+            self.panel.show(0, as_matrix(upd.value), f"{name} after the update{layout_note}")
+        else:
+            self.panel.show(0, as_matrix(np.array(lay.params[name])), f"{name} (current){layout_note}")
+        grad = st.backward.grads.get(name) if st.backward is not None else None
+        self.panel.show(1, None if grad is None else as_matrix(grad),
+                        f"∂C/∂{name}" + ("" if grad is not None else " — step backward through this layer"))
+        self.panel.show(2, None if upd is None else as_matrix(upd.velocity),
+                        f"Δ{name} = velocity" + ("" if upd is not None else " — after the update phase"))
+        if upd is not None:
+            r = upd.ratio
+            health = "healthy" if 1e-4 <= r <= 1e-2 else ("small: learning slowly" if r < 1e-4 else "large")
+            self.ratio.setText(f"‖Δ{name}‖ / ‖{name}‖ = {r:.2e}  ({health}; ≈ 1e-3 is typical)")
+        else:
+            self.ratio.setText(f"‖Δ{name}‖ / ‖{name}‖: — (shown after the update phase)")
+
+
+class NumbersTab(_Tab):
+    """The formula behind one unit, with the numbers of the records plugged in (visualcnn.explain)."""
+
+    def __init__(self, inspector) -> None:
+        super().__init__(inspector)
+        page = QtWidgets.QWidget()
+        row1 = QtWidgets.QHBoxLayout()
+        row1.addWidget(QtWidgets.QLabel("phase"))
+        self.phase = QtWidgets.QComboBox()
+        self.phase.addItems(["forward", "backward", "loss"])
+        row1.addWidget(self.phase)
+        self.sample = spin("sample", row1)
+        row1.addStretch(1)
+        row2 = QtWidgets.QHBoxLayout()
+        self.c = spin("ch", row2)
+        self.i = spin("row", row2)
+        self.j = spin("col", row2)
+        row2.addStretch(1)
+        self.panel = MapPanel()
+        self.panel.add("click a unit")
+        self.panel.on_click = self._clicked
+        self.text = QtWidgets.QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setFont(style.font(style.FONT_PT, mono=True))
+        self.text.setLineWrapMode(QtWidgets.QPlainTextEdit.LineWrapMode.WidgetWidth)
+        split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        split.addWidget(self.panel)
+        split.addWidget(self.text)
+        split.setSizes([220, 300])
+        inner = QtWidgets.QVBoxLayout(page)
+        inner.addLayout(row1)
+        inner.addLayout(row2)
+        inner.addWidget(split, 1)
+        self.stack.addWidget(page)
+        self.stack.setCurrentWidget(page)
+        self.explanation = None
+        self._auto_phase = True
+        for w in (self.sample, self.c, self.i, self.j):
+            w.valueChanged.connect(lambda _=0: self.refresh(self.state))
+        self.phase.activated.connect(self._phase_chosen)
+        self.marker = pg.ScatterPlotItem(symbol="s", size=12, pen=pg.mkPen(style.HIGHLIGHT, width=2), brush=None)
+        self.panel.plots[0].plot.addItem(self.marker)
+
+    def reset(self) -> None:
+        self._auto_phase = True
+        for w in (self.c, self.i, self.j, self.sample):
+            w.blockSignals(True)
+            w.setValue(0)
+            w.blockSignals(False)
+
+    def _phase_chosen(self, _=0) -> None:
+        self._auto_phase = False
+        self.refresh(self.state)
+
+    def set_unit(self, unit: tuple[int, ...], sample: int = 0, phase: str | None = None) -> None:
+        boxes = (self.c, self.i, self.j) if len(unit) == 3 else (self.j,)
+        for box, v in zip(boxes, unit):
+            box.blockSignals(True)
+            box.setMaximum(max(box.maximum(), int(v)))
+            box.setValue(int(v))
+            box.blockSignals(False)
+        self.sample.blockSignals(True)
+        self.sample.setMaximum(max(self.sample.maximum(), sample))
+        self.sample.setValue(sample)
+        self.sample.blockSignals(False)
+        if phase is not None:
+            self.phase.setCurrentText(phase)
+            self._auto_phase = False
+
+    def unit(self) -> tuple[int, ...]:
+        if self.phase.currentText() == "loss":
+            return (self.j.value(),)
+        shape = self.state.layer_obj.output_shape
+        return (self.c.value(), self.i.value(), self.j.value()) if len(shape) == 3 else (self.j.value(),)
+
+    def refresh(self, st: LayerState | None) -> None:
+        self.state = st
+        if st is None:
+            return
+        lay = st.layer_obj
+        if self._auto_phase:
+            phase = "backward" if st.backward is not None else "forward"
+            self.phase.setCurrentText(phase)
+        phase = self.phase.currentText()
+        set_max(self.sample, st.batch_size - 1)
+        shape = (st.network.n_classes,) if phase == "loss" else lay.output_shape
+        spatial = len(shape) == 3
+        set_max(self.c, shape[0] - 1 if spatial else 0)
+        set_max(self.i, shape[1] - 1 if spatial else 0)
+        set_max(self.j, shape[2] - 1 if spatial else shape[0] - 1)
+        n = self.sample.value()
+        if phase == "loss":
+            arr, gradient, what = (st.loss.probs if st.loss else None), False, "probabilities p (click a class)"
+        elif phase == "backward":
+            arr, gradient, what = (st.backward.dout if st.backward else None), True, f"∂C/∂y of layer {st.layer}"
+        else:
+            arr, gradient, what = (st.forward.y if st.forward else None), False, f"output y of layer {st.layer}"
+        self.panel.set_gradient(0, gradient)
+        data = channel_slice(arr, n, self.c.value())
+        self.panel.show(0, data, what + (f", ch {self.c.value()}" if spatial else ""))
+        if data is not None:
+            r, q = (self.i.value(), self.j.value()) if spatial else (0, self.j.value())
+            self.marker.setData([q + 0.5], [r + 0.5])
+        else:
+            self.marker.setData([], [])
+        try:
+            e = explain_unit(st.network, st.records, None if phase == "loss" else st.layer, self.unit(),
+                             phase=phase, sample=n)
+        except (ValueError, IndexError) as err:       # a unit out of range while the spins catch up
+            self.text.setPlainText(f"cannot explain this unit: {err}")
+            return
+        self.explanation = e
+        body = e.text if e.available else f"{e.title}\n\n{e.numbers}"
+        if e.available:
+            body += f"\n\nvalue in the record: {fmt(e.value)}"
+        self.text.setPlainText(body)
+
+    def _clicked(self, index: int, rc: tuple[int, ...]) -> None:
+        if self.state is None:
+            return
+        if len(rc) == 2:
+            unit = (self.c.value(), *rc)
+        else:
+            unit = rc
+        self.inspector.select_unit(unit, sample=self.sample.value(),
+                                   phase=self.phase.currentText())
