@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .base import BuildError, Field, Layer, glorot_uniform
-from .windows import output_size, pad, scatter_windows, uncovered, windows
+from .windows import channel_major, output_size, row_windows, uncovered, windows
+from .windows import pad as zero_pad
 
 
 class Conv2D(Layer):
@@ -55,36 +56,105 @@ class Conv2D(Layer):
     def forward(self, x):
         N, C, H, W = x.shape
         F, H_out, W_out = self.output_shape
-        k, s = self.options["kernel_size"], self.options["stride"]
+        k, s, pad = self.options["kernel_size"], self.options["stride"], self.options["padding"]
         Wt, b = self.params["W"], self.params["b"]
         self.x = x
-        win = windows(pad(x, self.options["padding"]), k, k, s)          # (N, C, H_out, W_out, KH, KW)
-        # (N*H_out*W_out, C*KH*KW): one row per output position
-        self._cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(N * H_out * W_out, C * k * k)
-        out = self._cols @ Wt.reshape(F, -1).T                            # (N*H_out*W_out, F)
+        xp = np.ascontiguousarray(zero_pad(x, pad)) if s == 1 else zero_pad(x, pad)
+        # im2col, channels first across the batch (C·KH·KW, N·H_out·W_grid): one GEMM for all samples
+        # and channels (a C = 1 conv too), and 1.5-2.3× faster copies than the per-position row layout
+        cols = self._columns(xp)
+        out = np.empty((F, N, H_out, self._grid_width), dtype=self.dtype)     # y's memory: channel-major
+        np.matmul(Wt.reshape(F, -1), cols.reshape(C * k * k, -1), out=out.reshape(F, -1))
         if b.ndim == 1:
-            out += b
-        y = np.ascontiguousarray(out.reshape(N, H_out, W_out, F).transpose(0, 3, 1, 2))
-        if b.ndim == 3:
-            y += b
-        self.y = y
-        return y
+            out += b[:, None, None, None]
+        else:
+            out[..., :W_out] += b[:, None]
+        self.y = out[..., :W_out].swapaxes(0, 1)                              # (N, F, H_out, W_out)
+        return self.y
+
+    def _columns(self, xp: np.ndarray) -> np.ndarray:
+        """im2col of the padded input xp (N, C, Hp, Wp) into the reused work array (C, KH, KW, N, H_out, W_grid).
+
+        Stride 1 reads windows along whole rows (`row_windows`): W_grid = Wp, each (channel, offset)
+        row is one contiguous slice per sample (memcpy speed; the wrapped columns j >= W_out are
+        computed and never shown). Other strides copy the strided window view: W_grid = W_out.
+        """
+        N, C, Hp, Wp = xp.shape
+        F, H_out, W_out = self.output_shape
+        k, s = self.options["kernel_size"], self.options["stride"]
+        self._grid_width = Wp if s == 1 else W_out
+        cols = self._work("cols", (C, k, k, N, H_out, self._grid_width))
+        if s == 1:
+            win = row_windows(xp, k, k)
+            np.copyto(cols.reshape(*win.shape[:4], -1)[..., :win.shape[-1]], win)
+        else:
+            np.copyto(cols, windows(xp, k, k, s).transpose(1, 4, 5, 0, 2, 3))
+        self._cols = cols
+        return cols
+
+    def _work(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """A private work array, kept across calls: fresh large temporaries each step cost page faults (1.5-1.9×).
+
+        Zeroed when (re)allocated; callers rely on that only for entries they never write.
+        """
+        buf = self.__dict__.get("_buf_" + name)
+        if buf is None or buf.shape != shape or buf.dtype != self.dtype:
+            buf = np.zeros(shape, dtype=self.dtype)
+            setattr(self, "_buf_" + name, buf)
+        return buf
 
     def backward(self, dout):
         N, F, H_out, W_out = dout.shape
-        C = self.input_shape[0]
-        k, s, p = self.options["kernel_size"], self.options["stride"], self.options["padding"]
+        C, H, W = self.input_shape
+        k, s, pad = self.options["kernel_size"], self.options["stride"], self.options["padding"]
         Wt = self.params["W"]
-        delta = dout.transpose(0, 2, 3, 1).reshape(N * H_out * W_out, F)  # δ, one row per output position
+        cols = self._cols.reshape(C * k * k, -1)                                # (C·KH·KW, N·H_out·W_grid)
+        # δ on the channel-major grid of the forward pass; its wrapped columns stay 0 (never written)
+        delta = self._work("delta", (F, N, H_out, self._grid_width))
+        np.copyto(delta[..., :W_out], dout.swapaxes(0, 1))
+        delta2 = delta.reshape(F, -1)
         # ∂C/∂W_{l,k,p,q} = Σ_s Σ_{i,j} δ_{l,i,j} · x_{k, i·s+p−pad, j·s+q−pad}
-        self.grads["W"][...] = (delta.T @ self._cols).reshape(Wt.shape)
+        self.grads["W"].reshape(F, -1)[...] = column_blocks_dot(cols, delta2).T
         if self.params["b"].ndim == 1:
-            self.grads["b"][...] = delta.sum(axis=0)
+            self.grads["b"][...] = delta2.sum(axis=1)    # contiguous rows: pairwise sums, fast and accurate
         else:
-            self.grads["b"][...] = dout.sum(axis=0)
+            self.grads["b"][...] = delta[..., :W_out].sum(axis=1)
         # ∂C/∂x: each window position sends δ·W back to the inputs it read (full conv with the flipped filter)
-        dcols = delta @ Wt.reshape(F, -1)                                  # (N*H_out*W_out, C*KH*KW)
-        dwin = dcols.reshape(N, H_out, W_out, C, k, k).transpose(0, 3, 1, 2, 4, 5)
-        H, W_ = self.input_shape[1], self.input_shape[2]
-        dxp = scatter_windows(dwin, (N, C, H + 2 * p, W_ + 2 * p), s)
-        return dxp[:, :, p:p + H, p:p + W_] if p else dxp
+        dcols = self._work("dcols", self._cols.shape)
+        np.matmul(Wt.reshape(F, -1).T, delta2, out=dcols.reshape(C * k * k, -1))
+        dxp = channel_major((N, C, H + 2 * pad, W + 2 * pad), self.dtype, zero=True)
+        dxp_mem = dxp.swapaxes(0, 1)                                            # (C, N, Hp, Wp), contiguous
+        if s == 1:
+            # col2im along whole rows: each kernel offset adds one contiguous slice per sample
+            Hp, Wp = dxp_mem.shape[2:]
+            L = (H_out - 1) * Wp + W_out
+            flat = dxp_mem.reshape(C, N, Hp * Wp)
+            dc = dcols.reshape(C, k, k, N, -1)
+            for p in range(k):
+                for q in range(k):
+                    flat[:, :, p * Wp + q:p * Wp + q + L] += dc[:, p, q, :, :L]
+        else:
+            h_span, w_span = s * (H_out - 1) + 1, s * (W_out - 1) + 1
+            for p in range(k):
+                for q in range(k):
+                    dxp_mem[:, :, p:p + h_span:s, q:q + w_span:s] += dcols[:, p, q]
+        return dxp[:, :, pad:pad + H, pad:pad + W] if pad else dxp
+
+
+#: columns per block of the weight-gradient GEMM: a block of the column matrix stays in cache
+COLUMN_BLOCK = 4096
+
+
+def column_blocks_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a (K, M) @ b (F, M).T summed over blocks of M columns: 2-3× faster than one GEMM with M ≫ K, F
+    (BLAS streams the whole long dot per entry), and more accurate (the sum is blocked)."""
+    M = a.shape[1]
+    nb = M // COLUMN_BLOCK
+    if nb < 2:
+        return a @ b.T
+    m = nb * COLUMN_BLOCK
+    out = np.matmul(a[:, :m].reshape(a.shape[0], nb, -1).swapaxes(0, 1),
+                    b[:, :m].reshape(b.shape[0], nb, -1).transpose(1, 2, 0)).sum(axis=0)
+    if m < M:
+        out += a[:, m:] @ b[:, m:].T
+    return out
