@@ -46,6 +46,7 @@ TRUE_CLASS = QtGui.QColor(46, 160, 67)       # the label
 PREDICTED = QtGui.QColor(255, 152, 0)        # the arg-max probability
 BAR = QtGui.QColor(120, 130, 150)            # other probability bars
 FRAME = QtGui.QColor(128, 128, 128, 160)     # thin frame around every map
+GRID = QtGui.QColor(255, 255, 255, 170)      # pooling-window borders drawn over a map
 
 # -- fonts and spacing (points / pixels) -------------------------------------------------
 FONT_SMALL_PT = 10
@@ -166,8 +167,9 @@ class ScaledImage:
         self.plot.hideButtons()
         self.plot.invertY(True)
         self.plot.setAspectLocked(True)
-        for axis in ("left", "bottom"):
-            self.plot.getAxis(axis).setStyle(tickFont=font(FONT_SMALL_PT))
+        # indices are read by hovering (the status line); axes would only crowd a narrow dock
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
         self.image = pg.ImageItem()
         self.plot.addItem(self.image)
         cmap = GRADIENT_CMAP if gradient else ACTIVATION_CMAP
@@ -178,7 +180,7 @@ class ScaledImage:
         self._shape: tuple[int, ...] | None = None
 
     def set_title(self, title: str) -> None:
-        self.plot.setTitle(title, size=f"{FONT_PT}pt")
+        self.plot.setTitle(title, size=f"{FONT_PT}pt", color=text_color())
 
     def show(self, data: np.ndarray | None, levels: tuple[float, float] | None = None) -> None:
         if data is None or np.size(data) == 0:

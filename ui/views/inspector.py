@@ -123,7 +123,10 @@ class Inspector(QtWidgets.QTabWidget):
 
     unitSelected = QtCore.pyqtSignal(int, tuple)
 
-    TABS = ("Activations", "Gradient", "Pooling", "Parameters", "Numbers")
+    TABS = ("Activations", "Gradient", "Pooling", "Params", "Numbers")
+    TIPS = ("the layer's input and output maps", "∂C/∂y arriving and ∂C/∂x sent down, one symmetric scale",
+            "window winners and routing weights (pooling layers)", "parameters: W, ∂C/∂W, ΔW and the update ratio",
+            "the formula behind one unit, with its numbers")
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -137,9 +140,14 @@ class Inspector(QtWidgets.QTabWidget):
         self.parameters = ParametersTab(self)
         self.numbers = NumbersTab(self)
         self._tabs = (self.activations, self.gradient, self.pooling, self.parameters, self.numbers)
-        for name, tab in zip(self.TABS, self._tabs):
+        for k, (name, tab) in enumerate(zip(self.TABS, self._tabs)):
             self.addTab(tab, name)
+            self.setTabToolTip(k, self.TIPS[k])
         self.setFont(style.font(style.FONT_PT))
+        self.tabBar().setFont(style.font(style.FONT_SMALL_PT))
+        self.setDocumentMode(True)
+        self.tabBar().setExpanding(False)
+        self.setUsesScrollButtons(True)
         self.currentChanged.connect(lambda _=0: self._refresh())
         self.setMinimumWidth(360)
 

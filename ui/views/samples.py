@@ -29,26 +29,26 @@ class SamplePanel(QtWidgets.QWidget):
         self.records: list[StepRecord] = []
         self.selected = 0
         self.loss_label = QtWidgets.QLabel("loss: — (step to the loss phase)")
-        self.loss_label.setFont(style.font(style.FONT_LARGE_PT, bold=True))
+        self.loss_label.setFont(style.font(style.FONT_LARGE_PT - 4, bold=True))
         self.loss_label.setWordWrap(True)
         self.glw = pg.GraphicsLayoutWidget()
         self.glw.setBackground(style.background_color(self))
         self.glw.ci.setSpacing(2)
         self.images_row = self.glw.addLayout(row=0, col=0)
-        self.bars_plot = self.glw.addPlot(row=1, col=0)
+        self.bars_plot = self.glw.addPlot(row=0, col=1)
         self.bars_plot.setMenuEnabled(False)
         self.bars_plot.setMouseEnabled(False, False)
         self.bars_plot.hideButtons()
         self.bars_plot.setYRange(0, 1, padding=0)
-        self.bars_plot.setLabel("left", "p")
+        self.bars_plot.getAxis("left").setTicks([[(0, "0"), (0.5, "0.5"), (1, "1")]])
         for axis in ("left", "bottom"):
             self.bars_plot.getAxis(axis).setStyle(tickFont=style.font(style.FONT_SMALL_PT))
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7)
         self.bars_plot.addItem(self.bars)
         self.bar_text = pg.TextItem("", anchor=(0.5, 1.0), color=style.text_color(self))
         self.bars_plot.addItem(self.bar_text)
-        self.glw.ci.layout.setRowStretchFactor(0, 2)
-        self.glw.ci.layout.setRowStretchFactor(1, 3)
+        self.glw.ci.layout.setColumnStretchFactor(0, 2)
+        self.glw.ci.layout.setColumnStretchFactor(1, 3)
         self.glw.scene().sigMouseClicked.connect(self._click)
         legend = QtWidgets.QLabel(
             f"<span style='color:{style.TRUE_CLASS.name()}'>■</span> true class &nbsp; "
@@ -104,7 +104,7 @@ class SamplePanel(QtWidgets.QWidget):
             if pred is not None:
                 ok = int(pred[k]) == int(y[k])
                 title += f" → {self._name(int(pred[k]))} {'✓' if ok else '✗'}"
-            self.image_plots[k].setTitle(title, size=f"{style.FONT_PT}pt")
+            self.image_plots[k].setTitle(title, size=f"{style.FONT_PT}pt", color=style.text_color(self))
         if len(x) > MAX_IMAGES:
             self.image_plots[-1].setTitle(self.image_plots[-1].titleLabel.text + f" (+{len(x) - MAX_IMAGES})")
         self._show_probs(loss_rec)
@@ -134,8 +134,9 @@ class SamplePanel(QtWidgets.QWidget):
             return
         self.images_row.clear()
         self.image_plots, self.image_items = [], []
+        per_row = int(np.ceil(np.sqrt(want)))
         for k in range(want):
-            p = self.images_row.addPlot(row=0, col=k)
+            p = self.images_row.addPlot(row=k // per_row, col=k % per_row)
             p.hideAxis("left")
             p.hideAxis("bottom")
             p.setMenuEnabled(False)

@@ -66,7 +66,7 @@ class PoolingTab(_Tab):
         self.panel.add("∂C/∂x routed back", gradient=True)
         self.winners = pg.ScatterPlotItem(symbol="s", size=10, pen=pg.mkPen(style.HIGHLIGHT, width=2),
                                           brush=None, pxMode=True)
-        self.grid = pg.PlotCurveItem(pen=pg.mkPen(style.FRAME, width=1), connect="pairs")
+        self.grid = pg.PlotCurveItem(pen=pg.mkPen(style.GRID, width=1), connect="pairs")
         self.panel.plots[0].plot.addItem(self.grid)
         self.panel.plots[0].plot.addItem(self.winners)
         self.note = QtWidgets.QLabel()
