@@ -275,7 +275,7 @@ def test_npz_with_test_arrays_channels_and_class_names(tmp_path):
     assert_dataset_contract(ds)
     assert ds.input_shape == (3, 5, 5) and len(ds.x_test) == 2
     assert ds.class_names == ["cat", "dog", "eel"]
-    assert ds.describe() == "rgb 5×5×3 channels: 6 train / 2 test, 3 classes"
+    assert ds.describe() == "rgb 3×5×5: 6 train / 2 test, 3 classes"
 
 
 def test_npz_test_images_without_labels(tmp_path):
@@ -404,6 +404,9 @@ def test_subset_is_nested_and_recorded():
     assert (len(small.x_train), len(small.x_test), len(smaller.x_test)) == (200, 30, 360)
     assert set(map(bytes, smaller.x_train)) <= set(map(bytes, small.x_train))
     assert small.source["n_train"] == 200 and "n_test" not in smaller.source
+    assert_same_data(small.subset(100), load_dataset(small.subset(100).source))     # subsets compose
+    assert_same_data(small.subset(100), ds.subset(100, 30))
+    assert len(set(ds.subset(50).y_train.tolist())) == 10                          # a mix of classes
     assert len(ds.subset(10**6).x_train) == 1437
     with pytest.raises(DataError, match=r"n_train must be a whole number >= 1; got 0"):
         ds.subset(0)
@@ -561,3 +564,27 @@ def test_data_package_imports_no_qt():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PyQt6', 'pyqtgraph', 'ui')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_source_dict_may_say_name_or_path(tmp_path):
+    preset_style = load_dataset({"name": "bars", "size": 8, "n": 16})
+    assert_same_data(preset_style, load_dataset(name_or_path="bars", size=8, n=16))
+    assert_same_data(preset_style, load_dataset(**preset_style.source))
+    directory = make_idx_dir(tmp_path / "mnist")
+    assert_same_data(load_dataset(path=str(directory)), load_dataset(directory))
+    with pytest.raises(DataError, match=r"give exactly one data set .*got none"):
+        load_dataset(size=8)
+    with pytest.raises(DataError, match=r"got both name and path"):
+        load_dataset(name="digits", path=str(directory))
+    with pytest.raises(DataError, match=r"the data set is given twice"):
+        load_dataset("digits", name="bars")
+
+
+def test_dataset_does_not_freeze_the_callers_arrays():
+    x = np.zeros((2, 1, 4, 4), np.float32)
+    ds = Dataset(name="t", source={}, x_train=x, y_train=np.zeros(2, np.int64), x_test=x[:0],
+                 y_test=np.zeros(0, np.int64), class_names=["a"])
+    assert x.flags.writeable and not ds.x_train.flags.writeable
+    with pytest.raises(DataError, match=r"t: y_train has labels 0\.\.3, but there are 1 class names"):
+        Dataset(name="t", source={}, x_train=x, y_train=np.array([0, 3]), x_test=x[:0],
+                y_test=np.zeros(0, np.int64), class_names=["a"])

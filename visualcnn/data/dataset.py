@@ -18,10 +18,13 @@ _BACKGROUND_SAMPLE = 256
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
-    """Views handed out must not be writable: a session or a view must never edit the data in place."""
-    array = np.ascontiguousarray(array)
-    array.setflags(write=False)
-    return array
+    """A read-only view: a session or a view must never edit the data in place.
+
+    A view rather than a flag flip, so an array the caller passed in stays writable for the caller.
+    """
+    view = np.ascontiguousarray(array).view()
+    view.setflags(write=False)
+    return view
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,10 +84,10 @@ class Dataset:
         return len(self.class_names)
 
     def describe(self) -> str:
-        """One line for a status bar, e.g. 'digits 8×8: 1437 train / 360 test, 10 classes'."""
+        """One line for a status bar, e.g. 'digits 8×8: 1437 train / 360 test, 10 classes' (C×H×W when C > 1)."""
         C, H, W = self.input_shape
-        channels = f"×{C} channels" if C > 1 else ""
-        return (f"{self.name} {H}×{W}{channels}: {len(self.x_train)} train / {len(self.x_test)} test, "
+        shape = f"{C}×{H}×{W}" if C > 1 else f"{H}×{W}"
+        return (f"{self.name} {shape}: {len(self.x_train)} train / {len(self.x_test)} test, "
                 f"{self.n_classes} classes")
 
     def __repr__(self) -> str:
@@ -93,9 +96,10 @@ class Dataset:
     def subset(self, n_train: int | None = None, n_test: int | None = None) -> Dataset:
         """A smaller copy for quick runs: n_train training and n_test test images (None keeps all).
 
-        The images are the first n of a fixed (seed 0) permutation, so a set stored sorted
-        by class still gives a mix of classes, and subset(100) is contained in subset(200).
-        Counts above what is there are clipped; `source` records the effective counts.
+        The images are the first n: every loader stores its images in a mixed (seeded or,
+        for MNIST, the files') order, and a prefix makes subsets compose, so that
+        subset(200).subset(100) == subset(100) and `source` (which records the effective,
+        clipped counts) rebuilds exactly this subset.
         """
         counts = {}
         picked = {}
@@ -108,8 +112,7 @@ class Dataset:
                 raise DataError(f"{self.name}: n_{part} must be a whole number >= {1 if part == 'train' else 0}; "
                                 f"got {n!r}")
             n = min(int(n), len(x))
-            index = np.random.default_rng(0).permutation(len(x))[:n]
-            counts[part], picked[part] = n, (x[index], y[index])
+            counts[part], picked[part] = n, (x[:n], y[:n])
         source = dict(self.source)
         for part in ("train", "test"):
             if counts[part] is not None:

@@ -149,7 +149,8 @@ def load_array_file(path: str | Path, test_fraction: float = 0.2, seed: int = 0,
                     labels_path: str | Path | None = None) -> Dataset:
     """Load a user data set from an .npz (images + labels [+ test arrays]) or an .npy of images.
 
-    Without test arrays the set is split (seeded, stratified) by test_fraction.
+    Without test arrays the set is split (seeded, stratified) by test_fraction; with them,
+    each part is shuffled by the seed (files are often sorted by class).
     Images become (N, C, H, W) float32 in [0, 1]; labels (N,) int64; class names come
     from a 'class_names' array of strings, else "0".."K-1".
     """
@@ -201,5 +202,9 @@ def load_array_file(path: str | Path, test_fraction: float = 0.2, seed: int = 0,
     if test[0].shape[1:] != x.shape[1:]:
         raise DataError(f"{path.name}: training images are (C, H, W) = {x.shape[1:]} but test images are "
                         f"{test[0].shape[1:]}; both must be the same")
-    return Dataset(name=name, source=source, x_train=x, y_train=y, x_test=test[0], y_test=test[1],
-                   class_names=class_names)
+    # Files often store images sorted by class; a seeded shuffle makes any prefix (Dataset.subset)
+    # a mix of classes.
+    rng = np.random.default_rng(seed)
+    train_order, test_order = rng.permutation(len(y)), rng.permutation(len(test[1]))
+    return Dataset(name=name, source=source, x_train=x[train_order], y_train=y[train_order],
+                   x_test=test[0][test_order], y_test=test[1][test_order], class_names=class_names)

@@ -95,12 +95,20 @@ def _resolve(name_or_path: str | os.PathLike) -> tuple[str, Callable[..., Datase
                     "a path to a directory of MNIST/Fashion-MNIST IDX files or to an .npz/.npy file also works")
 
 
-def load_dataset(name_or_path: str | os.PathLike | Mapping[str, Any], **options: Any) -> Dataset:
+# Keys a source dict (or keyword arguments) may use for the set itself: Dataset.source writes
+# "name_or_path"; presets written by hand may say "name" (a registry name) or "path".
+SOURCE_KEYS = ("name_or_path", "name", "path")
+
+
+def load_dataset(name_or_path: str | os.PathLike | Mapping[str, Any] | None = None, /,
+                 **options: Any) -> Dataset:
     """Load a data set by registry name (see DATASETS) or by path, e.g. load_dataset("digits", size=16).
 
     name_or_path: a name in DATASETS; a directory of MNIST-style IDX files; an .npz/.npy
-        file; or a Dataset.source dict (also accepted as keyword arguments:
-        load_dataset(**ds.source)), which rebuilds that same data set.
+        file; or a Dataset.source dict, which rebuilds that same data set (also accepted as
+        keyword arguments: load_dataset(**ds.source)). In a dict or as a keyword, the set
+        may be given as name_or_path, name or path. A registry name wins over a relative
+        path of the same name (write "./digits" for the directory).
     options: the loader's own (digits: size, test_fraction, seed; bars/shapes: size, n,
         seed, noise, test_fraction; .npz/.npy: test_fraction, seed, labels_path;
         mnist/fashion-mnist: download_missing), plus n_train / n_test for any set
@@ -108,9 +116,16 @@ def load_dataset(name_or_path: str | os.PathLike | Mapping[str, Any], **options:
     """
     if isinstance(name_or_path, Mapping):
         options = {**name_or_path, **options}
-        if "name_or_path" not in options:
-            raise DataError(f"load_dataset: the source dict has no 'name_or_path' (keys: {', '.join(options)})")
-        name_or_path = options.pop("name_or_path")
+        name_or_path = None
+    given = [key for key in SOURCE_KEYS if key in options]
+    if name_or_path is None and len(given) != 1:
+        what = f"both {' and '.join(given)}" if given else "none"
+        raise DataError(f"load_dataset: give exactly one data set as name_or_path, name or path (got {what}); "
+                        f"valid names: {', '.join(DATASETS)}, or a path to an IDX directory or an .npz/.npy file")
+    if name_or_path is not None and given:
+        raise DataError(f"load_dataset: the data set is given twice ({name_or_path!r} and {given[0]}=...)")
+    if name_or_path is None:
+        name_or_path = options.pop(given[0])
     label, loader, first = _resolve(name_or_path)
     subset = {key: options.pop(key) for key in SUBSET_OPTIONS if key in options}
     allowed = [p for p in inspect.signature(loader).parameters if p not in ("directory", "path", "name", "source")]
