@@ -96,30 +96,35 @@ def _dataset_for(args: argparse.Namespace, cfg: dict[str, Any]):
     return load_dataset(cfg["dataset"])
 
 
-def _apply_extensions(args: argparse.Namespace) -> None:
-    """Load custom layer files and switch on study-note mistakes, if asked for."""
+def _apply_extensions(args: argparse.Namespace) -> list[str]:
+    """Load the custom layer files (their types join the registry) and check the mistake names;
+    returns the mistakes to build the session with."""
+    from .mistakes import check_names
+
+    mistakes = check_names(args.mistake)          # an unknown name fails before any data is loaded
     if args.layer_file:
         from .custom import load_layer_file
         for path in args.layer_file:
             load_layer_file(path)
-    if args.mistake:
-        from .mistakes import enable
-        enable(args.mistake)
+    return mistakes
 
 
 def _session(args: argparse.Namespace):
     from .presets import build_session
 
-    _apply_extensions(args)
+    mistakes = _apply_extensions(args)
     if getattr(args, "resume", None) is not None:
         from .io import load_session
-        session = load_session(args.resume)
         if args.data:
             raise CLIError("--data cannot be combined with --resume: the session keeps its own dataset")
+        session = load_session(args.resume)
+        if mistakes:
+            from .mistakes import apply_to_session
+            apply_to_session(session, mistakes)
         return session, {}
     cfg = _config_from_args(args)
     dataset = _dataset_for(args, cfg)
-    return build_session(cfg, dataset=dataset), cfg
+    return build_session(cfg, dataset=dataset, mistakes=mistakes), cfg
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -246,7 +251,8 @@ def cmd_data(args: argparse.Namespace) -> int:
 
         def progress(name, done, total):
             if sys.stderr.isatty():
-                sys.stderr.write(f"\r{name}: {done / 2**20:.1f} / {total / 2**20:.1f} MB ")
+                of = f" / {total / 2**20:.1f}" if total else ""
+                sys.stderr.write(f"\r{name}: {done / 2**20:.1f}{of} MB ")
                 sys.stderr.flush()
         dest = download_mnist(args.dest, progress=progress)
         if sys.stderr.isatty():

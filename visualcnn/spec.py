@@ -59,7 +59,7 @@ def normalize_layer(index: int, entry: Any, layer_types: dict | None = None) -> 
         raise SpecError(f"layer {index}: must be an object like {{\"type\": \"relu\"}}, got {entry!r}",
                         layer_index=index)
     kind = entry.get("type")
-    if kind not in layer_types:
+    if not isinstance(kind, str) or kind not in layer_types:
         valid = list(layer_types)
         raise SpecError(f"layer {index}: unknown type {kind!r}{_suggest(str(kind), valid)}; "
                         f"valid types: {', '.join(valid)}", layer_index=index)
