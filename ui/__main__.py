@@ -1,0 +1,7 @@
+"""python -m ui [preset | spec.json]: open the debugger window."""
+
+import sys
+
+from .app import main
+
+sys.exit(main())

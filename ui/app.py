@@ -1,0 +1,116 @@
+"""The GUI's entry point: `main(argv)` opens the debugger window on a preset or a spec file.
+
+    python -m ui [digits-small | lenet5 | path/to/spec.json] [--batch-size N] [--snapshot out.png]
+
+On a machine without a display it says so in one line and writes a snapshot PNG instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+APP_NAME = "visualcnn"
+ORGANIZATION = "visualcnn"
+DEFAULT_PRESET = "digits-small"
+HEADLESS_SNAPSHOT = "visualcnn-snapshot.png"
+BASE_FONT_PT = 11
+
+
+def has_display() -> bool:
+    """False on Linux/BSD when neither X11 nor Wayland is reachable and no Qt platform was chosen."""
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def make_app(argv: Sequence[str] | None = None):
+    """The QApplication (created once): names for QSettings, high-DPI pass-through, a base font ≥ 11 pt."""
+    from PyQt6.QtCore import Qt
+    from PyQt6.QtGui import QFont, QGuiApplication
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is not None:
+        return app
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication([sys.argv[0] if sys.argv else APP_NAME, *(argv or [])])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationDisplayName("visualcnn")
+    app.setStyle("Fusion")
+    f = QFont(app.font())
+    f.setPointSize(max(BASE_FONT_PT, f.pointSize()))      # MainWindow applies the user's saved size
+    app.setFont(f)
+    return app
+
+
+def load_session(target: str | None = None, batch_size: int | None = None) -> Any:
+    """A Session for a preset name, a preset/session-config JSON, or a bare spec JSON (on the default
+    preset's data and hyper-parameters)."""
+    from visualcnn import presets
+
+    overrides = {} if batch_size is None else {"batch_size": batch_size}
+    target = target or DEFAULT_PRESET
+    path = Path(target)
+    if path.suffix == ".json":
+        from visualcnn.errors import FileFormatError
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as e:
+            raise FileFormatError(f"{path}: cannot read ({e.strerror})") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise FileFormatError(f"{path}: not valid JSON ({e})") from None
+        if isinstance(data, dict) and "spec" not in data:
+            cfg = {**presets.load_preset(DEFAULT_PRESET), "spec": data, "title": path.stem}
+            return presets.build_session(cfg, **overrides)
+    return presets.session_from_preset(target, **overrides)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="visualcnn gui", description="Step through backpropagation in a small CNN.")
+    p.add_argument("target", nargs="?", default=DEFAULT_PRESET,
+                   help=f"a preset name (default {DEFAULT_PRESET}) or a spec / preset JSON file")
+    p.add_argument("--batch-size", type=int, default=None, help="images per iteration (default: the preset's)")
+    p.add_argument("--snapshot", metavar="PNG", default=None,
+                   help="write a screenshot of the window to PNG and exit (no display needed)")
+    p.add_argument("--phases", type=int, default=0, help="with --snapshot: phases to step first")
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Open the window; returns the exit code (2 for a bad preset, spec or argument)."""
+    args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    from visualcnn.errors import VisualCNNError
+
+    if args.snapshot is not None or not has_display():
+        from .snapshot import SnapshotError, render_snapshot
+        out = args.snapshot or HEADLESS_SNAPSHOT
+        if args.snapshot is None:
+            print(f"visualcnn: no display (DISPLAY/WAYLAND_DISPLAY unset), so no window: "
+                  f"writing a snapshot to {out} instead")
+        try:
+            path = render_snapshot(args.target, phases=args.phases, out=out, batch_size=args.batch_size)
+        except (SnapshotError, VisualCNNError) as e:
+            print(f"visualcnn: {e}", file=sys.stderr)
+            return 2
+        if args.snapshot is not None:
+            print(f"wrote {path}")
+        return 0
+
+    app = make_app([])
+    try:
+        session = load_session(args.target, args.batch_size)
+    except VisualCNNError as e:
+        print(f"visualcnn: {e}", file=sys.stderr)
+        return 2
+    from .main_window import MainWindow
+    window = MainWindow(session)
+    window.show()
+    return app.exec()

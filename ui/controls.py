@@ -1,0 +1,194 @@
+"""Dock panels that send commands to the session: hyper-parameters and run settings, breakpoints.
+
+The panels know nothing of the Session: they emit what the user asked for and
+show what the controller tells them (`show_hyper`, `show_error`). The controller
+blocks their signals while it writes values back, so a refresh never echoes as an edit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PyQt6.QtCore import QSignalBlocker, Qt, pyqtSignal
+from PyQt6.QtWidgets import (
+    QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel,
+    QSpinBox, QVBoxLayout, QWidget,
+)
+
+#: run speeds: label -> (timer interval ms, phases per tick; None = as many as fit in one frame)
+SPEEDS: dict[str, tuple[int, int | None]] = {
+    "1 phase / s": (1000, 1),
+    "4 phases / s": (250, 1),
+    "20 phases / s": (50, 1),
+    "as fast as possible": (0, None),
+}
+DEFAULT_SPEED = "20 phases / s"
+
+
+def _double(minimum: float, maximum: float, decimals: int, tip: str) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(minimum, maximum)
+    box.setDecimals(decimals)
+    box.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+    box.setKeyboardTracking(False)      # apply on Enter / focus out, not on every keystroke
+    box.setToolTip(tip)
+    box.setAccelerated(True)
+    return box
+
+
+def error_label() -> QLabel:
+    """A word-wrapped label for a user-facing error, hidden while empty."""
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setObjectName("errorLabel")
+    label.setStyleSheet("QLabel#errorLabel { color: #d03030; font-weight: 600; }")
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.hide()
+    return label
+
+
+def show_error(label: QLabel, message: str) -> None:
+    label.setText(message)
+    label.setVisible(bool(message))
+
+
+class HyperPanel(QWidget):
+    """ε, α, λ, decay biases, batch size; the bounded run's length and speed; the reset seed."""
+
+    hyperEdited = pyqtSignal(str, object)      # name ("lr", "momentum", "weight_decay", "decay_biases"), value
+    batchSizeEdited = pyqtSignal(int)
+    speedChanged = pyqtSignal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.lr = _double(1e-6, 1e6, 6, "ε, the learning rate: Δw = −ε ∂C/∂w + …")
+        self.momentum = _double(0.0, 0.999, 3, "α, the momentum: the fraction of the last update Δw carried over")
+        self.momentum.setSingleStep(0.05)
+        self.weight_decay = _double(0.0, 1.0, 6, "λ, the weight decay: Δw gets − ε λ w")
+        self.decay_biases = QCheckBox("decay biases too")
+        self.decay_biases.setToolTip("apply the weight decay λ to the biases as well as to the weights")
+        self.batch_size = QSpinBox()
+        self.batch_size.setRange(1, 4096)
+        self.batch_size.setKeyboardTracking(False)
+        self.batch_size.setToolTip("images per iteration; 1 is easiest to follow when stepping.\n"
+                                   "Takes effect with the next batch fetched.")
+        self.iterations = QSpinBox()
+        self.iterations.setRange(1, 1_000_000)
+        self.iterations.setValue(100)
+        self.iterations.setToolTip("how many iterations Run (F5) goes through before it stops by itself")
+        self.speed = QComboBox()
+        self.speed.addItems(list(SPEEDS))
+        self.speed.setCurrentText(DEFAULT_SPEED)
+        self.speed.setToolTip("how fast Run steps: slow speeds show every phase, the fastest redraws ~30×/s")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("seed of the initial weights and batch order used by Reset weights")
+        self.error = error_label()
+
+        hyper = QGroupBox("SGD with momentum")
+        form = QFormLayout(hyper)
+        form.addRow("ε  learning rate", self.lr)
+        form.addRow("α  momentum", self.momentum)
+        form.addRow("λ  weight decay", self.weight_decay)
+        form.addRow("", self.decay_biases)
+        form.addRow("batch size", self.batch_size)
+        run = QGroupBox("Run and reset")
+        form2 = QFormLayout(run)
+        form2.addRow("iterations", self.iterations)
+        form2.addRow("speed", self.speed)
+        form2.addRow("seed", self.seed)
+        layout = QVBoxLayout(self)
+        layout.addWidget(hyper)
+        layout.addWidget(run)
+        layout.addWidget(self.error)
+        layout.addStretch(1)
+
+        self.lr.valueChanged.connect(lambda v: self.hyperEdited.emit("lr", float(v)))
+        self.momentum.valueChanged.connect(lambda v: self.hyperEdited.emit("momentum", float(v)))
+        self.weight_decay.valueChanged.connect(lambda v: self.hyperEdited.emit("weight_decay", float(v)))
+        self.decay_biases.toggled.connect(lambda v: self.hyperEdited.emit("decay_biases", bool(v)))
+        self.batch_size.valueChanged.connect(self.batchSizeEdited)
+        self.speed.currentTextChanged.connect(self.speedChanged)
+
+    def show_hyper(self, hyper: dict[str, Any], batch_size: int, seed: int) -> None:
+        """Write the session's values into the boxes without echoing them back as edits."""
+        for box, value in ((self.lr, hyper["lr"]), (self.momentum, hyper["momentum"]),
+                           (self.weight_decay, hyper["weight_decay"])):
+            with QSignalBlocker(box):
+                box.setValue(float(value))
+        with QSignalBlocker(self.decay_biases):
+            self.decay_biases.setChecked(bool(hyper["decay_biases"]))
+        with QSignalBlocker(self.batch_size):
+            self.batch_size.setValue(int(batch_size))
+        self.seed.setValue(int(seed))
+
+    def show_error(self, message: str) -> None:
+        show_error(self.error, message)
+
+
+class BreakpointsPanel(QWidget):
+    """The watches checked after every phase: NaN/Inf, gradient norm, dead units."""
+
+    changed = pyqtSignal(dict)      # {"nonfinite": bool, "grad_norm": float | None, "dead_fraction": float | None}
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.nonfinite = QCheckBox("NaN or Inf appears")
+        self.nonfinite.setToolTip("stops at the first phase whose output, gradient or new weights hold NaN/Inf")
+        self.grad_on = QCheckBox("a gradient's norm >")
+        self.grad_norm = _double(0.001, 1e9, 3, "threshold on ‖dC/dx‖ and on every ‖dC/dW‖ of a backward phase")
+        self.grad_norm.setValue(10.0)
+        self.dead_on = QCheckBox("dead/saturated units >")
+        self.dead_fraction = QSpinBox()
+        self.dead_fraction.setRange(1, 100)
+        self.dead_fraction.setSuffix(" %")
+        self.dead_fraction.setValue(90)
+        self.dead_fraction.setToolTip("fraction of an activation layer's units that are dead (ReLU ≤ 0) "
+                                      "or saturated (sigmoid/tanh near ±1) for the whole batch")
+        self.grad_on.setToolTip(self.grad_norm.toolTip())
+        self.dead_on.setToolTip(self.dead_fraction.toolTip())
+        group = QGroupBox("Stop (run or step) when…")
+        grid = QFormLayout(group)
+        grid.addRow(self.nonfinite)
+        grid.addRow(self.grad_on, self.grad_norm)
+        grid.addRow(self.dead_on, self.dead_fraction)
+        layout = QVBoxLayout(self)
+        layout.addWidget(group)
+        note = QLabel("Checked after every phase. A tripped watch stops the run and selects its layer.")
+        note.setWordWrap(True)
+        note.setEnabled(False)
+        layout.addWidget(note)
+        layout.addStretch(1)
+        for w in (self.nonfinite, self.grad_on, self.dead_on):
+            w.toggled.connect(self._emit)
+        self.grad_norm.valueChanged.connect(self._emit)
+        self.dead_fraction.valueChanged.connect(self._emit)
+        self._sync_enabled()
+
+    def _sync_enabled(self) -> None:
+        self.grad_norm.setEnabled(self.grad_on.isChecked())
+        self.dead_fraction.setEnabled(self.dead_on.isChecked())
+
+    def values(self) -> dict[str, Any]:
+        return {"nonfinite": self.nonfinite.isChecked(),
+                "grad_norm": float(self.grad_norm.value()) if self.grad_on.isChecked() else None,
+                "dead_fraction": self.dead_fraction.value() / 100 if self.dead_on.isChecked() else None}
+
+    def _emit(self, *_: Any) -> None:
+        self._sync_enabled()
+        self.changed.emit(self.values())
+
+    def show_breakpoints(self, bp: dict[str, Any]) -> None:
+        with QSignalBlocker(self):
+            for w in (self.nonfinite, self.grad_on, self.dead_on, self.grad_norm, self.dead_fraction):
+                w.blockSignals(True)
+            self.nonfinite.setChecked(bool(bp["nonfinite"]))
+            self.grad_on.setChecked(bp["grad_norm"] is not None)
+            if bp["grad_norm"] is not None:
+                self.grad_norm.setValue(float(bp["grad_norm"]))
+            self.dead_on.setChecked(bp["dead_fraction"] is not None)
+            if bp["dead_fraction"] is not None:
+                self.dead_fraction.setValue(round(100 * float(bp["dead_fraction"])))
+            for w in (self.nonfinite, self.grad_on, self.dead_on, self.grad_norm, self.dead_fraction):
+                w.blockSignals(False)
+        self._sync_enabled()

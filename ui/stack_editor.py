@@ -1,0 +1,571 @@
+"""The layer-stack editor: a list of layers with shapes and parameter counts, a property form, undo/redo.
+
+Every edit is a new spec pushed on a QUndoStack; applying it validates at once
+(through the core: `Network.from_spec` plus the controller's dataset checks).
+A valid spec is announced with `specApplied` (the controller rebuilds the
+session's network); an invalid one marks the offending row red, shows the core's
+message under the list and reports `validityChanged(False, message)` so stepping
+is disabled until the stack is fixed or the edit undone.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable
+
+import numpy as np
+from PyQt6.QtCore import QSignalBlocker, Qt, pyqtSignal
+from PyQt6.QtGui import QAction, QBrush, QColor, QFont, QUndoCommand, QUndoStack
+from PyQt6.QtWidgets import (
+    QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout,
+    QHeaderView, QLabel, QMenu, QMessageBox, QScrollArea, QSpinBox, QSplitter, QStyle, QToolButton, QTreeWidget,
+    QTreeWidgetItem, QVBoxLayout, QWidget,
+)
+
+from visualcnn.errors import VisualCNNError
+from visualcnn.layers import LAYER_TYPES, BuildError, Field
+from visualcnn.spec import format_shape, normalize_layer
+
+from .controls import error_label, show_error
+
+#: values for required fields when a layer is added from the menu
+ADD_DEFAULTS: dict[str, dict[str, Any]] = {
+    "conv2d": {"out_channels": 4, "kernel_size": 3},
+    "dense": {"out_features": 10},
+}
+GENERIC_DEFAULTS = {"kernel_size": 2, "out_channels": 4, "out_features": 10}
+ERROR_BRUSH = QBrush(QColor(220, 40, 40, 90))
+_MAX_INT = 100_000
+
+
+def new_layer(kind: str) -> dict[str, Any]:
+    """A layer entry of type `kind` with every field filled (required ones from ADD_DEFAULTS)."""
+    cls = LAYER_TYPES[kind]
+    entry: dict[str, Any] = {"type": kind}
+    for name, f in cls.fields.items():
+        if f.required:
+            entry[name] = ADD_DEFAULTS.get(kind, {}).get(name, GENERIC_DEFAULTS.get(name, int(f.minimum or 1)))
+        else:
+            entry[name] = f.default
+    return entry
+
+
+def convert_layer(entry: dict[str, Any], kind: str) -> dict[str, Any]:
+    """`entry` turned into a `kind` layer, keeping the options both types share (e.g. kernel_size)."""
+    out = new_layer(kind)
+    for name in LAYER_TYPES[kind].fields:
+        if name in entry:
+            out[name] = entry[name]
+    return out
+
+
+def layer_rows(spec: dict[str, Any], network: Any | None) -> list[dict[str, Any]]:
+    """Index, type, output shape and parameter count per layer; from the network's summary when the spec
+    is valid, else built layer by layer up to the first that fails (later rows have no shape)."""
+    if network is not None:
+        return [{**row, "shape": format_shape(row["output_shape"]), "description": LAYER_TYPES[row["type"]].description}
+                for row in network.summary()]
+    rows = []
+    shape: tuple[int, ...] | None = tuple(spec.get("input_shape") or ())
+    rng = np.random.default_rng(0)
+    for i, entry in enumerate(spec.get("layers", [])):
+        kind = entry.get("type") if isinstance(entry, dict) else None
+        row = {"index": i, "type": str(kind), "shape": "?", "n_params": None, "notes": [],
+               "description": getattr(LAYER_TYPES.get(kind), "description", "")}
+        if shape is not None:
+            try:
+                norm = normalize_layer(i, entry)
+                layer = LAYER_TYPES[kind](**{k: v for k, v in norm.items() if k != "type"})
+                layer.build(shape, rng, np.float32)
+                shape = layer.output_shape
+                row.update(shape=format_shape(shape), n_params=layer.n_params, notes=list(layer.notes))
+            except (VisualCNNError, BuildError, TypeError, ValueError):
+                shape = None
+        rows.append(row)
+    return rows
+
+
+class _SpecCommand(QUndoCommand):
+    """One edit of the stack: redo shows `new`, undo shows `old` (each validated and applied)."""
+
+    def __init__(self, editor: "StackEditor", old: dict, new: dict, text: str, row: int | None,
+                 merge_key: Any = None) -> None:
+        super().__init__(text)
+        self.editor, self.old, self.new, self.row, self.merge_key = editor, old, new, row, merge_key
+        self.old_row = editor.current_row()
+
+    def id(self) -> int:
+        return 1 if self.merge_key is not None else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        # a spin box stepped 3 → 4 → 5 is one edit to undo
+        if not isinstance(other, _SpecCommand) or other.merge_key != self.merge_key:
+            return False
+        self.new = other.new
+        return True
+
+    def redo(self) -> None:
+        self.editor._show_spec(self.new, self.row)
+
+    def undo(self) -> None:
+        self.editor._show_spec(self.old, self.old_row)
+
+
+class _LayerTree(QTreeWidget):
+    """The stack as rows; drag and drop reorders and reports the new order of the old indices."""
+
+    orderChanged = pyqtSignal(list)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setColumnCount(4)
+        self.setHeaderLabels(["#", "layer", "output", "params"])
+        self.setRootIsDecorated(False)
+        self.setUniformRowHeights(True)
+        self.setAlternatingRowColors(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.invisibleRootItem().setFlags(self.invisibleRootItem().flags() | Qt.ItemFlag.ItemIsDropEnabled)
+        header = self.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+
+    def dropEvent(self, event) -> None:
+        super().dropEvent(event)
+        order = [self.topLevelItem(r).data(0, Qt.ItemDataRole.UserRole) for r in range(self.topLevelItemCount())]
+        if order != sorted(order):
+            self.orderChanged.emit(order)
+
+
+class StackEditor(QWidget):
+    """Builds the spec. load_spec(spec) to show a network's spec; spec() is what is shown now."""
+
+    specApplied = pyqtSignal(dict)            # a valid spec that differs from the network's: rebuild
+    validityChanged = pyqtSignal(bool, str)   # valid?, the core's message when not
+    layerSelected = pyqtSignal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.validator: Callable[[dict], Any] | None = None    # spec -> Network, raises VisualCNNError
+        self.is_trained: Callable[[], bool] = lambda: False
+        self.undo_stack = QUndoStack(self)
+        self._spec: dict[str, Any] = {"input_shape": [1, 8, 8], "layers": [], "loss": {"type": "softmax_cross_entropy",
+                                                                                          "reduction": "mean"}}
+        self._applied: dict[str, Any] | None = None
+        self._discard_confirmed = False
+        self.valid = True
+        self.error_message = ""
+        self.error_index: int | None = None
+        self._form_key: Any = None
+        self._form_widgets: dict[str, Any] = {}
+
+        self.tree = _LayerTree()
+        self.tree.setToolTip("the layer stack, input at the top; drag a row to move it")
+        self.error = error_label()
+        self.add_menu = QMenu("Add layer", self)
+        self.add_actions: dict[str, QAction] = {}
+        for kind, cls in LAYER_TYPES.items():
+            act = self.add_menu.addAction(f"{kind}")
+            act.setToolTip(cls.description)
+            act.setStatusTip(cls.description)
+            act.triggered.connect(lambda _=False, k=kind: self.add_layer(k))
+            self.add_actions[kind] = act
+        self.add_menu.setToolTipsVisible(True)
+        self.add_button = self._button("Add layer", QStyle.StandardPixmap.SP_FileDialogNewFolder,
+                                       "add a layer after the selected one")
+        self.add_button.setMenu(self.add_menu)
+        self.add_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        # icon-only buttons (tooltips name them) keep the dock narrow enough for a 1280-pixel screen
+        self.remove_button = self._button("", QStyle.StandardPixmap.SP_TrashIcon, "Remove the selected layer",
+                                          self.remove_layer)
+        self.duplicate_button = self._button("", QStyle.StandardPixmap.SP_FileDialogContentsView,
+                                             "Duplicate: insert a copy of the selected layer below it",
+                                             self.duplicate_layer)
+        self.up_button = self._button("", QStyle.StandardPixmap.SP_ArrowUp, "Move the selected layer up",
+                                      lambda: self.move_layer(-1))
+        self.down_button = self._button("", QStyle.StandardPixmap.SP_ArrowDown, "Move the selected layer down",
+                                        lambda: self.move_layer(+1))
+        buttons = QHBoxLayout()
+        for b in (self.add_button, self.remove_button, self.duplicate_button, self.up_button, self.down_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+
+        self.layer_box = QGroupBox("Layer")
+        self.layer_form = QFormLayout(self.layer_box)
+        self.layer_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.net_box = QGroupBox("Input and loss")
+        net_form = QFormLayout(self.net_box)
+        self.input_boxes = []
+        shape_row = QHBoxLayout()
+        for tip in ("C: channels", "H: height", "W: width"):
+            box = QSpinBox()
+            box.setRange(1, 4096)
+            box.setKeyboardTracking(False)
+            box.setToolTip(f"input {tip}; must match the dataset's images")
+            box.valueChanged.connect(self._input_edited)
+            self.input_boxes.append(box)
+            shape_row.addWidget(box)
+        net_form.addRow("input C×H×W", shape_row)
+        self.reduction = QComboBox()
+        self.reduction.addItems(["mean", "sum"])
+        self.reduction.setToolTip("mean: C averages the batch's losses (the gradient does not grow with the "
+                                  "batch size); sum: adds them")
+        self.reduction.currentTextChanged.connect(self._reduction_edited)
+        net_form.addRow("loss reduction", self.reduction)
+
+        top = QWidget()
+        top_box = QVBoxLayout(top)
+        top_box.setContentsMargins(0, 0, 0, 0)
+        top_box.addLayout(buttons)
+        top_box.addWidget(self.tree, 1)
+        top_box.addWidget(self.error)
+        form = QWidget()
+        form_box = QVBoxLayout(form)
+        form_box.setContentsMargins(0, 0, 0, 0)
+        form_box.addWidget(self.layer_box)
+        form_box.addWidget(self.net_box)
+        form_box.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(form)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(scroll)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.tree.setMinimumHeight(120)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.splitter)
+
+        self.tree.currentItemChanged.connect(self._current_changed)
+        self.tree.orderChanged.connect(self._reordered)
+
+    def _button(self, text: str, icon: QStyle.StandardPixmap, tip: str, slot: Callable | None = None) -> QToolButton:
+        b = QToolButton()
+        b.setText(text)
+        b.setIcon(self.style().standardIcon(icon))
+        b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon if text
+                             else Qt.ToolButtonStyle.ToolButtonIconOnly)
+        b.setToolTip(tip)
+        if slot is not None:
+            b.clicked.connect(slot)
+        return b
+
+    # -- the spec ---------------------------------------------------------------
+    def spec(self) -> dict[str, Any]:
+        return copy.deepcopy(self._spec)
+
+    def load_spec(self, spec: dict[str, Any]) -> None:
+        """Show the network's spec as the applied one (no undo entry; the undo history is cleared)."""
+        self._applied = copy.deepcopy(spec)
+        self.undo_stack.clear()
+        self._show_spec(spec, self.current_row(), announce=False)
+
+    def current_row(self) -> int | None:
+        item = self.tree.currentItem()
+        return None if item is None else self.tree.indexOfTopLevelItem(item)
+
+    def select_layer(self, index: int | None) -> None:
+        if index is not None and 0 <= index < self.tree.topLevelItemCount():
+            self.tree.setCurrentItem(self.tree.topLevelItem(index))
+
+    def confirm_discard(self) -> bool:
+        """Ask before an edit throws the trained weights away (tests patch this)."""
+        answer = QMessageBox.question(
+            self, "Discard the trained weights?",
+            "Changing the layer stack builds a new network with fresh weights; the training so far "
+            "and the step history are lost.\n\nChange the stack anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _allowed(self) -> bool:
+        if self._discard_confirmed or not self.is_trained():
+            return True
+        if self.confirm_discard():
+            self._discard_confirmed = True
+            return True
+        return False
+
+    def propose(self, new: dict[str, Any], text: str, row: int | None = None, merge_key: Any = None) -> bool:
+        """Push an edit (validated and applied at once); False when nothing changed or the user declined."""
+        if new == self._spec:
+            return False
+        if not self._allowed():
+            self._show_spec(self._spec, self.current_row(), announce=False)     # put the widgets back
+            return False
+        self.undo_stack.push(_SpecCommand(self, copy.deepcopy(self._spec), copy.deepcopy(new), text,
+                                          self.current_row() if row is None else row, merge_key))
+        return True
+
+    def undo(self) -> None:
+        if self.undo_stack.canUndo() and self._allowed():
+            self.undo_stack.undo()
+
+    def redo(self) -> None:
+        if self.undo_stack.canRedo() and self._allowed():
+            self.undo_stack.redo()
+
+    # -- edits ----------------------------------------------------------------
+    def _layers(self) -> list[dict[str, Any]]:
+        return copy.deepcopy(self._spec["layers"])
+
+    def _with_layers(self, layers: list[dict[str, Any]]) -> dict[str, Any]:
+        return {**copy.deepcopy(self._spec), "layers": layers}
+
+    def add_layer(self, kind: str) -> None:
+        layers = self._layers()
+        row = self.current_row()
+        at = len(layers) if row is None else row + 1
+        layers.insert(at, new_layer(kind))
+        self.propose(self._with_layers(layers), f"add {kind}", at)
+
+    def remove_layer(self) -> None:
+        row = self.current_row()
+        layers = self._layers()
+        if row is None or len(layers) <= 1:
+            return
+        kind = layers.pop(row)["type"]
+        self.propose(self._with_layers(layers), f"remove layer {row} {kind}", min(row, len(layers) - 1))
+
+    def duplicate_layer(self) -> None:
+        row = self.current_row()
+        if row is None:
+            return
+        layers = self._layers()
+        layers.insert(row + 1, copy.deepcopy(layers[row]))
+        self.propose(self._with_layers(layers), f"duplicate layer {row} {layers[row]['type']}", row + 1)
+
+    def move_layer(self, delta: int) -> None:
+        row = self.current_row()
+        layers = self._layers()
+        if row is None or not 0 <= row + delta < len(layers):
+            return
+        layers[row], layers[row + delta] = layers[row + delta], layers[row]
+        self.propose(self._with_layers(layers), f"move layer {row} {'up' if delta < 0 else 'down'}", row + delta)
+
+    def set_field(self, row: int, name: str, value: Any) -> None:
+        layers = self._layers()
+        layers[row][name] = value
+        self.propose(self._with_layers(layers), f"layer {row}: {name} = {value}", row, merge_key=(row, name))
+
+    def set_type(self, row: int, kind: str) -> None:
+        layers = self._layers()
+        if layers[row].get("type") == kind:
+            return
+        layers[row] = convert_layer(layers[row], kind)
+        self.propose(self._with_layers(layers), f"layer {row}: {kind}", row)
+
+    def _reordered(self, order: list[int]) -> None:
+        layers = self._layers()
+        moved = [layers[i] for i in order]
+        # the row the user dragged is the one whose position changed the most
+        row = max(range(len(order)), key=lambda r: abs(order[r] - r))
+        if not self.propose(self._with_layers(moved), "reorder layers", row):
+            self._show_spec(self._spec, self.current_row(), announce=False)
+
+    def _input_edited(self, _value: int) -> None:
+        n = len(self._spec["input_shape"])
+        shape = [b.value() for b in self.input_boxes][-n:] if n == 1 else [b.value() for b in self.input_boxes]
+        self.propose({**self.spec(), "input_shape": shape}, f"input shape {format_shape(shape)}",
+                     merge_key=("input_shape",))
+
+    def _reduction_edited(self, text: str) -> None:
+        self.propose({**self.spec(), "loss": {**self._spec.get("loss", {}), "reduction": text}},
+                     f"loss reduction {text}")
+
+    # -- showing ----------------------------------------------------------------
+    def _validate(self, spec: dict[str, Any]) -> tuple[Any, str, int | None]:
+        """(network or None, message, offending layer index)."""
+        if self.validator is None:
+            from visualcnn.network import Network
+            validator = Network.from_spec
+        else:
+            validator = self.validator
+        try:
+            return validator(spec), "", None
+        except VisualCNNError as e:
+            return None, str(e), getattr(e, "layer_index", None)
+
+    def _show_spec(self, spec: dict[str, Any], row: int | None, announce: bool = True) -> None:
+        """Show `spec`: validate, fill the rows, mark an error, and (announce) apply it if valid and new."""
+        self._spec = copy.deepcopy(spec)
+        net, message, bad = self._validate(self._spec)
+        self.valid, self.error_message, self.error_index = net is not None, message, bad
+        rows = layer_rows(self._spec, net)
+        with QSignalBlocker(self.tree):
+            self.tree.clear()
+            bold = QFont(self.tree.font())
+            bold.setBold(True)
+            for r in rows:
+                params = "" if r["n_params"] is None else (f"{r['n_params']:,}" if r["n_params"] else "–")
+                item = QTreeWidgetItem([str(r["index"]), r["type"], r["shape"], params])
+                item.setData(0, Qt.ItemDataRole.UserRole, r["index"])
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsDropEnabled)
+                item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                tip = r["description"] + "".join(f"\nnote: {n}" for n in r["notes"])
+                if r["index"] == bad:
+                    for c in range(4):
+                        item.setBackground(c, ERROR_BRUSH)
+                        item.setFont(c, bold)
+                    item.setIcon(1, self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical))
+                    tip = f"{message}\n\n{tip}"
+                elif r["notes"]:
+                    item.setIcon(1, self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation))
+                for c in range(4):
+                    item.setToolTip(c, tip)
+                self.tree.addTopLevelItem(item)
+            if rows:
+                target = bad if bad is not None and row is None else row
+                target = min(max(target if target is not None else 0, 0), len(rows) - 1)
+                self.tree.setCurrentItem(self.tree.topLevelItem(target))
+        show_error(self.error, message)
+        shape = list(self._spec.get("input_shape", []))
+        for box, value in zip(self.input_boxes, [1] * (3 - len(shape)) + shape if len(shape) <= 3 else shape):
+            with QSignalBlocker(box):
+                box.setValue(int(value))
+        self.input_boxes[0].setVisible(len(shape) == 3)
+        self.input_boxes[1].setVisible(len(shape) == 3)
+        with QSignalBlocker(self.reduction):
+            self.reduction.setCurrentText(self._spec.get("loss", {}).get("reduction", "mean"))
+        self._refresh_form()
+        self._update_buttons()
+        if self.valid:
+            self._discard_confirmed = False
+            if announce and self._spec != self._applied:
+                self._applied = copy.deepcopy(self._spec)
+                self.specApplied.emit(self.spec())
+        self.validityChanged.emit(self.valid, message)
+
+    def _update_buttons(self) -> None:
+        row = self.current_row()
+        n = self.tree.topLevelItemCount()
+        self.remove_button.setEnabled(row is not None and n > 1)
+        self.duplicate_button.setEnabled(row is not None)
+        self.up_button.setEnabled(row is not None and row > 0)
+        self.down_button.setEnabled(row is not None and row < n - 1)
+
+    def _current_changed(self, *_: Any) -> None:
+        self._refresh_form()
+        self._update_buttons()
+        row = self.current_row()
+        if row is not None:
+            self.layerSelected.emit(row)
+
+    # -- the property form --------------------------------------------------------
+    def _refresh_form(self) -> None:
+        row = self.current_row()
+        layers = self._spec["layers"]
+        entry = layers[row] if row is not None and row < len(layers) else None
+        kind = entry.get("type") if isinstance(entry, dict) else None
+        key = (row, kind)
+        if key == self._form_key:          # same layer: update the values in place (keeps the focus)
+            self._fill_form(entry)
+            return
+        self._form_key = key
+        self._clear_form()
+        if entry is None or kind not in LAYER_TYPES:
+            self.layer_box.setTitle("Layer")
+            return
+        cls = LAYER_TYPES[kind]
+        self.layer_box.setTitle(f"Layer {row}: {kind}")
+        type_box = QComboBox()
+        type_box.addItems(list(LAYER_TYPES))
+        for i, (k, c) in enumerate(LAYER_TYPES.items()):
+            type_box.setItemData(i, c.description, Qt.ItemDataRole.ToolTipRole)
+        type_box.setToolTip(cls.description)
+        type_box.currentTextChanged.connect(lambda k, r=row: self.set_type(r, k))
+        self._form_widgets["type"] = type_box
+        self.layer_form.addRow("type", type_box)
+        for name, f in cls.fields.items():
+            widget = self._field_widget(row, name, f)
+            self._form_widgets[name] = widget
+            label = QLabel(name.replace("_", " "))
+            label.setToolTip(f.help)
+            self.layer_form.addRow(label, widget)
+        if not cls.fields:
+            note = QLabel("no options")
+            note.setEnabled(False)
+            self.layer_form.addRow("", note)
+        self._fill_form(entry)
+
+    def _clear_form(self) -> None:
+        # deleteLater, not removeRow: the form may be rebuilt from inside one of its own widgets' signals
+        while self.layer_form.rowCount():
+            taken = self.layer_form.takeRow(0)
+            for item in (taken.labelItem, taken.fieldItem):
+                if item is not None and item.widget() is not None:
+                    item.widget().hide()
+                    item.widget().deleteLater()
+        self._form_widgets = {}
+
+    def _field_widget(self, row: int, name: str, f: Field) -> QWidget:
+        kinds = f.kind if isinstance(f.kind, tuple) else (f.kind,)
+        tip = f"{f.help} ({f.describe()})"
+        if f.choices is not None:
+            w = QComboBox()
+            w.addItems([str(c) for c in f.choices])
+            w.currentTextChanged.connect(lambda t, r=row, n=name, f=f: self.set_field(
+                r, n, next(c for c in f.choices if str(c) == t)))
+        elif bool in kinds:
+            w = QCheckBox()
+            w.toggled.connect(lambda v, r=row, n=name: self.set_field(r, n, bool(v)))
+        elif float in kinds:
+            w = QDoubleSpinBox()
+            w.setRange(f.minimum if f.minimum is not None else -1e6, 1e6)
+            w.setDecimals(3)
+            w.setKeyboardTracking(False)
+            w.valueChanged.connect(lambda v, r=row, n=name: self.set_field(r, n, float(v)))
+        else:
+            spin = QSpinBox()
+            spin.setRange(int(f.minimum) if f.minimum is not None else 0, _MAX_INT)
+            spin.setKeyboardTracking(False)
+            if type(None) in kinds:
+                # an optional size: "auto" means None (e.g. pooling stride = kernel size)
+                w = QWidget()
+                box = QHBoxLayout(w)
+                box.setContentsMargins(0, 0, 0, 0)
+                auto = QCheckBox("auto")
+                auto.setToolTip(f.help)
+                box.addWidget(auto)
+                box.addWidget(spin, 1)
+                w.auto, w.spin = auto, spin
+
+                def changed(*_: Any, r=row, n=name, auto=auto, spin=spin) -> None:
+                    spin.setEnabled(not auto.isChecked())
+                    self.set_field(r, n, None if auto.isChecked() else int(spin.value()))
+                auto.toggled.connect(changed)
+                spin.valueChanged.connect(changed)
+            else:
+                w = spin
+                spin.valueChanged.connect(lambda v, r=row, n=name: self.set_field(r, n, int(v)))
+            spin.setToolTip(tip)
+        w.setToolTip(tip)
+        return w
+
+    def _fill_form(self, entry: dict[str, Any]) -> None:
+        for name, w in self._form_widgets.items():
+            value = entry.get(name, None if name == "type" else LAYER_TYPES[entry["type"]].fields[name].default)
+            blockers = [QSignalBlocker(w)] + [QSignalBlocker(c) for c in (getattr(w, "auto", None),
+                                                                          getattr(w, "spin", None)) if c]
+            if isinstance(w, QComboBox):
+                w.setCurrentText(str(value))
+            elif isinstance(w, QCheckBox):
+                w.setChecked(bool(value))
+            elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    w.setValue(value)
+            elif hasattr(w, "auto"):
+                w.auto.setChecked(value is None)
+                w.spin.setEnabled(value is not None)
+                if isinstance(value, int):
+                    w.spin.setValue(value)
+                elif "kernel_size" in entry and isinstance(entry["kernel_size"], int):
+                    w.spin.setValue(entry["kernel_size"])
+            del blockers
