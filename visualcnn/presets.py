@@ -79,9 +79,10 @@ def check_config(cfg: Any, where: str) -> dict[str, Any]:
     return out
 
 
-def build_session(cfg: dict[str, Any], dataset: Any = None, **overrides: Any):
+def build_session(cfg: dict[str, Any], dataset: Any = None, mistakes: Any = (), **overrides: Any):
     """A Session from a configuration (preset or saved); `overrides` replace top-level keys
-    (batch_size, dtype, seed) or optimizer settings (lr, momentum, weight_decay, decay_biases)."""
+    (batch_size, dtype, seed) or optimizer settings (lr, momentum, weight_decay, decay_biases).
+    `mistakes`: names of study-note mistakes to compute (visualcnn.mistakes.MISTAKES); none by default."""
     from .data import load_dataset
     from .session import Session
 
@@ -94,8 +95,13 @@ def build_session(cfg: dict[str, Any], dataset: Any = None, **overrides: Any):
     if dataset is None:
         dataset = load_dataset(cfg["dataset"])
     dtype = DTYPES[cfg["dtype"]] if isinstance(cfg["dtype"], str) else np.dtype(cfg["dtype"])
-    net = Network.from_spec(cfg["spec"], dtype=dtype, seed=cfg["seed"])
-    opt = SGD(net, **opt_cfg)
+    if mistakes:
+        from . import mistakes as _mistakes
+        net = _mistakes.build_network(cfg["spec"], mistakes, dtype=dtype, seed=cfg["seed"])
+        opt = _mistakes.optimizer_class(mistakes)(net, **opt_cfg)
+    else:
+        net = Network.from_spec(cfg["spec"], dtype=dtype, seed=cfg["seed"])
+        opt = SGD(net, **opt_cfg)
     return Session(net, opt, dataset, batch_size=cfg["batch_size"], seed=cfg["seed"])
 
 

@@ -519,6 +519,24 @@ class Session:
             self.events.emit("network_rebuilt", reset)
             return reset
 
+    # -- swapping the math in place (used by visualcnn.mistakes; keep separate from rebuild) ------------
+    def swap_network(self, network: Network, optimizer: SGD) -> None:
+        """Compute with `network` and `optimizer` from now on: the same spec and parameters, other classes
+        (a study-note mistake switched on or off, a custom layer reloaded).
+
+        Weights, velocities, the step history and the cursor are kept; the current iteration is
+        recomputed up to the cursor with the new formulas (emits network_rebuilt).
+        """
+        with self._lock:
+            if network.to_spec() != self.network.to_spec():
+                raise SessionError("swap_network needs a network with the same spec; "
+                                   "use rebuild(spec=...) to change the layer stack")
+            self.network, self.optimizer = network, optimizer
+            self._replay(self._index, records=True)
+            msg = f"iteration {self.iteration}, before {self.phase}: formulas swapped, current iteration recomputed"
+            self.log.append(msg)
+            self.events.emit("network_rebuilt", ["current iteration recomputed with the new formulas"])
+
     def evaluate(self, split: str = "test", max_samples: int | None = None,
                  batch_size: int = 256) -> tuple[float, float]:
         """Mean loss and accuracy on the dataset's `split` ("train" | "test"), without disturbing the step state."""
