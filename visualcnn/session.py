@@ -16,6 +16,7 @@ the oldest go and the `history_trimmed` event says so.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -97,6 +98,7 @@ class Session:
         self.log: list[str] = []            # what changed when: hyper-parameters, rebuilds, trims
         self.last_hit: BreakpointHit | None = None
         self.pinned: tuple[np.ndarray, np.ndarray] | None = None
+        self._descriptions: tuple[Network, list[str]] | None = None
         self.preset: str | None = None      # the preset it was built from, if any
         self.path = None                    # the file it was loaded from or saved to, if any
         self._lock = threading.RLock()
@@ -175,7 +177,14 @@ class Session:
 
     def describe(self, index: int | None = None) -> str:
         """What phase `index` (default: the next) does, in words: 'forward through layer 0 conv2d (1×8×8 → 4×6×6)'."""
-        phase, i = self.phase_at(self._index if index is None else index)
+        index = self._index if index is None else index
+        cache = self._descriptions
+        if cache is None or cache[0] is not self.network:
+            cache = self._descriptions = (self.network, [self._describe(j) for j in range(self.n_phases)])
+        return cache[1][index]
+
+    def _describe(self, index: int) -> str:
+        phase, i = self.phase_at(index)
         net = self.network
         if phase in ("forward", "backward"):
             layer = net.layers[i]
@@ -190,7 +199,7 @@ class Session:
 
     @property
     def history_bytes(self) -> int:
-        return sum(c.nbytes for c in self._checkpoints) + sum(r.nbytes for r in self._records)
+        return self._checkpoint_bytes + sum(r.nbytes for r in self._records)
 
     @property
     def history_iterations(self) -> int:
@@ -221,7 +230,7 @@ class Session:
                                       f"{self.history_budget / 2**20:.0f} MB budget)" if self._trimmed else ""))
             if self._index == 0:
                 # back across the iteration boundary: undo the previous update
-                self._checkpoints.pop()
+                self._checkpoint_bytes -= self._checkpoints.pop().nbytes
                 self.iteration -= 1
                 self.metrics = [m for m in self.metrics if m.iteration < self.iteration]
                 self._replay(self.n_phases - 1, records=True)
@@ -295,7 +304,7 @@ class Session:
             self.iteration += 1
             self._index = 0
             self._records = []
-            self._checkpoints.append(self._checkpoint())
+            self._push_checkpoint()
             self._trim()
             self.events.emit("iteration_completed", self.iteration)
 
@@ -309,10 +318,11 @@ class Session:
             if self.pinned is not None:
                 x, y = self.pinned
             else:
-                self.sampler.set_state(cp.sampler_state)
+                # the sampler stands at cp.sampler_state here: pushed with the checkpoint, or reset by _replay
                 idx = self.sampler.next_indices()
                 x, y = self.dataset.x_train[idx], self.dataset.y_train[idx]
             cp.batch = (frozen(self.network.check_input(x)), frozen(np.asarray(y, dtype=np.int64)))
+            self._checkpoint_bytes += cp.batch[0].nbytes + cp.batch[1].nbytes
             cp.sampler_after = self.sampler.get_state()
         return cp.batch
 
@@ -390,9 +400,11 @@ class Session:
                    for li, (layer, vel) in enumerate(zip(net.layers, self.optimizer.velocity)) if layer.params}
         return StepRecord(**common, updates=updates, hyper=dict(self.optimizer.hyper()))
 
-    def _checkpoint(self) -> _Checkpoint:
-        return _Checkpoint(self.iteration, self.network.get_params(), self.optimizer.get_state(),
-                           self.sampler.get_state())
+    def _push_checkpoint(self) -> None:
+        cp = _Checkpoint(self.iteration, self.network.get_params(), self.optimizer.get_state(),
+                         self.sampler.get_state())
+        self._checkpoints.append(cp)
+        self._checkpoint_bytes += cp.nbytes
 
     def _replay(self, index: int, records: bool) -> None:
         """Reset to the current iteration's checkpoint and quietly run phases 0 … index−1."""
@@ -416,13 +428,15 @@ class Session:
         self._acts: list[np.ndarray] = []
         self._douts: list[np.ndarray] = []
         self._pending_metrics: IterationMetrics | None = None
-        self._checkpoints: list[_Checkpoint] = [self._checkpoint()]
+        self._checkpoints: deque[_Checkpoint] = deque()
+        self._checkpoint_bytes = 0          # kept as a running sum: summing every iteration would be O(n²)
+        self._push_checkpoint()
         self._trimmed = False
 
     def _trim(self) -> None:
         dropped = 0
-        while len(self._checkpoints) > 1 and self.history_bytes > self.history_budget:
-            self._checkpoints.pop(0)
+        while len(self._checkpoints) > 1 and self._checkpoint_bytes > self.history_budget:
+            self._checkpoint_bytes -= self._checkpoints.popleft().nbytes
             dropped += 1
         if dropped:
             self._trimmed = True
@@ -477,6 +491,8 @@ class Session:
         """Go back to the start of the current iteration and fetch its batch anew."""
         with self._lock:
             cp = self._checkpoints[-1]
+            if cp.batch is not None:
+                self._checkpoint_bytes -= cp.batch[0].nbytes + cp.batch[1].nbytes
             cp.batch = None
             cp.sampler_after = None
             self._replay(0, records=True)
