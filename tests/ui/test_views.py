@@ -192,9 +192,9 @@ def test_inspector_shows_the_records(qtbot, session, views):
     ins.setCurrentIndex(ins.TABS.index("Params"))
     upd = records[-1].updates[0]["W"]
     panel = ins.parameters.panel
-    assert panel.data[0].shape == (8 * 4 - 1, 3)                 # 8 filters × 1 channel of 3×3, NaN gaps
-    np.testing.assert_array_equal(panel.data[0][4:7, 0:3], np.asarray(upd.value)[1, 0])
-    np.testing.assert_array_equal(panel.data[2][4:7, 0:3], np.asarray(upd.velocity)[1, 0])
+    assert panel.data[0].shape == (3 * 4 - 1, 3 * 4 - 1)         # 8 one-channel 3×3 filters on a 3×3 grid
+    np.testing.assert_array_equal(panel.data[0][0:3, 4:7], np.asarray(upd.value)[1, 0])
+    np.testing.assert_array_equal(panel.data[2][4:7, 0:3], np.asarray(upd.velocity)[3, 0])
     assert np.isnan(panel.data[0][3]).all()
     assert f"{upd.ratio:.2e}" in ins.parameters.ratio.text()
     # gradient tab: dout and dx on one symmetric scale

@@ -63,13 +63,24 @@ def channel_slice(array: np.ndarray | None, sample: int, channel: int) -> np.nda
     return a[sample].reshape(-1)
 
 
+def kernel_grid(F: int, C: int) -> tuple[int, int]:
+    """(rows, cols) of the tiles: filter f on row f and input channel c in column c, except that
+    single-channel filters are laid out in a near-square grid (f row-major) instead of one tall column."""
+    if C == 1:
+        cols = int(np.ceil(np.sqrt(F)))
+        return -(-F // cols), cols
+    return F, C
+
+
 def tile_kernels(w: np.ndarray) -> np.ndarray:
-    """Conv filters (F, C, KH, KW) as one image: row f, column c, one NaN pixel between kernels."""
+    """Conv filters (F, C, KH, KW) as one image (see kernel_grid), one NaN pixel between kernels."""
     F, C, KH, KW = w.shape
-    out = np.full((F * (KH + 1) - 1, C * (KW + 1) - 1), np.nan)
+    rows, cols = kernel_grid(F, C)
+    out = np.full((rows * (KH + 1) - 1, cols * (KW + 1) - 1), np.nan)
     for f in range(F):
         for c in range(C):
-            out[f * (KH + 1):f * (KH + 1) + KH, c * (KW + 1):c * (KW + 1) + KW] = w[f, c]
+            r, q = divmod(f, cols) if C == 1 else (f, c)
+            out[r * (KH + 1):r * (KH + 1) + KH, q * (KW + 1):q * (KW + 1) + KW] = w[f, c]
     return out
 
 

@@ -113,6 +113,15 @@ class _Text(QtWidgets.QGraphicsSimpleTextItem):
                                   for line in lines))
         self.set_center(*self._anchor)
 
+    def set_font(self, font: QtGui.QFont) -> None:
+        if font == self.font():
+            return
+        text = self.text().split("\n")
+        self.setFont(font)
+        self._fm = QtGui.QFontMetricsF(font)
+        super().setText("")
+        self.setText("\n".join(line.strip() for line in text))
+
     def set_center(self, cx: float, top: float) -> None:
         self._anchor = (cx, top)
         self.setPos(cx - self.boundingRect().width() / 2, top)
@@ -135,7 +144,7 @@ class PipelineView(QtWidgets.QWidget):
 
         self.header = QtWidgets.QLabel("no network")
         self.header.setFont(style.font(style.FONT_TITLE_PT, bold=True))
-        self.header.setWordWrap(True)
+        self.header.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.view = _Scene(self)
         self.view.clicked.connect(self._on_click)
         self.view.resized.connect(self._relayout)
@@ -143,8 +152,8 @@ class PipelineView(QtWidgets.QWidget):
 
         legend = QtWidgets.QHBoxLayout()
         legend.setSpacing(style.SPACING)
-        for gradient, text in ((False, "activation: low → high (each column its own min … max)"),
-                               (True, "gradient ∂C/∂y: − · 0 · + (each column ±max|g|)")):
+        for gradient, text in ((False, "activation (low → high, per column)"),
+                               (True, "gradient ∂C/∂y (− 0 +, per column ±max)")):
             strip = QtWidgets.QLabel()
             strip.setPixmap(style.colormap_pixmap(gradient, 110, 14))
             label = QtWidgets.QLabel(text)
@@ -252,7 +261,7 @@ class PipelineView(QtWidgets.QWidget):
             elif col.layer in fwd:
                 self._show_maps(col, fwd[col.layer].y, "act", "activation", dim=dim)
             else:
-                self._show_maps(col, None, "none", "not computed yet")
+                self._show_maps(col, None, "none", "not yet")
         self._mark(self.records[-1] if self.records else None, update_rec)
         self._update_header()
 
@@ -304,7 +313,7 @@ class PipelineView(QtWidgets.QWidget):
         if rec is None:
             for bar in col.bars:
                 bar.setRect(QtCore.QRectF())
-            col.info_item.setText("loss: —\n(step to the\nloss phase)")
+            col.info_item.setText("C = —\n(after the\nloss phase)")
             self._center_info(col)
             return
         probs = np.asarray(rec.probs[0])
@@ -362,7 +371,7 @@ class PipelineView(QtWidgets.QWidget):
         last = self.records[-1] if self.records else None
         parts = []
         if last is not None:
-            parts.append(f"iteration {last.iteration} · just ran: {last.description}")
+            parts.append(f"iteration {last.iteration} · just ran: {self._describe(last.phase, last.layer)}")
         else:
             parts.append("start of an iteration: nothing computed yet")
         if self.next_phase is not None:
@@ -386,11 +395,17 @@ class PipelineView(QtWidgets.QWidget):
         H = self.view.viewport().height()
         n = len(self.columns)
         m = style.SPACING
-        fm_title = QtGui.QFontMetricsF(style.font(style.FONT_PT, bold=True))
-        fm_small = QtGui.QFontMetricsF(style.font(style.FONT_SMALL_PT))
+        col_w = max(40.0, (W - 2 * m - (n - 1) * _ARROW_GAP) / n)
+        title_pt, small_pt = self._fit_fonts(col_w + _ARROW_GAP - 6)
+        title_font, small_font = style.font(title_pt, bold=True), style.font(small_pt)
+        for col in self.columns:
+            col.title_item.set_font(title_font)
+            col.mark_item.set_font(title_font)
+            col.info_item.set_font(small_font)
+        fm_title = QtGui.QFontMetricsF(title_font)
+        fm_small = QtGui.QFontMetricsF(small_font)
         title_h = _TITLE_LINES * fm_title.lineSpacing()
         bottom_h = _BOTTOM_LINES * fm_small.lineSpacing() + 4
-        col_w = max(40.0, (W - 2 * m - (n - 1) * _ARROW_GAP) / n)
         top = m + _MARK_H + title_h + 6
         area_h = max(30.0, H - top - bottom_h - m - 6)
         for ci, col in enumerate(self.columns):
@@ -420,6 +435,23 @@ class PipelineView(QtWidgets.QWidget):
                 self._center(arrow, x + col_w + _ARROW_GAP / 2, top + area_h / 2 - 10)
         if self.records or self.network is not None:
             self.show_state(self.records, self.next_phase)
+
+    def _fit_fonts(self, width: float) -> tuple[int, int]:
+        """The largest title and info point sizes whose texts fit a column `width` px wide."""
+        titles = [line for col in self.columns for line in (col.title, format_shape(col.shape))] + ["just ran"]
+        infos = ["−0.0000 … 0.0000", "∂C/∂y arriving"]
+        title_pt = small_pt = 7
+        for pt in range(style.FONT_PT, 6, -1):
+            fm = QtGui.QFontMetricsF(style.font(pt, bold=True))
+            if max(fm.horizontalAdvance(t) for t in titles) <= width:
+                title_pt = pt
+                break
+        for pt in range(style.FONT_SMALL_PT, 6, -1):
+            fm = QtGui.QFontMetricsF(style.font(pt))
+            if max(fm.horizontalAdvance(t) for t in infos) <= width:
+                small_pt = pt
+                break
+        return title_pt, min(small_pt, title_pt)
 
     def _place_images(self, col: _Column) -> None:
         area: QtCore.QRectF = getattr(col, "map_area", QtCore.QRectF())

@@ -104,14 +104,15 @@ class SamplePanel(QtWidgets.QWidget):
             if pred is not None:
                 ok = int(pred[k]) == int(y[k])
                 title += f" → {self._name(int(pred[k]))} {'✓' if ok else '✗'}"
-            self.image_plots[k].setTitle(title, size=f"{style.FONT_PT}pt", color=style.text_color(self))
+            self.image_plots[k].setTitle(title, size=f"{style.FONT_PT if n == 1 else style.FONT_SMALL_PT}pt",
+                                         color=style.text_color(self))
         if len(x) > MAX_IMAGES:
             self.image_plots[-1].setTitle(self.image_plots[-1].titleLabel.text + f" (+{len(x) - MAX_IMAGES})")
         self._show_probs(loss_rec)
         if loss_rec is None:
             self.loss_label.setText("loss: — (step to the loss phase)")
         else:
-            acc = f"   accuracy {loss_rec.accuracy:.0%}" if len(x) > 1 else ""
+            acc = f" · acc {loss_rec.accuracy:.0%}" if len(x) > 1 else ""
             self.loss_label.setText(f"loss C = {loss_rec.loss:.4f}{acc}")
 
     # -- drawing ---------------------------------------------------------------------

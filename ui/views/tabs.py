@@ -53,11 +53,13 @@ class PoolingTab(_Tab):
         controls.addStretch(1)
         p_row = QtWidgets.QHBoxLayout()
         self.p_label = QtWidgets.QLabel("p = 2")
-        self.p_label.setMinimumWidth(90)
+        self.p_label.setMinimumWidth(70)
+        self._p_override: float | None = None     # None: the layer's own p
         self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.slider.setRange(0, _SLIDER_STEPS)
-        self.p_row_widgets = (QtWidgets.QLabel("average  p=1"), self.slider, QtWidgets.QLabel("16 ≈ max"),
-                              self.p_label)
+        self.p_row_widgets = (QtWidgets.QLabel("avg"), self.slider, QtWidgets.QLabel("max"), self.p_label)
+        self.slider.setToolTip("p from 1 (average of |x|) to 16 (close to the max); a preview computed by "
+                               "LpPool2D itself — the layer keeps its own p")
         for w in self.p_row_widgets:
             p_row.addWidget(w)
         self.panel = MapPanel()
@@ -71,6 +73,7 @@ class PoolingTab(_Tab):
         self.panel.plots[0].plot.addItem(self.winners)
         self.note = QtWidgets.QLabel()
         self.note.setWordWrap(True)
+        self.note.setMinimumHeight(2 * self.note.fontMetrics().lineSpacing() + 4)
         inner = QtWidgets.QVBoxLayout(page)
         inner.addLayout(controls)
         inner.addLayout(p_row)
@@ -84,7 +87,8 @@ class PoolingTab(_Tab):
         self._layer_id = None
 
     def _p_changed(self, v: int) -> None:
-        self.p_label.setText(f"p = {slider_to_p(v):.2f}")
+        self._p_override = slider_to_p(v)
+        self.p_label.setText(f"p = {self._p_override:.2f}")
         self.refresh(self.state)
 
     def refresh(self, st: LayerState | None) -> None:
@@ -104,7 +108,8 @@ class PoolingTab(_Tab):
             self.slider.blockSignals(True)
             self.slider.setValue(p_to_slider(float(lay.options["p"])))
             self.slider.blockSignals(False)
-            self.p_label.setText(f"p = {float(lay.options['p']):.2f} (the layer's)")
+            self.p_label.setText(f"p = {float(lay.options['p']):.3g}")
+            self._p_override = None
         self._layer_id = id(lay)
         set_max(self.sample, st.batch_size - 1)
         set_max(self.channel, lay.input_shape[0] - 1)
@@ -118,9 +123,9 @@ class PoolingTab(_Tab):
             self.grid.setData([], [])
             return
         x = fwd.x[n:n + 1]
-        p = slider_to_p(self.slider.value()) if is_lp else None
         layer_p = float(lay.options["p"]) if is_lp else None
-        preview = is_lp and abs(p - layer_p) > 1e-6
+        p = (layer_p if self._p_override is None else self._p_override) if is_lp else None
+        preview = is_lp and abs(p - layer_p) > 1e-9
         # the routing: the backward record's when it ran (max/avg/the layer's own p), else the layer class on x
         if bwd is not None and bwd.routing is not None and not preview:
             from visualcnn.explain import routing_map
@@ -141,17 +146,17 @@ class PoolingTab(_Tab):
             y_show = pool_preview(lay, x, p)[0][0, c] if preview else fwd.y[n, c]
             self.panel.set_gradient(2, False)
             self.panel.show(2, y_show, f"output y (p = {p:.2f}, preview)" if preview else "output y")
-            self.note.setText(self._explain(lay, False) + ("  Preview computed by LpPool2D itself; the "
-                                                           "layer keeps its own p." if preview else ""))
+            self.note.setText(self._explain(lay, False) if not preview else
+                              f"Preview at p = {p:.2f} (the layer keeps p = {layer_p:.3g}).")
 
     def _explain(self, lay, backward: bool) -> str:
         if isinstance(lay, MaxPool2D):
-            text = "Max: each window's winner (□) gets the whole gradient, the others 0."
+            text = "Max: the window's winner (□) gets all of its gradient."
         elif isinstance(lay, LpPool2D):
-            text = "Lp: p = 1 spreads the gradient like an average of |x|; large p concentrates it on the max."
+            text = "Lp: p = 1 shares the gradient like an average; large p gives it to the max."
         else:
-            text = "Average: every input of a k×k window gets 1/k² of its gradient."
-        return text + ("" if backward else "  Step backward through this layer to see ∂C/∂x.")
+            text = "Average: each input of a k×k window gets 1/k² of its gradient."
+        return text + ("" if backward else " Step backward to see ∂C/∂x.")
 
     def _draw_grid(self, lay, hw: tuple[int, int], routing: np.ndarray) -> None:
         H, W = hw
@@ -188,8 +193,10 @@ class ParametersTab(_Tab):
         controls.addWidget(self.which)
         controls.addStretch(1)
         self.ratio = QtWidgets.QLabel()
-        self.ratio.setFont(style.font(style.FONT_TITLE_PT, bold=True))
+        self.ratio.setFont(style.font(style.FONT_PT, bold=True))
         self.ratio.setWordWrap(True)
+        self.ratio.setMinimumHeight(2 * QtGui.QFontMetrics(self.ratio.font()).lineSpacing() + 4)
+        self.layout_note = QtWidgets.QLabel()
         self.panel = MapPanel()
         self.panel.add("W", gradient=True)
         self.panel.add("∂C/∂W", gradient=True)
@@ -197,6 +204,7 @@ class ParametersTab(_Tab):
         inner = QtWidgets.QVBoxLayout(page)
         inner.addLayout(controls)
         inner.addWidget(self.ratio)
+        inner.addWidget(self.layout_note)
         inner.addWidget(self.panel, 1)
         self.stack.addWidget(page)
         self.page = page
@@ -219,13 +227,18 @@ class ParametersTab(_Tab):
             self.which.blockSignals(False)
         name = self.which.currentText() or names[0]
         upd = st.update.updates.get(st.layer, {}).get(name) if st.update is not None else None
-        kernels = lay.params[name].ndim == 4
-        layout_note = " (row = filter, column = input channel)" if kernels else (
-            " (row = output, column = input)" if lay.params[name].ndim == 2 else "")
-        if upd is not None:
-            self.panel.show(0, as_matrix(upd.value), f"{name} after the update{layout_note}")
+        shape = lay.params[name].shape
+        if len(shape) == 4:
+            layout_note = ("one tile per filter" if shape[1] == 1 else "row = filter, column = input channel")
+        elif len(shape) == 2:
+            layout_note = "row = output unit, column = input"
         else:
-            self.panel.show(0, as_matrix(np.array(lay.params[name])), f"{name} (current){layout_note}")
+            layout_note = "one value per unit" if len(shape) == 3 else "one value per output"
+        self.layout_note.setText(f"{name} {'×'.join(map(str, shape))}: {layout_note}")
+        if upd is not None:
+            self.panel.show(0, as_matrix(upd.value), f"{name} after the update")
+        else:
+            self.panel.show(0, as_matrix(np.array(lay.params[name])), f"{name} (current)")
         grad = st.backward.grads.get(name) if st.backward is not None else None
         self.panel.show(1, None if grad is None else as_matrix(grad),
                         f"∂C/∂{name}" + ("" if grad is not None else " — step backward through this layer"))
@@ -234,9 +247,9 @@ class ParametersTab(_Tab):
         if upd is not None:
             r = upd.ratio
             health = "healthy" if 1e-4 <= r <= 1e-2 else ("small: learning slowly" if r < 1e-4 else "large")
-            self.ratio.setText(f"‖Δ{name}‖ / ‖{name}‖ = {r:.2e}  ({health}; ≈ 1e-3 is typical)")
+            self.ratio.setText(f"update ratio ‖Δ{name}‖/‖{name}‖ = {r:.2e}\n{health} (≈ 1e-3 is typical)")
         else:
-            self.ratio.setText(f"‖Δ{name}‖ / ‖{name}‖: — (shown after the update phase)")
+            self.ratio.setText(f"update ratio ‖Δ{name}‖/‖{name}‖: —\n(after the update phase)")
 
 
 class NumbersTab(_Tab):
