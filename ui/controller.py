@@ -173,7 +173,7 @@ def status_text(session: Any) -> str:
         if last.layer is not None:
             where += f" · layer {last.layer} {last.layer_type}"
         if last.loss is not None:
-            where += f" · loss {last.loss:.4g}"
+            where += f" C = {last.loss:.4g}"
     return f"{where} — next: {session.describe()}"
 
 
@@ -236,7 +236,14 @@ class Controller(QObject):
         if self.bridge is not None:
             self.bridge.detach()
             self.bridge.deleteLater()
+            self.session.events.disconnect("phase_completed", self._collect)
+            self.session.events.disconnect("network_rebuilt", self._forget_completed)
         self.session = session
+        self._collected: list[Any] = []
+        self._completed: list[Any] = []
+        # plain callbacks, on the emitting thread: they only rebind lists (atomic), never touch a widget
+        session.events.connect("phase_completed", self._collect)
+        session.events.connect("network_rebuilt", self._forget_completed)
         self.bridge = SessionBridge(session, self)
         queued = Qt.ConnectionType.QueuedConnection
         b = self.bridge
@@ -254,6 +261,23 @@ class Controller(QObject):
         self.refresh(force=True)
 
     # -- model → view ---------------------------------------------------------------
+    def _collect(self, rec: Any) -> None:
+        self._collected = [rec] if rec.index == 0 else [*self._collected, rec]
+        if rec.phase == "update":
+            self._completed = self._collected
+
+    def _forget_completed(self, *_: Any) -> None:
+        self._collected, self._completed = [], []
+
+    def shown_records(self) -> list[Any]:
+        """What the views get: the current iteration's records, or right after an update (nothing of the
+        new iteration computed yet) the whole iteration just finished, so its update stays visible."""
+        s = self.session
+        records = s.records
+        done = self._completed
+        if not records and s.phase_index == 0 and done and done[-1].iteration == s.iteration - 1:
+            return list(done)
+        return records
     def _request_refresh(self, *_: Any) -> None:
         """Coalesce refreshes asked for by events: at most MAX_REDRAWS_PER_S."""
         if not self._refresh_timer.isActive():
@@ -269,10 +293,11 @@ class Controller(QObject):
                 v.set_network(s.network)
             self._shown_network = s.network
             force = True
-        shown = (s, s.network, s.iteration, s.phase_index, s.last_record)
+        records = self.shown_records()
+        shown = (s, s.network, s.iteration, s.phase_index, records[-1] if records else None)
         if force or len(shown) != len(self._shown) or any(a is not b for a, b in zip(shown, self._shown)):
             self._shown = shown
-            records, next_phase = s.records, (s.phase, s.layer)
+            next_phase = (s.phase, s.layer)
             for v in self.views:
                 v.show_state(records, next_phase)
         self._last_refresh = time.perf_counter()

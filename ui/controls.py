@@ -85,7 +85,7 @@ class HyperPanel(QWidget):
         self.seed.setToolTip("seed of the initial weights and batch order used by Reset weights")
         self.error = error_label()
 
-        hyper = QGroupBox("SGD with momentum")
+        hyper = QGroupBox("Hyper-parameters: SGD with momentum")
         form = QFormLayout(hyper)
         form.addRow("ε  learning rate", self.lr)
         form.addRow("α  momentum", self.momentum)

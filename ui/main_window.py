@@ -155,7 +155,7 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self._dock("stack", "Layer stack", self.editor, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("inspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
-        self._dock("controls", "Hyper-parameters", self.hyper_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._dock("controls", "Training", self.hyper_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("breakpoints", "Breakpoints", self.breakpoints_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("samples", "Samples", self.samples, Qt.DockWidgetArea.RightDockWidgetArea)
         # the left column is the stack; the right has the inspector over three tabs
@@ -213,7 +213,7 @@ class MainWindow(QMainWindow):
         self._action("step_back", "Step back", "undo the last phase exactly", P.SP_ArrowLeft, "Shift+F10")
         self._action("step_iteration", "Step iteration", "run the rest of this iteration, up to and including "
                      "the update", P.SP_MediaSkipForward, "F11")
-        self._action("run", "Run", "run the number of iterations set under Hyper-parameters; press again to "
+        self._action("run", "Run", "run the number of iterations set under Training; press again to "
                      "pause", P.SP_MediaPlay, "F5")
         self._action("stop", "Stop", "end the run", P.SP_MediaStop, "Shift+F5")
         self._action("reset", "Reset weights", "new initial weights from the seed; clears the step history",
@@ -240,6 +240,7 @@ class MainWindow(QMainWindow):
         edit = bar.addMenu("&Edit")
         edit.addActions([a["undo"], a["redo"]])
         view = bar.addMenu("&View")
+        self.docks["controls"].toggleViewAction().setText("Training (hyper-parameters, run)")
         for key in self.DOCKS:
             toggle = self.docks[key].toggleViewAction()
             toggle.setStatusTip(f"show or hide the {self.docks[key].windowTitle()} panel")
@@ -383,16 +384,21 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1440, 900)
-        if isinstance(state, QByteArray) and not state.isEmpty():
+        self._needs_default_sizes = not (isinstance(state, QByteArray) and not state.isEmpty())
+        if not self._needs_default_sizes:
             self.restoreState(state)
-        else:
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._needs_default_sizes:      # dock sizes only take once the window has its real size
+            self._needs_default_sizes = False
             self._default_sizes()
 
     def _default_sizes(self) -> None:
         """Side columns about a quarter of the width each: the pipeline keeps the middle half."""
-        side = max(300, min(460, self.width() // 4))
-        self.resizeDocks([self.docks["stack"], self.docks["inspector"]], [side - 40, side],
-                         Qt.Orientation.Horizontal)
+        left = max(320, min(420, self.width() // 5))
+        right = max(420, min(560, self.width() // 4))
+        self.resizeDocks([self.docks["stack"], self.docks["inspector"]], [left, right], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["inspector"], self.docks["controls"]],
                          [self.height() // 2, self.height() // 2], Qt.Orientation.Vertical)
 

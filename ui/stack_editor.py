@@ -197,14 +197,17 @@ class StackEditor(QWidget):
         self.layer_box = QGroupBox("Layer")
         self.layer_form = QFormLayout(self.layer_box)
         self.layer_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.layer_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)     # narrow docks: label above
         self.net_box = QGroupBox("Input and loss")
         net_form = QFormLayout(self.net_box)
+        net_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.input_boxes = []
         shape_row = QHBoxLayout()
         for tip in ("C: channels", "H: height", "W: width"):
             box = QSpinBox()
             box.setRange(1, 4096)
             box.setKeyboardTracking(False)
+            box.setMinimumWidth(56)
             box.setToolTip(f"input {tip}; must match the dataset's images")
             box.valueChanged.connect(self._input_edited)
             self.input_boxes.append(box)

@@ -67,8 +67,13 @@ def test_f10_steps_a_whole_iteration_and_feeds_the_views(window, qtbot):
         if k == 5:
             assert "loss" in status
     assert _status(window).startswith("iteration 1 · start (iteration 0: loss")
-    assert all(v.records == [] for v in views)
-    assert window.progress_label.text().startswith("phase 0 / 12")
+    # until the next step the views keep the finished iteration, so the update stays in sight
+    for v in views:
+        assert len(v.records) == n and v.records[-1].phase == "update" and v.records[-1].iteration == 0
+    qtbot.keyClick(window, Qt.Key.Key_F10)
+    for v in views:
+        assert v.records == s.records and s.records[0].iteration == 1
+    assert window.progress_label.text().startswith("phase 1 / 12 · back 1")
 
 
 def test_the_pipeline_shows_the_records_arrays(window, qtbot):
