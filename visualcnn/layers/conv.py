@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import BuildError, Field, Layer, glorot_uniform
-from .windows import channel_major, output_size, row_windows, uncovered, windows
-from .windows import pad as zero_pad
+from .windows import conv_windows, output_size, uncovered
 
 
 class Conv2D(Layer):
@@ -16,6 +15,10 @@ class Conv2D(Layer):
     W: (F, C, KH, KW) (PyTorch layout); b: (F,) when tied, (F, H_out, W_out) when untied
     (one bias per unit, the study note's "ユニット毎").
     Init: Glorot uniform on W (fan_in = C·KH·KW, fan_out = F·KH·KW), zero biases.
+
+    y and the dx of backward are batch-last in memory ((C, H, W, N) behind the NCHW shape; see
+    windows.py); both are fresh arrays on every call. Private work arrays (the column matrix
+    and its gradient) are reused across calls.
     """
 
     type_name = "conv2d"
@@ -59,47 +62,33 @@ class Conv2D(Layer):
         k, s, pad = self.options["kernel_size"], self.options["stride"], self.options["padding"]
         Wt, b = self.params["W"], self.params["b"]
         self.x = x
-        xp = np.ascontiguousarray(zero_pad(x, pad)) if s == 1 else zero_pad(x, pad)
-        # im2col, channels first across the batch (C·KH·KW, N·H_out·W_grid): one GEMM for all samples
-        # and channels (a C = 1 conv too), and 1.5-2.3× faster copies than the per-position row layout
-        cols = self._columns(xp)
-        out = np.empty((F, N, H_out, self._grid_width), dtype=self.dtype)     # y's memory: channel-major
+        # im2col with the batch innermost, (C·KH·KW, H_out·W_out·N): one GEMM for all samples and channels
+        # (a C = 1 conv too), copies of contiguous runs (batch-last made im2col 1.5-2× and col2im 3-4× faster
+        # than per-sample rows, with no padding columns)
+        cols = self._work("cols", (C, k, k, H_out, W_out, N))
+        np.copyto(cols, conv_windows(self._padded(x), k, k, s))
+        out = np.empty((F, H_out, W_out, N), dtype=self.dtype)                # y's memory: batch-last
         np.matmul(Wt.reshape(F, -1), cols.reshape(C * k * k, -1), out=out.reshape(F, -1))
-        if b.ndim == 1:
-            out += b[:, None, None, None]
-        else:
-            out[..., :W_out] += b[:, None]
-        self.y = out[..., :W_out].swapaxes(0, 1)                              # (N, F, H_out, W_out)
+        out += b[:, None, None, None] if b.ndim == 1 else b[..., None]
+        self.y = np.moveaxis(out, -1, 0)                                      # (N, F, H_out, W_out)
         return self.y
 
-    def _columns(self, xp: np.ndarray) -> np.ndarray:
-        """im2col of the padded input xp (N, C, Hp, Wp) into the reused work array (C, KH, KW, N, H_out, W_grid).
-
-        Stride 1 reads windows along whole rows (`row_windows`): W_grid = Wp, each (channel, offset)
-        row is one contiguous slice per sample (memcpy speed; the wrapped columns j >= W_out are
-        computed and never shown). Other strides copy the strided window view: W_grid = W_out.
-        """
-        N, C, Hp, Wp = xp.shape
-        F, H_out, W_out = self.output_shape
-        k, s = self.options["kernel_size"], self.options["stride"]
-        self._grid_width = Wp if s == 1 else W_out
-        cols = self._work("cols", (C, k, k, N, H_out, self._grid_width))
-        if s == 1:
-            win = row_windows(xp, k, k)
-            np.copyto(cols.reshape(*win.shape[:4], -1)[..., :win.shape[-1]], win)
-        else:
-            np.copyto(cols, windows(xp, k, k, s).transpose(1, 4, 5, 0, 2, 3))
-        self._cols = cols
-        return cols
+    def _padded(self, x: np.ndarray) -> np.ndarray:
+        """x (N, C, H, W) as xt (C, Hp, Wp, N), zero-padded; a view when x is batch-last and unpadded."""
+        N, C, H, W = x.shape
+        pad = self.options["padding"]
+        xt = np.moveaxis(x, 0, -1)
+        if pad:
+            xp = np.zeros((C, H + 2 * pad, W + 2 * pad, N), dtype=self.dtype)
+            xp[:, pad:pad + H, pad:pad + W] = xt
+            return xp
+        return xt if xt.strides[-1] == x.itemsize else np.ascontiguousarray(xt)
 
     def _work(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        """A private work array, kept across calls: fresh large temporaries each step cost page faults (1.5-1.9×).
-
-        Zeroed when (re)allocated; callers rely on that only for entries they never write.
-        """
+        """A private work array kept across calls (fresh large temporaries each step cost page faults)."""
         buf = self.__dict__.get("_buf_" + name)
         if buf is None or buf.shape != shape or buf.dtype != self.dtype:
-            buf = np.zeros(shape, dtype=self.dtype)
+            buf = np.empty(shape, dtype=self.dtype)
             setattr(self, "_buf_" + name, buf)
         return buf
 
@@ -108,37 +97,24 @@ class Conv2D(Layer):
         C, H, W = self.input_shape
         k, s, pad = self.options["kernel_size"], self.options["stride"], self.options["padding"]
         Wt = self.params["W"]
-        cols = self._cols.reshape(C * k * k, -1)                                # (C·KH·KW, N·H_out·W_grid)
-        # δ on the channel-major grid of the forward pass; its wrapped columns stay 0 (never written)
-        delta = self._work("delta", (F, N, H_out, self._grid_width))
-        np.copyto(delta[..., :W_out], dout.swapaxes(0, 1))
-        delta2 = delta.reshape(F, -1)
+        cols = self._buf_cols.reshape(C * k * k, -1)                           # (C·KH·KW, H_out·W_out·N)
+        delta = np.moveaxis(dout, 0, -1)                                       # δ (F, H_out, W_out, N)
+        delta2 = delta.reshape(F, -1)                                          # a copy only if dout isn't batch-last
         # ∂C/∂W_{l,k,p,q} = Σ_s Σ_{i,j} δ_{l,i,j} · x_{k, i·s+p−pad, j·s+q−pad}
         self.grads["W"].reshape(F, -1)[...] = column_blocks_dot(cols, delta2).T
         if self.params["b"].ndim == 1:
-            self.grads["b"][...] = delta2.sum(axis=1)    # contiguous rows: pairwise sums, fast and accurate
+            self.grads["b"][...] = delta2.sum(axis=1)      # along contiguous rows: pairwise sums, fast and accurate
         else:
-            self.grads["b"][...] = delta[..., :W_out].sum(axis=1)
+            self.grads["b"][...] = delta.sum(axis=-1)
         # ∂C/∂x: each window position sends δ·W back to the inputs it read (full conv with the flipped filter)
-        dcols = self._work("dcols", self._cols.shape)
+        dcols = self._work("dcols", self._buf_cols.shape)
         np.matmul(Wt.reshape(F, -1).T, delta2, out=dcols.reshape(C * k * k, -1))
-        dxp = channel_major((N, C, H + 2 * pad, W + 2 * pad), self.dtype, zero=True)
-        dxp_mem = dxp.swapaxes(0, 1)                                            # (C, N, Hp, Wp), contiguous
-        if s == 1:
-            # col2im along whole rows: each kernel offset adds one contiguous slice per sample
-            Hp, Wp = dxp_mem.shape[2:]
-            L = (H_out - 1) * Wp + W_out
-            flat = dxp_mem.reshape(C, N, Hp * Wp)
-            dc = dcols.reshape(C, k, k, N, -1)
-            for p in range(k):
-                for q in range(k):
-                    flat[:, :, p * Wp + q:p * Wp + q + L] += dc[:, p, q, :, :L]
-        else:
-            h_span, w_span = s * (H_out - 1) + 1, s * (W_out - 1) + 1
-            for p in range(k):
-                for q in range(k):
-                    dxp_mem[:, :, p:p + h_span:s, q:q + w_span:s] += dcols[:, p, q]
-        return dxp[:, :, pad:pad + H, pad:pad + W] if pad else dxp
+        dxt = np.zeros((C, H + 2 * pad, W + 2 * pad, N), dtype=self.dtype)    # batch-last, padded
+        h_span, w_span = s * (H_out - 1) + 1, s * (W_out - 1) + 1
+        for p in range(k):
+            for q in range(k):
+                dxt[:, p:p + h_span:s, q:q + w_span:s] += dcols[:, p, q]
+        return np.moveaxis(dxt[:, pad:pad + H, pad:pad + W], -1, 0)
 
 
 #: columns per block of the weight-gradient GEMM: a block of the column matrix stays in cache

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import BuildError, Field, Layer
-from .windows import channel_major, output_size, scatter_windows, uncovered, windows
+from .windows import batch_last, output_size, scatter_windows, uncovered, windows
 
 
 class _Pool2D(Layer):
@@ -46,7 +46,7 @@ class _Pool2D(Layer):
         N, C, H, W = x.shape
         self.x = x
         self._routing = None
-        y = channel_major((N, C, *self.output_shape[1:]), self.dtype)
+        y = batch_last((N, C, *self.output_shape[1:]), self.dtype)
         self._pool(self._offsets(x), y)
         self.y = y
         return y
@@ -88,7 +88,7 @@ class _Pool2D(Layer):
         N, C, H_out, W_out = dout.shape
         s = self.stride
         h_span, w_span = s * (H_out - 1) + 1, s * (W_out - 1) + 1
-        dx = channel_major(self.x.shape, self.dtype, zero=True)
+        dx = batch_last(self.x.shape, self.dtype, zero=True)
         overlapping = s < self.kernel
         for p, q, g in self._local_grads():
             slab = dx[:, :, p:p + h_span:s, q:q + w_span:s]       # where offset (p, q) of each window lies

@@ -4,11 +4,11 @@
 col2im: it adds each window's values back onto the positions they came from,
 so overlapping windows (stride < kernel) add up, as the chain rule requires.
 
-The fast paths keep arrays "channel-major": shaped (N, C, H, W) as everywhere,
-but laid out in memory as (C, N, H, W), so one channel of the whole batch is one
-contiguous block (`channel_major`). `row_windows` is the stride-1 im2col of the
-convolution: with windows read along whole input rows, each (channel, kernel
-offset) row of the column matrix is one contiguous slice per sample.
+Convolution and pooling keep their arrays "batch-last": shaped (N, C, H, W) as
+everywhere, but laid out in memory as (C, H, W, N) (`batch_last`), so a shift by
+a kernel offset moves whole contiguous runs of samples: im2col (`conv_windows`)
+and col2im become copies and adds of long contiguous rows, with no padding
+columns, and one GEMM covers the batch (a 1-channel conv too).
 """
 
 from __future__ import annotations
@@ -53,25 +53,21 @@ def pad(x: np.ndarray, padding: int) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
 
 
-def channel_major(shape: tuple[int, ...], dtype: np.dtype, zero: bool = False) -> np.ndarray:
-    """A new (N, C, ...) array laid out in memory as (C, N, ...)."""
-    N, C, *rest = shape
+
+def batch_last(shape: tuple[int, ...], dtype: np.dtype, zero: bool = False) -> np.ndarray:
+    """A new (N, C, H, W) array laid out in memory as (C, H, W, N): the batch is the innermost axis."""
+    N, *rest = shape
     alloc = np.zeros if zero else np.empty
-    return alloc((C, N, *rest), dtype).swapaxes(0, 1)
+    return np.moveaxis(alloc((*rest, N), dtype), -1, 0)
 
 
-def row_windows(x: np.ndarray, kh: int, kw: int) -> np.ndarray:
-    """Stride-1 windows of x (N, C, H, W) read along whole rows: a read-only view (C, KH, KW, N, L).
+def conv_windows(xt: np.ndarray, kh: int, kw: int, stride: int) -> np.ndarray:
+    """Read-only strided view (C, KH, KW, H_out, W_out, N) of every window of xt (C, H, W, N).
 
-    Entry [c, p, q, n, i·W + j] is x[n, c, i + p, j + q] for the output position (i, j): each row
-    of W holds W_out real positions and kw − 1 that wrap into the next input row (garbage the
-    callers never expose). L = (H_out − 1)·W + W_out stops at the last real position, so the
-    view never reads past the image. Needs each image C-contiguous (rows of W, then H).
+    Entry [c, p, q, i, j, n] is xt[c, i·s + p, j·s + q, n]: with the batch innermost, a copy of
+    this view moves runs of N (W_out·N at stride 1) contiguous values at a time.
     """
-    N, C, H, W = x.shape
-    isz = x.itemsize
-    if x.strides[2:] != (W * isz, isz):
-        raise ValueError("row_windows needs C-contiguous images")
-    L = (H - kh) * W + (W - kw + 1)
-    return as_strided(x, shape=(C, kh, kw, N, L),
-                      strides=(x.strides[1], W * isz, isz, x.strides[0], isz), writeable=False)
+    C, H, W, N = xt.shape
+    sc, sh, sw, sn = xt.strides
+    return as_strided(xt, shape=(C, kh, kw, output_size(H, kh, stride), output_size(W, kw, stride), N),
+                      strides=(sc, sh, sw, stride * sh, stride * sw, sn), writeable=False)
