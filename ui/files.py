@@ -1,0 +1,353 @@
+"""The File menu, Qt side: open / save / save as, recent files, unsaved-changes guard, exports.
+
+    files = SessionFiles(main_window, settings=QSettings(...))   # settings default: the app's QSettings
+    files.set_session(session)                 # the lead calls this whenever the session is replaced
+    files.sessionOpened.connect(controller.replace_session)      # then calls files.set_session(new)
+    menu.addActions(files.actions.values())    # open, save, save_as (with Ctrl+O, Ctrl+S, Ctrl+Shift+S)
+    files.recent_menu(menu)                    # "Open recent" submenu, kept current
+    if not files.maybe_close(): event.ignore() # in closeEvent
+
+All saving goes through visualcnn.io (atomic: a failed save never destroys the old
+file). Opening reads and checks the whole file before anything changes; a corrupt,
+truncated or foreign file shows the core's message and the current session stays.
+Dialogs are module functions (`ask_save_changes`, `show_error`, `get_open_path`,
+`get_save_path`) so tests can replace them.
+
+Saving while a run is going is safe: the save takes the Session's lock, so it
+happens between two of the worker's chunks (a few tens of milliseconds at most).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from PyQt6 import QtCore, QtGui, QtWidgets
+
+from visualcnn.errors import VisualCNNError
+from visualcnn.io import SESSION_SUFFIX, atomic_write, load_session, save_session
+
+MAX_RECENT = 8
+RECENT_KEY = "files/recent"
+SESSION_FILTER = f"visualcnn sessions (*{SESSION_SUFFIX});;All files (*)"
+DIRTY_EVENTS = ("iteration_completed", "stepped_back", "hyper_changed", "network_rebuilt")
+
+
+# -- dialogs (module functions so tests can patch them) -------------------------------------
+def ask_save_changes(parent: QtWidgets.QWidget | None, name: str) -> str:
+    """'save' | 'discard' | 'cancel'."""
+    box = QtWidgets.QMessageBox(parent)
+    box.setIcon(QtWidgets.QMessageBox.Icon.Warning)
+    box.setWindowTitle("Unsaved changes")
+    box.setText(f"The session {name} has changes that are not saved.")
+    box.setInformativeText("Save them before closing?")
+    B = QtWidgets.QMessageBox.StandardButton
+    box.setStandardButtons(B.Save | B.Discard | B.Cancel)
+    box.setDefaultButton(B.Save)
+    answer = box.exec()
+    return {B.Save: "save", B.Discard: "discard"}.get(B(answer), "cancel")
+
+
+def show_error(parent: QtWidgets.QWidget | None, title: str, text: str) -> None:
+    QtWidgets.QMessageBox.critical(parent, title, text)
+
+
+def get_open_path(parent: QtWidgets.QWidget | None, caption: str, directory: str, filter: str) -> str:
+    return QtWidgets.QFileDialog.getOpenFileName(parent, caption, directory, filter)[0]
+
+
+def get_save_path(parent: QtWidgets.QWidget | None, caption: str, directory: str, filter: str) -> str:
+    return QtWidgets.QFileDialog.getSaveFileName(parent, caption, directory, filter)[0]
+
+
+# -- exports that need no session ------------------------------------------------------------
+def export_widget(widget: QtWidgets.QWidget, path: str | Path) -> Path:
+    """PNG (any widget, via grab) or SVG (pyqtgraph views only); atomic. Raises ValueError when SVG is impossible."""
+    path = Path(path)
+    if path.suffix.lower() == ".svg":
+        import pyqtgraph as pg
+        from pyqtgraph.exporters import SVGExporter
+
+        views = [widget] if isinstance(widget, pg.GraphicsView) else widget.findChildren(pg.GraphicsView)
+        if not views:
+            raise ValueError(f"{path.name}: this view is not a pyqtgraph plot, so it has no SVG form; "
+                             f"export it as PNG instead")
+        view = max(views, key=lambda v: v.width() * v.height())
+        try:
+            svg = bytes(SVGExporter(view.scene()).export(toBytes=True))
+        except ValueError:
+            # pyqtgraph's exporter cannot parse the path syntax of Qt >= 6.10's SVG writer
+            # (pyqtgraph issue #3485): let Qt write the SVG of the scene directly instead.
+            svg = _scene_svg(view)
+        atomic_write(path, lambda f: f.write(svg))
+        return path
+    if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        path = path.with_suffix(".png")
+    pixmap = widget.grab()
+    buffer = QtCore.QBuffer()
+    buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+    if not pixmap.save(buffer, path.suffix.lstrip(".").upper().replace("JPG", "JPEG")):
+        raise ValueError(f"{path.name}: the view could not be rendered as {path.suffix}")
+    data = bytes(buffer.data())
+    atomic_write(path, lambda f: f.write(data))
+    return path
+
+
+def _scene_svg(view) -> bytes:
+    """The visible scene of a pyqtgraph GraphicsView rendered by Qt's QSvgGenerator (vector lines, real text)."""
+    from PyQt6 import QtSvg
+
+    rect = view.viewRect() if hasattr(view, "viewRect") else view.sceneRect()
+    buffer = QtCore.QBuffer()
+    buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+    generator = QtSvg.QSvgGenerator()
+    generator.setOutputDevice(buffer)
+    generator.setSize(QtCore.QSize(int(rect.width()), int(rect.height())))
+    generator.setViewBox(QtCore.QRectF(0, 0, rect.width(), rect.height()))
+    generator.setTitle("visualcnn view")
+    generator.setResolution(view.logicalDpiX())      # else line widths and clipped items scale apart
+    painter = QtGui.QPainter(generator)
+    view.scene().render(painter, QtCore.QRectF(0, 0, rect.width(), rect.height()), rect)
+    painter.end()
+    return bytes(buffer.data())
+
+
+def export_record_npz(record, path: str | Path) -> Path:
+    """Every array of a StepRecord (record.arrays()) as an .npz, atomically."""
+    arrays = record.arrays()
+    return atomic_write(path, lambda f: np.savez(f, **arrays))
+
+
+class SessionFiles(QtCore.QObject):
+    """Open / save / recent / dirty tracking for one window's Session."""
+
+    sessionOpened = QtCore.pyqtSignal(object)      # a freshly loaded Session: the lead swaps it in
+    saved = QtCore.pyqtSignal(str)                 # path
+    dirtyChanged = QtCore.pyqtSignal(bool)
+    recentChanged = QtCore.pyqtSignal(list)        # [path, ...] newest first
+    message = QtCore.pyqtSignal(str)               # one line for the status bar
+    _dirty_from_worker = QtCore.pyqtSignal()
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None, settings: QtCore.QSettings | None = None) -> None:
+        super().__init__(parent)
+        self.window = parent
+        self.settings = settings if settings is not None else QtCore.QSettings("visualcnn", "visualcnn")
+        self.session = None
+        self.path: Path | None = None
+        self._dirty = False
+        self._dirty_from_worker.connect(lambda: self.set_dirty(True), QtCore.Qt.ConnectionType.QueuedConnection)
+        self.actions = self._make_actions()
+        self._recent_menus: list[QtWidgets.QMenu] = []
+
+    # -- the session ---------------------------------------------------------------------
+    def set_session(self, session, path: str | Path | None = None, dirty: bool = False) -> None:
+        """Track `session` (and its file, if it came from one); subscribes to its events for dirty tracking."""
+        if self.session is not None:
+            for name in DIRTY_EVENTS:
+                self.session.events.disconnect(name, self._on_session_event)
+        self.session = session
+        if session is not None:
+            for name in DIRTY_EVENTS:
+                session.events.connect(name, self._on_session_event)
+        p = path if path is not None else getattr(session, "path", None)
+        self.path = Path(p) if p is not None else None
+        self.set_dirty(dirty)
+
+    def _on_session_event(self, *args: Any) -> None:
+        # May run on the worker thread during a run: only hand a signal over.
+        if not self._dirty:
+            self._dirty_from_worker.emit()
+
+    @property
+    def is_dirty(self) -> bool:
+        return self._dirty
+
+    def set_dirty(self, dirty: bool = True) -> None:
+        """Mark unsaved changes (the lead calls it for edits the session does not announce)."""
+        dirty = bool(dirty)
+        if dirty != self._dirty:
+            self._dirty = dirty
+            self.dirtyChanged.emit(dirty)
+
+    def display_name(self) -> str:
+        return self.path.name if self.path is not None else "untitled"
+
+    # -- save / open -----------------------------------------------------------------------
+    def save(self) -> bool:
+        """Save to the current file (asks for one the first time); False if cancelled or failed."""
+        if self.path is None:
+            return self.save_as()
+        return self._save_to(self.path)
+
+    def save_as(self, path: str | Path | None = None) -> bool:
+        if path is None:
+            start = str(self.path or Path.home() / f"session{SESSION_SUFFIX}")
+            path = get_save_path(self.window, "Save session", start, SESSION_FILTER)
+            if not path:
+                return False
+        path = Path(path)
+        if not path.suffix:
+            path = path.with_suffix(SESSION_SUFFIX)
+        return self._save_to(path)
+
+    def _save_to(self, path: Path) -> bool:
+        if self.session is None:
+            return False
+        lock = getattr(self.session, "_lock", None) or contextlib.nullcontext()
+        try:
+            with lock:
+                save_session(self.session, path)
+        except (VisualCNNError, OSError) as e:
+            show_error(self.window, "Could not save", f"Could not save to {path}:\n{e}")
+            return False
+        self.path = path
+        self.session.path = path
+        self.set_dirty(False)
+        self.add_recent(path)
+        self.saved.emit(str(path))
+        self.message.emit(f"saved {path.name} (iteration {self.session.iteration})")
+        return True
+
+    def open(self, path: str | Path | None = None, ask: bool = True) -> Any:
+        """Load a session file; returns the new Session (also emitted as sessionOpened) or None.
+
+        With unsaved changes, first asks whether to save them (unless ask=False). A file that
+        cannot be read shows its message and changes nothing.
+        """
+        if path is None:
+            start = str(self.path.parent if self.path else Path.home())
+            path = get_open_path(self.window, "Open session", start, SESSION_FILTER)
+            if not path:
+                return None
+        if ask and not self.maybe_close():
+            return None
+        path = Path(path)
+        try:
+            session = load_session(path)
+        except (VisualCNNError, OSError) as e:
+            show_error(self.window, "Could not open", str(e))
+            self.message.emit(f"could not open {path.name}")
+            if not path.exists():
+                self.prune_recent()
+            return None
+        self.add_recent(path)
+        self.set_session(session, path)
+        self.sessionOpened.emit(session)
+        self.message.emit(f"opened {path.name} (iteration {session.iteration})")
+        return session
+
+    def maybe_close(self) -> bool:
+        """True if it is fine to drop the current session (saved, discarded, or nothing to save)."""
+        if not self._dirty or self.session is None:
+            return True
+        answer = ask_save_changes(self.window, self.display_name())
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    # -- recent files --------------------------------------------------------------------------
+    def recent_files(self) -> list[str]:
+        """Newest first, at most MAX_RECENT, only files that still exist."""
+        value = self.settings.value(RECENT_KEY, [])
+        if isinstance(value, str):
+            value = [value]
+        return [p for p in (value or []) if Path(p).is_file()][:MAX_RECENT]
+
+    def _store_recent(self, paths: Sequence[str]) -> None:
+        self.settings.setValue(RECENT_KEY, list(paths))
+        self.settings.sync()
+        self._refresh_recent_menus()
+        self.recentChanged.emit(list(paths))
+
+    def add_recent(self, path: str | Path) -> None:
+        p = str(Path(path).resolve())
+        self._store_recent([p] + [q for q in self.recent_files() if q != p][:MAX_RECENT - 1])
+
+    def prune_recent(self) -> None:
+        self._store_recent(self.recent_files())
+
+    def recent_menu(self, parent_menu: QtWidgets.QMenu) -> QtWidgets.QMenu:
+        """An 'Open recent' submenu of `parent_menu`, rebuilt whenever the list changes."""
+        menu = parent_menu.addMenu("Open &recent")
+        self._recent_menus.append(menu)
+        self._refresh_recent_menus()
+        return menu
+
+    def _refresh_recent_menus(self) -> None:
+        paths = self.recent_files()
+        for menu in self._recent_menus:
+            menu.clear()
+            for k, p in enumerate(paths, 1):
+                action = menu.addAction(f"&{k} {Path(p).name}")
+                action.setToolTip(p)
+                action.triggered.connect(lambda _=False, p=p: self.open(p))
+            menu.setEnabled(bool(paths))
+
+    # -- exports ----------------------------------------------------------------------------------
+    def export_view(self, widget: QtWidgets.QWidget, path: str | Path | None = None) -> Path | None:
+        """Ask for a file (PNG or SVG) if none given, and write the view there."""
+        if path is None:
+            path = get_save_path(self.window, "Export view", str(Path.home() / "view.png"),
+                                 "PNG image (*.png);;SVG drawing, plots only (*.svg)")
+            if not path:
+                return None
+        try:
+            out = export_widget(widget, path)
+        except (ValueError, OSError) as e:
+            show_error(self.window, "Could not export", str(e))
+            return None
+        self.message.emit(f"exported {out.name}")
+        return out
+
+    def export_metrics_csv(self, metrics, test_points=(), path: str | Path | None = None) -> Path | None:
+        from ui.views.metrics import write_metrics_csv
+
+        if path is None:
+            path = get_save_path(self.window, "Export metrics", str(Path.home() / "metrics.csv"), "CSV (*.csv)")
+            if not path:
+                return None
+        try:
+            out = write_metrics_csv(path, list(metrics), list(test_points))
+        except OSError as e:
+            show_error(self.window, "Could not export", f"Could not write {path}:\n{e}")
+            return None
+        self.message.emit(f"exported {Path(out).name}")
+        return Path(out)
+
+    def export_record(self, record, path: str | Path | None = None) -> Path | None:
+        """The current StepRecord's arrays as .npz."""
+        if record is None:
+            show_error(self.window, "Nothing to export", "No phase has run yet: step once, then export its arrays.")
+            return None
+        if path is None:
+            name = f"iteration{record.iteration}_{record.index:02d}_{record.phase}.npz"
+            path = get_save_path(self.window, "Export step arrays", str(Path.home() / name), "NumPy archive (*.npz)")
+            if not path:
+                return None
+        try:
+            out = export_record_npz(record, path)
+        except OSError as e:
+            show_error(self.window, "Could not export", f"Could not write {path}:\n{e}")
+            return None
+        self.message.emit(f"exported {out.name}")
+        return out
+
+    # -- actions ---------------------------------------------------------------------------------
+    def _make_actions(self) -> dict[str, QtGui.QAction]:
+        parent = self.window if self.window is not None else self
+        acts = {}
+        for key, text, shortcut, slot in (
+                ("open", "&Open…", QtGui.QKeySequence.StandardKey.Open, lambda: self.open()),
+                ("save", "&Save", QtGui.QKeySequence.StandardKey.Save, lambda: self.save()),
+                ("save_as", "Save &as…", QtGui.QKeySequence.StandardKey.SaveAs, lambda: self.save_as())):
+            action = QtGui.QAction(text, parent)
+            action.setShortcut(shortcut)
+            action.triggered.connect(slot)
+            acts[key] = action
+        return acts
+
+
+__all__ = ["MAX_RECENT", "SessionFiles", "ask_save_changes", "export_record_npz", "export_widget",
+           "get_open_path", "get_save_path", "show_error"]

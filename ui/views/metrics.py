@@ -1,0 +1,337 @@
+"""Training curves: loss and accuracy (train per iteration, smoothed; held-out test points), per-layer
+gradient norms and update-to-weight ratios on log scales, and a run's progress bar with its ETA.
+
+    view = MetricsView()
+    view.set_layer_names({0: "conv2d", 4: "dense"})
+    view.update_from(session.metrics, worker.test_points)   # on every redraw: appends what is new
+    worker.progress.connect(view.set_progress)
+    view.export_csv("metrics.csv")
+
+`update_from` is incremental: it keeps how many metrics it has drawn and only appends
+the new ones (setData on the existing curves). If the list shrank or changed under it
+(step back across an iteration, a rebuild, a loaded session) it starts over.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6 import QtCore, QtGui, QtWidgets
+
+from ui import style
+
+SMOOTHING = 0.9          # exponential moving average of the per-iteration train figures (debiased)
+RATIO_GUIDE = 1e-3       # the healthy update-to-weight ratio, drawn as a dashed line
+#: one colour per parametrised layer (Okabe–Ito: tells apart for colour-blind eyes, reads on light and dark)
+LAYER_COLORS = [(0, 114, 178), (230, 159, 0), (0, 158, 115), (204, 121, 167), (86, 180, 233),
+                (213, 94, 0), (240, 228, 66), (120, 120, 120)]
+TRAIN_COLOR = (0, 114, 178)
+TEST_COLOR = (213, 94, 0)
+
+
+def _ema(values: np.ndarray, state: tuple[float, int], alpha: float = SMOOTHING) -> tuple[np.ndarray, tuple[float, int]]:
+    """Debiased EMA of `values` continuing from `state` = (running average, count); NaNs are skipped."""
+    avg, n = state
+    out = np.empty(len(values))
+    for i, v in enumerate(values):
+        if np.isfinite(v):
+            avg = alpha * avg + (1 - alpha) * v
+            n += 1
+        out[i] = avg / (1 - alpha ** n) if n else np.nan
+    return out, (avg, n)
+
+
+def metrics_table(metrics: Sequence[Any], test_points: Sequence[tuple[int, float, float]] = ()
+                  ) -> tuple[list[str], list[list[Any]]]:
+    """(header, rows) of the metrics, one row per iteration; test columns filled where evaluated."""
+    layers = sorted({i for m in metrics for i in (*m.grad_norms, *m.update_ratios)})
+    header = ["iteration", "train_loss", "train_accuracy", "train_loss_smoothed", "test_loss", "test_accuracy"]
+    header += [f"grad_norm_layer{i}" for i in layers] + [f"update_ratio_layer{i}" for i in layers]
+    smoothed, _ = _ema(np.array([m.loss for m in metrics], dtype=float), (0.0, 0))
+    # a test point evaluated at iteration k was measured after k updates, i.e. after metrics row k-1
+    tests = {it: (loss, acc) for it, loss, acc in test_points}
+    rows = []
+    for m, sm in zip(metrics, smoothed):
+        t_loss, t_acc = tests.get(m.iteration + 1, ("", ""))
+        rows.append([m.iteration, m.loss, m.accuracy, float(sm), t_loss, t_acc]
+                    + [m.grad_norms.get(i, "") for i in layers] + [m.update_ratios.get(i, "") for i in layers])
+    return header, rows
+
+
+def metrics_csv(metrics: Sequence[Any], test_points: Sequence[tuple[int, float, float]] = ()) -> str:
+    header, rows = metrics_table(metrics, test_points)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def write_metrics_csv(path: str | Path, metrics: Sequence[Any],
+                      test_points: Sequence[tuple[int, float, float]] = ()) -> Path:
+    """Write the metrics as CSV atomically (a failure never leaves half a file)."""
+    from visualcnn.io import atomic_write
+    text = metrics_csv(metrics, test_points)
+    return atomic_write(path, lambda f: f.write(text), binary=False)
+
+
+def format_eta(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "ETA —"
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"ETA {seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    if seconds >= 60:
+        return f"ETA {seconds // 60} min {seconds % 60:02d} s"
+    return f"ETA {seconds} s"
+
+
+class _Series:
+    """Growing float arrays (amortised appends) for one curve."""
+
+    def __init__(self) -> None:
+        self.x: list[float] = []
+        self.y: list[float] = []
+
+    def extend(self, xs, ys) -> None:
+        self.x.extend(xs)
+        self.y.extend(ys)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.asarray(self.x, dtype=float), np.asarray(self.y, dtype=float)
+
+
+class _LogAxis(pg.AxisItem):
+    """A log axis labelled only at 1, 2 and 5 × 10^k (pyqtgraph labels every minor tick, which crowds)."""
+
+    def logTickStrings(self, values, scale, spacing):
+        out = []
+        for v in values:
+            value = 10 ** float(v)
+            mantissa = value / 10 ** math.floor(math.log10(value) + 1e-9)
+            out.append(_short(value) if round(mantissa, 3) in (1.0, 2.0, 5.0) else "")
+        return out
+
+
+def _short(v: float) -> str:
+    """0.001 → '1e-3', 20 → '20', 0.05 → '0.05'."""
+    if 1e-2 <= v < 1e4:
+        return f"{v:g}"
+    exp = math.floor(math.log10(v) + 1e-9)
+    m = v / 10 ** exp
+    return f"{m:g}e{exp}".replace("-", "−")
+
+
+class MetricsView(QtWidgets.QWidget):
+    """Four plots (loss, accuracy, gradient norms, update ratios), a progress bar and an ETA."""
+
+    exportRequested = QtCore.pyqtSignal()      # the "Export CSV…" button; the lead connects it to SessionFiles
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._layer_names: dict[int, str] = {}
+        self._metrics: Sequence[Any] = []
+        self._test_points: Sequence[tuple[int, float, float]] = []
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground(style.background_color(self))
+        self.loss_plot = self._plot(0, 0, "Loss", "cross-entropy")
+        self.acc_plot = self._plot(0, 1, "Accuracy", "fraction correct")
+        self.grad_plot = self._plot(1, 0, "Gradient norm ‖∂C/∂W‖ per layer", "L2 norm", log=True)
+        self.ratio_plot = self._plot(1, 1, "Update / weight ‖ΔW‖ / ‖W‖", "ratio", log=True)
+        self.acc_plot.setYRange(0, 1, padding=0.02)
+        self.acc_plot.getViewBox().setLimits(yMin=-0.05, yMax=1.05)
+        for p in (self.grad_plot, self.ratio_plot):
+            p.setXLink(self.loss_plot)
+        self.acc_plot.setXLink(self.loss_plot)
+
+        dim = style.dim_text_color(self)
+        for plot, corner in ((self.loss_plot, (-10, 10)), (self.acc_plot, (-10, -10)), (self.grad_plot, (-10, 10))):
+            legend = plot.addLegend(offset=corner, labelTextColor=style.text_color(self),
+                                    brush=style.with_alpha(style.background_color(self), 200))
+            legend.setLabelTextSize(f"{style.FONT_SMALL_PT}pt")
+        self.grad_legend = self.grad_plot.legend
+        self.loss_raw = self.loss_plot.plot(pen=pg.mkPen(style.with_alpha(QtGui.QColor(*TRAIN_COLOR), 60), width=1))
+        self.loss_smooth = self.loss_plot.plot(pen=pg.mkPen(TRAIN_COLOR, width=2), name="train (smoothed)")
+        self.loss_test = self.loss_plot.plot(pen=pg.mkPen(TEST_COLOR, width=2), symbol="o", symbolSize=6,
+                                             symbolBrush=TEST_COLOR, symbolPen=None, name="test")
+        self.acc_smooth = self.acc_plot.plot(pen=pg.mkPen(TRAIN_COLOR, width=2), name="train (smoothed)")
+        self.acc_test = self.acc_plot.plot(pen=pg.mkPen(TEST_COLOR, width=2), symbol="o", symbolSize=6,
+                                           symbolBrush=TEST_COLOR, symbolPen=None, name="test")
+        self.ratio_plot.addItem(pg.InfiniteLine(pos=math.log10(RATIO_GUIDE), angle=0,
+                                                pen=pg.mkPen(dim, width=1, style=QtCore.Qt.PenStyle.DashLine),
+                                                label="1e-3", labelOpts={"position": 0.05, "color": dim}))
+
+        self.progress_bar = QtWidgets.QProgressBar()
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
+        self.progress_bar.setFormat("no run")
+        self.progress_bar.setTextVisible(True)
+        self.eta_label = QtWidgets.QLabel("")
+        self.eta_label.setFont(style.font(style.FONT_PT))
+        self.eta_label.setMinimumWidth(150)
+        self.summary_label = QtWidgets.QLabel("no iterations yet")
+        self.summary_label.setFont(style.font(style.FONT_PT))
+        self.export_button = QtWidgets.QPushButton("Export CSV…")
+        self.export_button.clicked.connect(self.exportRequested)
+
+        bottom = QtWidgets.QHBoxLayout()
+        bottom.addWidget(self.summary_label, 2)
+        bottom.addWidget(self.progress_bar, 3)
+        bottom.addWidget(self.eta_label)
+        bottom.addWidget(self.export_button)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(style.MARGIN, style.MARGIN, style.MARGIN, style.MARGIN)
+        layout.setSpacing(style.SPACING)
+        layout.addWidget(self.graphics, 1)
+        layout.addLayout(bottom)
+        self.reset()
+
+    def _plot(self, row: int, col: int, title: str, ylabel: str, log: bool = False) -> pg.PlotItem:
+        axes = {"left": _LogAxis(orientation="left")} if log else {}
+        p = self.graphics.addPlot(row=row, col=col, axisItems=axes)
+        p.setTitle(title, size=f"{style.FONT_TITLE_PT}pt", color=style.text_color(self))
+        p.setLabel("bottom", "iteration")
+        p.setLabel("left", ylabel)
+        for axis in ("left", "bottom"):
+            ax = p.getAxis(axis)
+            ax.setStyle(tickFont=style.font(style.FONT_SMALL_PT))
+            ax.setTextPen(style.text_color(self))
+            ax.setPen(style.dim_text_color(self))
+            ax.enableAutoSIPrefix(False)          # "ratio (x0.001)" on a log axis only confuses
+        p.getAxis("left").setWidth(64)            # same width in every plot, so the x axes line up
+        p.showGrid(x=True, y=True, alpha=0.15)
+        p.setLogMode(y=log)
+        p.setClipToView(True)
+        p.setDownsampling(auto=True, mode="peak")
+        p.setMenuEnabled(False)
+        p.hideButtons()
+        return p
+
+    # -- feeding ----------------------------------------------------------------
+    def set_layer_names(self, names: dict[int, str]) -> None:
+        """Legend names for the per-layer curves: {layer index: 'conv2d'} (shown as 'layer 0 conv2d')."""
+        self._layer_names = dict(names)
+        for i, entry in self._layer_series.get("grad_norms", {}).items():
+            smooth = entry["curves"][1]
+            self.grad_legend.removeItem(smooth)
+            self.grad_legend.addItem(smooth, self._layer_label(i))
+
+    def _layer_label(self, i: int) -> str:
+        name = self._layer_names.get(i)
+        return f"layer {i} {name}" if name else f"layer {i}"
+
+    def reset(self) -> None:
+        """Forget every curve (a rebuilt network or a new session)."""
+        self._n = 0
+        self._last_iteration: int | None = None
+        self._n_test = 0
+        self._loss = _Series()
+        self._loss_smooth = _Series()
+        self._acc_smooth = _Series()
+        self._ema_loss = (0.0, 0)
+        self._ema_acc = (0.0, 0)
+        for curve in (self.loss_raw, self.loss_smooth, self.loss_test, self.acc_smooth, self.acc_test):
+            curve.setData([], [])
+        for key, store in getattr(self, "_layer_series", {}).items():
+            plot = self.grad_plot if key == "grad_norms" else self.ratio_plot
+            for entry in store.values():
+                for curve in entry["curves"]:
+                    plot.removeItem(curve)
+                    if plot is self.grad_plot:
+                        self.grad_legend.removeItem(curve)
+        self._layer_series: dict[str, dict[int, dict[str, Any]]] = {}
+        self.summary_label.setText("no iterations yet")
+
+    def update_from(self, metrics: Sequence[Any], test_points: Sequence[tuple[int, float, float]] = ()) -> int:
+        """Append the metrics not drawn yet (and any new test points); returns how many were new.
+
+        metrics: the session's IterationMetrics list (read-only here; it may be growing on the
+        worker thread, so only the first len() seen now is used). test_points: (iteration, loss, acc).
+        """
+        self._metrics, self._test_points = metrics, test_points
+        n = len(metrics)
+        if n < self._n or (self._n and metrics[self._n - 1].iteration != self._last_iteration):
+            self.reset()
+        new = [metrics[k] for k in range(self._n, n)]
+        if new:
+            its = [m.iteration for m in new]
+            losses = np.array([m.loss for m in new], dtype=float)
+            accs = np.array([m.accuracy for m in new], dtype=float)
+            sm_loss, self._ema_loss = _ema(losses, self._ema_loss)
+            sm_acc, self._ema_acc = _ema(accs, self._ema_acc)
+            self._loss.extend(its, losses)
+            self._loss_smooth.extend(its, sm_loss)
+            self._acc_smooth.extend(its, sm_acc)
+            for plot, key in ((self.grad_plot, "grad_norms"), (self.ratio_plot, "update_ratios")):
+                self._append_layer_curves(plot, key, new, its)
+            self.loss_raw.setData(*self._loss.arrays())
+            self.loss_smooth.setData(*self._loss_smooth.arrays())
+            self.acc_smooth.setData(*self._acc_smooth.arrays())
+            self._n, self._last_iteration = n, new[-1].iteration
+            last = new[-1]
+            self.summary_label.setText(f"iteration {last.iteration + 1}: loss {last.loss:.3f} "
+                                       f"(smoothed {sm_loss[-1]:.3f}), accuracy {sm_acc[-1]:.0%}")
+        if len(test_points) != self._n_test:
+            pts = np.asarray(list(test_points), dtype=float).reshape(-1, 3)
+            self.loss_test.setData(pts[:, 0], pts[:, 1])
+            self.acc_test.setData(pts[:, 0], pts[:, 2])
+            self._n_test = len(test_points)
+            if len(pts):
+                self.summary_label.setText(self.summary_label.text().split("  |")[0]
+                                           + f"  |  test {pts[-1, 2]:.0%}")
+        return len(new)
+
+    def _append_layer_curves(self, plot: pg.PlotItem, key: str, new: Sequence[Any], its: list[int]) -> None:
+        """Per layer: the raw figure faint, its smoothed (EMA of log10) bold, in the layer's colour."""
+        store = self._layer_series.setdefault(key, {})
+        layers = sorted({i for m in new for i in getattr(m, key)} | set(store))
+        for i in layers:
+            vals = np.array([getattr(m, key).get(i, np.nan) for m in new], dtype=float)
+            # log scale: zeros and infinities would break the axis, so they become gaps
+            vals[~(np.isfinite(vals) & (vals > 0))] = np.nan
+            if i not in store:
+                color = QtGui.QColor(*LAYER_COLORS[len(store) % len(LAYER_COLORS)])
+                raw = plot.plot(pen=pg.mkPen(style.with_alpha(color, 70), width=1), connect="finite")
+                smooth = plot.plot(pen=pg.mkPen(color, width=2), connect="finite")
+                store[i] = {"raw": _Series(), "smooth": _Series(), "ema": (0.0, 0), "curves": (raw, smooth)}
+                if plot is self.grad_plot:
+                    self.grad_legend.addItem(smooth, self._layer_label(i))
+            entry = store[i]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                sm_log, entry["ema"] = _ema(np.log10(vals), entry["ema"])
+            entry["raw"].extend(its, vals)
+            entry["smooth"].extend(its, 10 ** sm_log)
+            raw, smooth = entry["curves"]
+            raw.setData(*entry["raw"].arrays())
+            smooth.setData(*entry["smooth"].arrays())
+
+    # -- a run's progress (connect RunWorker.progress and stateChanged) --------------------
+    def set_progress(self, done: int, total: int, eta_seconds: float) -> None:
+        self.progress_bar.setRange(0, max(total, 1))
+        self.progress_bar.setValue(min(done, total))
+        self.progress_bar.setFormat(f"{done:,} / {total:,} iterations")
+        self.eta_label.setText(format_eta(eta_seconds) if done < total else "done")
+
+    def set_run_state(self, state: str) -> None:
+        if state == "paused":
+            self.eta_label.setText("paused")
+        elif state == "idle":
+            self.progress_bar.setFormat("no run")
+
+    # -- export -----------------------------------------------------------------------
+    def export_csv(self, path: str | Path) -> Path:
+        """The metrics last given to update_from, as CSV (atomic write)."""
+        return write_metrics_csv(path, list(self._metrics), list(self._test_points))
+
+    def plot_items(self) -> list[pg.PlotItem]:
+        return [self.loss_plot, self.acc_plot, self.grad_plot, self.ratio_plot]
+
+
+__all__ = ["MetricsView", "format_eta", "metrics_csv", "metrics_table", "write_metrics_csv"]
