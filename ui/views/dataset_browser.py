@@ -222,9 +222,7 @@ class DatasetBrowser(QtWidgets.QWidget):
 
     # -- internals ----------------------------------------------------------------------
     def _wrong_toggled(self, on: bool) -> None:
-        if on and self.split not in self.model.predictions:
-            self.predictionsWanted.emit(self.split)
-        self._refilter()
+        self._refilter()                 # asks for predictions (predictionsWanted) if there are none
 
     def _refilter(self, *_):
         ds = self.dataset
