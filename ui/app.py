@@ -52,13 +52,19 @@ def make_app(argv: Sequence[str] | None = None):
 
 
 def load_session(target: str | None = None, batch_size: int | None = None) -> Any:
-    """A Session for a preset name, a preset/session-config JSON, or a bare spec JSON (on the default
-    preset's data and hyper-parameters)."""
+    """A Session for a preset name, a preset/session-config JSON, a bare spec JSON (on the default
+    preset's data and hyper-parameters) or a saved session file (.vcnn)."""
     from visualcnn import presets
 
     overrides = {} if batch_size is None else {"batch_size": batch_size}
-    target = target or DEFAULT_PRESET
+    target = str(target or DEFAULT_PRESET)
     path = Path(target)
+    if path.suffix not in ("", ".json") and path.exists():
+        from visualcnn.io import load_session as load_saved
+        session = load_saved(path)
+        if batch_size is not None:
+            session.set_batch_size(batch_size)
+        return session
     if path.suffix == ".json":
         from visualcnn.errors import FileFormatError
         try:
@@ -75,8 +81,9 @@ def load_session(target: str | None = None, batch_size: int | None = None) -> An
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="visualcnn gui", description="Step through backpropagation in a small CNN.")
-    p.add_argument("target", nargs="?", default=DEFAULT_PRESET,
-                   help=f"a preset name (default {DEFAULT_PRESET}) or a spec / preset JSON file")
+    p.add_argument("target", nargs="?", default=None,
+                   help=f"a preset name (default {DEFAULT_PRESET}), a spec / preset JSON file or a saved session")
+    p.add_argument("--preset", default=None, help="a preset name (when no file is given)")
     p.add_argument("--batch-size", type=int, default=None, help="images per iteration (default: the preset's)")
     p.add_argument("--snapshot", metavar="PNG", default=None,
                    help="write a screenshot of the window to PNG and exit (no display needed)")
@@ -87,6 +94,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Open the window; returns the exit code (2 for a bad preset, spec or argument)."""
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    args.target = args.target or args.preset or DEFAULT_PRESET
     from visualcnn.errors import VisualCNNError
 
     if args.snapshot is not None or not has_display():

@@ -14,7 +14,10 @@ MIN_SIZE = (800, 500)
 MAX_SIZE = (7680, 4320)
 
 
-class SnapshotError(ValueError):
+from visualcnn.errors import VisualCNNError
+
+
+class SnapshotError(VisualCNNError):
     """A snapshot that cannot be made: bad preset, size, phase count or output file."""
 
 
@@ -38,8 +41,6 @@ def render_snapshot(preset: str = "digits-small", phases: int = 0, size: tuple[i
     save a `size` PNG to `out`; returns its path. Raises SnapshotError for a bad preset, size or file."""
     from PyQt6.QtCore import QSettings, QSize, Qt
     from PyQt6.QtWidgets import QApplication
-
-    from visualcnn.errors import VisualCNNError
 
     from .app import has_display, load_session, make_app
 

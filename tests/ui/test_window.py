@@ -300,3 +300,21 @@ def test_main_without_a_display_writes_a_snapshot(qtbot, tmp_path, monkeypatch, 
     assert os.path.exists(tmp_path / ui_app.HEADLESS_SNAPSHOT)
     assert ui_app.main(["no-such-preset"]) == 2
     assert "no preset named" in capsys.readouterr().err
+
+
+def test_main_takes_the_cli_arguments(monkeypatch):
+    args = ui_app.parse_args(["--preset", "lenet5"])
+    assert args.preset == "lenet5" and args.target is None
+    seen = {}
+    monkeypatch.setattr(ui_app, "has_display", lambda: False)
+    monkeypatch.setattr("ui.snapshot.render_snapshot", lambda target, **kw: seen.update(target=target) or "x.png")
+    assert ui_app.main(["--preset", "lenet5"]) == 0
+    assert seen["target"] == "lenet5"
+
+
+def test_a_bare_spec_file_opens_on_the_default_data(tmp_path):
+    spec = {"input_shape": [1, 8, 8], "layers": [{"type": "flatten"}, {"type": "dense", "out_features": 10}]}
+    path = tmp_path / "tiny.json"
+    path.write_text(__import__("json").dumps(spec))
+    s = ui_app.load_session(str(path))
+    assert [layer.type_name for layer in s.network.layers] == ["flatten", "dense"]
