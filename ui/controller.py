@@ -302,7 +302,10 @@ class Controller(QObject):
                 v.show_state(records, next_phase)
         self._last_refresh = time.perf_counter()
         self.update_actions()
-        self.window.set_status(status_text(s), self.alert, s.phase_index, s.n_phases, s.history_iterations)
+        alert = self.alert or ("" if self.spec_valid else
+                               "The layer stack is invalid (see Layer stack): stepping is off until it is fixed "
+                               "or the edit undone (Ctrl+Z)")
+        self.window.set_status(status_text(s), alert, s.phase_index, s.n_phases, s.history_iterations)
         self.refreshed.emit()
 
     def update_actions(self) -> None:

@@ -65,6 +65,7 @@ def test_an_invalid_edit_marks_the_row_and_disables_stepping_until_undone(window
     assert "layer 2 maxpool2d" in editor.error.text()
     assert not actions["step"].isEnabled() and not actions["run"].isEnabled()
     assert not actions["step_iteration"].isEnabled()
+    assert "stepping is off" in window.location_label.text()
     assert window.controller.session.network is net_before      # nothing rebuilt
     window.actions["step"].trigger()
     assert window.controller.session.phase_index == 0            # the disabled step did nothing
@@ -75,6 +76,7 @@ def test_an_invalid_edit_marks_the_row_and_disables_stepping_until_undone(window
     assert not _row_is_red(editor, 2)
     assert not editor.error.isVisible()
     assert actions["step"].isEnabled()
+    assert window.location_label.text().startswith("iteration 0 · ready")
     assert editor.spec()["layers"][2]["kernel_size"] == 2
 
     qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
