@@ -5,6 +5,10 @@ padding, output size floored (as PyTorch). Each exposes, after a forward pass,
 `routing`: the per-window local derivative ∂y_ij/∂x_ab of shape
 (N, C, H_out, W_out, KH, KW). Backward is the same for all three:
 ∂C/∂x_ab = Σ_{windows ij containing ab} ∂C/∂y_ij · routing — overlapping windows add up.
+
+Both passes run one kernel offset (p, q) at a time over whole arrays, and `routing`
+is only built when asked for (the views ask; training does not). y and dx are
+fresh batch-last arrays (memory (C, H, W, N), see windows.py) on every call.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import BuildError, Field, Layer
-from .windows import batch_last, output_size, scatter_windows, uncovered, windows
+from .windows import as_batch_last, batch_last, output_size, scatter_windows, uncovered, windows
 
 
 class _Pool2D(Layer):
@@ -89,6 +93,7 @@ class _Pool2D(Layer):
         s = self.stride
         h_span, w_span = s * (H_out - 1) + 1, s * (W_out - 1) + 1
         dx = batch_last(self.x.shape, self.dtype, zero=True)
+        dout = as_batch_last(dout)
         overlapping = s < self.kernel
         for p, q, g in self._local_grads():
             slab = dx[:, :, p:p + h_span:s, q:q + w_span:s]       # where offset (p, q) of each window lies
@@ -118,7 +123,11 @@ class MaxPool2D(_Pool2D):
     def _local_grads(self):
         # the winner of a window is its first offset (row-major) equal to the max: `free` marks windows not yet won
         free = None
+        last = (self.kernel - 1, self.kernel - 1)
         for p, q, xo in self._offsets(self.x):
+            if (p, q) == last and free is not None:
+                yield p, q, free                    # whatever no earlier offset won (one winner even with NaN)
+                return
             hit = np.equal(xo, self.y)
             if free is None:
                 free = ~hit

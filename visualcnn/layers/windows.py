@@ -71,3 +71,9 @@ def conv_windows(xt: np.ndarray, kh: int, kw: int, stride: int) -> np.ndarray:
     sc, sh, sw, sn = xt.strides
     return as_strided(xt, shape=(C, kh, kw, output_size(H, kh, stride), output_size(W, kw, stride), N),
                       strides=(sc, sh, sw, stride * sh, stride * sw, sn), writeable=False)
+
+
+def as_batch_last(a: np.ndarray) -> np.ndarray:
+    """a (N, ...) itself if it is batch-last in memory, else a batch-last copy (mixed layouts make every pass strided)."""
+    moved = np.moveaxis(a, 0, -1)
+    return a if moved.flags.c_contiguous else np.moveaxis(np.ascontiguousarray(moved), -1, 0)
