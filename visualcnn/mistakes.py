@@ -238,7 +238,7 @@ MISTAKES: dict[str, Mistake] = {m.name: m for m in (
         cls=LpPoolMissingFactor),
     Mistake(
         name="sigmoid-sign",
-        title="Sigmoid written with e^{+x}",
+        title="Sigmoid written as 1/(1 + eˣ): the minus sign lost",
         section="MATH.md §4",
         note_formula="y = 1 / (1 + e^{x}),   ∂y/∂x = y(1 − y)",
         correct_formula="y = 1 / (1 + e^{−x}),   ∂y/∂x = y(1 − y)",

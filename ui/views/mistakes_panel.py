@@ -1,0 +1,142 @@
+"""The study note's mistakes: a checkbox for each, and for the selected one the note's formula beside the
+correct one and why they differ (visualcnn.mistakes.MISTAKES). Sized for a projector.
+
+The panel only says what the user wants (`mistakesChanged(list of names)`); the controller applies it
+(`visualcnn.mistakes.apply_to_session`).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from PyQt6 import QtCore, QtWidgets
+
+from ui import style
+from visualcnn.mistakes import MISTAKES, formula_html
+
+DETAIL_PT = 15
+NOTE_COLOR = "#c0392b"
+CORRECT_COLOR = "#2e8b57"
+
+
+def mistake_html(name: str, applies: bool = True) -> str:
+    """The detail text of one mistake: title, note vs correct formula side by side, why, what the check flags."""
+    m = MISTAKES[name]
+    if m.kind == "optimizer":
+        how, flagged = "the update check (one step compared with the rule by hand)", "every bias b"
+    elif m.kind == "loss":
+        how, flagged = "the gradient check", "∂C/∂logits, and so every gradient below it"
+    else:
+        how, flagged = "the gradient check", f"the input gradient of each {m.target} layer, and everything below it"
+    warn = ("" if applies else
+            f"<p><i>This network has no {m.target} layer: switching it on changes nothing here.</i></p>")
+    return f"""
+<h3 style="margin-bottom:4px">{m.title}</h3>
+<table cellspacing="0" cellpadding="8" width="100%" style="margin-top:4px">
+<tr><th align="left" style="color:{NOTE_COLOR}">The study note</th>
+    <th align="left" style="color:{CORRECT_COLOR}">Correct ({m.section})</th></tr>
+<tr><td valign="top" style="border-left:4px solid {NOTE_COLOR}">{formula_html(m.note_formula)}</td>
+    <td valign="top" style="border-left:4px solid {CORRECT_COLOR}">{formula_html(m.correct_formula)}</td></tr>
+</table>
+<p>{formula_html(m.why)}</p>
+<p style="color:gray">Caught by {how} on: <b>{flagged}</b>.</p>{warn}"""
+
+
+class MistakesPanel(QtWidgets.QWidget):
+    """Checkboxes for the note's mistakes (mistakesChanged(list)) and the selected one's formulas and why."""
+
+    mistakesChanged = QtCore.pyqtSignal(list)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._applies: dict[str, bool] = {name: True for name in MISTAKES}
+        self._last_checked: list[str] = []
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(style.MARGIN, style.MARGIN, style.MARGIN, style.MARGIN)
+        lay.setSpacing(style.SPACING)
+        head = QtWidgets.QLabel("The study note's mistakes")
+        head.setFont(style.font(style.FONT_TITLE_PT, bold=True))
+        lay.addWidget(head)
+        sub = QtWidgets.QLabel("Tick one to compute the note's formula instead of the correct one.")
+        sub.setWordWrap(True)
+        lay.addWidget(sub)
+
+        self.list = QtWidgets.QListWidget()
+        self.list.setFont(style.font(style.FONT_PT + 1))
+        self.list.setSpacing(2)
+        for name, m in MISTAKES.items():
+            item = QtWidgets.QListWidgetItem(f"{name}  —  {m.title}")
+            item.setData(QtCore.Qt.ItemDataRole.UserRole, name)
+            item.setFlags(item.flags() | QtCore.Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(QtCore.Qt.CheckState.Unchecked)
+            item.setToolTip(m.why)
+            self.list.addItem(item)
+        rows = len(MISTAKES)
+        self.list.setFixedHeight(self.list.sizeHintForRow(0) * rows + 2 * self.list.frameWidth() + 4 * rows + 4)
+        self.list.itemChanged.connect(self._item_changed)
+        self.list.currentRowChanged.connect(self._show_detail)
+        lay.addWidget(self.list)
+
+        self.detail = QtWidgets.QTextBrowser()
+        self.detail.setOpenExternalLinks(False)
+        self.detail.setFont(style.font(DETAIL_PT))
+        lay.addWidget(self.detail, 1)
+        self.list.setCurrentRow(0)
+
+    # -- state ---------------------------------------------------------------------------
+    def checked(self) -> list[str]:
+        """The ticked mistakes, in registry order."""
+        return [self._name(i) for i in range(self.list.count())
+                if self.list.item(i).checkState() == QtCore.Qt.CheckState.Checked]
+
+    def set_checked(self, names: Iterable[str]) -> None:
+        """Tick exactly `names` without emitting mistakesChanged (the model → view direction)."""
+        wanted = set(names)
+        unknown = wanted - set(MISTAKES)
+        if unknown:
+            raise ValueError(f"unknown mistake {sorted(unknown)[0]!r}; valid: {', '.join(MISTAKES)}")
+        self.list.blockSignals(True)
+        for i in range(self.list.count()):
+            self.list.item(i).setCheckState(QtCore.Qt.CheckState.Checked if self._name(i) in wanted
+                                            else QtCore.Qt.CheckState.Unchecked)
+        self.list.blockSignals(False)
+        self._last_checked = self.checked()
+
+    def set_network(self, network) -> None:
+        """Say which mistakes change nothing in `network` (e.g. lp-missing-factor without an lppool2d layer)."""
+        from visualcnn.mistakes import applies_to
+        self.list.blockSignals(True)            # a font change is an itemChanged too
+        for i in range(self.list.count()):
+            name = self._name(i)
+            self._applies[name] = applies_to(name, network)
+            item = self.list.item(i)
+            f = item.font()
+            f.setItalic(not self._applies[name])
+            item.setFont(f)
+        self.list.blockSignals(False)
+        self._show_detail(self.list.currentRow())
+
+    def select(self, name: str) -> None:
+        self.list.setCurrentRow(list(MISTAKES).index(name))
+
+    def current(self) -> str | None:
+        row = self.list.currentRow()
+        return self._name(row) if row >= 0 else None
+
+    # -- internals ------------------------------------------------------------------------
+    def _name(self, row: int) -> str:
+        return self.list.item(row).data(QtCore.Qt.ItemDataRole.UserRole)
+
+    def _item_changed(self, item: QtWidgets.QListWidgetItem) -> None:
+        checked = self.checked()
+        if checked != self._last_checked:       # only a tick counts, not a font or text change
+            self._last_checked = checked
+            self.list.setCurrentItem(item)
+            self.mistakesChanged.emit(checked)
+
+    def _show_detail(self, row: int) -> None:
+        if row < 0:
+            self.detail.clear()
+            return
+        name = self._name(row)
+        self.detail.setHtml(mistake_html(name, self._applies.get(name, True)))
