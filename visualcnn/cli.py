@@ -160,7 +160,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     session, cfg = _session(args)
     train_cfg = cfg.get("train", {})
-    batch_size = args.batch_size or train_cfg.get("batch_size", 32)
+    # a resumed session keeps the batch size it was saved with; a preset has its own for training
+    default_batch = session.batch_size if args.resume is not None else train_cfg.get("batch_size", 32)
+    batch_size = args.batch_size or default_batch
     epochs = args.epochs or train_cfg.get("epochs", 5)
     session.set_batch_size(batch_size)
     hyper = {k: v for k, v in (("lr", args.lr), ("momentum", args.momentum),
