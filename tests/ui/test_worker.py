@@ -113,7 +113,7 @@ def test_stop_fast_mode_between_phases(qtbot, session, make_worker):
     t0 = time.perf_counter()
     with qtbot.waitSignal(worker.finished, timeout=2000) as blocker:
         worker.stop()
-    assert time.perf_counter() - t0 < 1.0
+    assert time.perf_counter() - t0 < 2.0
     assert blocker.args[0].stopped_by == "stop"
     # the session is consistent afterwards: it steps on from where it stopped
     session.step()
@@ -146,7 +146,7 @@ def test_shutdown_during_run_is_prompt(qtbot, session):
     qtbot.waitUntil(lambda: session.iteration > 10, timeout=5000)
     t0 = time.perf_counter()
     assert worker.shutdown(timeout=3.0)
-    assert time.perf_counter() - t0 < 1.0
+    assert time.perf_counter() - t0 < 2.0
     assert worker._thread.isFinished()
     assert not any(t.name == "visualcnn-run" for t in threading.enumerate())
     assert worker.shutdown()                          # twice is harmless
@@ -161,7 +161,7 @@ def test_shutdown_while_paused(qtbot, session):
         worker.pause()
     t0 = time.perf_counter()
     assert worker.shutdown(timeout=3.0)
-    assert time.perf_counter() - t0 < 1.0
+    assert time.perf_counter() - t0 < 2.0
 
 
 def test_submit_runs_on_worker_between_phases(qtbot, session, make_worker):
@@ -196,3 +196,25 @@ def test_start_validation_and_speed(qtbot, session, make_worker):
     with pytest.raises(ValueError):
         worker.set_speed(0)
     assert speed_label(1.0) == "1 phase/s" and speed_label(FAST) == "as fast as possible"
+
+
+def test_metrics_view_follows_a_run(qtbot, session, make_worker):
+    from ui.views.metrics import MetricsView
+
+    view = MetricsView()
+    qtbot.addWidget(view)
+    worker = make_worker(session, eval_every=50, eval_samples=100)
+    worker.redraw.connect(lambda: view.update_from(session.metrics, worker.test_points, force=False))
+    worker.progress.connect(view.set_progress)
+    with qtbot.waitSignal(worker.finished, timeout=20000):
+        worker.start(n_iterations=300)
+    # the last (deferred) update lands, and every curve has every iteration
+    qtbot.waitUntil(lambda: view.loss_smooth.xData is not None and len(view.loss_smooth.xData) == 300, timeout=2000)
+    assert len(view.loss_test.xData) == 6
+    grads = view._layer_series["grad_norms"]
+    assert sorted(grads) == [0, 4] and len(grads[0]["raw"].x) == 300
+    assert view.progress_bar.value() == 300 and view.eta_label.text() == "done"
+    # stepping back across an iteration shrinks the list: the view starts over instead of appending
+    session.step_back()
+    assert view.update_from(session.metrics, worker.test_points) == 299
+    assert len(view.loss_smooth.xData) == 299
