@@ -148,7 +148,7 @@ def test_shutdown_during_run_is_prompt(qtbot, session):
     assert worker.shutdown(timeout=3.0)
     assert time.perf_counter() - t0 < 2.0
     assert worker._thread.isFinished()
-    assert not any(t.name == "visualcnn-run" for t in threading.enumerate())
+    assert not worker._thread.isRunning()
     assert worker.shutdown()                          # twice is harmless
     with pytest.raises(RuntimeError):
         worker.start(n_iterations=1)
