@@ -19,7 +19,6 @@ happens between two of the worker's chunks (a few tens of milliseconds at most).
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -195,10 +194,8 @@ class SessionFiles(QtCore.QObject):
     def _save_to(self, path: Path) -> bool:
         if self.session is None:
             return False
-        lock = getattr(self.session, "_lock", None) or contextlib.nullcontext()
         try:
-            with lock:
-                save_session(self.session, path)
+            save_session(self.session, path)       # takes the session's lock itself
         except (VisualCNNError, OSError) as e:
             show_error(self.window, "Could not save", f"Could not save to {path}:\n{e}")
             return False

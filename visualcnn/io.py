@@ -85,8 +85,9 @@ def session_state(session) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
 
 def save_session(session, path: str | Path) -> Path:
-    """Write `session` to `path` (.vcnn) atomically."""
-    meta, arrays = session_state(session)
+    """Write `session` to `path` (.vcnn) atomically (between two phases, if another thread is stepping it)."""
+    with session.lock:
+        meta, arrays = session_state(session)
     arrays["__meta__"] = np.array(json.dumps(meta))
     return atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
@@ -97,13 +98,16 @@ def read_session_file(path: str | Path) -> tuple[dict[str, Any], dict[str, np.nd
     if not path.exists():
         raise FileFormatError(f"{path}: no such file")
     try:
-        with np.load(path, allow_pickle=False) as z:
+        # our own handle: np.load leaves its file open when the archive turns out to be corrupt
+        with open(path, "rb") as fh:
+            z = np.load(fh, allow_pickle=False)
             if not hasattr(z, "files"):
                 raise FileFormatError(f"{path}: not a visualcnn session (a bare .npy array, not an archive)")
-            if "__meta__" not in z.files:
-                raise FileFormatError(f"{path}: not a visualcnn session file (no __meta__ entry); "
-                                      f"open a .vcnn file saved by visualcnn")
-            arrays = {k: z[k] for k in z.files}
+            with z:
+                if "__meta__" not in z.files:
+                    raise FileFormatError(f"{path}: not a visualcnn session file (no __meta__ entry); "
+                                          f"open a .vcnn file saved by visualcnn")
+                arrays = {k: z[k] for k in z.files}
     except FileFormatError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as e:

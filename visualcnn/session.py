@@ -132,6 +132,11 @@ class Session:
             self.metrics = list(metrics or [])
             self._reset_history(iteration)
 
+    @property
+    def lock(self) -> threading.RLock:
+        """Held while a phase runs: take it to read the live state consistently from another thread."""
+        return self._lock
+
     # -- where we are -------------------------------------------------------
     @property
     def n_phases(self) -> int:

@@ -107,9 +107,6 @@ def write_empty(path, good):
     path.write_bytes(b"")
 
 
-# NumPy 2.4's np.load leaves the file of a corrupt zip open (ResourceWarning at collection);
-# visualcnn.io could open the file itself to close it — reported, not the point of these tests.
-@pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.parametrize("make_bad, words", [
     (write_truncated, "corrupt or truncated"),
     (write_random, "corrupt or truncated"),

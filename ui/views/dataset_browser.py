@@ -32,7 +32,7 @@ def predict_labels(session, split: str = "test", batch_size: int = 256) -> np.nd
     The copy is taken under the session's lock; the forward passes then run without it,
     so call this on the worker thread (RunWorker.submit) rather than per paint.
     """
-    with session._lock:
+    with session.lock:
         net = session.network.copy()
     x = getattr(session.dataset, f"x_{split}")
     out = np.empty(len(x), dtype=np.int64)
