@@ -202,6 +202,16 @@ class Session:
             return "loss: softmax + cross-entropy of the logits"
         return f"update: SGD step on {net.n_params:,} parameters"
 
+    def current_batch(self) -> tuple[np.ndarray, np.ndarray]:
+        """The batch (x (N, C, H, W), labels (N,)) the current iteration steps on, fetched now if need be,
+        so a view can show the input before the first phase runs. Read-only arrays."""
+        with self._lock:
+            if self._index == 0 and self._checkpoints[-1].batch is None:
+                batch = self._batch(0)
+                self.sampler.set_state(self._checkpoints[-1].sampler_state)   # the fetch "happens" at phase 0
+                return batch
+            return self._checkpoints[-1].batch
+
     @property
     def history_bytes(self) -> int:
         return self._checkpoint_bytes + sum(r.nbytes for r in self._records)

@@ -280,3 +280,20 @@ def test_preset_sessions_build_and_step():
         assert s.iteration == 1
     with pytest.raises(vc.FileFormatError, match="no preset named 'nope'; bundled presets: digits-small"):
         vc.Session.from_preset("nope")
+
+
+def test_current_batch_can_be_seen_before_the_first_phase(digits):
+    s = make(digits, batch_size=3)
+    s.run(2)
+    state = snapshot(s)
+    x, y = s.current_batch()
+    assert_same(snapshot(s), state)                     # peeking changes nothing
+    rec = s.step()
+    np.testing.assert_array_equal(rec.batch_x, x)
+    np.testing.assert_array_equal(rec.batch_y, y)
+    s.step_back()
+    assert_same(snapshot(s), state)
+    s.run_iteration()
+    other = make(digits, batch_size=3)                  # the same batches as a session that never peeked
+    other.run(3)
+    assert_same(snapshot(s), snapshot(other))
