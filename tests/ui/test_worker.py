@@ -38,8 +38,10 @@ def test_run_grows_metrics_and_throttles_redraws(qtbot, session, make_worker):
     redraw_times, progress = [], []
     worker.redraw.connect(lambda: redraw_times.append(time.perf_counter()))
     worker.progress.connect(lambda d, t, eta: progress.append((d, t, eta)))
+    started = time.perf_counter()
     with qtbot.waitSignal(worker.finished, timeout=20000) as blocker:
         worker.start(n_iterations=400)
+    run_seconds = time.perf_counter() - started
     summary = blocker.args[0]
     assert summary.stopped_by == "done" and summary.iterations == 400
     assert len(session.metrics) == 400 and session.iteration == 400
@@ -48,9 +50,9 @@ def test_run_grows_metrics_and_throttles_redraws(qtbot, session, make_worker):
     assert progress[-1][:2] == (400, 400)
     qtbot.wait(50)                                   # let queued signals land
     assert len(redraw_times) >= 2
-    # at most 30 per second, measured over the run (plus the forced one at the end)
-    span = max(redraw_times[-1] - redraw_times[0], 1e-9)
-    assert (len(redraw_times) - 2) / span <= MAX_REDRAWS_PER_SECOND * 1.05
+    # at most 30 per second over the run (plus the forced one at the end); counted over the run's
+    # duration, since queued signals may be delivered in a burst when the GUI thread was busy
+    assert len(redraw_times) - 2 <= MAX_REDRAWS_PER_SECOND * run_seconds
     assert worker.state == "finished"
 
 
