@@ -219,7 +219,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_gradcheck(args: argparse.Namespace) -> int:
-    from .gradcheck import gradcheck
+    from .gradcheck import gradcheck, update_check
 
     session, _ = _session(args)
     rng = np.random.default_rng(args.seed or 0)
@@ -233,6 +233,10 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     report = gradcheck(net, ds.x_train[idx], ds.y_train[idx], tol=args.tol, max_entries=args.max_entries,
                        seed=args.seed or 0, jitter=args.jitter)
     print(report.table())
+    update = update_check(session.optimizer)
+    verdict = "follows" if update.passed else "DOES NOT follow"
+    print(f"update rule: one SGD step {verdict} Δw = −ε ∂C/∂w + α Δw^(t−1) − ελw (MATH.md §2)")
+    report.results.extend(update.results)
     for r in report.failures:
         print(f"FAILED: layer {r.layer} {r.layer_type} {r.name}: max relative error {r.max_rel_error:.2e} "
               f"on {r.failing.size} of {r.indices.size} entries", file=sys.stderr)

@@ -181,7 +181,7 @@ def check_layer(cls: type[Layer], input_shape: tuple[int, ...], options: dict[st
 
     Builds through the spec validation, so options get their defaults and are checked.
     """
-    from .mistakes import gradcheck_layer
+    from .gradcheck import gradcheck_layer
     from .spec import normalize_layer
 
     entry = normalize_layer(0, {"type": cls.type_name, **(options or {})}, {cls.type_name: cls})

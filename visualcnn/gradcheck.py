@@ -19,6 +19,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .layers import Layer
 from .network import Network
 from .spec import format_shape
 
@@ -221,15 +222,68 @@ def gradcheck(net: Network, x: Any, labels: Any, *, h: float = 1e-5, tol: float 
                 out = layer.forward(out)
             return net64.loss_fn.forward(out, labels)
 
-        numeric = numeric_gradient(loss_from_layer, array, idx, h, on_entry=tick)
-        result = CheckResult(layer=i, layer_type=net64.layers[i].type_name, name=name, shape=array.shape,
-                             indices=idx, analytic=grad.reshape(-1)[idx].copy(), numeric=numeric, tol=tol,
-                             tiny=tiny)
-        suspects = np.flatnonzero(result.rel_error >= tol)
-        if suspects.size:
-            result.kinks = np.zeros(idx.size, bool)
-            result.kinks[suspects] = at_kink(loss_from_layer, array, idx[suspects], h, tiny * tol)
-        report.results.append(result)
+        report.results.append(check_tensor(loss_from_layer, array, grad, idx, layer=i,
+                                           layer_type=net64.layers[i].type_name, name=name, h=h, tol=tol,
+                                           tiny=tiny, on_entry=tick))
+    return report
+
+
+def check_tensor(f: Callable[[], float], array: np.ndarray, analytic: np.ndarray, indices: np.ndarray, *,
+                 layer: int, layer_type: str, name: str, h: float, tol: float, tiny: float,
+                 on_entry: Callable[[], None] | None = None) -> CheckResult:
+    """Compare `analytic` (shape of `array`) with central differences of f() at `indices`; kinks marked."""
+    numeric = numeric_gradient(f, array, indices, h, on_entry=on_entry)
+    result = CheckResult(layer=layer, layer_type=layer_type, name=name, shape=array.shape, indices=indices,
+                         analytic=np.asarray(analytic, dtype=np.float64).reshape(-1)[indices].copy(),
+                         numeric=numeric, tol=tol, tiny=tiny)
+    suspects = np.flatnonzero(result.rel_error >= tol)
+    if suspects.size:
+        result.kinks = np.zeros(indices.size, bool)
+        result.kinks[suspects] = at_kink(f, array, indices[suspects], h, tiny * tol)
+    return result
+
+
+def gradcheck_layer(layer: Layer, x: Any, dout: Any = None, *, h: float = 1e-5, tol: float = 1e-6,
+                    max_entries: int | None = None, seed: int = 0, index: int = 0) -> GradCheckReport:
+    """Check one layer alone: C = Σ dout · layer.forward(x), so ∂C/∂(input, params) come from backward(dout).
+
+    x: (N, *input_shape); dout: (N, *output_shape), random (seeded) when None. Runs in float64 on a
+    twin of the layer (same class, options and parameters). The results carry layer = `index`;
+    parameters first, then "input", like `gradcheck`.
+    """
+    rng = np.random.default_rng(seed)
+    x = np.array(x, dtype=np.float64)           # our own copy: it is perturbed in place
+    twin = type(layer)(**layer.options)
+    twin.build(tuple(layer.input_shape) or tuple(x.shape[1:]), np.random.default_rng(0), np.float64)
+    for k, v in layer.params.items():
+        twin.params[k][...] = v
+    y = twin.forward(x)
+    dout = rng.standard_normal(y.shape) if dout is None else np.array(dout, dtype=np.float64)
+    value = float(np.vdot(dout, y))
+    dx = np.array(twin.backward(dout), dtype=np.float64)
+    analytic = {**{k: np.array(g, dtype=np.float64) for k, g in twin.grads.items()}, "input": dx}
+    tiny = noise_floor(value, h, tol)
+
+    def f() -> float:
+        return float(np.vdot(dout, twin.forward(x)))
+
+    report = GradCheckReport(tol=tol)
+    for name, array in [*twin.params.items(), ("input", x)]:
+        report.results.append(check_tensor(f, array, analytic[name], _pick(array.size, max_entries, rng),
+                                           layer=index, layer_type=twin.type_name, name=name, h=h, tol=tol,
+                                           tiny=tiny))
+    return report
+
+
+def gradcheck_loss(loss: Any, logits: Any, labels: Any, *, h: float = 1e-5, tol: float = 1e-6) -> GradCheckReport:
+    """Check a loss's ∂C/∂logits (N, K) against central differences; the result has layer −1, name "logits"."""
+    logits = np.array(logits, dtype=np.float64)
+    value = loss.forward(logits, labels)
+    analytic = np.array(loss.backward(), dtype=np.float64)
+    report = GradCheckReport(tol=tol)
+    report.results.append(check_tensor(lambda: loss.forward(logits, labels), logits, analytic,
+                                       np.arange(logits.size), layer=-1, layer_type=loss.type_name,
+                                       name="logits", h=h, tol=tol, tiny=noise_floor(value, h, tol)))
     return report
 
 
@@ -256,3 +310,34 @@ def at_kink(f: Callable[[], float], array: np.ndarray, indices: np.ndarray, h: f
             gaps.append(abs((f_plus - f0) - (f0 - f_minus)) / step)
         out[j] = gaps[0] > 10 * noise and gaps[1] > 0.5 * gaps[0]
     return out
+
+
+def update_check(optimizer: Any, *, seed: int = 0, tol: float = 1e-9) -> GradCheckReport:
+    """Compare one optimizer step with MATH.md §2 computed by hand, for every parameter tensor.
+
+    Runs on a float64 copy (the optimizer and its network are not touched) with random, seeded
+    gradients and previous steps Δw^{t−1}. In each result `analytic` is the optimizer's Δw and
+    `numeric` the rule's Δw = −ε ∂C/∂w + α Δw^{t−1} − ελw (λ on biases only if decay_biases).
+    """
+    rng = np.random.default_rng(seed)
+    hyper = optimizer.hyper()
+    net = optimizer.net.copy(np.float64)
+    opt = type(optimizer)(net, **hyper)
+    prev = [{k: rng.standard_normal(p.shape) for k, p in layer.params.items()} for layer in net.layers]
+    opt.set_state(prev)
+    for layer in net.layers:
+        for k, g in layer.grads.items():
+            g[...] = rng.standard_normal(g.shape)
+    before = net.get_params()
+    opt.step()
+    lr, alpha, lam = hyper["lr"], hyper["momentum"], hyper["weight_decay"]
+    report = GradCheckReport(tol=tol)
+    for i, layer in enumerate(net.layers):
+        for k, w in layer.params.items():
+            decay = lam if (k != "b" or hyper["decay_biases"]) else 0.0
+            expected = -lr * layer.grads[k] + alpha * prev[i][k] - lr * decay * before[i][k]
+            actual = w - before[i][k]
+            report.results.append(CheckResult(
+                layer=i, layer_type=layer.type_name, name=k, shape=w.shape, indices=np.arange(w.size),
+                analytic=actual.reshape(-1), numeric=expected.reshape(-1), tol=tol, tiny=TINY))
+    return report

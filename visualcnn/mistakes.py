@@ -32,7 +32,7 @@ from typing import Any, ClassVar, Iterable, Sequence
 import numpy as np
 
 from .errors import VisualCNNError
-from .gradcheck import TINY, CheckResult, GradCheckReport, noise_floor, numeric_gradient
+from .gradcheck import GradCheckReport, gradcheck_layer, gradcheck_loss, update_check
 from .layers import LAYER_TYPES, Conv2D, Layer, LpPool2D, Sigmoid
 from .layers.windows import scatter_windows, windows
 from .losses import LOSS_TYPES, SoftmaxCrossEntropy
@@ -399,99 +399,6 @@ def first_failure(report: GradCheckReport) -> tuple[int, str] | None:
     """The highest failing (layer, tensor) of a network check: where the wrong formula sits."""
     failures = [(r.layer, r.name) for r in report.failures]
     return max(failures, key=lambda f: (f[0], f[1] != "input")) if failures else None
-
-
-def _float64_twin(layer: Layer, input_shape: tuple[int, ...]) -> Layer:
-    """A float64 copy of `layer` (same class, options and parameters; built for input_shape if it wasn't)."""
-    twin = type(layer)(**layer.options)
-    twin.build(input_shape, np.random.default_rng(0), np.float64)
-    for k, v in layer.params.items():
-        twin.params[k][...] = v
-    return twin
-
-
-def _pick(size: int, max_entries: int | None, rng: np.random.Generator) -> np.ndarray:
-    if max_entries is None or size <= max_entries:
-        return np.arange(size)
-    return np.sort(rng.choice(size, size=max_entries, replace=False))
-
-
-def gradcheck_layer(layer: Layer, x: Any, dout: Any = None, *, h: float = 1e-5, tol: float = 1e-6,
-                    max_entries: int | None = None, seed: int = 0, index: int = 0) -> GradCheckReport:
-    """Check one layer alone: C = Σ dout · layer.forward(x), so ∂C/∂(input, params) come from backward(dout).
-
-    x: (N, *input_shape); dout: (N, *output_shape), random (seeded) when None. Runs in float64 on a
-    copy of the layer (built for x's per-sample shape if the layer isn't built). The results carry
-    layer = `index`. Reports parameters first, then "input", like `gradcheck`.
-    """
-    rng = np.random.default_rng(seed)
-    x = np.array(x, dtype=np.float64)           # our own copy: it is perturbed in place
-    in_shape = tuple(layer.input_shape) or tuple(x.shape[1:])
-    twin = _float64_twin(layer, in_shape)
-    y = twin.forward(x)
-    dout = rng.standard_normal(y.shape) if dout is None else np.array(dout, dtype=np.float64)
-    value = float(np.vdot(dout, y))
-    dx = np.array(twin.backward(dout), dtype=np.float64)
-    analytic = {**{k: np.array(g, dtype=np.float64) for k, g in twin.grads.items()}, "input": dx}
-    tiny = noise_floor(value, h, tol)
-
-    def f() -> float:
-        return float(np.vdot(dout, twin.forward(x)))
-
-    report = GradCheckReport(tol=tol)
-    for name, array in [*twin.params.items(), ("input", x)]:
-        idx = _pick(array.size, max_entries, rng)
-        numeric = numeric_gradient(f, array, idx, h)
-        report.results.append(CheckResult(
-            layer=index, layer_type=twin.type_name, name=name, shape=array.shape, indices=idx,
-            analytic=analytic[name].reshape(-1)[idx].copy(), numeric=numeric, tol=tol, tiny=tiny))
-    return report
-
-
-def gradcheck_loss(loss: SoftmaxCrossEntropy, logits: Any, labels: Any, *, h: float = 1e-5,
-                   tol: float = 1e-6) -> GradCheckReport:
-    """Check a loss's ∂C/∂logits (N, K) against central differences; the result has layer −1, name "logits"."""
-    logits = np.array(logits, dtype=np.float64)
-    value = loss.forward(logits, labels)
-    analytic = np.array(loss.backward(), dtype=np.float64)
-    idx = np.arange(logits.size)
-    numeric = numeric_gradient(lambda: loss.forward(logits, labels), logits, idx, h)
-    report = GradCheckReport(tol=tol)
-    report.results.append(CheckResult(
-        layer=-1, layer_type=loss.type_name, name="logits", shape=logits.shape, indices=idx,
-        analytic=analytic.reshape(-1), numeric=numeric, tol=tol, tiny=noise_floor(value, h, tol)))
-    return report
-
-
-def update_check(optimizer: SGD, *, seed: int = 0, tol: float = 1e-9) -> GradCheckReport:
-    """Compare one optimizer step with MATH.md §2 computed by hand, for every parameter tensor.
-
-    Runs on a float64 copy (the optimizer and its network are not touched) with random, seeded
-    gradients and previous steps Δw^{t−1}. In each result `analytic` is the optimizer's Δw and
-    `numeric` the rule's Δw = −ε ∂C/∂w + α Δw^{t−1} − ελw (λ on biases only if decay_biases).
-    """
-    rng = np.random.default_rng(seed)
-    hyper = optimizer.hyper()
-    net = optimizer.net.copy(np.float64)
-    opt = type(optimizer)(net, **hyper)
-    prev = [{k: rng.standard_normal(p.shape) for k, p in layer.params.items()} for layer in net.layers]
-    opt.set_state(prev)
-    for layer in net.layers:
-        for k, g in layer.grads.items():
-            g[...] = rng.standard_normal(g.shape)
-    before = net.get_params()
-    opt.step()
-    lr, alpha, lam = hyper["lr"], hyper["momentum"], hyper["weight_decay"]
-    report = GradCheckReport(tol=tol)
-    for i, layer in enumerate(net.layers):
-        for k, w in layer.params.items():
-            decay = lam if (k != "b" or hyper["decay_biases"]) else 0.0
-            expected = -lr * layer.grads[k] + alpha * prev[i][k] - lr * decay * before[i][k]
-            actual = w - before[i][k]
-            report.results.append(CheckResult(
-                layer=i, layer_type=layer.type_name, name=k, shape=w.shape, indices=np.arange(w.size),
-                analytic=actual.reshape(-1), numeric=expected.reshape(-1), tol=tol, tiny=TINY))
-    return report
 
 
 # -- display ------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from visualcnn.cli import main
 from visualcnn.data import load_dataset
 from visualcnn.gradcheck import gradcheck
 from visualcnn.layers import LAYER_TYPES
-from visualcnn.mistakes import gradcheck_layer
+from visualcnn.gradcheck import gradcheck_layer
 from visualcnn.network import Network
 from visualcnn.presets import build_session, check_config
 from visualcnn.session import LayerFailure
