@@ -146,12 +146,28 @@ class Network:
     def loss(self, logits: np.ndarray, labels: Any) -> float:
         return self.loss_fn.forward(logits, labels)
 
-    def backward(self) -> np.ndarray:
-        """Back-propagate the last loss through every layer; returns ∂C/∂x (N, *input_shape)."""
+    def backward(self, input_grad: bool = True) -> np.ndarray | None:
+        """Back-propagate the last loss through every layer; returns ∂C/∂x (N, *input_shape).
+
+        input_grad=False: training needs only the parameter gradients, so the pass stops at the lowest
+        layer with parameters and skips its ∂C/∂x (as a framework does for an input that needs no
+        gradient); returns None.
+        """
         dout = self.loss_fn.backward()
-        for layer in reversed(self.layers):
+        if input_grad:
+            for layer in reversed(self.layers):
+                dout = layer.backward(dout)
+            return dout
+        lowest = next((i for i, layer in enumerate(self.layers) if layer.params), 0)
+        for layer in reversed(self.layers[lowest + 1:]):
             dout = layer.backward(dout)
-        return dout
+        first = self.layers[lowest]
+        first.input_grad = False
+        try:
+            first.backward(dout)
+        finally:
+            first.input_grad = True
+        return None
 
     def predict_proba(self, x: Any) -> np.ndarray:
         """Softmax probabilities (N, K) without touching the training caches' meaning (a plain forward)."""

@@ -116,3 +116,22 @@ def test_ties_are_reported_as_kinks_not_failures():
     pool = report.result(0, "input")
     assert report.passed and pool.n_kinks > 0
     assert "at kinks, not judged" in report.table()
+
+
+def test_backward_without_input_grad_gives_the_same_parameter_gradients():
+    spec = {"input_shape": [1, 7, 7], "layers": [
+        {"type": "conv2d", "out_channels": 2, "kernel_size": 3}, {"type": "sigmoid"},
+        {"type": "flatten"}, {"type": "dense", "out_features": 3}]}
+    net = vc.Network.from_spec(spec, dtype=np.float64)
+    x = np.random.default_rng(0).normal(size=(4, 1, 7, 7))
+    net.loss(net.forward(x), [0, 1, 2, 0])
+    assert net.backward().shape == x.shape
+    full = [{k: g.copy() for k, g in layer.grads.items()} for layer in net.layers]
+    for layer in net.layers:
+        for g in layer.grads.values():
+            g[...] = 0
+    assert net.backward(input_grad=False) is None
+    for layer, ref in zip(net.layers, full):
+        for k in ref:
+            np.testing.assert_array_equal(layer.grads[k], ref[k])
+    assert all(layer.input_grad for layer in net.layers)

@@ -65,6 +65,9 @@ class Layer:
         self.y: np.ndarray | None = None
         #: remarks about the built shape (e.g. input rows no window reaches), shown next to the layer
         self.notes: list[str] = []
+        #: False while the network only wants parameter gradients from this layer: backward may then
+        #: skip ∂C/∂x and return None (training skips it for the lowest layer with parameters)
+        self.input_grad: bool = True
 
     # -- building -----------------------------------------------------------
     def build(self, input_shape: tuple[int, ...], rng: np.random.Generator, dtype: np.dtype) -> None:

@@ -106,6 +106,8 @@ class Conv2D(Layer):
             self.grads["b"][...] = delta2.sum(axis=1)      # along contiguous rows: pairwise sums, fast and accurate
         else:
             self.grads["b"][...] = delta.sum(axis=-1)
+        if not self.input_grad:
+            return None
         # ∂C/∂x: each window position sends δ·W back to the inputs it read (full conv with the flipped filter)
         dcols = self._work("dcols", self._buf_cols.shape)
         np.matmul(Wt.reshape(F, -1).T, delta2, out=dcols.reshape(C * k * k, -1))

@@ -60,4 +60,6 @@ class Dense(Layer):
         # ∂C/∂W_ji = Σ_s dout_j^s x_i^s ; ∂C/∂b_j = Σ_s dout_j^s ; ∂C/∂x_i = Σ_j W_ji dout_j
         self.grads["W"][...] = dout.T @ self._x2
         self.grads["b"][...] = dout.sum(axis=0)
+        if not self.input_grad:
+            return None
         return (dout @ self.params["W"]).reshape(self.x.shape)
