@@ -54,6 +54,35 @@ class ParamUpdate:
         return dw / w if w > 0 else float("inf")
 
 
+class PoolView:
+    """A pooling layer's routing and winner mask for one recorded input, computed when first asked for.
+
+    Most steps are never inspected, and both arrays are as large as the layer's input, so the record
+    keeps the input and a twin of the layer, and only a view that shows them pays for them.
+    """
+
+    def __init__(self, layer: Any, x: np.ndarray) -> None:
+        self._twin = type(layer)(**layer.options)
+        self._twin.build(layer.input_shape, np.random.default_rng(0), layer.dtype)
+        self._x = x
+        self._routing: np.ndarray | None = None
+        self._mask: np.ndarray | None = None
+
+    @property
+    def routing(self) -> np.ndarray:
+        if self._routing is None:
+            self._twin.forward(self._x)
+            self._routing = frozen(self._twin.routing)
+        return self._routing
+
+    @property
+    def mask(self) -> np.ndarray | None:
+        if self._mask is None and hasattr(self._twin, "mask"):
+            self.routing                            # noqa: B018 - runs the twin's forward pass
+            self._mask = frozen(self._twin.mask)
+        return self._mask
+
+
 @dataclass(frozen=True)
 class StepRecord:
     """What one phase did. `phase` is forward | loss | backward | update; `layer` its layer index or None."""
@@ -78,11 +107,20 @@ class StepRecord:
     dout: np.ndarray | None = None
     dx: np.ndarray | None = None
     grads: Mapping[str, np.ndarray] = field(default_factory=lambda: MappingProxyType({}))
-    routing: np.ndarray | None = None   # pooling: per-window ∂y/∂x (N, C, H_out, W_out, KH, KW)
-    mask: np.ndarray | None = None      # max pooling: windows won per input position (N, C, H, W)
+    pool: PoolView | None = None        # pooling layers: routing and mask on demand (see below)
     # update: layer index -> parameter name -> ParamUpdate
     updates: Mapping[int, Mapping[str, ParamUpdate]] = field(default_factory=lambda: MappingProxyType({}))
     hyper: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def routing(self) -> np.ndarray | None:
+        """Pooling: the per-window ∂y/∂x (N, C, H_out, W_out, KH, KW) of this phase's input."""
+        return None if self.pool is None else self.pool.routing
+
+    @property
+    def mask(self) -> np.ndarray | None:
+        """Max pooling: how many windows each input position won (N, C, H, W): the pooling mask."""
+        return None if self.pool is None else self.pool.mask
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every array of the record under a flat name (for export as .npz)."""
@@ -104,9 +142,15 @@ class StepRecord:
 
     @property
     def nbytes(self) -> int:
+        """Bytes held by the record's own arrays (lazily computed pooling views not counted)."""
         seen: set[int] = set()
         total = 0
-        for a in self.arrays().values():
+        plain = {k: getattr(self, k) for k in ("batch_x", "batch_y", "x", "y", "logits", "probs", "dout", "dx")}
+        for a in [*plain.values(), *self.grads.values(),
+                  *(u for params in self.updates.values() for p in params.values()
+                    for u in (p.grad, p.velocity, p.value))]:
+            if a is None:
+                continue
             if id(a) not in seen:
                 seen.add(id(a))
                 total += a.nbytes

@@ -26,7 +26,7 @@ from .errors import SessionError, VisualCNNError
 from .events import Events
 from .network import Network
 from .optim import SGD
-from .records import PHASES, ParamUpdate, StepRecord, frozen, frozen_dict
+from .records import PHASES, ParamUpdate, PoolView, StepRecord, frozen, frozen_dict
 from .spec import format_shape
 from .watches import BreakpointHit, Breakpoints
 
@@ -292,7 +292,7 @@ class Session:
                             return RunResult(done, "breakpoint", self.last_hit)
                         continue
                     phase = self.phase
-                    self._execute(self._index, record=False)
+                    self._execute(self._index, record=False, train_only=True)
                     self._advance()
                     if phase == "loss" and bp.nonfinite and not np.isfinite(self.network.loss_fn.value):
                         hit = self._locate_breakpoint()
@@ -341,12 +341,13 @@ class Session:
             cp.sampler_after = self.sampler.get_state()
         return cp.batch
 
-    def _execute(self, index: int, record: bool) -> StepRecord | None:
+    def _execute(self, index: int, record: bool, train_only: bool = False) -> StepRecord | None:
+        """Run phase `index`. train_only (run mode without records): skip what only the views need."""
         # overflow and NaN are the non-finite breakpoint's business, not console warnings
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            return self._execute_phase(index, record)
+            return self._execute_phase(index, record, train_only)
 
-    def _execute_phase(self, index: int, record: bool) -> StepRecord | None:
+    def _execute_phase(self, index: int, record: bool, train_only: bool = False) -> StepRecord | None:
         phase, i = self.phase_at(index)
         net = self.network
         bx, by = self._batch(index)
@@ -376,7 +377,18 @@ class Session:
         if phase == "backward":
             layer = net.layers[i]
             dout = self._douts[-1]
-            dx = _guarded(layer, "backward", i, dout, (len(dout), *layer.input_shape))
+            lowest = next((j for j, lay in enumerate(net.layers) if lay.params), 0)
+            if train_only and i <= lowest:
+                # training needs no gradient below the lowest parameters: skip it (as Network.backward does)
+                if i == lowest:
+                    layer.input_grad = False
+                    try:
+                        _guarded(layer, "backward", i, dout, None)
+                    finally:
+                        layer.input_grad = True
+                dx = None
+            else:
+                dx = _guarded(layer, "backward", i, dout, (len(dout), *layer.input_shape))
             for k, g in layer.grads.items():
                 if g.shape != layer.params[k].shape:
                     raise LayerFailure(f"layer {i} {layer.type_name}: backward left grads[{k!r}] with shape "
@@ -389,12 +401,12 @@ class Session:
             if not record:
                 return None
             prev = self._records[-1].dx if self._records else frozen(dout)
-            routing = mask = None
+            pool = None
             if hasattr(layer, "routing"):
-                routing = frozen(layer.routing)
-                mask = frozen(layer.mask) if hasattr(layer, "mask") else None
-            return StepRecord(**common, dout=prev, dx=frozen(dx), grads=frozen_dict(layer.grads),
-                              routing=routing, mask=mask)
+                # the layer's input as recorded by its forward phase (index i of this iteration)
+                x_in = self._records[i].x if len(self._records) > i else frozen(layer.x)
+                pool = PoolView(layer, x_in)
+            return StepRecord(**common, dout=prev, dx=frozen(dx), grads=frozen_dict(layer.grads), pool=pool)
         # update
         self.optimizer.step()
         m = self._pending_metrics
@@ -599,7 +611,7 @@ class LayerFailure(SessionError):
         self.phase, self.layer, self.traceback_text = phase, layer, traceback_text
 
 
-def _guarded(layer, method: str, index: int, arg: np.ndarray, expected: tuple[int, ...]) -> np.ndarray:
+def _guarded(layer, method: str, index: int, arg: np.ndarray, expected: tuple[int, ...] | None) -> np.ndarray:
     """layer.forward/backward(arg), turning an exception or a wrong-shaped result into a LayerFailure
     (a user-written layer must never take the session down with it)."""
     import traceback
@@ -611,6 +623,8 @@ def _guarded(layer, method: str, index: int, arg: np.ndarray, expected: tuple[in
     except Exception as e:  # noqa: BLE001 - any failure of layer code is reported, not fatal
         raise LayerFailure(f"layer {index} {layer.type_name}: {method} raised {type(e).__name__}: {e}",
                            phase=method, layer=index, traceback_text=traceback.format_exc()) from e
+    if expected is None:            # the caller wants no result (backward for parameter gradients only)
+        return out
     if not isinstance(out, np.ndarray) or out.shape != expected:
         got = out.shape if isinstance(out, np.ndarray) else type(out).__name__
         raise LayerFailure(f"layer {index} {layer.type_name}: {method} returned {got}, expected an array of "

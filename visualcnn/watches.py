@@ -38,10 +38,9 @@ class Breakpoints:
         where = _where(rec)
         if self.nonfinite:
             for name, a in _checked_arrays(rec):
-                # one reduction instead of an element-wise mask: NaN/Inf anywhere makes the sum non-finite
-                with np.errstate(over="ignore", invalid="ignore"):
-                    total = np.sum(a, dtype=np.float64)
-                if not np.isfinite(total):
+                # reductions instead of an element-wise mask: max and min propagate NaN and reach ±Inf
+                a = np.asarray(a)
+                if a.size and not (np.isfinite(a.max()) and np.isfinite(a.min())):
                     bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
                     return BreakpointHit("nonfinite", rec.iteration, rec.phase, rec.layer, float(bad),
                                          f"NaN/Inf first appeared in {where}: {bad} non-finite value(s) in {name}")
