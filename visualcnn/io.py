@@ -22,7 +22,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import FileFormatError, VisualCNNError
-from .presets import build_session, check_config
+from .presets import build_session, check_config, read_json
 
 FORMAT = "visualcnn-session"
 VERSION = 1
@@ -52,12 +52,7 @@ def save_spec(spec: dict[str, Any], path: str | Path) -> Path:
 def load_spec(path: str | Path) -> dict[str, Any]:
     """A spec from JSON (a bare spec, or a preset/session configuration with a 'spec' key)."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileFormatError(f"{path}: no such file") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise FileFormatError(f"{path}: not valid JSON ({e})") from None
+    data = read_json(path)
     if isinstance(data, dict) and "spec" in data:
         data = data["spec"]
     if not isinstance(data, dict) or "layers" not in data:

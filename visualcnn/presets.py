@@ -48,13 +48,20 @@ def load_preset(name_or_path: str | Path) -> dict[str, Any]:
         if not path.exists():
             names = ", ".join(p.stem for p in sorted(presets_dir().glob("*.json")))
             raise FileFormatError(f"no preset named {str(name_or_path)!r}; bundled presets: {names}")
+    return check_config(read_json(path, "a valid JSON preset"), str(path))
+
+
+def read_json(path: str | Path, what: str = "valid JSON") -> Any:
+    """The JSON in `path`, or a FileFormatError naming the file: missing, not text, not JSON."""
+    path = Path(path)
     try:
-        cfg = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FileFormatError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise FileFormatError(f"{path}: a folder, not a file") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise FileFormatError(f"{path}: not a valid JSON preset ({e})") from None
-    return check_config(cfg, str(path))
+        raise FileFormatError(f"{path}: not {what} ({e})") from None
 
 
 def check_config(cfg: Any, where: str) -> dict[str, Any]:
