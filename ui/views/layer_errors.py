@@ -1,0 +1,151 @@
+"""The Errors panel: what went wrong in a layer's code — where (phase, layer), what, and the traceback.
+
+    panel.add_error(LayerError.of(exc, source="step"))      # a LayerFailure, a CustomLayerError, a NaN hit…
+    panel.errorAdded                                         # emitted with the LayerError (raise the dock)
+
+Entries are plain data: the panel never holds an exception object (nor its frames) and never
+raises itself, so a failing user layer cannot take the window down through it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from PyQt6 import QtCore, QtGui, QtWidgets
+
+from ui import style
+
+MAX_ENTRIES = 200
+ERROR_COLOR = QtGui.QColor(200, 40, 40)
+WARN_COLOR = QtGui.QColor(230, 120, 0)
+
+
+@dataclass(frozen=True)
+class LayerError:
+    """One reported problem: where it happened, the message, and the traceback text (may be empty)."""
+
+    source: str                   # "step", "run", "load", "gradient check", "breakpoint", "compare"
+    message: str
+    phase: str = ""               # "forward" | "backward" | "update" | "" when not a phase
+    layer: int | None = None
+    traceback_text: str = ""
+    path: str = ""                # the layer file, when one is to blame
+    when: float = 0.0
+    severity: str = "error"       # "error" | "warning"
+
+    @classmethod
+    def of(cls, exc: BaseException, source: str) -> "LayerError":
+        """From a LayerFailure (phase, layer, traceback_text), a CustomLayerError (path, traceback_text)
+        or any other exception (message and its own formatted traceback)."""
+        import traceback
+        tb = getattr(exc, "traceback_text", "") or ""
+        if not tb and exc.__traceback__ is not None:
+            tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        path = getattr(exc, "path", None)
+        return cls(source=source, message=str(exc), phase=getattr(exc, "phase", "") or "",
+                   layer=getattr(exc, "layer", None), traceback_text=tb,
+                   path="" if path is None else str(path), when=time.time())
+
+    @property
+    def where(self) -> str:
+        parts = []
+        if self.phase:
+            parts.append(self.phase)
+        if self.layer is not None:
+            parts.append(f"layer {self.layer}")
+        return " · ".join(parts) or self.source
+
+
+class LayerErrorsPanel(QtWidgets.QWidget):
+    """A list of LayerErrors (newest first) over the selected one's message and traceback."""
+
+    errorAdded = QtCore.pyqtSignal(object)
+    showLayer = QtCore.pyqtSignal(int)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.entries: list[LayerError] = []
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(style.MARGIN, style.MARGIN, style.MARGIN, style.MARGIN)
+        lay.setSpacing(style.SPACING)
+        top = QtWidgets.QHBoxLayout()
+        self.title = QtWidgets.QLabel("No errors: every layer's code ran cleanly.")
+        self.title.setFont(style.font(style.FONT_TITLE_PT, bold=True))
+        self.title.setWordWrap(True)
+        top.addWidget(self.title, 1)
+        self.show_button = QtWidgets.QPushButton("Show layer")
+        self.show_button.setToolTip("select the layer this error happened in")
+        self.show_button.clicked.connect(self._show_layer)
+        self.show_button.setEnabled(False)
+        top.addWidget(self.show_button)
+        self.clear_button = QtWidgets.QPushButton("Clear")
+        self.clear_button.clicked.connect(self.clear)
+        top.addWidget(self.clear_button)
+        lay.addLayout(top)
+        split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        self.list = QtWidgets.QTreeWidget()
+        self.list.setColumnCount(4)
+        self.list.setHeaderLabels(["time", "from", "where", "message"])
+        self.list.setRootIsDecorated(False)
+        self.list.setUniformRowHeights(True)
+        self.list.header().setStretchLastSection(True)
+        self.list.currentItemChanged.connect(lambda *_: self._show_current())
+        split.addWidget(self.list)
+        self.detail = QtWidgets.QPlainTextEdit()
+        self.detail.setReadOnly(True)
+        self.detail.setFont(style.font(style.FONT_PT, mono=True))
+        self.detail.setLineWrapMode(QtWidgets.QPlainTextEdit.LineWrapMode.NoWrap)
+        self.detail.setPlaceholderText("Select an error to see its traceback.")
+        split.addWidget(self.detail)
+        split.setSizes([120, 260])
+        lay.addWidget(split, 1)
+
+    def add_error(self, error: LayerError) -> None:
+        """Show `error` at the top of the list, selected."""
+        self.entries.insert(0, error)
+        del self.entries[MAX_ENTRIES:]
+        stamp = time.strftime("%H:%M:%S", time.localtime(error.when or time.time()))
+        first_line = error.message.splitlines()[0] if error.message else ""
+        item = QtWidgets.QTreeWidgetItem([stamp, error.source, error.where, first_line])
+        item.setForeground(3, ERROR_COLOR if error.severity == "error" else WARN_COLOR)
+        item.setToolTip(3, error.message)
+        self.list.insertTopLevelItem(0, item)
+        while self.list.topLevelItemCount() > MAX_ENTRIES:
+            self.list.takeTopLevelItem(self.list.topLevelItemCount() - 1)
+        for col in range(3):
+            self.list.resizeColumnToContents(col)
+        self.list.setCurrentItem(item)
+        n = len(self.entries)
+        self.title.setText(f"{n} error{'s' if n != 1 else ''} — the session itself is unaffected: "
+                           f"fix the layer, reload its file, or remove it from the stack")
+        self.errorAdded.emit(error)
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.list.clear()
+        self.detail.clear()
+        self.show_button.setEnabled(False)
+        self.title.setText("No errors: every layer's code ran cleanly.")
+
+    def current(self) -> LayerError | None:
+        row = self.list.indexOfTopLevelItem(self.list.currentItem()) if self.list.currentItem() else -1
+        return self.entries[row] if 0 <= row < len(self.entries) else None
+
+    def _show_current(self) -> None:
+        e = self.current()
+        if e is None:
+            self.detail.clear()
+            self.show_button.setEnabled(False)
+            return
+        head = [e.message, "", f"where: {e.where}   (reported by: {e.source})"]
+        if e.path:
+            head.append(f"file: {e.path}")
+        body = e.traceback_text.rstrip() or "(no traceback: the layer returned a wrong result rather than raising)"
+        self.detail.setPlainText("\n".join(head) + "\n\n" + body)
+        self.show_button.setEnabled(e.layer is not None and e.layer >= 0)
+
+    def _show_layer(self) -> None:
+        e = self.current()
+        if e is not None and e.layer is not None and e.layer >= 0:
+            self.showLayer.emit(int(e.layer))
