@@ -129,6 +129,10 @@ def _session(args: argparse.Namespace):
 
 # -- commands ----------------------------------------------------------------------------------
 
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
 class _Progress:
     """A one-line progress bar on a terminal; silent elsewhere (per-epoch lines are printed anyway)."""
 
@@ -201,7 +205,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             train_acc = float(np.mean([m.accuracy for m in ms])) if ms else float("nan")
             test_loss, test_acc = session.evaluate("test")
             print(f"epoch {epoch:>3}/{epochs}  train loss {train_loss:.4f}  acc {train_acc:6.1%}  |  "
-                  f"test loss {test_loss:.4f}  acc {test_acc:6.1%}  ({seconds:.1f} s)", flush=True)
+                  f"test loss {test_loss:.4f}  acc {test_acc:6.1%}  ({_duration(seconds)})", flush=True)
             if result.stopped_by == "breakpoint":
                 print(f"stopped: {result.breakpoint.message}", file=sys.stderr)
                 status = 1
