@@ -11,7 +11,9 @@ Two ways of running (`set_speed`, changeable during a run):
   each StepRecord goes out through `recordReady` (at most 30 per second; at higher paces
   only the latest record of each frame is sent, the others are never drawn anyway);
 - FAST: `session.run(chunk, records=False)` in chunks of about 20 ms, checking the stop
-  and pause flags between phases; no records are built, so views draw metrics only.
+  and pause flags between phases; no records are built, so views draw metrics only —
+  unless `sample_every` is set (seconds): then, that often, one whole iteration runs with
+  records (its phase_completed events carry them), so the views can show a recent iteration.
 
 Who may touch the Session while a run is going (the rule the GUI must follow):
 - `state == "running"`: the worker owns it. The GUI reads only what is immutable or
@@ -108,6 +110,8 @@ class RunWorker(QtCore.QObject):
         self.limit_blas = limit_blas
         self.test_points: list[tuple[int, float, float]] = []
         self.redraw_count = 0
+        self.sample_every: float | None = None     # FAST mode: seconds between recorded iterations
+        self._last_sample = 0.0
         self._speed = FAST
         self._state = IDLE
         self._total = 0
@@ -118,6 +122,7 @@ class RunWorker(QtCore.QObject):
         self._closed = False
         self._jobs: deque[tuple[Callable[[Any], Any], Any]] = deque()
         self._last_redraw = 0.0
+        self._hold_until = 0.0
         self._thread = QtCore.QThread()
         self._thread.setObjectName("visualcnn-run")
         self.moveToThread(self._thread)
@@ -192,6 +197,21 @@ class RunWorker(QtCore.QObject):
             self._pause = False
             self._cond.notify_all()
 
+    def hold(self, seconds: float = 0.05) -> None:
+        """Ask the worker to wait at its next phase boundary for up to `seconds` while the GUI draws a frame.
+
+        Two busy Python threads share one GIL, handing it over every few milliseconds, so a frame
+        drawn while the worker computes takes several times longer (and the event loop stalls).
+        Holding the worker for the frame costs the run exactly the drawing time. `release()` ends it early.
+        """
+        self._hold_until = time.perf_counter() + float(seconds)
+
+    def release(self) -> None:
+        """End a hold(): the worker continues at once."""
+        self._hold_until = 0.0
+        with self._cond:
+            self._cond.notify_all()
+
     def refusal(self) -> str | None:
         """Why the GUI may not step / step back / rebuild now, or None when it may."""
         if self._state == RUNNING:
@@ -252,8 +272,19 @@ class RunWorker(QtCore.QObject):
             self.jobDone.emit(tag, result)
 
     def _should_stop(self) -> bool:
-        """Checked between phases: stop, pause or queued jobs interrupt the current chunk."""
+        """Checked between phases: stop, pause or queued jobs interrupt the current chunk; a hold waits here."""
+        if self._hold_until:
+            self._wait_for_gui()
         return self._stop or self._pause or bool(self._jobs)
+
+    def _wait_for_gui(self) -> None:
+        with self._cond:
+            while not (self._stop or self._pause or self._jobs):
+                left = self._hold_until - time.perf_counter()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+        self._hold_until = 0.0
 
     def _evaluate_if_due(self) -> None:
         s = self.session
@@ -336,10 +367,15 @@ class RunWorker(QtCore.QObject):
         n = 1 if rate is None else max(1, int(rate * CHUNK_SECONDS))
         n = min(n, self._total - self._done)
         t0 = time.perf_counter()
+        sample = (self.sample_every is not None and s.phase_index == 0
+                  and t0 - self._last_sample >= self.sample_every)
+        if sample:                  # one iteration with records, for the views; not a rate measurement
+            self._last_sample = t0
+            n = 1
         before = self._done
-        result = s.run(n, should_stop=self._should_stop, on_iteration=on_iteration, records=False)
+        result = s.run(n, should_stop=self._should_stop, on_iteration=on_iteration, records=sample)
         dt = time.perf_counter() - t0
-        if self._done > before and dt > 0:
+        if self._done > before and dt > 0 and not sample:
             self._rate = (self._done - before) / dt
         if result.stopped_by == "breakpoint":
             return result.breakpoint
