@@ -94,10 +94,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Open the window; returns the exit code (2 for a bad preset, spec or argument)."""
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
-    args.target = args.target or args.preset or DEFAULT_PRESET
+    args.target = args.target or args.preset
     from visualcnn.errors import VisualCNNError
 
     if args.snapshot is not None or not has_display():
+        args.target = args.target or DEFAULT_PRESET
         from .snapshot import SnapshotError, render_snapshot
         out = args.snapshot or HEADLESS_SNAPSHOT
         if args.snapshot is None:
@@ -113,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     app = make_app([])
+    if args.target is None:                     # the preset the user last worked on
+        from PyQt6.QtCore import QSettings
+        last = QSettings().value("session/last_preset")
+        args.target = last if isinstance(last, str) and last else DEFAULT_PRESET
     try:
         session = load_session(args.target, args.batch_size)
     except VisualCNNError as e:

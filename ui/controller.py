@@ -2,43 +2,64 @@
 
 Model → view: the Session's events (plain callbacks, on whatever thread emitted
 them) are re-emitted as Qt signals by a `SessionBridge` and always delivered
-queued on the GUI thread, so a worker thread driving a run later changes nothing
-here. The controller then hands the views `show_state(records, next_phase)` and
-updates the actions and the status bar; redraws are coalesced (≤ 30/s).
+queued on the GUI thread. The controller then hands the views
+`show_state(records, next_phase)` and updates the actions and the status bar;
+redraws are coalesced (≤ 30/s).
 
 View → model: the window's actions and panels call the controller's commands
 (step, step back, step iteration, run/pause/stop, reset, hyper-parameters,
-breakpoints, a new spec from the stack editor); errors become messages, never tracebacks.
+breakpoints, a new spec, a pinned input, another data set); errors become messages,
+never tracebacks.
 
-Run mode goes through a runner object with start / pause / resume / stop and a
-`finished` signal. `TimerRunner` steps on the GUI thread in small chunks (one
-QTimer tick each); a worker-thread runner with the same interface can replace it.
+Run mode is a `RunWorker` (ui/worker.py): it drives the same Session from its own
+thread and the GUI thread only draws. The worker's rule decides who may touch the
+Session: while it runs, stepping is refused with a status-bar message, hyper-parameter
+changes are queued to it (`submit`), and the views are fed records the Session's own
+events delivered (`_collect`, on the worker thread, only rebinds lists); once paused
+or finished, the GUI has the Session to itself again.
 """
 
 from __future__ import annotations
 
-import sys
+import contextlib
+import math
 import time
-import traceback
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
-from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
-from PyQt6.QtWidgets import QMessageBox
+import numpy as np
+from PyQt6.QtCore import QAbstractEventDispatcher, QObject, Qt, QThread, QTimer, pyqtSignal
 
 from visualcnn.errors import SpecError, VisualCNNError
 from visualcnn.network import Network
 from visualcnn.spec import format_shape
 
-from .controls import SPEEDS
+from .worker import FAST, PAUSED, RUNNING, RunWorker, speed_label
 
 #: at most this many redraws per second while running
 MAX_REDRAWS_PER_S = 30
-#: the share of a frame a fast run spends computing before it redraws
-FRAME_BUDGET_S = 0.025
+#: as fast as possible: one iteration in this many seconds is run with records, for the views to show
+SAMPLE_EVERY_S = 0.5
+#: During a run every redraw holds the GIL the worker trains with, so the GUI draws what changed, at
+#: most this often: the curves (about 25 ms a frame at a few thousand iterations), the status and progress
+#: bar, and (as fast as possible) a recorded iteration for the views (SAMPLE_EVERY_S).
+METRICS_EVERY_S = 0.5
+#: the longest a redraw holds the worker (RunWorker.hold); released as soon as the frame is done
+HOLD_S = 0.1
+STATUS_EVERY_S = 0.2
+#: held-out test points during a run: every so many iterations, on so many test images
+EVAL_EVERY = 100
+EVAL_SAMPLES = 200
 
 
 class SessionBridge(QObject):
-    """Re-emits a Session's plain-callback events as Qt signals (safe to emit from any thread)."""
+    """Re-emits a Session's plain-callback events as Qt signals (safe to emit from any thread).
+
+    `quiet` (set while the worker runs): the per-phase and per-iteration events are not forwarded —
+    thousands a second, each would make the GUI thread take the GIL from the worker, which redraws at
+    its own pace anyway; a history trim is kept in `pending_trim` for when the run pauses or ends.
+    """
+
+    HIGH_RATE = ("phase_completed", "stepped_back", "iteration_completed")
 
     phaseCompleted = pyqtSignal(object)       # StepRecord
     steppedBack = pyqtSignal(object)          # StepRecord | None
@@ -51,111 +72,39 @@ class SessionBridge(QObject):
     def __init__(self, session: Any, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session = session
-        self._callbacks = {
-            "phase_completed": self.phaseCompleted.emit,
-            "stepped_back": self.steppedBack.emit,
-            "breakpoint_hit": self.breakpointHit.emit,
-            "network_rebuilt": self.networkRebuilt.emit,
-            "history_trimmed": self.historyTrimmed.emit,
-            "hyper_changed": self.hyperChanged.emit,
-            "iteration_completed": self.iterationCompleted.emit,
+        self.quiet = False
+        self.pending_trim = ""
+        signals = {
+            "phase_completed": self.phaseCompleted,
+            "stepped_back": self.steppedBack,
+            "breakpoint_hit": self.breakpointHit,
+            "network_rebuilt": self.networkRebuilt,
+            "history_trimmed": self.historyTrimmed,
+            "hyper_changed": self.hyperChanged,
+            "iteration_completed": self.iterationCompleted,
         }
+        self._callbacks = {name: self._forwarder(name, signal) for name, signal in signals.items()}
         for name, callback in self._callbacks.items():
             session.events.connect(name, callback)
+
+    def _forwarder(self, name: str, signal: Any) -> Callable[..., None]:
+        if name in self.HIGH_RATE:
+            def forward(*args: Any) -> None:
+                if not self.quiet:
+                    signal.emit(*args)
+        elif name == "history_trimmed":
+            def forward(n: int, message: str) -> None:
+                if self.quiet:
+                    self.pending_trim = message
+                else:
+                    signal.emit(n, message)
+        else:
+            forward = signal.emit
+        return forward
 
     def detach(self) -> None:
         for name, callback in self._callbacks.items():
             self.session.events.disconnect(name, callback)
-
-
-class TimerRunner(QObject):
-    """Runs a bounded number of iterations on the GUI thread, a chunk per QTimer tick.
-
-    A chunk is `per_tick` phases, or (per_tick None) as many as fit in FRAME_BUDGET_S,
-    so the event loop keeps turning between chunks. finished(reason, hit) with reason
-    "done" | "breakpoint" | "stop" | "error"; the controller's view refresh follows each chunk.
-    """
-
-    finished = pyqtSignal(str, object)
-    chunkDone = pyqtSignal()
-
-    def __init__(self, session_getter: Callable[[], Any], parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._session = session_getter
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self._tick)
-        self.remaining = 0
-        self.per_tick: int | None = 1
-        self.paused = False
-        self._stop_requested = False
-        self.error = ""
-
-    @property
-    def running(self) -> bool:
-        return self._timer.isActive()
-
-    @property
-    def active(self) -> bool:
-        """Running or paused: a run that Stop can end."""
-        return self.running or self.paused
-
-    def set_speed(self, interval_ms: int, per_tick: int | None) -> None:
-        self.per_tick = per_tick
-        self._timer.setInterval(interval_ms)
-
-    def start(self, n_iterations: int) -> None:
-        self.remaining = int(n_iterations)
-        self.paused = False
-        self._stop_requested = False
-        self._timer.start()
-
-    def pause(self) -> None:
-        if self.running:
-            self._timer.stop()
-            self.paused = True
-
-    def resume(self) -> None:
-        if self.paused:
-            self.paused = False
-            self._stop_requested = False
-            self._timer.start()
-
-    def stop(self, reason: str = "stop", hit: Any = None) -> None:
-        """End the run between phases (also from inside a chunk: the chunk stops at its next phase)."""
-        self._stop_requested = True
-        if self.active:
-            self._timer.stop()
-            self.paused = False
-            self.remaining = 0
-            self.finished.emit(reason, hit)
-
-    def _tick(self) -> None:
-        session = self._session()
-        deadline = time.perf_counter() + FRAME_BUDGET_S
-        count = 0
-
-        def should_stop() -> bool:
-            nonlocal count
-            count += 1
-            if self._stop_requested:
-                return True
-            if self.per_tick is not None:
-                return count > self.per_tick
-            return time.perf_counter() > deadline
-
-        try:
-            result = session.run(self.remaining, should_stop=should_stop, records=True)
-        except Exception as e:      # a run must end in a message, not a dead timer
-            traceback.print_exc(file=sys.stderr)
-            self.error = f"the run stopped: {e}"
-            self.stop("error")
-            return
-        self.remaining -= result.iterations
-        self.chunkDone.emit()
-        if result.stopped_by == "breakpoint":
-            self.stop("breakpoint", result.breakpoint)
-        elif result.stopped_by == "done" or self.remaining <= 0:
-            self.stop("done")
 
 
 def status_text(session: Any) -> str:
@@ -178,36 +127,46 @@ def status_text(session: Any) -> str:
 
 
 class Controller(QObject):
-    """Holds the Session and the MainWindow's widgets; every command goes through here."""
+    """Holds the Session, its RunWorker and the MainWindow's widgets; every command goes through here."""
 
     refreshed = pyqtSignal()           # the views were handed the current state
     runningChanged = pyqtSignal(bool)
+    sessionChanged = pyqtSignal(object)    # a new Session is driven (preset, file, data set): extensions follow it
 
     def __init__(self, session: Any, window: Any) -> None:
         super().__init__(window)
         self.window = window
         self.session: Any = None
         self.bridge: SessionBridge | None = None
+        self.worker: RunWorker | None = None
+        self._retired: list[RunWorker] = []    # workers whose thread did not end in time: kept alive
+        self._held: RunWorker | None = None     # the worker hold_worker() is holding until the loop is idle
         self.spec_valid = True
         self.alert = ""                 # a breakpoint or error message shown until the next command
         self.last_hit: Any = None
+        self.pin_source = ""            # what the pinned input is, in words ("" = the dataset's batches)
+        self._progress = self._progress_shown = (0, 0, math.nan)
         self._shown: tuple = ()
         self._shown_network: Any = None
+        self._metrics_seen: tuple = ()
+        self._metrics_drawn = 0.0
+        self._status_drawn = 0.0
         self._last_refresh = 0.0
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.timeout.connect(self.refresh)
-        self.runner = TimerRunner(lambda: self.session, self)
-        self.runner.finished.connect(self._run_finished)
-        self.runner.chunkDone.connect(self.refresh)
         self._connect_window()
-        self.set_speed(window.hyper_panel.speed.currentText())
         self.set_session(session)
 
     # -- wiring -------------------------------------------------------------------
     @property
     def views(self) -> list[Any]:
         return [v for v in (self.window.pipeline, self.window.inspector, self.window.samples) if v is not None]
+
+    @property
+    def running(self) -> bool:
+        """The worker owns the Session right now (not paused)."""
+        return self.worker is not None and self.worker.state == RUNNING
 
     def _connect_window(self) -> None:
         w, a = self.window, self.window.actions
@@ -229,10 +188,16 @@ class Controller(QObject):
         if hasattr(w.pipeline, "layerClicked"):
             w.pipeline.layerClicked.connect(self.select_layer)
         w.banner.showLayer.connect(self.select_layer)
+        w.metrics.exportRequested.connect(self.export_metrics_csv)
+        w.browser.sampleChosen.connect(self._browser_chose)
+        w.browser.predictionsWanted.connect(self.request_predictions)
+        w.pad.imageChanged.connect(self.try_input)
+        w.pin_strip.unpinRequested.connect(self.unpin_input)
+        w.files.sessionOpened.connect(self.set_session)
 
     def set_session(self, session: Any) -> None:
-        """Drive `session` from now on (at start and when a preset is opened)."""
-        self.runner.stop()
+        """Drive `session` from now on (at start, and for a preset, a file or another data set)."""
+        self._new_worker(session)
         if self.bridge is not None:
             self.bridge.detach()
             self.bridge.deleteLater()
@@ -241,6 +206,8 @@ class Controller(QObject):
         self.session = session
         self._collected: list[Any] = []
         self._completed: list[Any] = []
+        self._progress = (0, 0, math.nan)
+        self.pin_source = "" if session.pinned is None else "a pinned input"
         # plain callbacks, on the emitting thread: they only rebind lists (atomic), never touch a widget
         session.events.connect("phase_completed", self._collect)
         session.events.connect("network_rebuilt", self._forget_completed)
@@ -254,16 +221,64 @@ class Controller(QObject):
         b.breakpointHit.connect(self._breakpoint_hit, queued)
         b.historyTrimmed.connect(lambda _n, msg: self.window.show_message(msg), queued)
         b.hyperChanged.connect(self._show_hyper, queued)
-        self.window.editor.load_spec(session.network.to_spec())
-        self.window.breakpoints_panel.show_breakpoints(session.breakpoints.to_dict())
+        w = self.window
+        if w.files.session is not session:
+            w.files.set_session(session)
+        w.editor.load_spec(session.network.to_spec())
+        w.breakpoints_panel.show_breakpoints(session.breakpoints.to_dict())
+        ds = session.dataset
+        for v in (*self.views, w.pipeline):
+            if hasattr(v, "set_class_names"):
+                v.set_class_names(ds.class_names)
+        w.metrics.reset()
+        w.metrics.progress_bar.setRange(0, 1)
+        w.metrics.progress_bar.setValue(0)
+        w.metrics.eta_label.setText("")
+        w.metrics.set_run_state("idle")
+        w.browser.set_dataset(ds)
+        w.pad.set_dataset(ds)
+        w.pad_labels.set_classes(ds.class_names)
+        w.set_dataset_label(ds.describe())
+        self._shown_network = None
+        self._metrics_seen = ()
         self._show_hyper()
         self.clear_alert()
         self.refresh(force=True)
+        self.sessionChanged.emit(session)
+
+    def _new_worker(self, session: Any) -> None:
+        """Stop and end the current worker's thread; start one for `session`."""
+        old = self.worker
+        if old is not None:
+            if not old.shutdown(5.0):
+                self._retired.append(old)           # its QThread must not be destroyed while running
+        w = RunWorker(session, eval_every=EVAL_EVERY, eval_samples=EVAL_SAMPLES)
+        w.sample_every = SAMPLE_EVERY_S
+        w.set_speed(self.window.hyper_panel.speed)
+        # every slot checks it is still the current worker: queued signals of a replaced one may still land
+        w.redraw.connect(lambda w=w: w is self.worker and self.refresh())
+        w.stateChanged.connect(lambda state, w=w: w is self.worker and self._run_state(state))
+        w.progress.connect(lambda d, t, eta, w=w: w is self.worker and self._run_progress(d, t, eta))
+        w.finished.connect(lambda summary, w=w: w is self.worker and self._run_finished(summary))
+        w.failed.connect(lambda message, w=w: w is self.worker and self._error(f"The run stopped: {message}"))
+        w.jobDone.connect(lambda tag, result, w=w: w is self.worker and self._job_done(tag, result))
+        self.worker = w
+
+    def shutdown(self) -> bool:
+        """Stop any run and end the worker's thread (closeEvent); True if it ended."""
+        ok = self.worker.shutdown(5.0) if self.worker is not None else True
+        self._refresh_timer.stop()
+        return ok
 
     # -- model → view ---------------------------------------------------------------
     def _collect(self, rec: Any) -> None:
-        self._collected = [rec] if rec.index == 0 else [*self._collected, rec]
-        if rec.phase == "update":
+        # on the thread that stepped: one list per iteration, rebound (never mutated) so readers see whole lists
+        prev = self._collected
+        if rec.index == 0 or not prev or prev[-1].iteration != rec.iteration or prev[-1].index != rec.index - 1:
+            self._collected = [rec]
+        else:
+            self._collected = [*prev, rec]
+        if rec.phase == "update" and self._collected[0].index == 0:
             self._completed = self._collected
 
     def _forget_completed(self, *_: Any) -> None:
@@ -278,6 +293,17 @@ class Controller(QObject):
         if not records and s.phase_index == 0 and done and done[-1].iteration == s.iteration - 1:
             return list(done)
         return records
+
+    def _running_records(self) -> tuple[list[Any], tuple[str, int | None]]:
+        """While the worker runs: the records its steps delivered, and the phase after the last of them.
+        Paced, the iteration as it goes (the wave forward and back); as fast as possible, the latest whole one."""
+        s = self.session
+        records = self._completed if math.isinf(self.worker.speed) else self._collected
+        if not records:
+            return [], ("forward", 0)
+        nxt = records[-1].index + 1
+        return list(records), s.phase_at(nxt) if nxt < s.n_phases else ("forward", 0)
+
     def _request_refresh(self, *_: Any) -> None:
         """Coalesce refreshes asked for by events: at most MAX_REDRAWS_PER_S."""
         if not self._refresh_timer.isActive():
@@ -285,42 +311,125 @@ class Controller(QObject):
             self._refresh_timer.start(max(0, int(wait * 1000)))
 
     def refresh(self, force: bool = False) -> None:
-        """Hand the views the current state (if it changed), update the actions and the status bar."""
+        """Hand the views the current state (if it changed), update the metrics, actions and status bar."""
         self._refresh_timer.stop()
-        s = self.session
+        s, w = self.session, self.window
+        running = self.running
+        if running:
+            if not force and not self._frame_due():
+                return                      # a redraw signal with nothing new to draw: no hold, no work
+            self.hold_worker()
         if s.network is not self._shown_network:
             for v in self.views:
                 v.set_network(s.network)
+            w.metrics.set_layer_names({i: layer.type_name for i, layer in enumerate(s.network.layers)
+                                       if layer.params})
             self._shown_network = s.network
             force = True
-        records = self.shown_records()
-        shown = (s, s.network, s.iteration, s.phase_index, records[-1] if records else None)
+        batch = None
+        if running:
+            records, next_phase = self._running_records()
+            shown = (s, s.network, "running", records[-1] if records else None)
+        else:
+            records, next_phase = self.shown_records(), (s.phase, s.layer)
+            if not records and s.phase_index == 0:
+                batch = s.current_batch()         # show the iteration's input before its first phase
+            shown = (s, s.network, s.iteration, s.phase_index, records[-1] if records else None,
+                     batch[0] if batch is not None else None)
         if force or len(shown) != len(self._shown) or any(a is not b for a, b in zip(shown, self._shown)):
             self._shown = shown
-            next_phase = (s.phase, s.layer)
             for v in self.views:
                 v.show_state(records, next_phase)
-        self._last_refresh = time.perf_counter()
+            if batch is not None:
+                for v in self.views:
+                    if hasattr(v, "show_input"):
+                        v.show_input(*batch) if v is w.samples else v.show_input(batch[0])
+        self._refresh_metrics(running)
+        now = time.perf_counter()
+        if running and not force and now - self._status_drawn < STATUS_EVERY_S:
+            self.refreshed.emit()       # the words and the progress bar can wait for the next redraw
+            return
+        self._status_drawn = now
+        if self._progress[1] and self._progress != self._progress_shown:
+            self._progress_shown = self._progress
+            w.metrics.set_progress(*self._progress)
+        self._last_refresh = now
         self.update_actions()
-        alert = self.alert or ("" if self.spec_valid else
-                               "The layer stack is invalid (see Layer stack): stepping is off until it is fixed "
-                               "or the edit undone (Ctrl+Z)")
-        self.window.set_status(status_text(s), alert, s.phase_index, s.n_phases, s.history_iterations)
+        w.pin_strip.show_pinned(self.pin_source if s.pinned is not None else "")
+        if running:
+            text, alert = self.run_status(), self.alert
+        else:
+            text = status_text(s)
+            alert = self.alert or ("" if self.spec_valid else
+                                   "The layer stack is invalid (see Layer stack): stepping is off until it is "
+                                   "fixed or the edit undone (Ctrl+Z)")
+        w.set_status(text, alert, s.phase_index, s.n_phases, s.history_iterations)
         self.refreshed.emit()
 
+    def hold_worker(self) -> None:
+        """Before drawing during a run: the worker waits at its next phase boundary until the GUI's event
+        loop is idle again (QAbstractEventDispatcher.aboutToBlock), at most HOLD_S. Two busy Python threads
+        hand the GIL over every few milliseconds, so a frame drawn against a computing worker takes many
+        times longer and the event loop stalls; held, a frame costs the run exactly its drawing time."""
+        worker = self.worker
+        if worker is None or worker.state != RUNNING or self._held is not None:
+            return
+        worker.hold(HOLD_S)
+        self._held = worker
+        QAbstractEventDispatcher.instance().aboutToBlock.connect(self._release_worker)
+
+    def _release_worker(self) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            QAbstractEventDispatcher.instance().aboutToBlock.disconnect(self._release_worker)
+            held.release()
+
+    def _frame_due(self) -> bool:
+        """During a run: has a newer iteration been recorded, or are the curves or the status bar due?"""
+        now = time.perf_counter()
+        records, _ = self._running_records()
+        last = records[-1] if records else None
+        return (not self._shown or self._shown[-1] is not last or self.session.network is not self._shown_network
+                or now - self._metrics_drawn >= METRICS_EVERY_S or now - self._status_drawn >= STATUS_EVERY_S)
+
+    def _refresh_metrics(self, running: bool) -> bool:
+        """Append new metrics to the curves (during a run at most every METRICS_EVERY_S); True if drawn."""
+        metrics, tests = self.session.metrics, self.worker.test_points
+        seen = (id(metrics), len(metrics), len(tests))
+        if seen == self._metrics_seen:
+            return False
+        now = time.perf_counter()
+        if running and now - self._metrics_drawn < METRICS_EVERY_S:
+            return False                      # the next redraw signal comes back for it
+        self._metrics_seen, self._metrics_drawn = seen, now
+        self.window.metrics.update_from(metrics, tests)
+        return True
+
+    def run_status(self) -> str:
+        """'running · iteration 1,234 (300 / 1,000) · loss 0.412 · as fast as possible'."""
+        s = self.session
+        done, total, _eta = self._progress
+        m = s.metrics[-1] if s.metrics else None
+        loss = f" · loss {m.loss:.4g}" if m is not None else ""
+        return (f"running · iteration {s.iteration:,} ({done:,} / {total:,} of this run){loss} · "
+                f"{speed_label(self.worker.speed)} — F5 pauses, Shift+F5 stops")
+
     def update_actions(self) -> None:
-        a, s = self.window.actions, self.session
-        running = self.runner.running
-        can_step = self.spec_valid and not running
-        a["step"].setEnabled(can_step)
-        a["step_iteration"].setEnabled(can_step)
-        a["step_back"].setEnabled(can_step and s.can_step_back)
-        a["reset"].setEnabled(can_step)
+        a, s, w = self.window.actions, self.session, self.worker
+        running = w.state == RUNNING
+        # while running, the stepping commands stay enabled: pressing them says why they are refused
+        a["step"].setEnabled(self.spec_valid)
+        a["step_iteration"].setEnabled(self.spec_valid)
+        a["step_back"].setEnabled(self.spec_valid and (running or s.can_step_back))
+        a["reset"].setEnabled(self.spec_valid)
         a["run"].setEnabled(self.spec_valid)
-        a["stop"].setEnabled(self.runner.active)
-        self.window.set_running(running)
+        a["stop"].setEnabled(w.is_active)
+        self.window.set_running(running, w.state == PAUSED)
 
     def _network_rebuilt(self, _reset: Any = None) -> None:
+        if not self.session.metrics and not self.running:
+            self.worker.test_points.clear()          # new weights: the old test points are another network's
+        self._forget_predictions()
         self.refresh()
 
     def _show_hyper(self, *_: Any) -> None:
@@ -343,22 +452,32 @@ class Controller(QObject):
         self.window.banner.hide()
 
     def _breakpoint_hit(self, hit: Any) -> None:
+        # a run is paused by the worker at the tripping phase; the window jumps there once it is parked
         self.last_hit = hit
-        self.runner.stop("breakpoint", hit)
         self.alert = f"Breakpoint: {hit.message}"
+        if self.worker.is_active:
+            self.alert += " — the run is paused here: F5 resumes, Shift+F5 stops"
         self.window.banner.show_message(self.alert, hit.layer)
         self.select_layer(hit.layer)
-        self.refresh()
+        self.refresh(force=True)
 
     def _error(self, message: str) -> None:
         self.alert = message
         self.window.show_message(message)
         self.refresh()
 
+    def refuse(self) -> bool:
+        """True (and the reason in the status bar) when the worker owns the Session right now."""
+        message = self.worker.refusal()
+        if message is None:
+            return False
+        self.window.statusBar().showMessage(message, 5000)
+        return True
+
     # -- commands -------------------------------------------------------------------------
     def _command(self, fn: Callable[[], Any]) -> bool:
         """Run a stepping command: clear the last alert, show errors as messages, refresh at once."""
-        if not self.spec_valid or self.runner.running:
+        if not self.spec_valid or self.refuse():
             return False
         self.clear_alert()
         try:
@@ -366,68 +485,111 @@ class Controller(QObject):
         except VisualCNNError as e:
             self._error(str(e))
             return False
+        self.window.files.set_dirty(True)
         self.refresh()
         return True
 
     def step(self) -> bool:
         """Run the next phase (F10)."""
-        return self._command(self.session.step)
+        return self._command(lambda: self.session.step())
 
     def step_back(self) -> bool:
         """Undo the last phase (Shift+F10)."""
-        if not self.session.can_step_back:
+        if not self.running and not self.session.can_step_back:
             return False
-        return self._command(self.session.step_back)
+        return self._command(lambda: self.session.step_back())
 
     def step_iteration(self) -> bool:
         """Run the rest of the current iteration (F11); stops early at a breakpoint."""
         def rest() -> None:
-            start = self.session.iteration
-            while self.session.iteration == start:
-                self.session.step()
-                if self.session.last_hit is not None:
+            s = self.session
+            start = s.iteration
+            while s.iteration == start:
+                s.step()
+                if s.last_hit is not None:
                     break
         return self._command(rest)
 
     def toggle_run(self) -> None:
-        """Run (F5) a bounded number of iterations; while running, pause; while paused, resume."""
-        if self.runner.running:
-            self.runner.pause()
-        elif self.runner.paused:
+        """Run (F5) for the iterations or epochs set under Training; while running, pause; while paused, resume."""
+        w = self.worker
+        if w.state == RUNNING:
+            w.pause()
+        elif w.state == PAUSED:
             self.clear_alert()
-            self.runner.resume()
+            w.resume()
         elif self.spec_valid:
-            self.clear_alert()
-            self.runner.start(self.window.hyper_panel.iterations.value())
-        self.runningChanged.emit(self.runner.running)
-        self.refresh()
+            self.run(**self.window.hyper_panel.run_length())
+        self.refresh(force=True)
 
-    def run(self, n_iterations: int) -> None:
-        """Start a bounded run of `n_iterations` (returns at once; the run goes on in timer ticks)."""
-        if self.spec_valid and not self.runner.active:
-            self.clear_alert()
-            self.runner.start(n_iterations)
-            self.runningChanged.emit(True)
-            self.refresh()
+    def run(self, n_iterations: int | None = None, epochs: int | None = None) -> bool:
+        """Start a run of `n_iterations` iterations or `epochs` epochs on the worker thread (returns at once)."""
+        if not self.spec_valid or self.worker.is_active:
+            return False
+        self.clear_alert()
+        self._collected, self._completed = [], []
+        try:
+            self.bridge.quiet = True          # before the first phase: the worker may start at once
+            self.worker.start(n_iterations=n_iterations, epochs=epochs)
+        except (ValueError, RuntimeError) as e:
+            self.bridge.quiet = False
+            self._error(f"Cannot run: {e}")
+            return False
+        self.runningChanged.emit(True)
+        self.refresh(force=True)
+        return True
 
     def pause(self) -> None:
-        self.runner.pause()
-        self.refresh()
+        self.worker.pause()
+
+    def resume(self) -> None:
+        self.clear_alert()
+        self.worker.resume()
 
     def stop(self) -> None:
-        """End the run at the next phase boundary (Shift+F5)."""
-        self.runner.stop()
-        self.refresh()
+        """End the run at the next phase boundary (Shift+F5); `finished` follows."""
+        self.worker.stop()
 
-    def _run_finished(self, reason: str, hit: Any) -> None:
-        if reason == "error":
-            self._error(self.runner.error)
+    def wait_until_paused(self, timeout: float = 2.0) -> bool:
+        """Pause and wait (briefly, on the GUI thread) until the worker has let go of the Session."""
+        w = self.worker
+        if w.state != RUNNING:
+            return True
+        w.pause()
+        deadline = time.perf_counter() + timeout
+        while w.state == RUNNING and time.perf_counter() < deadline:
+            QThread.msleep(2)
+        return w.state != RUNNING
+
+    def _run_state(self, state: str) -> None:
+        self.bridge.quiet = state == RUNNING
+        if state != RUNNING and self.bridge.pending_trim:
+            self.window.statusBar().showMessage(self.bridge.pending_trim, 8000)
+            self.bridge.pending_trim = ""
+        self.window.metrics.set_run_state(state)
+        self.runningChanged.emit(state == RUNNING)
+        self.refresh(force=True)
+
+    def _run_progress(self, done: int, total: int, eta: float) -> None:
+        # stored only: refresh draws it (a QProgressBar repaints at once on every setValue)
+        self._progress = (done, total, eta)
+
+    def _run_finished(self, summary: Any) -> None:
+        self._progress = (summary.iterations, summary.total, 0.0)
+        if summary.stopped_by == "done":
+            rate = summary.iterations / summary.seconds if summary.seconds > 0 else math.inf
+            self.window.statusBar().showMessage(
+                f"run finished: {summary.iterations:,} iterations in {summary.seconds:.1f} s "
+                f"({rate:,.0f} per second)", 8000)
+        elif summary.stopped_by == "stop":
+            self.window.statusBar().showMessage(f"run stopped after {summary.iterations:,} iterations", 5000)
+        self._forget_predictions()
         self.runningChanged.emit(False)
-        self.refresh()
+        self.refresh(force=True)
 
-    def set_speed(self, label: str) -> None:
-        interval, per_tick = SPEEDS[label]
-        self.runner.set_speed(interval, per_tick)
+    def set_speed(self, phases_per_second: float) -> None:
+        self.worker.set_speed(phases_per_second)
+        self.refresh()
 
     def reset_weights(self) -> bool:
         """New initial weights from the seed box (clears the step history)."""
@@ -435,6 +597,10 @@ class Controller(QObject):
         return self._command(lambda: self.session.rebuild(seed=seed))
 
     def set_hyper(self, name: str, value: Any) -> None:
+        """A hyper-parameter from the Training panel; during a run it is applied by the worker between phases."""
+        if self.running:
+            self.worker.submit(lambda s: s.set_hyper(**{name: value}), tag=("hyper", name))
+            return
         try:
             self.session.set_hyper(**{name: value})
             self.window.hyper_panel.show_error("")
@@ -443,17 +609,129 @@ class Controller(QObject):
             self._show_hyper()
 
     def set_batch_size(self, n: int) -> None:
+        if self.running:
+            self.worker.submit(lambda s: s.set_batch_size(int(n)), tag=("hyper", "batch_size"))
+            return
         try:
-            self.session.set_batch_size(int(n))
+            s = self.session
+            if s.phase_index == 0:
+                # nothing computed yet: the batch shown was only fetched for display, so fetch it anew
+                s.restart_iteration()
+            s.set_batch_size(int(n))
             self.window.hyper_panel.show_error("")
+            self.refresh()
         except VisualCNNError as e:
             self.window.hyper_panel.show_error(str(e))
             self._show_hyper()
 
+    def _job_done(self, tag: Any, result: Any) -> None:
+        if not isinstance(tag, tuple):
+            return
+        if tag[0] == "hyper":
+            if isinstance(result, VisualCNNError):
+                self.window.hyper_panel.show_error(str(result))
+                self._show_hyper()
+            else:
+                self.window.hyper_panel.show_error("")
+        elif tag[0] == "predictions" and tag[2] is self.session.dataset and isinstance(result, np.ndarray):
+            self.window.browser.set_predictions(tag[1], result)
+
     def set_breakpoints(self, values: dict[str, Any]) -> None:
+        # plain attribute writes: the worker reads them between phases, so no lock or queue is needed
         bp = self.session.breakpoints
         bp.nonfinite, bp.grad_norm, bp.dead_fraction = (values["nonfinite"], values["grad_norm"],
                                                          values["dead_fraction"])
+
+    # -- inputs ---------------------------------------------------------------------------
+    def pin_input(self, x: np.ndarray, labels: Any, source: str) -> bool:
+        """Step on the images x (N, C, H, W) from now on instead of the dataset's batches; `source` in words."""
+        if self.refuse():
+            return False
+        try:
+            self.session.pin_input(x, labels)
+        except VisualCNNError as e:
+            self._error(f"Cannot use {source} as the input: {e}")
+            return False
+        self.pin_source = source
+        self.clear_alert()
+        self.refresh(force=True)
+        return True
+
+    def unpin_input(self) -> bool:
+        """Back to the dataset's batches (the current iteration starts again)."""
+        if self.refuse():
+            return False
+        self.session.pin_input(None)
+        self.pin_source = ""
+        self.refresh(force=True)
+        return True
+
+    def _browser_chose(self, x: np.ndarray, labels: np.ndarray) -> None:
+        b = self.window.browser
+        row = b.view.currentIndex().row()
+        index = int(b.model.rows[row]) if 0 <= row < len(b.model.rows) else None
+        name = self.session.dataset.class_names[int(labels[0])]
+        where = f"{b.split} image #{index}" if index is not None else f"{b.split} image"
+        self.pin_input(x, labels, f"{where} (label {name})")
+
+    def try_input(self, x: np.ndarray) -> bool:
+        """The drawing pad's image x (C, H, W): pin it and run the forward phases and the loss, so the
+        pipeline, the probabilities and the inspector show what the network makes of it."""
+        if self.running:
+            self.window.statusBar().showMessage("Training is running: pause it (F5) to try your own image.", 5000)
+            return False
+        label = self.window.pad_labels.label()
+        name = self.session.dataset.class_names[label]
+        if not self.pin_input(np.asarray(x)[None], [label], f"your image (labelled {name})"):
+            return False
+        s = self.session
+        try:
+            for _ in range(len(s.network.layers) + 1):
+                s.step()
+                if s.last_hit is not None:
+                    break
+        except VisualCNNError as e:
+            self._error(str(e))
+            return False
+        self.refresh()
+        return True
+
+    def request_predictions(self, split: str) -> None:
+        """Predicted labels of a split for the browser's "misclassified only", computed on the worker thread."""
+        from .views.dataset_browser import predict_labels
+        self.worker.submit(lambda s: predict_labels(s, split), tag=("predictions", split, self.session.dataset))
+
+    def _forget_predictions(self) -> None:
+        """The weights changed: the browser's predictions are stale (asked for again if it shows them)."""
+        b = self.window.browser
+        for split in list(b.model.predictions):
+            b.set_predictions(split, None)
+
+    def set_dataset(self, dataset: Any, label: str) -> bool:
+        """Train and step on `dataset` with the same network and optimizer (weights kept; the iteration
+        count, curves and step history start again). An incompatible set is refused with a message."""
+        from visualcnn.session import Session
+
+        s = self.session
+
+        def build() -> Any:
+            return Session(s.network, s.optimizer, dataset, batch_size=s.batch_size, seed=s.seed)
+        try:
+            new = build()            # checks the shapes; a run, if any, goes on untouched when they differ
+        except VisualCNNError as e:
+            self._error(f"{label} was not loaded: {e}. The session is unchanged.")
+            return False
+        if self.worker.is_active:
+            # the new session shares the network: stop the run, then take its weights as they are now
+            self._new_worker(s)
+            new = build()
+        new.breakpoints = s.breakpoints
+        files = self.window.files
+        files.set_session(new, path=files.path, dirty=True)
+        self.set_session(new)
+        self.window.statusBar().showMessage(f"now on {dataset.describe()} — weights kept; curves and step "
+                                            f"history start again", 8000)
+        return True
 
     # -- the stack -----------------------------------------------------------------------
     def validate_spec(self, spec: dict[str, Any]) -> Network:
@@ -474,12 +752,15 @@ class Controller(QObject):
 
     def _validity_changed(self, valid: bool, message: str) -> None:
         if not valid:
-            self.runner.stop()
+            self.worker.pause()
         self.spec_valid = valid
         self.refresh()
 
     def apply_spec(self, spec: dict[str, Any]) -> None:
-        """Rebuild the session's network for a valid spec from the stack editor."""
+        """Rebuild the session's network for a valid spec from the stack editor (a run is paused first)."""
+        if not self.wait_until_paused():
+            self._error("The run did not pause in time, so the edit was not applied; press F5 and try again.")
+            return
         try:
             self.session.rebuild(spec=spec)
         except VisualCNNError as e:
@@ -489,14 +770,8 @@ class Controller(QObject):
         self.refresh()
 
     def confirm_discard(self, what: str) -> bool:
-        """Ask before `what` throws trained weights away (tests patch this)."""
-        if self.session.iteration == 0:
-            return True
-        answer = QMessageBox.question(
-            self.window, "Discard the trained weights?",
-            f"{what} starts a new session; the training so far and the step history are lost.\n\nContinue?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
-        return answer == QMessageBox.StandardButton.Yes
+        """Ask before `what` replaces the session: save, discard or cancel when there are unsaved changes."""
+        return self.window.files.maybe_close()
 
     def open_preset(self, name: str) -> bool:
         """Switch to a bundled preset's session."""
@@ -508,5 +783,19 @@ class Controller(QObject):
         except VisualCNNError as e:
             self._error(str(e))
             return False
+        self.window.files.set_session(session, path=None)
         self.set_session(session)
+        self.window.settings.setValue("session/last_preset", name)
         return True
+
+    def export_metrics_csv(self) -> None:
+        self.window.files.export_metrics_csv(list(self.session.metrics), list(self.worker.test_points))
+
+    def export_record(self) -> None:
+        if self.refuse():
+            return
+        records = self.shown_records()
+        self.window.files.export_record(records[-1] if records else None)
+
+
+__all__ = ["Controller", "FAST", "SessionBridge", "status_text"]

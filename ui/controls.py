@@ -11,18 +11,20 @@ from typing import Any
 
 from PyQt6.QtCore import QSignalBlocker, Qt, pyqtSignal
 from PyQt6.QtWidgets import (
-    QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel,
+    QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QSlider,
     QSpinBox, QVBoxLayout, QWidget,
 )
 
-#: run speeds: label -> (timer interval ms, phases per tick; None = as many as fit in one frame)
-SPEEDS: dict[str, tuple[int, int | None]] = {
-    "1 phase / s": (1000, 1),
-    "4 phases / s": (250, 1),
-    "20 phases / s": (50, 1),
-    "as fast as possible": (0, None),
-}
-DEFAULT_SPEED = "20 phases / s"
+from .worker import FAST, SPEED_STEPS, speed_label
+
+#: the speed a new window starts at: slow enough to watch the wave go forward and come back
+DEFAULT_SPEED = 5.0
+RUN_UNITS = ("iterations", "epochs")
+
+
+def _log(pps: float) -> float:
+    import math
+    return 99.0 if pps == FAST or math.isinf(pps) else math.log(pps)
 
 
 def _double(minimum: float, maximum: float, decimals: int, tip: str) -> QDoubleSpinBox:
@@ -57,7 +59,7 @@ class HyperPanel(QWidget):
 
     hyperEdited = pyqtSignal(str, object)      # name ("lr", "momentum", "weight_decay", "decay_biases"), value
     batchSizeEdited = pyqtSignal(int)
-    speedChanged = pyqtSignal(str)
+    speedChanged = pyqtSignal(float)           # phases per second; worker.FAST (inf) = as fast as possible
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -75,11 +77,21 @@ class HyperPanel(QWidget):
         self.iterations = QSpinBox()
         self.iterations.setRange(1, 1_000_000)
         self.iterations.setValue(100)
-        self.iterations.setToolTip("how many iterations Run (F5) goes through before it stops by itself")
-        self.speed = QComboBox()
-        self.speed.addItems(list(SPEEDS))
-        self.speed.setCurrentText(DEFAULT_SPEED)
-        self.speed.setToolTip("how fast Run steps: slow speeds show every phase, the fastest redraws ~30×/s")
+        self.iterations.setGroupSeparatorShown(True)
+        self.iterations.setToolTip("how long Run (F5) goes before it stops by itself")
+        self.run_unit = QComboBox()
+        self.run_unit.addItems(list(RUN_UNITS))
+        self.run_unit.setToolTip("iterations: batches; epochs: passes over the whole training set")
+        self.speed_slider = QSlider(Qt.Orientation.Horizontal)
+        self.speed_slider.setRange(0, len(SPEED_STEPS) - 1)
+        self.speed_slider.setPageStep(1)
+        self.speed_slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.speed_slider.setValue(SPEED_STEPS.index(DEFAULT_SPEED))
+        self.speed_slider.setToolTip("how fast Run goes: slow speeds show every phase (the wave of activations "
+                                     "forward, the gradients back); the fastest trains at full speed and "
+                                     "redraws about 30 times a second. Can be changed during a run.")
+        self.speed_label = QLabel(speed_label(DEFAULT_SPEED))
+        self.speed_label.setMinimumWidth(self.speed_label.fontMetrics().horizontalAdvance("as fast as possible"))
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("seed of the initial weights and batch order used by Reset weights")
@@ -94,8 +106,12 @@ class HyperPanel(QWidget):
         form.addRow("batch size", self.batch_size)
         run = QGroupBox("Run and reset")
         form2 = QFormLayout(run)
-        form2.addRow("iterations", self.iterations)
-        form2.addRow("speed", self.speed)
+        length = QHBoxLayout()
+        length.addWidget(self.iterations, 1)
+        length.addWidget(self.run_unit)
+        form2.addRow("run for", length)
+        form2.addRow("speed", self.speed_slider)
+        form2.addRow("", self.speed_label)
         form2.addRow("seed", self.seed)
         layout = QVBoxLayout(self)
         layout.addWidget(hyper)
@@ -108,7 +124,28 @@ class HyperPanel(QWidget):
         self.weight_decay.valueChanged.connect(lambda v: self.hyperEdited.emit("weight_decay", float(v)))
         self.decay_biases.toggled.connect(lambda v: self.hyperEdited.emit("decay_biases", bool(v)))
         self.batch_size.valueChanged.connect(self.batchSizeEdited)
-        self.speed.currentTextChanged.connect(self.speedChanged)
+        self.speed_slider.valueChanged.connect(self._speed_moved)
+
+    # -- run settings --------------------------------------------------------------------
+    @property
+    def speed(self) -> float:
+        """Phases per second (FAST = as fast as possible)."""
+        return SPEED_STEPS[self.speed_slider.value()]
+
+    def set_speed(self, phases_per_second: float) -> None:
+        """Move the slider to the offered speed nearest `phases_per_second`."""
+        pps = float(phases_per_second)
+        k = min(range(len(SPEED_STEPS)), key=lambda i: abs(_log(SPEED_STEPS[i]) - _log(pps)))
+        self.speed_slider.setValue(k)
+
+    def _speed_moved(self, k: int) -> None:
+        self.speed_label.setText(speed_label(SPEED_STEPS[k]))
+        self.speedChanged.emit(SPEED_STEPS[k])
+
+    def run_length(self) -> dict[str, int]:
+        """{"n_iterations": N} or {"epochs": N}: what RunWorker.start takes."""
+        key = "epochs" if self.run_unit.currentText() == "epochs" else "n_iterations"
+        return {key: int(self.iterations.value())}
 
     def show_hyper(self, hyper: dict[str, Any], batch_size: int, seed: int) -> None:
         """Write the session's values into the boxes without echoing them back as edits."""

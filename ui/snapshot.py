@@ -68,6 +68,10 @@ def render_snapshot(preset: str = "digits-small", phases: int = 0, size: tuple[i
         window.resize(w, h)
         window.show()
         app.processEvents()
+        # before the first show, tabbed docks still count as stacked: the window's minimum height is too
+        # large then, and the first resize() is clamped; once shown, the requested size takes
+        window.resize(w, h)
+        app.processEvents()
         for _ in range(phases):
             if not window.controller.step():
                 break

@@ -141,6 +141,7 @@ class PipelineView(QtWidgets.QWidget):
         self.executed_column: int | None = None   # index into self.columns
         self.next_column: int | None = None
         self.class_names: list[str] | None = None
+        self.input_batch: np.ndarray | None = None    # shown in the input column before the first phase
 
         self.header = QtWidgets.QLabel("no network")
         self.header.setFont(style.font(style.FONT_TITLE_PT, bold=True))
@@ -184,6 +185,7 @@ class PipelineView(QtWidgets.QWidget):
         self.scene.clear()
         self.columns, self.arrows = [], []
         self.records, self.executed_column, self.next_column = [], None, None
+        self.input_batch = None
         self.columns.append(_Column("input", None, "input", tuple(network.input_shape)))
         for i, layer in enumerate(network.layers):
             self.columns.append(_Column("layer", i, f"{i} {layer.type_name}", tuple(layer.output_shape)))
@@ -246,7 +248,7 @@ class PipelineView(QtWidgets.QWidget):
             elif r.phase == "update":
                 update_rec = r
         dim = bool(bwd)
-        batch_x = self.records[0].batch_x if self.records else None
+        batch_x = self.records[0].batch_x if self.records else self.input_batch
         for col in self.columns:
             if col.kind == "loss":
                 self._show_loss(col, loss_rec)
@@ -264,6 +266,12 @@ class PipelineView(QtWidgets.QWidget):
                 self._show_maps(col, None, "none", "not yet")
         self._mark(self.records[-1] if self.records else None, update_rec)
         self._update_header()
+
+    def show_input(self, batch_x: np.ndarray | None) -> None:
+        """The iteration's input images (N, C, H, W), drawn in the input column while no phase has run yet."""
+        self.input_batch = batch_x
+        if self.network is not None and not self.records:
+            self.show_state([], self.next_phase)
 
     def column_of_layer(self, layer: int) -> int:
         """Index into `columns` of layer `layer` (the input column is 0)."""

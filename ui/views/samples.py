@@ -27,6 +27,7 @@ class SamplePanel(QtWidgets.QWidget):
         self.network = None
         self.class_names: list[str] | None = None
         self.records: list[StepRecord] = []
+        self.input_batch: tuple[np.ndarray, np.ndarray] | None = None    # shown before the first phase
         self.selected = 0
         self.loss_label = QtWidgets.QLabel("loss: — (step to the loss phase)")
         self.loss_label.setFont(style.font(style.FONT_LARGE_PT - 4, bold=True))
@@ -75,6 +76,7 @@ class SamplePanel(QtWidgets.QWidget):
     def set_network(self, network) -> None:
         self.network = network
         self.records = []
+        self.input_batch = None
         self.selected = 0
         self._set_ticks()
         self.bars_plot.setXRange(-0.6, network.n_classes - 0.4, padding=0)
@@ -86,16 +88,34 @@ class SamplePanel(QtWidgets.QWidget):
         if self.network is None:
             return
         if not self.records:
-            self._ensure_images(0)
             self._show_probs(None)
-            self.loss_label.setText("loss: — (step to fetch a batch)")
+            if self.input_batch is not None:
+                self._show_images(*self.input_batch, None)
+                self.loss_label.setText("loss: — (step to the loss phase)")
+            else:
+                self._ensure_images(0)
+                self.loss_label.setText("loss: — (step to fetch a batch)")
             return
         first = self.records[0]
-        x, y = first.batch_x, first.batch_y
+        loss_rec = next((r for r in self.records if r.phase == "loss"), None)
+        self._show_images(first.batch_x, first.batch_y, loss_rec)
+        self._show_probs(loss_rec)
+        if loss_rec is None:
+            self.loss_label.setText("loss: — (step to the loss phase)")
+        else:
+            acc = f" · acc {loss_rec.accuracy:.0%}" if len(first.batch_x) > 1 else ""
+            self.loss_label.setText(f"loss C = {loss_rec.loss:.4f}{acc}")
+
+    def show_input(self, x: np.ndarray | None, y: np.ndarray | None = None) -> None:
+        """The iteration's images x (N, C, H, W) and labels y (N,), shown while no phase has run yet."""
+        self.input_batch = None if x is None else (x, y)
+        if self.network is not None and not self.records:
+            self.show_state([])
+
+    def _show_images(self, x: np.ndarray, y: np.ndarray, loss_rec: StepRecord | None) -> None:
         n = min(len(x), MAX_IMAGES)
         self.selected = min(self.selected, len(x) - 1)
         self._ensure_images(n)
-        loss_rec = next((r for r in self.records if r.phase == "loss"), None)
         pred = loss_rec.probs.argmax(axis=1) if loss_rec is not None else None
         for k in range(n):
             img = x[k].mean(axis=0) if x.shape[1] != 3 else x[k].mean(axis=0)
@@ -108,12 +128,6 @@ class SamplePanel(QtWidgets.QWidget):
                                          color=style.text_color(self))
         if len(x) > MAX_IMAGES:
             self.image_plots[-1].setTitle(self.image_plots[-1].titleLabel.text + f" (+{len(x) - MAX_IMAGES})")
-        self._show_probs(loss_rec)
-        if loss_rec is None:
-            self.loss_label.setText("loss: — (step to the loss phase)")
-        else:
-            acc = f" · acc {loss_rec.accuracy:.0%}" if len(x) > 1 else ""
-            self.loss_label.setText(f"loss C = {loss_rec.loss:.4f}{acc}")
 
     # -- drawing ---------------------------------------------------------------------
     def _name(self, k: int) -> str:
