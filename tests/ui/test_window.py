@@ -10,6 +10,7 @@ from PyQt6.QtCore import QSettings, Qt
 from PyQt6.QtGui import QImage
 
 from ui import app as ui_app
+from ui import files as files_mod
 from ui.main_window import MainWindow
 from ui.snapshot import SnapshotError, render_snapshot
 from visualcnn.session import Session
@@ -119,69 +120,6 @@ def test_f11_finishes_the_iteration_and_step_back_crosses_it(window, qtbot):
     assert window.controller.views[0].records[-1] is s.last_record
 
 
-def test_run_and_stop(window, qtbot):
-    c, s = window.controller, window.controller.session
-    window.hyper_panel.speed.setCurrentText("as fast as possible")
-    window.hyper_panel.iterations.setValue(100_000)
-    qtbot.keyClick(window, Qt.Key.Key_F5)
-    assert c.runner.running and window.actions["run"].text() == "Pause"
-    assert not window.actions["step"].isEnabled() and window.actions["stop"].isEnabled()
-    qtbot.waitUntil(lambda: s.iteration >= 3, timeout=10_000)
-    qtbot.keyClick(window, Qt.Key.Key_F5, Qt.KeyboardModifier.ShiftModifier)
-    assert not c.runner.active
-    assert window.actions["run"].text() == "Run" and window.actions["step"].isEnabled()
-    assert not window.actions["stop"].isEnabled()
-    it = s.iteration
-    qtbot.wait(100)
-    assert s.iteration == it
-    assert window.pipeline.records == c.shown_records()   # the views show where the run stopped
-
-
-def test_pause_resume_and_a_bounded_run_ends_by_itself(window, qtbot):
-    c, s = window.controller, window.controller.session
-    window.hyper_panel.speed.setCurrentText("as fast as possible")
-    window.hyper_panel.iterations.setValue(5)
-    window.actions["run"].trigger()
-    window.actions["run"].trigger()              # pause
-    assert c.runner.paused and not c.runner.running
-    assert window.actions["step"].isEnabled()   # stepping while paused is allowed
-    window.actions["run"].trigger()              # resume
-    qtbot.waitUntil(lambda: not c.runner.active, timeout=10_000)
-    assert s.iteration == 5 and s.phase_index == 0
-
-
-def test_slow_run_steps_one_phase_per_tick(window, qtbot):
-    s = window.controller.session
-    window.hyper_panel.speed.setCurrentText("20 phases / s")
-    window.controller.run(1)
-    qtbot.waitUntil(lambda: s.phase_index >= 2, timeout=5_000)
-    assert s.iteration == 0
-    assert window.pipeline.records == s.records or len(window.pipeline.records) >= 1
-    window.controller.stop()
-
-
-def test_nan_breakpoint_stops_the_run_and_shows_the_banner(window, qtbot):
-    c, s = window.controller, window.controller.session
-    assert window.breakpoints_panel.nonfinite.isChecked()
-    window.hyper_panel.lr.setValue(1e6)
-    assert s.optimizer.lr == 1e6
-    window.hyper_panel.speed.setCurrentText("as fast as possible")
-    window.hyper_panel.iterations.setValue(500)
-    window.actions["run"].trigger()
-    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=10_000)
-    assert not c.runner.active
-    hit = c.last_hit
-    assert hit.kind == "nonfinite" and s.iteration < 500
-    assert "NaN/Inf" in window.banner.text() and hit.message in window.banner.text()
-    assert hit.message in _status(window)
-    assert window.actions["step"].isEnabled()
-    if hit.layer is not None:
-        assert window.editor.current_row() == hit.layer
-        assert getattr(window.inspector, "layer", hit.layer) == hit.layer
-    window.actions["step_back"].trigger()                     # the next command clears the alert
-    assert not window.banner.isVisible()
-
-
 def test_gradient_norm_breakpoint_while_stepping(window, qtbot):
     bp = window.breakpoints_panel
     bp.grad_on.setChecked(True)
@@ -231,11 +169,15 @@ def test_reset_weights_uses_the_seed(window):
 def test_presets_menu_switches_session(window, monkeypatch):
     assert "lenet5" in window.preset_actions
     window.actions["step_iteration"].trigger()
-    monkeypatch.setattr(window.controller, "confirm_discard", lambda what: False)
+    assert window.files.is_dirty and window.isWindowModified()
+    asked = []
+    monkeypatch.setattr(files_mod, "ask_save_changes", lambda parent, name: asked.append(name) or "cancel")
     window.preset_actions["lenet5"].trigger()
-    assert window.controller.session.network.input_shape == (1, 8, 8)
-    monkeypatch.setattr(window.controller, "confirm_discard", lambda what: True)
+    assert asked and window.controller.session.network.input_shape == (1, 8, 8)
+    monkeypatch.setattr(files_mod, "ask_save_changes", lambda parent, name: "discard")
     window.preset_actions["lenet5"].trigger()
+    assert window.settings.value("session/last_preset") == "lenet5"
+    assert not window.files.is_dirty
     assert window.controller.session.network.input_shape == (1, 28, 28)
     assert window.editor.tree.topLevelItemCount() == 12
     window.actions["step"].trigger()
@@ -257,6 +199,34 @@ def test_dock_layout_is_remembered(qtbot, tmp_path):
     assert not w2.docks["inspector"].isVisible()
     w2.actions["reset_layout"].trigger()
     assert w2.docks["inspector"].isVisible()
+
+
+def test_file_menu_keys_and_extension_points(window, qtbot):
+    f = window.files.actions
+    assert f["open"].shortcut().toString() == "Ctrl+O" and f["save"].shortcut().toString() == "Ctrl+S"
+    assert f["save_as"].shortcut().toString() == "Ctrl+Shift+S"
+    assert window.actions["open_image"].shortcut().toString() == "Ctrl+I"
+    from PyQt6.QtWidgets import QLabel
+    dock = window.add_dock("extra", "Extra panel", QLabel("extra"), tabify_with="controls")
+    assert window.docks["extra"] is dock and dock.toggleViewAction() in window.view_menu.actions()
+    menu = window.add_menu("&Mistakes")
+    titles = [a.text() for a in window.menuBar().actions()]
+    assert titles.index("&Mistakes") == titles.index("&Debug") - 1
+    seen = []
+    window.controller.sessionChanged.connect(seen.append)
+    window.controller.set_session(Session.from_preset("digits-small"))
+    assert seen == [window.controller.session]
+
+
+def test_the_input_is_shown_before_the_first_phase(window):
+    s = window.controller.session
+    x, y = s.current_batch()
+    assert s.phase_index == 0 and not s.records
+    samples = window.samples
+    assert np.array_equal(samples.image_items[0].image, x[0].mean(axis=0))
+    col = window.pipeline.columns[0]
+    assert col.images and col.images[0].image is not None
+    assert np.array_equal(col.images[0].image, x[0, 0])
 
 
 def test_open_and_save_spec(window, tmp_path):
