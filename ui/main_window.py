@@ -247,6 +247,9 @@ class MainWindow(QMainWindow):
         self._make_menus()
         L, R, B = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
                    Qt.DockWidgetArea.BottomDockWidgetArea)
+        # the bottom row spans the centre only: the side columns keep their full height
+        self.setCorner(Qt.Corner.BottomLeftCorner, L)
+        self.setCorner(Qt.Corner.BottomRightCorner, R)
         # the left column is the stack; the right has the inspector over three tabs; the bottom the
         # curves, the dataset and the drawing pad, under the pipeline
         self.add_dock("stack", "Layer stack", self.editor, L)
@@ -255,11 +258,8 @@ class MainWindow(QMainWindow):
         self.add_dock("breakpoints", "Breakpoints", self.breakpoints_panel, R, tabify_with="controls", scroll=True)
         self.add_dock("samples", "Samples", self.samples, R, tabify_with="controls")
         self.add_dock("metrics", "Metrics", self.metrics, B)
-        self.add_dock("dataset", "Dataset", self.browser, B, tabify_with="metrics")
         self.add_dock("draw", "Draw an input", pad_box, B, tabify_with="metrics", scroll=True)
-        # the bottom row spans the centre only: the side columns keep their full height
-        self.setCorner(Qt.Corner.BottomLeftCorner, L)
-        self.setCorner(Qt.Corner.BottomRightCorner, R)
+        self.add_dock("dataset", "Dataset", self.browser, B, tabify_with="draw")
         self.docks["controls"].raise_()
         self.docks["metrics"].raise_()
         self.docks["controls"].toggleViewAction().setText("Training (hyper-parameters, run)")
@@ -652,8 +652,19 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         self._geometry_to_reapply = geometry if isinstance(geometry, QByteArray) and not geometry.isEmpty() else None
 
+    def _hide_stale_tab_bars(self) -> None:
+        """Qt 6.11 leaves the first tab bar of a second tabbed dock group behind, visible over the docks
+        (it holds the group's first two tabs, with the real bar beside it): hide such leftovers."""
+        from PyQt6.QtWidgets import QTabBar
+        bars = [b for b in self.findChildren(QTabBar) if b.parent() is self and b.isVisibleTo(self)]
+        tabs = [{b.tabText(i) for i in range(b.count())} for b in bars]
+        for bar, mine in zip(bars, tabs):
+            if any(mine < other for other in tabs):
+                bar.hide()
+
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        self._hide_stale_tab_bars()
         if self._geometry_to_reapply is not None:
             # before the first show tabbed docks count as stacked, so the restored size may have been clamped
             self.restoreGeometry(self._geometry_to_reapply)
@@ -665,12 +676,12 @@ class MainWindow(QMainWindow):
     def _default_sizes(self) -> None:
         """Side columns about a quarter of the width each: the pipeline keeps the middle half, the curves
         below it about a third of the height."""
-        left = max(320, min(420, self.width() // 5))
-        right = max(420, min(560, self.width() // 4))
+        left = max(250, min(420, self.width() // 5))
+        right = max(370, min(560, self.width() // 4))
         self.resizeDocks([self.docks["stack"], self.docks["inspector"]], [left, right], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["inspector"], self.docks["controls"]],
                          [self.height() // 2, self.height() // 2], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["metrics"]], [max(220, self.height() * 3 // 10)], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["metrics"]], [max(260, self.height() * 38 // 100)], Qt.Orientation.Vertical)
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -683,6 +694,7 @@ class MainWindow(QMainWindow):
             dock.show()
         self.toolbar.show()
         self._default_sizes()
+        self._hide_stale_tab_bars()
 
     def event(self, event: QEvent) -> bool:
         """Paint the window (all its dirty widgets at once) with a run's worker held, so the frame does not

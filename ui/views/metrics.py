@@ -142,6 +142,7 @@ class MetricsView(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self._layer_names: dict[int, str] = {}
+        self._columns = 2
         self._last_update = 0.0
         self._deferred = QtCore.QTimer(self)
         self._deferred.setSingleShot(True)
@@ -185,11 +186,15 @@ class MetricsView(QtWidgets.QWidget):
         self.progress_bar.setValue(0)
         self.progress_bar.setFormat("no run")
         self.progress_bar.setTextVisible(True)
+        self.progress_bar.setMinimumHeight(self.progress_bar.fontMetrics().height() + 8)
+        self.progress_bar.setMinimumWidth(self.progress_bar.fontMetrics().horizontalAdvance("100,000 / 100,000 iterations") + 16)
         self.eta_label = QtWidgets.QLabel("")
         self.eta_label.setFont(style.font(style.FONT_PT))
         self.eta_label.setMinimumWidth(150)
         self.summary_label = QtWidgets.QLabel("no iterations yet")
         self.summary_label.setFont(style.font(style.FONT_PT))
+        # a long summary must not widen the window during a run: clipped, and whole in the tooltip
+        self.summary_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.export_button = QtWidgets.QPushButton("Export CSV…")
         self.export_button.clicked.connect(self.exportRequested)
 
@@ -204,6 +209,29 @@ class MetricsView(QtWidgets.QWidget):
         layout.addWidget(self.graphics, 1)
         layout.addLayout(bottom)
         self.reset()
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        """Four plots in a row when the view is wide and short (a dock under the pipeline), else 2 × 2."""
+        super().resizeEvent(event)
+        g = self.graphics
+        self.set_columns(4 if g.width() >= 4 * 220 and g.width() > 3 * g.height() else 2)
+        # short plots: the x axis says "iteration" once, under the bottom row, so the curves keep the height
+        short = g.height() < 360
+        plots = self.plot_items()
+        for k, p in enumerate(plots):
+            p.getAxis("bottom").showLabel(not (short and k < len(plots) - self._columns))
+
+    def set_columns(self, columns: int) -> None:
+        """Lay the four plots out in `columns` columns (2 or 4)."""
+        if columns == self._columns:
+            return
+        self._columns = columns
+        layout = self.graphics.ci
+        plots = self.plot_items()
+        for p in plots:
+            layout.removeItem(p)
+        for k, p in enumerate(plots):
+            layout.addItem(p, row=k // columns, col=k % columns)
 
     def _plot(self, row: int, col: int, title: str, ylabel: str, log: bool = False) -> pg.PlotItem:
         axes = {"left": _LogAxis(orientation="left")} if log else {}
