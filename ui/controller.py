@@ -132,6 +132,7 @@ class Controller(QObject):
     refreshed = pyqtSignal()           # the views were handed the current state
     runningChanged = pyqtSignal(bool)
     sessionChanged = pyqtSignal(object)    # a new Session is driven (preset, file, data set): extensions follow it
+    layerFailed = pyqtSignal(object)       # a LayerFailure from a step or a run: the Errors panel shows its traceback
 
     def __init__(self, session: Any, window: Any) -> None:
         super().__init__(window)
@@ -260,7 +261,7 @@ class Controller(QObject):
         w.stateChanged.connect(lambda state, w=w: w is self.worker and self._run_state(state))
         w.progress.connect(lambda d, t, eta, w=w: w is self.worker and self._run_progress(d, t, eta))
         w.finished.connect(lambda summary, w=w: w is self.worker and self._run_finished(summary))
-        w.failed.connect(lambda message, w=w: w is self.worker and self._error(f"The run stopped: {message}"))
+        w.failed.connect(lambda message, w=w: w is self.worker and self._failed(w.last_error or message, "The run stopped: "))
         w.jobDone.connect(lambda tag, result, w=w: w is self.worker and self._job_done(tag, result))
         self.worker = w
 
@@ -466,6 +467,16 @@ class Controller(QObject):
         self.window.show_message(message)
         self.refresh()
 
+    def _failed(self, e: Any, prefix: str = "") -> None:
+        """A command or a run failed: the message in the banner; a layer's own failure (its traceback,
+        phase and layer) also goes out through layerFailed, for the Errors panel."""
+        from visualcnn.session import LayerFailure
+        if isinstance(e, LayerFailure) and self.receivers(self.layerFailed) > 0:
+            self.layerFailed.emit(e)
+            self._error(f"{prefix}{e} — the traceback is in the Errors panel")
+        else:
+            self._error(f"{prefix}{e}")
+
     def refuse(self) -> bool:
         """True (and the reason in the status bar) when the worker owns the Session right now."""
         message = self.worker.refusal()
@@ -483,7 +494,7 @@ class Controller(QObject):
         try:
             fn()
         except VisualCNNError as e:
-            self._error(str(e))
+            self._failed(e)
             return False
         self.window.files.set_dirty(True)
         self.refresh()

@@ -154,7 +154,8 @@ class MathLab(QtCore.QObject):
         if hasattr(self.controller, "sessionChanged"):
             self.controller.sessionChanged.connect(self.attach)
         if hasattr(self.controller, "layerFailed"):
-            self.controller.layerFailed.connect(lambda e: self.report(e, "run" if self._running() else "step"))
+            self.controller.layerFailed.connect(self._layer_failed)
+        window.installEventFilter(self)          # closing the window ends the check's and the comparison's threads
         self.attach(self.controller.session)
 
     # -- building --------------------------------------------------------------------------
@@ -563,6 +564,15 @@ class MathLab(QtCore.QObject):
         return dest
 
     # -- errors ---------------------------------------------------------------------------------
+    def _layer_failed(self, exc: BaseException) -> None:
+        worker = getattr(self.controller, "worker", None)
+        self.report(exc, "run" if worker is not None and worker.last_error is exc else "step")
+
+    def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if obj is self.window and event.type() == QtCore.QEvent.Type.Close:
+            self.shutdown()
+        return False
+
     def report(self, exc: BaseException, source: str) -> None:
         """Show `exc` (a LayerFailure, CustomLayerError, …) in the Errors panel; never raises."""
         try:

@@ -120,6 +120,7 @@ class RunWorker(QtCore.QObject):
         self._stop = False
         self._pause = False
         self._closed = False
+        self.last_error: VisualCNNError | None = None     # what made the last run fail (`failed` carries its text)
         self._jobs: deque[tuple[Callable[[Any], Any], Any]] = deque()
         self._last_redraw = 0.0
         self._hold_until = 0.0
@@ -336,6 +337,7 @@ class RunWorker(QtCore.QObject):
                     self.breakpointHit.emit(hit)
         except VisualCNNError as e:
             error = str(e)
+            self.last_error = e                 # the exception itself (a LayerFailure's traceback) for the GUI
             self.failed.emit(error)
         if error is not None:
             stopped_by = "error"

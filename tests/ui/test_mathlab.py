@@ -8,7 +8,6 @@ import pytest
 from PyQt6 import QtWidgets
 from PyQt6.QtCore import QSettings
 
-from ui.controller import Controller
 from ui.main_window import MainWindow
 from ui.mathlab import install_mathlab, unit_for_entry
 from visualcnn import custom
@@ -216,8 +215,6 @@ def test_broken_custom_layer_is_loaded_inserted_and_flagged(qtbot, window, tmp_p
     assert report.result(3, "input").passed and report.result(5, "W").passed
 
 
-@pytest.mark.xfail(not hasattr(Controller, "layerFailed"), strict=True,
-                   reason="the controller routes LayerFailure to the Errors panel once it is wired (layerFailed)")
 def test_raising_custom_layer_goes_to_the_errors_panel_and_removing_it_heals(qtbot, window, tmp_path):
     lab = lab_of(window)
     path = tmp_path / "explodes.py"
@@ -280,3 +277,70 @@ def test_check_is_refused_while_the_run_owns_the_session(qtbot, window, monkeypa
     assert not lab.run_check(whole=True)
     assert "pause it" in lab.check_view.summary.text()
     assert not lab.check_view.running
+
+
+NAN_LAYER = '''
+import numpy as np
+from visualcnn.layers import Layer
+
+class MakesNaN(Layer):
+    type_name = "makes_nan"
+    description = "log of negative numbers (a test)"
+
+    def forward(self, x):
+        self.x = x
+        with np.errstate(invalid="ignore"):
+            self.y = np.log(x - 10.0)
+        return self.y
+
+    def backward(self, dout):
+        return dout / (self.x - 10.0)
+'''
+
+
+def test_nan_from_a_custom_layer_is_listed_with_its_phase(qtbot, window, tmp_path):
+    lab = lab_of(window)
+    path = tmp_path / "nan.py"
+    path.write_text(NAN_LAYER)
+    assert lab.load_layer_file(str(path))
+    window.editor.select_layer(0)
+    window.editor.add_actions["makes_nan"].trigger()
+    c = window.controller
+    assert c.step() and c.step()                          # the NaN breakpoint trips after layer 1's forward
+    qtbot.waitUntil(lambda: bool(lab.errors.entries), timeout=5000)
+    e = lab.errors.entries[0]
+    assert e.source == "breakpoint" and e.phase == "forward" and e.layer == 1
+    assert c.session.network.layers[1].type_name == "makes_nan"
+
+
+WRONG_SHAPE_LAYER = '''
+from visualcnn.layers import Layer
+
+class Shrinks(Layer):
+    type_name = "shrinks"
+    description = "backward returns the wrong shape (a test)"
+
+    def forward(self, x):
+        self.x = x
+        return x * 1.0
+
+    def backward(self, dout):
+        return dout[:, :1]
+'''
+
+
+def test_a_run_that_hits_a_wrong_shaped_gradient_reports_it_and_stops(qtbot, window, tmp_path):
+    lab = lab_of(window)
+    path = tmp_path / "shrinks.py"
+    path.write_text(WRONG_SHAPE_LAYER)
+    assert lab.load_layer_file(str(path))
+    window.editor.select_layer(1)
+    window.editor.add_actions["shrinks"].trigger()
+    c = window.controller
+    assert c.run(n_iterations=5)
+    qtbot.waitUntil(lambda: bool(lab.errors.entries), timeout=10000)
+    e = lab.errors.entries[0]
+    assert e.source == "run" and e.phase == "backward" and e.layer == 2
+    assert "returned" in e.message and "expected an array of shape" in e.message
+    qtbot.waitUntil(lambda: not c.worker.is_active, timeout=10000)
+    assert "Errors panel" in window.banner.text()
