@@ -125,7 +125,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from .main_window import MainWindow
     window = MainWindow(session)
-    from .mathlab import install_mathlab
-    install_mathlab(window)
     window.show()
     return app.exec()

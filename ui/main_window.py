@@ -267,6 +267,8 @@ class MainWindow(QMainWindow):
         self._default_state = self.saveState()
         self.controller = Controller(session, self)
         self._connect_extra()
+        from .mathlab import install_mathlab       # before restore_layout: its docks' places are remembered too
+        self.mathlab = install_mathlab(self)
         self.restore_layout()
         self._update_title()
 

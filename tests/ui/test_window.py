@@ -209,9 +209,9 @@ def test_file_menu_keys_and_extension_points(window, qtbot):
     from PyQt6.QtWidgets import QLabel
     dock = window.add_dock("extra", "Extra panel", QLabel("extra"), tabify_with="controls")
     assert window.docks["extra"] is dock and dock.toggleViewAction() in window.view_menu.actions()
-    menu = window.add_menu("&Mistakes")
+    menu = window.add_menu("&Extra")
     titles = [a.text() for a in window.menuBar().actions()]
-    assert titles.index("&Mistakes") == titles.index("&Debug") - 1
+    assert titles.index("&Extra") == titles.index("&Debug") - 1
     seen = []
     window.controller.sessionChanged.connect(seen.append)
     window.controller.set_session(Session.from_preset("digits-small"))
