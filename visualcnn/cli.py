@@ -169,8 +169,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     batch_size = args.batch_size or default_batch
     epochs = args.epochs or train_cfg.get("epochs", 5)
     session.set_batch_size(batch_size)
-    hyper = {k: v for k, v in (("lr", args.lr), ("momentum", args.momentum),
-                                 ("weight_decay", args.weight_decay)) if v is not None}
+    # a preset's "train" block may tune the optimizer for its larger training batch; flags win over both
+    hyper = {k: train_cfg[k] for k in ("lr", "momentum", "weight_decay") if k in train_cfg}
+    hyper.update({k: v for k, v in (("lr", args.lr), ("momentum", args.momentum),
+                                    ("weight_decay", args.weight_decay)) if v is not None})
     if hyper:
         session.set_hyper(**hyper)
     if args.save is not None and not args.save.parent.exists():

@@ -6,7 +6,10 @@ a saved session and the command line all build sessions through `build_session`:
     {"title": ..., "description": ...,
      "spec": {...}, "dataset": {"name": "digits", "size": 8},
      "optimizer": {"lr": 0.05, "momentum": 0.9, "weight_decay": 1e-4, "decay_biases": true},
-     "batch_size": 1, "train": {"batch_size": 16, "epochs": 5}, "dtype": "float32", "seed": 0}
+     "batch_size": 1, "train": {"batch_size": 16, "epochs": 5, "lr": 0.05}, "dtype": "float32", "seed": 0}
+
+"optimizer" and "batch_size" are for stepping and run mode in the window (batch 1: one image at a
+time); "train" is for `visualcnn train`, with a larger batch that can take a larger learning rate.
 """
 
 from __future__ import annotations

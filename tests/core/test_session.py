@@ -297,3 +297,12 @@ def test_current_batch_can_be_seen_before_the_first_phase(digits):
     other = make(digits, batch_size=3)                  # the same batches as a session that never peeked
     other.run(3)
     assert_same(snapshot(s), snapshot(other))
+
+
+@pytest.mark.parametrize("name", ["digits-small", "seed-note", "pooling-compare"])
+def test_presets_learn_when_run_one_image_at_a_time(name):
+    """Run in the window trains at the stepping batch size (1): its learning rate must not kill the net."""
+    s = vc.Session.from_preset(name)
+    assert s.batch_size == 1
+    s.run(800, records=False)
+    assert s.evaluate("test", max_samples=300)[1] > 0.8
