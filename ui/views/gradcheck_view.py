@@ -17,6 +17,7 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ui import style
+from ui.threads import end_worker, start_worker
 from visualcnn.gradcheck import CheckResult, GradCheckCancelled, GradCheckReport, gradcheck
 from visualcnn.spec import format_shape
 
@@ -230,24 +231,18 @@ class GradCheckView(QtWidgets.QWidget):
         net = network.copy()                  # a snapshot: the session may keep stepping meanwhile
         kwargs = {"max_entries": self.entries.value() or None, "layers": None if layer is None else [layer]}
         worker = _CheckWorker(net, self._batch[0], self._batch[1], kwargs)
-        thread = QtCore.QThread(self)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._on_finished)
         worker.cancelled.connect(self._on_cancelled)
         worker.failed.connect(self._on_failed)
-        for sig in (worker.finished, worker.cancelled, worker.failed):
-            sig.connect(thread.quit)
-        thread.finished.connect(worker.deleteLater)
-        self._worker, self._thread = worker, thread
         self.progress.setRange(0, 0)
         self.progress.show()
         self.cancel_button.show()
         self.run_button.setEnabled(False)
         what = "all layers" if layer is None else f"layer {layer}"
         self.summary.setText(f"Checking {what} in float64…")
-        thread.start()
+        self._worker = worker
+        self._thread = start_worker(self, worker)
 
     def _rerun(self) -> None:
         if self.network is not None and self._batch is not None:
@@ -278,7 +273,8 @@ class GradCheckView(QtWidgets.QWidget):
         self.progress.hide()
         self.cancel_button.hide()
         self.run_button.setEnabled(self.network is not None and self._batch is not None)
-        self._worker = None
+        end_worker(self._thread)
+        self._worker = self._thread = None
 
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, total)

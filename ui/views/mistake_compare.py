@@ -22,6 +22,7 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
 from ui import style
+from ui.threads import end_worker, start_worker
 from visualcnn.errors import VisualCNNError
 
 CORRECT_PEN = pg.mkPen((46, 139, 87), width=2)
@@ -179,16 +180,10 @@ class CompareView(QtWidgets.QWidget):
         self.losses = ([], [])
         self._draw()
         worker = _CompareWorker(correct, mistaken, self.iterations.value())
-        thread = QtCore.QThread(self)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
-        for sig in (worker.finished, worker.failed):
-            sig.connect(thread.quit)
-        thread.finished.connect(worker.deleteLater)
-        self._worker, self._thread = worker, thread
+        self._worker = worker
         self.progress.setRange(0, self.iterations.value())
         self.progress.setValue(0)
         self.progress.show()
@@ -196,7 +191,7 @@ class CompareView(QtWidgets.QWidget):
         self.compare_button.setEnabled(False)
         self.note.setText(f"Training both twins for {self.iterations.value()} iterations of "
                           f"{self.batch.value()} images…")
-        thread.start()
+        self._thread = start_worker(self, worker)
 
     def cancel(self, wait: bool = False) -> None:
         if self._worker is not None:
@@ -219,7 +214,8 @@ class CompareView(QtWidgets.QWidget):
             curve.setData(np.arange(1, y.size + 1), y, connect="finite")
 
     def _end(self) -> None:
-        self._worker = None
+        end_worker(self._thread)
+        self._worker = self._thread = None
         self.progress.hide()
         self.cancel_button.hide()
         self.compare_button.setEnabled(True)

@@ -1,0 +1,31 @@
+"""Background work for the views: a QObject worker on its own QThread, started and ended from the GUI thread.
+
+The usual recipe — the worker's result signals connected to `thread.quit` and `thread.finished` to
+`worker.deleteLater` — deadlocks under PyQt: the worker's destructor then runs in the worker thread,
+where sip asks for the GIL while holding Qt's connection mutex, which the GUI thread (holding the
+GIL) may be waiting for in any `connect`. So the GUI thread ends the thread itself, in the slot that
+receives the result, and the worker is released there.
+"""
+
+from __future__ import annotations
+
+from PyQt6 import QtCore
+
+
+def start_worker(parent: QtCore.QObject, worker: QtCore.QObject) -> QtCore.QThread:
+    """Move `worker` to a new QThread (owned by `parent`) and call worker.run there."""
+    thread = QtCore.QThread(parent)
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    thread.start()
+    return thread
+
+
+def end_worker(thread: QtCore.QThread | None) -> None:
+    """Stop `thread`'s event loop and wait for it (call from the GUI thread, after the worker's run returned
+    or was told to stop); the QThread object is then released by the GUI thread's event loop."""
+    if thread is None:
+        return
+    thread.quit()
+    thread.wait()
+    thread.deleteLater()
