@@ -29,3 +29,22 @@ def end_worker(thread: QtCore.QThread | None) -> None:
     thread.quit()
     thread.wait()
     thread.deleteLater()
+
+
+class WorkerHost:
+    """Mixin for a widget that runs at most one worker at a time in `self._worker` / `self._thread`
+    (set them to None in __init__); the worker has a thread-safe stop()."""
+
+    _worker: QtCore.QObject | None
+    _thread: QtCore.QThread | None
+
+    def cancel(self, wait: bool = False) -> None:
+        """Ask the worker to stop (it checks between two steps); wait=True blocks until its thread ended."""
+        if self._worker is not None:
+            self._worker.stop()
+        if wait and self._thread is not None and self._thread.isRunning():
+            self._thread.quit()
+            self._thread.wait()
+
+    def shutdown(self) -> None:
+        self.cancel(wait=True)

@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ui import style
-from ui.threads import end_worker, start_worker
+from ui.threads import WorkerHost, end_worker, start_worker
 from visualcnn.gradcheck import CheckResult, GradCheckCancelled, GradCheckReport, gradcheck
 from visualcnn.spec import format_shape
 
@@ -84,7 +84,7 @@ class _CheckWorker(QtCore.QObject):
             self.finished.emit(report)
 
 
-class GradCheckView(QtWidgets.QWidget):
+class GradCheckView(WorkerHost, QtWidgets.QWidget):
     """view.set_network(net); view.run_check(net, x, labels) → table + maps; cellClicked(layer, tensor, flat_index)."""
 
     cellClicked = QtCore.pyqtSignal(int, str, int)
@@ -253,16 +253,6 @@ class GradCheckView(QtWidgets.QWidget):
         """A check is under way (its result has not arrived yet)."""
         return self._worker is not None
 
-    def cancel(self, wait: bool = False) -> None:
-        """Stop a running check (between two entries); wait=True blocks until its thread has ended."""
-        if self._worker is not None:
-            self._worker.stop()
-        if wait and self._thread is not None and self._thread.isRunning():
-            self._thread.quit()
-            self._thread.wait()
-
-    def shutdown(self) -> None:
-        self.cancel(wait=True)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self.shutdown()

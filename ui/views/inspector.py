@@ -17,72 +17,27 @@ from ui.views.tabs import NumbersTab, ParametersTab, PoolingTab
 from visualcnn.records import StepRecord
 
 
-class _Tab(QtWidgets.QWidget):
+class _MapTab(QtWidgets.QWidget):
+    """Two maps of one sample with sample / channel pickers; a click on the output-side map picks a unit."""
+
+    #: (label, spin box attribute) in the order the pickers appear
+    PICKERS: tuple[tuple[str, str], ...] = ()
+    MAPS: tuple[tuple[str, bool], ...] = ()      # (title, gradient colours?)
+    CLICK_MAP = 0                                # which map's click selects a unit
+    PHASE = "forward"
+
     def __init__(self, inspector: "Inspector") -> None:
         super().__init__()
         self.inspector = inspector
         self.state: LayerState | None = None
-
-
-class ActivationsTab(_Tab):
-    """The layer's input and output maps (one channel of one sample), value on hover."""
-
-    def __init__(self, inspector: "Inspector") -> None:
-        super().__init__(inspector)
         controls = QtWidgets.QHBoxLayout()
         self.sample = spin("sample", controls)
-        self.in_channel = spin("in ch", controls)
-        self.out_channel = spin("out ch", controls)
+        for label, attr in self.PICKERS:
+            setattr(self, attr, spin(label, controls))
         controls.addStretch(1)
         self.panel = MapPanel()
-        self.panel.add("input x")
-        self.panel.add("output y")
-        self.panel.on_click = self._clicked
-        self.note = QtWidgets.QLabel()
-        box = QtWidgets.QVBoxLayout(self)
-        box.addLayout(controls)
-        box.addWidget(self.note)
-        box.addWidget(self.panel, 1)
-        for s in (self.sample, self.in_channel, self.out_channel):
-            s.valueChanged.connect(lambda _=0: self.refresh(self.state))
-
-    def refresh(self, st: LayerState | None) -> None:
-        self.state = st
-        if st is None:
-            return
-        lay = st.layer_obj
-        set_max(self.sample, st.batch_size - 1)
-        set_max(self.in_channel, lay.input_shape[0] - 1 if len(lay.input_shape) == 3 else 0)
-        set_max(self.out_channel, lay.output_shape[0] - 1 if len(lay.output_shape) == 3 else 0)
-        rec = st.forward
-        n = self.sample.value()
-        self.note.setText("" if rec is not None else f"forward through layer {st.layer} has not run yet "
-                                                      f"in this iteration")
-        self.panel.show(0, channel_slice(rec.x if rec else None, n, self.in_channel.value()),
-                        f"input x, ch {self.in_channel.value()}")
-        self.panel.show(1, channel_slice(rec.y if rec else None, n, self.out_channel.value()),
-                        f"output y, ch {self.out_channel.value()}")
-
-    def _clicked(self, index: int, rc: tuple[int, ...]) -> None:
-        if index == 1 and self.state is not None:
-            spatial = len(self.state.layer_obj.output_shape) == 3
-            self.inspector.select_unit((self.out_channel.value(), *rc) if spatial else rc,
-                                       sample=self.sample.value(), phase="forward")
-
-
-class GradientTab(_Tab):
-    """dC/d(output) and dC/d(input) side by side on one symmetric scale."""
-
-    def __init__(self, inspector: "Inspector") -> None:
-        super().__init__(inspector)
-        controls = QtWidgets.QHBoxLayout()
-        self.sample = spin("sample", controls)
-        self.out_channel = spin("out ch", controls)
-        self.in_channel = spin("in ch", controls)
-        controls.addStretch(1)
-        self.panel = MapPanel()
-        self.panel.add("∂C/∂y (arriving)", gradient=True)
-        self.panel.add("∂C/∂x (sent down)", gradient=True)
+        for title, gradient in self.MAPS:
+            self.panel.add(title, gradient=gradient)
         self.panel.on_click = self._clicked
         self.note = QtWidgets.QLabel()
         self.note.setWordWrap(True)
@@ -101,6 +56,44 @@ class GradientTab(_Tab):
         set_max(self.sample, st.batch_size - 1)
         set_max(self.in_channel, lay.input_shape[0] - 1 if len(lay.input_shape) == 3 else 0)
         set_max(self.out_channel, lay.output_shape[0] - 1 if len(lay.output_shape) == 3 else 0)
+        self.draw(st)
+
+    def draw(self, st: LayerState) -> None:
+        raise NotImplementedError
+
+    def _clicked(self, index: int, rc: tuple[int, ...]) -> None:
+        if index == self.CLICK_MAP and self.state is not None:
+            spatial = len(self.state.layer_obj.output_shape) == 3
+            self.inspector.select_unit((self.out_channel.value(), *rc) if spatial else rc,
+                                       sample=self.sample.value(), phase=self.PHASE)
+
+
+class ActivationsTab(_MapTab):
+    """The layer's input and output maps (one channel of one sample), value on hover."""
+
+    PICKERS = (("in ch", "in_channel"), ("out ch", "out_channel"))
+    MAPS = (("input x", False), ("output y", False))
+    CLICK_MAP, PHASE = 1, "forward"
+
+    def draw(self, st: LayerState) -> None:
+        rec = st.forward
+        n = self.sample.value()
+        self.note.setText("" if rec is not None else f"forward through layer {st.layer} has not run yet "
+                                                      f"in this iteration")
+        self.panel.show(0, channel_slice(rec.x if rec else None, n, self.in_channel.value()),
+                        f"input x, ch {self.in_channel.value()}")
+        self.panel.show(1, channel_slice(rec.y if rec else None, n, self.out_channel.value()),
+                        f"output y, ch {self.out_channel.value()}")
+
+
+class GradientTab(_MapTab):
+    """dC/d(output) and dC/d(input) side by side on one symmetric scale."""
+
+    PICKERS = (("out ch", "out_channel"), ("in ch", "in_channel"))
+    MAPS = (("∂C/∂y (arriving)", True), ("∂C/∂x (sent down)", True))
+    CLICK_MAP, PHASE = 0, "backward"
+
+    def draw(self, st: LayerState) -> None:
         rec = st.backward
         n = self.sample.value()
         dout = channel_slice(rec.dout if rec else None, n, self.out_channel.value())
@@ -110,12 +103,6 @@ class GradientTab(_Tab):
                           f"backward through layer {st.layer} has not run yet in this iteration")
         self.panel.show(0, dout, f"∂C/∂y arriving, ch {self.out_channel.value()}", levels)
         self.panel.show(1, dx, f"∂C/∂x sent down, ch {self.in_channel.value()}", levels)
-
-    def _clicked(self, index: int, rc: tuple[int, ...]) -> None:
-        if index == 0 and self.state is not None:
-            spatial = len(self.state.layer_obj.output_shape) == 3
-            self.inspector.select_unit((self.out_channel.value(), *rc) if spatial else rc,
-                                       sample=self.sample.value(), phase="backward")
 
 
 class Inspector(QtWidgets.QTabWidget):

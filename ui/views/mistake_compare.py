@@ -22,7 +22,7 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
 from ui import style
-from ui.threads import end_worker, start_worker
+from ui.threads import WorkerHost, end_worker, start_worker
 from visualcnn.errors import VisualCNNError
 
 CORRECT_PEN = pg.mkPen((46, 139, 87), width=2)
@@ -99,7 +99,7 @@ class _CompareWorker(QtCore.QObject):
         self.finished.emit(list(losses[0]), list(losses[1]), "; ".join(notes))
 
 
-class CompareView(QtWidgets.QWidget):
+class CompareView(WorkerHost, QtWidgets.QWidget):
     """Iterations and batch size, Compare / Cancel, a progress bar, and the two loss curves in one plot."""
 
     finished = QtCore.pyqtSignal(object, object)          # correct, mistaken loss lists
@@ -193,15 +193,6 @@ class CompareView(QtWidgets.QWidget):
                           f"{self.batch.value()} images…")
         self._thread = start_worker(self, worker)
 
-    def cancel(self, wait: bool = False) -> None:
-        if self._worker is not None:
-            self._worker.stop()
-        if wait and self._thread is not None and self._thread.isRunning():
-            self._thread.quit()
-            self._thread.wait()
-
-    def shutdown(self) -> None:
-        self.cancel(wait=True)
 
     def _set_names(self) -> None:
         self.legend.clear()
