@@ -40,7 +40,7 @@ def main() -> int:
     from PyQt6.QtCore import QSettings, Qt
     from PyQt6.QtTest import QTest
 
-    from ui.app import make_app
+    from ui.app import make_app, settle_heap
     from ui.main_window import MainWindow
     from visualcnn.session import Session
 
@@ -51,6 +51,7 @@ def main() -> int:
         w, h = (int(v) for v in args.size.split("x"))
         window.resize(w, h)
         window.show()
+        settle_heap()                      # as ui.app.main does once the window is up
         for _ in range(3):
             app.processEvents()
 
