@@ -337,15 +337,20 @@ class Controller(QObject):
                 batch = s.current_batch()         # show the iteration's input before its first phase
             shown = (s, s.network, s.iteration, s.phase_index, records[-1] if records else None,
                      batch[0] if batch is not None else None)
+        drew_views = False
         if force or len(shown) != len(self._shown) or any(a is not b for a, b in zip(shown, self._shown)):
             self._shown = shown
+            drew_views = True
             for v in self.views:
                 v.show_state(records, next_phase)
             if batch is not None:
                 for v in self.views:
                     if hasattr(v, "show_input"):
                         v.show_input(*batch) if v is w.samples else v.show_input(batch[0])
-        self._refresh_metrics(running)
+        if not (running and drew_views and not force):
+            # during a run, one heavy redraw per event-loop turn: curves that fall due together with the
+            # views wait for the next redraw signal (≤ 1/30 s) instead of stalling the loop with them
+            self._refresh_metrics(running)
         now = time.perf_counter()
         if running and not force and now - self._status_drawn < STATUS_EVERY_S:
             self.refreshed.emit()       # the words and the progress bar can wait for the next redraw
