@@ -9,6 +9,7 @@ from PyQt6 import QtCore, QtGui
 import visualcnn as vc
 from ui.views.dataset_browser import DatasetBrowser, predict_labels
 from ui.views.drawing_pad import DrawingPad
+from tests.ui.helpers import stroke
 
 
 @pytest.fixture(scope="module")
@@ -30,15 +31,6 @@ def pad(qtbot, session):
     return p
 
 
-def stroke(qtbot, canvas, points):
-    """Press at the first point, move through the others, release at the last (fractions of the canvas)."""
-    r = canvas.rect()
-    pos = [QtCore.QPoint(int(r.width() * x), int(r.height() * y)) for x, y in points]
-    qtbot.mousePress(canvas, QtCore.Qt.MouseButton.LeftButton, pos=pos[0])
-    for a, b in zip(pos, pos[1:]):
-        for t in np.linspace(0, 1, 8)[1:]:
-            qtbot.mouseMove(canvas, QtCore.QPoint(int(a.x() + (b.x() - a.x()) * t), int(a.y() + (b.y() - a.y()) * t)))
-    qtbot.mouseRelease(canvas, QtCore.Qt.MouseButton.LeftButton, pos=pos[-1])
 
 
 def predict(session, x):

@@ -7,13 +7,14 @@ import math
 
 import numpy as np
 import pytest
-from PyQt6 import QtCore, QtGui
+from PyQt6 import QtGui
 from PyQt6.QtCore import QSettings
 
 from ui import files as files_mod
 from ui.main_window import MainWindow
 from ui.views.dataset_browser import predict_labels
 from visualcnn.session import Session
+from tests.ui.helpers import stroke
 
 
 @pytest.fixture(autouse=True)
@@ -42,15 +43,6 @@ def window(qtbot, tmp_path, trained_params):
     w.controller.shutdown()
 
 
-def stroke(qtbot, canvas, points):
-    """Press at the first point, drag through the others, release (points as fractions of the canvas)."""
-    r = canvas.rect()
-    pos = [QtCore.QPoint(int(r.width() * x), int(r.height() * y)) for x, y in points]
-    qtbot.mousePress(canvas, QtCore.Qt.MouseButton.LeftButton, pos=pos[0])
-    for a, b in zip(pos, pos[1:]):
-        for t in np.linspace(0, 1, 8)[1:]:
-            qtbot.mouseMove(canvas, QtCore.QPoint(int(a.x() + (b.x() - a.x()) * t), int(a.y() + (b.y() - a.y()) * t)))
-    qtbot.mouseRelease(canvas, QtCore.Qt.MouseButton.LeftButton, pos=pos[-1])
 
 
 def draw(qtbot, window, points):
