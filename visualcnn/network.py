@@ -97,6 +97,11 @@ class Network:
         return self.layers[-1].output_shape[0]
 
     @property
+    def lowest_param_layer(self) -> int:
+        """Index of the first layer with parameters (0 if none): training needs no gradient below it."""
+        return next((i for i, layer in enumerate(self.layers) if layer.params), 0)
+
+    @property
     def n_params(self) -> int:
         return sum(layer.n_params for layer in self.layers)
 
@@ -158,7 +163,7 @@ class Network:
             for layer in reversed(self.layers):
                 dout = layer.backward(dout)
             return dout
-        lowest = next((i for i, layer in enumerate(self.layers) if layer.params), 0)
+        lowest = self.lowest_param_layer
         for layer in reversed(self.layers[lowest + 1:]):
             dout = layer.backward(dout)
         first = self.layers[lowest]

@@ -399,7 +399,7 @@ class Session:
         if phase == "backward":
             layer = net.layers[i]
             dout = self._douts[-1]
-            lowest = next((j for j, lay in enumerate(net.layers) if lay.params), 0)
+            lowest = net.lowest_param_layer
             if train_only and i <= lowest:
                 # training needs no gradient below the lowest parameters: skip it (as Network.backward does)
                 if i == lowest:
