@@ -259,17 +259,18 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 def cmd_data(args: argparse.Namespace) -> int:
     if args.data_command == "download":
-        from .data.download import download_mnist
+        from .data.download import download_fashion_mnist, download_mnist
 
         def progress(name, done, total):
             if sys.stderr.isatty():
                 of = f" / {total / 2**20:.1f}" if total else ""
                 sys.stderr.write(f"\r{name}: {done / 2**20:.1f}{of} MB ")
                 sys.stderr.flush()
-        dest = download_mnist(args.dest, progress=progress)
+        download = download_mnist if args.name == "mnist" else download_fashion_mnist
+        dest = download(args.dest, progress=progress)
         if sys.stderr.isatty():
             sys.stderr.write("\n")
-        print(f"MNIST is in {dest}; train on it with: visualcnn train --preset lenet5 --data {dest}")
+        print(f"{args.name} is in {dest}; train on it with: visualcnn train --preset lenet5 --data {dest}")
         return 0
     from .data import DATASETS
     for name, text in DATASETS.items():
@@ -291,8 +292,9 @@ def cmd_gui(args: argparse.Namespace) -> int:
         raise CLIError(f"the GUI cannot start: {e}. Install the project with `make run` "
                        f"(it checks Qt's system libraries and says what is missing)") from None
     argv = []
-    if args.preset:
-        argv += ["--preset", args.preset]
+    preset = getattr(args, "preset", None) or getattr(args, "top_preset", None)
+    if preset:
+        argv += ["--preset", preset]
     if getattr(args, "open", None):
         argv += [str(args.open)]
     return gui_main(argv)
@@ -301,8 +303,9 @@ def cmd_gui(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Step through backpropagation in a small CNN.")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
-    parser.add_argument("--preset", help=argparse.SUPPRESS)
-    parser.add_argument("open", nargs="?", type=Path, help=argparse.SUPPRESS)
+    # `visualcnn --preset NAME` and `visualcnn FILE.vcnn` open the window: main() routes a bare file to
+    # `gui FILE` (a positional here would swallow the command's name: `data list` was "invalid choice")
+    parser.add_argument("--preset", dest="top_preset", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("gui", help="open the window (the default)")
@@ -344,16 +347,38 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("data", help="list data sets, or download MNIST")
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION")
     d = dsub.add_parser("download", help="download MNIST into the user cache (checksummed)")
-    d.add_argument("name", choices=("mnist",))
+    d.add_argument("name", choices=("mnist", "fashion-mnist"))
     d.add_argument("--dest", type=Path, help="folder to download into (default: the user cache)")
     dsub.add_parser("list", help="list the bundled and synthetic data sets")
     p.set_defaults(func=cmd_data)
     return parser
 
 
+def _route_bare_file(argv: list[str], commands: set[str]) -> list[str]:
+    """`visualcnn [--debug] [--preset P] FILE` → the same with `gui` before FILE (the window opens FILE).
+
+    Only a word that is no command and names an existing path or a .vcnn/.json file is routed, so a
+    mistyped command still gets argparse's "invalid choice" with the list of commands.
+    """
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--preset":
+            i += 2
+            continue
+        if word.startswith("-"):
+            i += 1
+            continue
+        if word not in commands and (Path(word).suffix.lower() in (".vcnn", ".json") or Path(word).exists()):
+            return [*argv[:i], "gui", *argv[i:]]
+        return argv
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    commands = set(next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices)
+    args = parser.parse_args(_route_bare_file(list(sys.argv[1:] if argv is None else argv), commands))
     if args.command is None:
         args.func = cmd_gui
     try:

@@ -15,12 +15,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
+from .archive import load_npz
 from .errors import FileFormatError, VisualCNNError
 from .presets import build_session, check_config, read_json
 
@@ -92,21 +92,15 @@ def read_session_file(path: str | Path) -> tuple[dict[str, Any], dict[str, np.nd
     path = Path(path)
     if not path.exists():
         raise FileFormatError(f"{path}: no such file")
-    try:
-        # our own handle: np.load leaves its file open when the archive turns out to be corrupt
-        with open(path, "rb") as fh:
-            z = np.load(fh, allow_pickle=False)
-            if not hasattr(z, "files"):
-                raise FileFormatError(f"{path}: not a visualcnn session (a bare .npy array, not an archive)")
-            with z:
-                if "__meta__" not in z.files:
-                    raise FileFormatError(f"{path}: not a visualcnn session file (no __meta__ entry); "
-                                          f"open a .vcnn file saved by visualcnn")
-                arrays = {k: z[k] for k in z.files}
-    except FileFormatError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as e:
-        raise FileFormatError(f"{path}: corrupt or truncated session file ({type(e).__name__}: {e})") from None
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head == b"\x93NUM":
+        raise FileFormatError(f"{path}: not a visualcnn session (a bare .npy array, not an archive)")
+    # every declared size (members, uncompressed bytes, array shapes) is checked before inflating
+    arrays = load_npz(path, FileFormatError, name=str(path), member_limits={"__meta__": "MAX_META_BYTES"})
+    if "__meta__" not in arrays:
+        raise FileFormatError(f"{path}: not a visualcnn session file (no __meta__ entry); "
+                              f"open a .vcnn file saved by visualcnn")
     try:
         meta = json.loads(str(arrays.pop("__meta__")))
     except (json.JSONDecodeError, TypeError) as e:
