@@ -81,11 +81,11 @@ def _config_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _is_config(path: Path) -> bool:
-    import json
+    from .jsontext import read_json_file
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return False
+        data = read_json_file(path, CLIError)
+    except CLIError:
+        return False            # load_spec reads it again and says what is wrong
     return isinstance(data, dict) and "spec" in data
 
 

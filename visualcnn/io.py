@@ -22,6 +22,7 @@ import numpy as np
 
 from .archive import load_npz
 from .errors import FileFormatError, VisualCNNError
+from .jsontext import parse_json
 from .presets import build_session, check_config, read_json
 
 FORMAT = "visualcnn-session"
@@ -101,10 +102,7 @@ def read_session_file(path: str | Path) -> tuple[dict[str, Any], dict[str, np.nd
     if "__meta__" not in arrays:
         raise FileFormatError(f"{path}: not a visualcnn session file (no __meta__ entry); "
                               f"open a .vcnn file saved by visualcnn")
-    try:
-        meta = json.loads(str(arrays.pop("__meta__")))
-    except (json.JSONDecodeError, TypeError) as e:
-        raise FileFormatError(f"{path}: the session's description is not valid JSON ({e})") from None
+    meta = parse_json(str(arrays.pop("__meta__")), f"{path}: the session's description", FileFormatError)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise FileFormatError(f"{path}: not a visualcnn session file (format {meta.get('format')!r})"
                               if isinstance(meta, dict) else f"{path}: not a visualcnn session file")

@@ -14,7 +14,6 @@ time); "train" is for `visualcnn train`, with a larger batch that can take a lar
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -55,16 +54,10 @@ def load_preset(name_or_path: str | Path) -> dict[str, Any]:
 
 
 def read_json(path: str | Path, what: str = "valid JSON") -> Any:
-    """The JSON in `path`, or a FileFormatError naming the file: missing, not text, not JSON."""
-    path = Path(path)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileFormatError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise FileFormatError(f"{path}: a folder, not a file") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise FileFormatError(f"{path}: not {what} ({e})") from None
+    """The JSON in `path`, or a FileFormatError naming the file: missing, too big, not text, not JSON,
+    NaN/Infinity, nested too deep (see visualcnn.jsontext)."""
+    from .jsontext import read_json_file
+    return read_json_file(path, FileFormatError, what)
 
 
 def check_config(cfg: Any, where: str) -> dict[str, Any]:
