@@ -8,7 +8,6 @@ lazily, inside the commands that need it, so the core stays Qt-free.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import time
 from pathlib import Path
@@ -37,6 +36,43 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _number_of_phases(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= 100_000:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 100000, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    from .limits import MAX_SEED
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"a seed must be a whole number from 0 to {MAX_SEED}, got {value}")
+    return value
+
+
+def _number(minimum: float, inclusive: bool) -> Any:
+    """An argparse type for a finite number >= minimum (or > minimum)."""
+    def parse(text: str) -> float:
+        import math
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        ok = math.isfinite(value) and (value >= minimum if inclusive else value > minimum)
+        if not ok:
+            raise argparse.ArgumentTypeError(f"expected a finite number {'>=' if inclusive else '>'} {minimum:g}, "
+                                             f"got {text}")
+        return value
+    return parse
+
+
 def _size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
@@ -55,7 +91,7 @@ def _add_source(p: argparse.ArgumentParser, resume: bool = False) -> None:
         g.add_argument("--resume", type=Path, help="continue a session saved by the GUI or by --save")
     p.add_argument("--data", help="bundled set name (digits, bars, shapes), a directory of MNIST IDX files, "
                                   "or an .npz with images and labels")
-    p.add_argument("--seed", type=int, help="seed for initial weights and batch order")
+    p.add_argument("--seed", type=_seed, help="seed for initial weights and batch order (0 to 4294967295)")
     p.add_argument("--dtype", choices=("float32", "float64"))
     p.add_argument("--mistake", action="append", default=[], metavar="NAME",
                    help="swap a correct formula for the study note's version (repeatable; see the Mistakes menu)")
@@ -160,8 +196,11 @@ class _Progress:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .io import save_session
+    from .cli_run import StopRequests, save_or_rescue
+    from .io import check_writable
 
+    if args.save is not None:
+        check_writable(args.save)           # before training, not after: the results would be lost
     session, cfg = _session(args)
     train_cfg = cfg.get("train", {})
     # a resumed session keeps the batch size it was saved with; a preset has its own for training
@@ -175,8 +214,6 @@ def cmd_train(args: argparse.Namespace) -> int:
                                     ("weight_decay", args.weight_decay)) if v is not None})
     if hyper:
         session.set_hyper(**hyper)
-    if args.save is not None and not args.save.parent.exists():
-        raise CLIError(f"cannot save to {args.save}: the folder {args.save.parent} does not exist")
     if args.threads:
         from threadpoolctl import threadpool_limits
         threadpool_limits(args.threads)
@@ -186,42 +223,47 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"training {session.network.n_params:,} parameters on {ds.describe()}")
     print(f"batch {batch_size}, {per_epoch} iterations per epoch, lr {h['lr']:g}, momentum {h['momentum']:g}, "
           f"weight decay {h['weight_decay']:g}, {session.network.dtype.name}")
-    stop = {"flag": False}
-
-    def on_sigint(signum, frame):
-        stop["flag"] = True
-    previous = signal.signal(signal.SIGINT, on_sigint)
     status = 0
     try:
-        for epoch in range(1, epochs + 1):
-            progress = _Progress(per_epoch)
-            t0 = time.perf_counter()
-            start_metrics = len(session.metrics)
-            result = session.run(per_epoch, should_stop=lambda: stop["flag"], records=False,
-                                 on_iteration=lambda s: progress.update(len(s.metrics) - start_metrics,
-                                                                        f"loss {s.metrics[-1].loss:.3f}"))
-            progress.close()
-            seconds = time.perf_counter() - t0
-            ms = session.metrics[start_metrics:]
-            train_loss = float(np.mean([m.loss for m in ms])) if ms else float("nan")
-            train_acc = float(np.mean([m.accuracy for m in ms])) if ms else float("nan")
-            test_loss, test_acc = session.evaluate("test")
-            print(f"epoch {epoch:>3}/{epochs}  train loss {train_loss:.4f}  acc {train_acc:6.1%}  |  "
-                  f"test loss {test_loss:.4f}  acc {test_acc:6.1%}  ({_duration(seconds)})", flush=True)
-            if result.stopped_by == "breakpoint":
-                print(f"stopped: {result.breakpoint.message}", file=sys.stderr)
-                status = 1
-                break
-            if result.stopped_by == "stop":
-                print("interrupted: stopping cleanly", file=sys.stderr)
-                status = 130
-                break
+        with StopRequests() as stop:
+            status = _train_epochs(session, epochs, per_epoch, stop)
     finally:
-        signal.signal(signal.SIGINT, previous)
         if args.save is not None:
-            save_session(session, args.save)
-            print(f"saved to {args.save} (iteration {session.iteration})")
+            where, failure = save_or_rescue(session, args.save)
+            if failure is not None:
+                print(f"{PROG}: error: {failure}; the trained session was saved to {where} instead",
+                      file=sys.stderr)
+                status = status or 2
+            else:
+                print(f"saved to {args.save} (iteration {session.iteration})")
     return status
+
+
+def _train_epochs(session, epochs: int, per_epoch: int, stop) -> int:
+    """The per-epoch loop of `train`; returns the exit status (0, 1 at a breakpoint, 130 when stopped)."""
+    for epoch in range(1, epochs + 1):
+        progress = _Progress(per_epoch)
+        t0 = time.perf_counter()
+        seen: list[tuple[float, float]] = []       # this epoch's (loss, accuracy), whatever the session keeps
+
+        def on_iteration(s) -> None:
+            m = s.metrics[-1]
+            seen.append((m.loss, m.accuracy))
+            progress.update(len(seen), f"loss {m.loss:.3f}")
+        result = session.run(per_epoch, should_stop=stop, records=False, on_iteration=on_iteration)
+        progress.close()
+        seconds = time.perf_counter() - t0
+        train_loss, train_acc = (np.mean(seen, axis=0) if seen else (float("nan"), float("nan")))
+        test_loss, test_acc = session.evaluate("test")
+        print(f"epoch {epoch:>3}/{epochs}  train loss {train_loss:.4f}  acc {train_acc:6.1%}  |  "
+              f"test loss {test_loss:.4f}  acc {test_acc:6.1%}  ({_duration(seconds)})", flush=True)
+        if result.stopped_by == "breakpoint":
+            print(f"stopped: {result.breakpoint.message}", file=sys.stderr)
+            return 1
+        if result.stopped_by == "stop":
+            print(f"interrupted ({stop.signal_name}): stopping cleanly", file=sys.stderr)
+            return 130
+    return 0
 
 
 def cmd_gradcheck(args: argparse.Namespace) -> int:
@@ -236,8 +278,14 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     if args.jitter:
         print(f"inputs jittered by N(0, {args.jitter:g}²): flat image regions would otherwise tie in max-pooling "
               f"windows or sit at ReLU's kink, where there is no derivative to check")
-    report = gradcheck(net, ds.x_train[idx], ds.y_train[idx], tol=args.tol, max_entries=args.max_entries,
-                       seed=args.seed or 0, jitter=args.jitter)
+    try:
+        report = gradcheck(net, ds.x_train[idx], ds.y_train[idx], tol=args.tol, max_entries=args.max_entries,
+                           seed=args.seed or 0, jitter=args.jitter)
+    except VisualCNNError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a user-written layer may raise anything; one line, not a traceback
+        raise CLIError(f"{_failing_layer(e, net)}raised {type(e).__name__}: {e} during the gradient check "
+                       f"(--debug shows the traceback)") from e
     print(report.table())
     update = update_check(session.optimizer)
     verdict = "follows" if update.passed else "DOES NOT follow"
@@ -247,6 +295,18 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
         print(f"FAILED: layer {r.layer} {r.layer_type} {r.name}: max relative error {r.max_rel_error:.2e} "
               f"on {r.failing.size} of {r.indices.size} entries", file=sys.stderr)
     return 0 if report.passed else 1
+
+
+def _failing_layer(exc: BaseException, net) -> str:
+    """'layer 3 my_layer: ' for the innermost layer of `net` (by type, in any copy of it) in exc's traceback."""
+    tb, found = exc.__traceback__, ""
+    types_ = {type(layer): i for i, layer in enumerate(net.layers)}
+    while tb is not None:
+        owner = tb.tb_frame.f_locals.get("self")
+        if type(owner) in types_ and hasattr(owner, "type_name"):
+            found = f"layer {types_[type(owner)]} {owner.type_name}: "
+        tb = tb.tb_next
+    return found
 
 
 def cmd_presets(args: argparse.Namespace) -> int:
@@ -329,14 +389,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=_positive_int, default=2, help="samples in the checked batch (default 2)")
     p.add_argument("--max-entries", type=_positive_int, default=64,
                    help="entries checked per tensor, sampled (default 64)")
-    p.add_argument("--tol", type=float, default=1e-6, help="relative error tolerance (default 1e-6)")
-    p.add_argument("--jitter", type=float, default=0.05,
+    p.add_argument("--tol", type=_number(0, inclusive=False), default=1e-6,
+                   help="relative error tolerance (default 1e-6)")
+    p.add_argument("--jitter", type=_number(0, inclusive=True), default=0.05,
                    help="noise added to the images to move them off ties and kinks (default 0.05; 0 = none)")
     p.set_defaults(func=cmd_gradcheck)
 
     p = sub.add_parser("snapshot", help="render the window after N phases to a PNG (for slides)")
     p.add_argument("--preset")
-    p.add_argument("--phases", type=int, default=0)
+    p.add_argument("--phases", type=_number_of_phases, default=0)
     p.add_argument("--size", type=_size, default=(1600, 1000))
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=cmd_snapshot)

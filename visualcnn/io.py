@@ -13,14 +13,13 @@ FileFormatError naming the file and the problem; nothing is changed when loading
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from .archive import load_npz
+from .atomic import SaveError, atomic_write, check_writable  # noqa: F401 - part of this module's API
 from .errors import FileFormatError, VisualCNNError
 from .jsontext import parse_json
 from .presets import build_session, check_config, read_json
@@ -28,22 +27,6 @@ from .presets import build_session, check_config, read_json
 FORMAT = "visualcnn-session"
 VERSION = 1
 SESSION_SUFFIX = ".vcnn"
-
-
-def atomic_write(path: str | Path, write: Callable[[Any], None], binary: bool = True) -> Path:
-    """Call write(file) on a temporary file beside `path`, flush it to disk, then rename it over `path`."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def save_spec(spec: dict[str, Any], path: str | Path) -> Path:
