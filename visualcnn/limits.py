@@ -60,7 +60,7 @@ MAX_IMAGE_FILE_BYTES = 64 * 2**20
 
 # -- long runs ---------------------------------------------------------------------------------
 #: per-iteration metrics kept at full resolution; older ones are summarised (see visualcnn.metrics)
-MAX_METRICS_KEPT = 4096
+MAX_METRICS_KEPT = 2048
 
 
 def describe_bytes(n: int) -> str:

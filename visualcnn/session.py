@@ -26,6 +26,7 @@ import numpy as np
 from .errors import SessionError, VisualCNNError
 from .events import Events
 from .history import Checkpoint, History, IterationMetrics
+from .metrics import EventLog, MetricsLog
 from .network import Network
 from .optim import SGD
 from .records import PHASES, ParamUpdate, PoolView, StepRecord, frozen, frozen_dict
@@ -66,8 +67,8 @@ class Session:
         self.history = History(history_budget)
         self.breakpoints = Breakpoints()
         self.events = Events(EVENTS)
-        self.metrics: list[IterationMetrics] = []
-        self.log: list[str] = []            # what changed when: hyper-parameters, rebuilds, trims
+        self.metrics = MetricsLog()         # bounded: the newest in full, older ones summarised
+        self.log = EventLog()               # what changed when: hyper-parameters, rebuilds, trims (bounded)
         self.last_hit: BreakpointHit | None = None
         self.pinned: tuple[np.ndarray, np.ndarray] | None = None
         self._descriptions: tuple[Network, list[str]] | None = None
@@ -101,7 +102,7 @@ class Session:
             self.network.set_params(params)
             self.optimizer.set_state(velocity)
             self.sampler.set_state(sampler_state)
-            self.metrics = list(metrics or [])
+            self.metrics = MetricsLog(metrics or [])
             self._reset_history(iteration)
 
     @property
@@ -227,7 +228,7 @@ class Session:
                 # back across the iteration boundary: undo the previous update
                 self.history.pop()
                 self.iteration -= 1
-                self.metrics = [m for m in self.metrics if m.iteration < self.iteration]
+                self.metrics.truncate(self.iteration)
                 self._replay(self.n_phases - 1, records=True)
             else:
                 self._replay(self._index - 1, records=False)
@@ -440,7 +441,7 @@ class Session:
             oldest = self.history.oldest.iteration
             msg = (f"history trimmed: dropped {dropped} iteration(s) to stay within "
                    f"{self.history_budget / 2**20:.0f} MB; step back reaches iteration {oldest}")
-            self.log.append(msg)
+            self.log.append(msg, kind="history_trimmed")      # one line per run of trims, not per iteration
             self.events.emit("history_trimmed", dropped, msg)
 
     def _check_breakpoints(self, rec: StepRecord) -> BreakpointHit | None:
@@ -509,7 +510,7 @@ class Session:
                     self.seed = new_seed
                     self.sampler = Sampler(len(self.dataset.y_train), self.batch_size, new_seed)
                     reset.append("batch order")
-                self.metrics = []
+                self.metrics = MetricsLog()
                 iteration = 0
             else:
                 net = self.network.copy(dtype) if dtype is not None else self.network
