@@ -96,14 +96,42 @@ class Session:
         return {"params": cp.params, "velocity": cp.velocity, "sampler": cp.sampler_state}
 
     def restore_state(self, params, velocity, iteration: int, sampler_state: dict[str, Any],
-                      metrics: list[IterationMetrics] | None = None) -> None:
-        """Continue from saved parameters, velocities, iteration and batch order (clears the step history)."""
+                      metrics: list[IterationMetrics] | None = None, *, phase_index: int = 0,
+                      batch: tuple[np.ndarray, np.ndarray] | None = None,
+                      sampler_after: dict[str, Any] | None = None,
+                      pinned: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """Continue from a saved iteration start (parameters, velocities, sampler state), at phase `phase_index`
+        of that iteration, on its `batch` (and the sampler state after fetching it) if it was fetched.
+
+        The phases before `phase_index` are recomputed from the iteration's start, so the session goes on
+        bit for bit as the saved one would have (clears the step history before this iteration).
+        """
         with self._lock:
+            if not 0 <= phase_index < self.n_phases:
+                raise SessionError(f"phase {phase_index} is outside this network's iteration "
+                                   f"(0 … {self.n_phases - 1})")
+            if phase_index > 0 and batch is None:
+                raise SessionError(f"phase {phase_index} needs the iteration's batch, and none was given")
             self.network.set_params(params)
             self.optimizer.set_state(velocity)
-            self.sampler.set_state(sampler_state)
+            self._set_sampler(sampler_state)
+            self.pinned = None if pinned is None else self._checked_pin(*pinned)
             self.metrics = MetricsLog(metrics or [])
             self._reset_history(iteration)
+            if batch is not None:
+                x, y = batch
+                self.history.set_batch((frozen(self.network.check_input(x)), frozen(np.asarray(y, np.int64))),
+                                       sampler_state if sampler_after is None else sampler_after)
+            self._replay(phase_index, records=True)
+
+    def file_state(self) -> dict[str, Any]:
+        """Everything a saved session needs to go on exactly where this one stands (see restore_state):
+        the current iteration's start, the phase reached, the batch if fetched, the pinned input."""
+        with self._lock:
+            cp = self.history.current
+            return {"params": cp.params, "velocity": cp.velocity, "iteration": self.iteration,
+                    "phase_index": self._index, "sampler": cp.sampler_state, "batch": cp.batch,
+                    "sampler_after": cp.sampler_after, "pinned": self.pinned}
 
     @property
     def history_budget(self) -> int:
@@ -189,7 +217,7 @@ class Session:
         with self._lock:
             if self._index == 0 and self.history.current.batch is None:
                 batch = self._batch(0)
-                self.sampler.set_state(self.history.current.sampler_state)   # the fetch "happens" at phase 0
+                self._set_sampler(self.history.current.sampler_state)   # the fetch "happens" at phase 0
                 return batch
             return self.history.current.batch
 
@@ -309,7 +337,7 @@ class Session:
         cp = self.history.current
         if cp.batch is not None:
             if index == 0:              # (re)entering phase 0: the fetch happens again, identically
-                self.sampler.set_state(cp.sampler_after)
+                self._set_sampler(cp.sampler_after)
         else:
             if self.pinned is not None:
                 x, y = self.pinned
@@ -416,7 +444,7 @@ class Session:
         cp = self.history.current
         self.network.set_params(cp.params)
         self.optimizer.set_state(cp.velocity)
-        self.sampler.set_state(cp.sampler_state)
+        self._set_sampler(cp.sampler_state)
         self._acts, self._douts, self._pending_metrics = [], [], None
         if records:
             self._records = []
@@ -425,6 +453,12 @@ class Session:
             if records:
                 self._records.append(rec)
         self._index = index
+
+    def _set_sampler(self, state: dict[str, Any]) -> None:
+        """Put the sampler at a saved position, drawing batches of the session's batch size from there:
+        a replay re-creates where the batches come from, never an older batch size."""
+        self.sampler.set_state(state)
+        self.sampler.set_batch_size(self.batch_size)
 
     def _reset_history(self, iteration: int) -> None:
         self.iteration = iteration
@@ -461,29 +495,41 @@ class Session:
             self.log.append(msg)
             self.events.emit("hyper_changed", dict(changes))
 
-    def set_batch_size(self, batch_size: int) -> None:
-        """Takes effect with the next batch fetched (the current iteration keeps its batch)."""
+    def set_batch_size(self, batch_size: int) -> str:
+        """Takes effect with the next batch fetched: this iteration's if it has not fetched one yet, else the
+        next iteration's (this one keeps its batch, also when stepped back or replayed). Returns that, in words.
+        """
         with self._lock:
             self.batch_size = _check_batch_size(batch_size)
             self.sampler.set_batch_size(self.batch_size)
-            cp = self.history.current
-            if cp.batch is None:
-                cp.sampler_state = self.sampler.get_state()
-            self.log.append(f"iteration {self.iteration}: batch size = {self.batch_size}")
+            msg = f"iteration {self.iteration}: batch size = {self.batch_size}, {self.batch_size_takes_effect()}"
+            self.log.append(msg)
             self.events.emit("hyper_changed", {"batch_size": self.batch_size})
+            return msg
+
+    def batch_size_takes_effect(self) -> str:
+        """When the current batch size applies: 'from this iteration' or 'from iteration N (…)'."""
+        batch = self.history.current.batch
+        if self.pinned is not None:
+            return "once the dataset's batches are used again (the pinned images are stepped on now)"
+        if batch is None or len(batch[1]) == self.batch_size:
+            return "from this iteration"
+        return (f"from iteration {self.iteration + 1} (iteration {self.iteration} keeps its batch of "
+                f"{len(batch[1])})")
 
     def pin_input(self, x: np.ndarray | None, labels: Any = None) -> None:
         """Step on these images (N, C, H, W) from the next iteration on, instead of the dataset's batches;
         None returns to the dataset. The current iteration is restarted if it has not fetched its batch."""
         with self._lock:
-            if x is None:
-                self.pinned = None
-            else:
-                xs = self.network.check_input(x)
-                ys = np.zeros(len(xs), dtype=np.int64) if labels is None else np.asarray(labels, np.int64)
-                from .losses import check_labels
-                self.pinned = (xs, check_labels(ys, len(xs), self.network.n_classes))
+            self.pinned = None if x is None else self._checked_pin(x, labels)
             self.restart_iteration()
+
+    def _checked_pin(self, x: np.ndarray, labels: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        from .losses import check_labels
+
+        xs = self.network.check_input(x)
+        ys = np.zeros(len(xs), dtype=np.int64) if labels is None else np.asarray(labels, np.int64)
+        return xs, check_labels(ys, len(xs), self.network.n_classes)
 
     def restart_iteration(self) -> None:
         """Go back to the start of the current iteration and fetch its batch anew."""
@@ -495,15 +541,18 @@ class Session:
         """Rebuild the network for a new spec, dtype or seed; returns (and emits) the list of what was reset.
 
         A new spec or seed means new weights (and a seed also a new batch order); a dtype change
-        keeps the weights and velocities, cast. The step history is always cleared.
+        keeps the weights and velocities, cast. The step history is always cleared; the study-note
+        mistakes switched on stay on (the new network and optimizer compute the same formulas).
         """
+        from .mistakes import active, build_network
+
         with self._lock:
             reset: list[str] = []
             velocity = None
             if spec is not None or seed is not None:
                 new_seed = self.seed if seed is None else int(seed)
-                net = Network.from_spec(spec if spec is not None else self.network.to_spec(),
-                                        dtype=dtype or self.network.dtype, seed=new_seed)
+                net = build_network(spec if spec is not None else self.network.to_spec(),
+                                    active(self.network), dtype=dtype or self.network.dtype, seed=new_seed)
                 reset += ["weights (new initialisation)", "momentum velocities", "iteration count"]
                 if seed is not None:
                     from .data.batching import Sampler
@@ -519,7 +568,7 @@ class Session:
                     reset.append(f"arrays cast to {np.dtype(dtype).name}")
                 iteration = self.iteration
             self.network = net
-            self.optimizer = SGD(net, **self.optimizer.hyper())
+            self.optimizer = type(self.optimizer)(net, **self.optimizer.hyper())   # an optimizer mistake stays
             if velocity is not None:
                 self.optimizer.set_state(velocity)
             self._reset_history(iteration)
