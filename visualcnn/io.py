@@ -18,6 +18,7 @@ import numpy as np
 from .archive import load_npz
 from .atomic import SaveError, atomic_write, check_writable  # noqa: F401 - part of this module's API
 from .errors import FileFormatError, VisualCNNError
+from . import schema
 from .jsontext import parse_json
 from .presets import check_config, read_json
 from .session_file import FORMAT, VERSION, LayerFilesNeeded, restore_session, session_state  # noqa: F401 - API
@@ -62,18 +63,46 @@ def read_session_file(path: str | Path) -> tuple[dict[str, Any], dict[str, np.nd
     if "__meta__" not in arrays:
         raise FileFormatError(f"{path}: not a visualcnn session file (no __meta__ entry); "
                               f"open a .vcnn file saved by visualcnn")
-    meta = parse_json(str(arrays.pop("__meta__")), f"{path}: the session's description", FileFormatError)
+    raw = arrays.pop("__meta__")
+    if raw.dtype.kind != "U" or raw.shape != ():
+        raise FileFormatError(f"{path}: not a visualcnn session file (its __meta__ is {raw.dtype} {raw.shape}, "
+                              f"not text)")
+    meta = parse_json(str(raw), f"{path}: the session's description", FileFormatError, allow_nan=True)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise FileFormatError(f"{path}: not a visualcnn session file (format {meta.get('format')!r})"
+        raise FileFormatError(f"{path}: not a visualcnn session file (format {_quoted(meta.get('format'))})"
                               if isinstance(meta, dict) else f"{path}: not a visualcnn session file")
-    if meta.get("version", 0) > VERSION:
-        raise FileFormatError(f"{path}: saved by a newer visualcnn (format version {meta['version']}, "
+    version = meta.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
+        raise FileFormatError(f"{path}: saved by a newer visualcnn (format version {version}, "
                               f"this one reads up to {VERSION})")
-    for key in ("config", "iteration", "sampler"):
-        if key not in meta:
-            raise FileFormatError(f"{path}: the session description lacks {key!r}")
+    # one schema, as rigorous as the spec's: every field's type and range, no unknown keys (schema.py)
+    meta = schema.check(meta, schema.session_meta(VERSION, FORMAT), f"{path}:")
     meta["config"] = check_config(meta["config"], str(path))
+    check_session_arrays(arrays, path)
     return meta, arrays
+
+
+def _quoted(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def check_session_arrays(arrays: dict[str, np.ndarray], path: Path) -> None:
+    """Parameters, velocities and batches must be numbers (not text), finite-sized and of one network's shapes;
+    a velocity must have its parameter's shape (the network then checks the parameters' own)."""
+    for key, a in arrays.items():
+        kind = key.split("/", 1)[0]
+        if kind in ("param", "velocity", "batch", "pinned") and key not in ("batch/y", "pinned/y"):
+            if a.dtype.kind != "f":
+                raise FileFormatError(f"{path}: array {key!r} must hold floating-point numbers, got {a.dtype}")
+        elif key in ("batch/y", "pinned/y"):
+            if a.dtype.kind not in "iu" or a.ndim != 1:
+                raise FileFormatError(f"{path}: array {key!r} must be whole-number labels (N,), got {a.dtype} "
+                                      f"{a.shape}")
+        if kind == "velocity":
+            param = arrays.get("param/" + key.split("/", 1)[1])
+            if param is not None and param.shape != a.shape:
+                raise FileFormatError(f"{path}: array {key!r} has shape {a.shape}; its parameter has {param.shape}")
 
 
 def load_session(path: str | Path, dataset: Any = None, layer_files: bool = False):

@@ -32,10 +32,15 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def parse_json(text: str, where: str, error: type[Exception], what: str = "valid JSON") -> Any:
-    """The value of JSON `text`, or error(...) naming `where`: not JSON, NaN/Infinity, or nested too deep."""
+def parse_json(text: str, where: str, error: type[Exception], what: str = "valid JSON",
+               allow_nan: bool = False) -> Any:
+    """The value of JSON `text`, or error(...) naming `where`: not JSON, NaN/Infinity, or nested too deep.
+
+    allow_nan: read NaN and Infinity as floats (what Python's json writes for them; a schema then says
+    where they are valid — a diverged run's loss — and where not).
+    """
     try:
-        value = json.loads(text, parse_constant=_no_constant)
+        value = json.loads(text, **({} if allow_nan else {"parse_constant": _no_constant}))
     except RecursionError:
         raise error(f"{where}: not {what}: nested deeper than the limit of {limits.MAX_JSON_DEPTH} "
                     f"(visualcnn.limits.MAX_JSON_DEPTH)") from None

@@ -69,6 +69,8 @@ def check_config(cfg: Any, where: str) -> dict[str, Any]:
     unknown = [k for k in cfg if k not in CONFIG_KEYS]
     if unknown:
         raise FileFormatError(f"{where}: unknown key {unknown[0]!r}; valid keys: {', '.join(CONFIG_KEYS)}")
+    from . import schema
+    cfg = schema.check(cfg, schema.CONFIG, f"{where}:")      # every field's type and range (schema.py)
     out = {"dataset": {"name_or_path": "digits"}, "optimizer": {}, "batch_size": 1, "train": {},
            "dtype": "float32", "seed": 0, **cfg}
     if out["dtype"] not in DTYPES:
