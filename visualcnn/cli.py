@@ -283,7 +283,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
                            seed=args.seed or 0, jitter=args.jitter)
     except VisualCNNError:
         raise
-    except Exception as e:  # noqa: BLE001 - a user-written layer may raise anything; one line, not a traceback
+    except (Exception, SystemExit) as e:  # noqa: BLE001 - a user-written layer may raise anything; one line
         raise CLIError(f"{_failing_layer(e, net)}raised {type(e).__name__}: {e} during the gradient check "
                        f"(--debug shows the traceback)") from e
     print(report.table())

@@ -100,7 +100,7 @@ class Network:
             except MemoryError:
                 raise SpecError(f"{where}: building it ran out of memory (incoming shape {format_shape(shape)}); "
                                 f"make it smaller", layer_index=i) from None
-            except Exception as e:  # noqa: BLE001 - a user-written layer's build may raise anything
+            except (Exception, SystemExit) as e:  # noqa: BLE001 - a user-written layer's build may raise anything
                 raise SpecError(f"{where}: build raised {type(e).__name__}: {e} "
                                 f"(incoming shape {format_shape(shape)})", layer_index=i) from e
             shape = layer.output_shape

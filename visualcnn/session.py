@@ -636,7 +636,8 @@ def _guarded(layer, method: str, index: int, arg: np.ndarray, expected: tuple[in
         out = getattr(layer, method)(arg)
     except VisualCNNError:
         raise
-    except Exception as e:  # noqa: BLE001 - any failure of layer code is reported, not fatal
+    except (Exception, SystemExit) as e:  # noqa: BLE001 - any failure of layer code is reported, not fatal;
+        # sys.exit() in a layer is a failure of that layer, not a request to close the app unsaved
         raise LayerFailure(f"layer {index} {layer.type_name}: {method} raised {type(e).__name__}: {e}",
                            phase=method, layer=index, traceback_text=traceback.format_exc()) from e
     if expected is None:            # the caller wants no result (backward for parameter gradients only)
