@@ -111,7 +111,7 @@ def normalize_spec(spec: Any, layer_types: dict | None = None) -> dict[str, Any]
         raise SpecError(f"spec: layers must be a non-empty list of layer objects, got {_short(layers)}")
     limits.check(len(layers), "MAX_LAYERS", "spec", "the number of layers", SpecError)
     loss = spec.get("loss", DEFAULT_LOSS)
-    if not isinstance(loss, dict) or loss.get("type") not in LOSS_TYPES:
+    if not isinstance(loss, dict) or not isinstance(loss.get("type"), str) or loss["type"] not in LOSS_TYPES:
         raise SpecError(f"spec: loss must be {{\"type\": \"softmax_cross_entropy\"}}, got {_short(loss)}")
     unknown = [k for k in loss if k not in ("type", "reduction")]
     if unknown:
