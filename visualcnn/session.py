@@ -302,24 +302,35 @@ class Session:
                         continue
                     phase = self.phase
                     self._execute(self._index, record=False, train_only=True)
+                    # Non-finite values in this iteration show in its loss or, if they arose in the backward
+                    # pass or the update, in the parameters after it: look there, before the next iteration's
+                    # forward pass would make them look as if they came from layer 0's forward.
+                    if bp.nonfinite and ((phase == "loss" and not np.isfinite(self.network.loss_fn.value))
+                                         or (phase == "update" and not self._params_finite())):
+                        return RunResult(done, "breakpoint", self._locate_breakpoint())
                     self._advance()
-                    if phase == "loss" and bp.nonfinite and not np.isfinite(self.network.loss_fn.value):
-                        hit = self._locate_breakpoint()
-                        return RunResult(done, "breakpoint", hit)
                 done += 1
                 if on_iteration is not None:
                     on_iteration(self)
         return RunResult(done, "done")
 
     def _locate_breakpoint(self) -> BreakpointHit | None:
-        """Replay the current iteration with records up to the first phase that trips a breakpoint."""
-        end = self._index
+        """Replay the current iteration with records, through the phase just run, up to the first phase that
+        trips a breakpoint (the cursor then stands after it, as when stepping)."""
+        end, iteration = self._index, self.iteration
         self._replay(0, records=True)
-        while self._index < end:
+        while self.iteration == iteration and self._index <= end:
+            self.last_hit = None
             self.step()
-            if self.last_hit is not None and self.last_hit.iteration == self.iteration:
+            if self.last_hit is not None:
                 return self.last_hit
-        return self.last_hit
+        # the records showed nothing the fast path did not (cannot happen for NaN/Inf that reached the loss
+        # or the parameters): still stop, saying where it was seen
+        return BreakpointHit("nonfinite", iteration, self.phase_at(end)[0], None, float("nan"),
+                             f"NaN/Inf seen after the {self.phase_at(end)[0]} phase of iteration {iteration}")
+
+    def _params_finite(self) -> bool:
+        return all(np.isfinite(p).all() for layer in self.network.layers for p in layer.params.values())
 
     # -- the phases -----------------------------------------------------------
     def _advance(self) -> None:
