@@ -44,12 +44,15 @@ class Samples:
         self.t0 = time.perf_counter()
         self.warmup = warmup
         self.rows: list[tuple[float, float, int, float]] = []     # (seconds, RSS MB, iterations, worst stall ms)
-        print(f"{'t (s)':>7} {'RSS (MB)':>9} {'iterations':>11} {'longest stall (ms)':>19}", flush=True)
+        self.cpu: list[float] = []                                  # CPU ms the thread used in that stall
+        print(f"{'t (s)':>7} {'RSS (MB)':>9} {'iterations':>11} {'longest stall (ms)':>19} {'its CPU (ms)':>13}",
+              flush=True)
 
-    def add(self, iterations: int, stall_ms: float) -> None:
+    def add(self, iterations: int, stall_ms: float, cpu_ms: float = math.nan) -> None:
         row = (time.perf_counter() - self.t0, rss_mb(), iterations, stall_ms)
         self.rows.append(row)
-        print(f"{row[0]:7.0f} {row[1]:9.1f} {row[2]:11,d} {row[3]:19.1f}", flush=True)
+        self.cpu.append(cpu_ms)
+        print(f"{row[0]:7.0f} {row[1]:9.1f} {row[2]:11,d} {row[3]:19.1f} {cpu_ms:13.1f}", flush=True)
 
     def report(self, label: str) -> int:
         after = [r for r in self.rows if r[0] >= self.warmup] or self.rows[-1:]
@@ -61,7 +64,13 @@ class Samples:
               f"(1 min) at the end")
         print(f"  RSS first after warm-up ({first[0]:.0f} s): {first[1]:.1f} MB, last ({last[0]:.0f} s): "
               f"{last[1]:.1f} MB, change {growth:+.1%}  (goal within ±10 %)")
-        print(f"  longest stall after warm-up: {worst:.1f} ms (whole run {worst_all:.1f} ms; goal <= {STALL_GOAL_MS:.0f})")
+        print(f"  longest stall after warm-up: {worst:.1f} ms (whole run {worst_all:.1f} ms; goal <= {STALL_GOAL_MS:.0f}); "
+              f"median of the 10-s windows' worst: {sorted(r[3] for r in after)[len(after) // 2]:.1f} ms")
+        cpu = [c for r, c in zip(self.rows, self.cpu) if r[0] >= self.warmup and not math.isnan(c)]
+        if cpu:
+            print(f"  CPU the run's thread used during those worst gaps: at most {max(cpu):.1f} ms "
+                  f"(the rest of a gap is waiting for a core: load average {os.getloadavg()[0]:.1f} on "
+                  f"{os.cpu_count()} cores)")
         return 0 if abs(growth) <= 0.10 and worst <= STALL_GOAL_MS else 1
 
 
@@ -73,13 +82,16 @@ def headless(preset: str, minutes: float, warmup: float) -> int:
     session = Session.from_preset(preset)
     samples = Samples(warmup)
     end = samples.t0 + minutes * 60
-    state = {"last": time.perf_counter(), "worst": 0.0, "iterations": 0}
+    state = {"last": time.perf_counter(), "last_cpu": time.thread_time(), "worst": 0.0, "worst_cpu": 0.0,
+             "iterations": 0}
     rate, last_record, next_sample = None, 0.0, samples.t0 + SAMPLE_SECONDS
 
     def on_iteration(s) -> None:
-        now = time.perf_counter()
-        state["worst"] = max(state["worst"], now - state["last"])
-        state["last"] = now
+        now, cpu = time.perf_counter(), time.thread_time()
+        if now - state["last"] > state["worst"]:
+            # the CPU this thread used across the worst gap: much less than the gap = waiting for a core
+            state["worst"], state["worst_cpu"] = now - state["last"], cpu - state["last_cpu"]
+        state["last"], state["last_cpu"] = now, cpu
         state["iterations"] += 1
         if s.iteration % 100 == 0:                          # as the window's worker: held-out points
             s.evaluate("test", max_samples=200)
@@ -97,8 +109,8 @@ def headless(preset: str, minutes: float, warmup: float) -> int:
             if not record and dt > 0:
                 rate = (state["iterations"] - before) / dt
             if time.perf_counter() >= next_sample:
-                samples.add(state["iterations"], state["worst"] * 1e3)
-                state["worst"] = 0.0
+                samples.add(state["iterations"], state["worst"] * 1e3, state["worst_cpu"] * 1e3)
+                state["worst"] = state["worst_cpu"] = 0.0
                 next_sample += SAMPLE_SECONDS
     print(f"(history {session.history.nbytes / 2**20:.0f} MB of {session.history_budget / 2**20:.0f} MB budget; "
           f"metrics {session.metrics!r}; log {len(session.log)} lines)")
