@@ -326,7 +326,10 @@ def cmd_data(args: argparse.Namespace) -> int:
                 of = f" / {total / 2**20:.1f}" if total else ""
                 sys.stderr.write(f"\r{name}: {done / 2**20:.1f}{of} MB ")
                 sys.stderr.flush()
+        from .data.download import DEFAULT_MIRROR, FASHION_MNIST_MIRROR, default_dest
         download = download_mnist if args.name == "mnist" else download_fashion_mnist
+        mirror = DEFAULT_MIRROR if args.name == "mnist" else FASHION_MNIST_MIRROR
+        print(f"downloading {args.name} from {mirror} into {args.dest or default_dest(args.name)}", flush=True)
         dest = download(args.dest, progress=progress)
         if sys.stderr.isatty():
             sys.stderr.write("\n")

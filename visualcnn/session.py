@@ -61,7 +61,7 @@ class Session:
         self.network = network
         self.optimizer = optimizer
         self.dataset = dataset
-        self.seed = int(seed)
+        self.seed = check_seed(seed)
         self.batch_size = _check_batch_size(batch_size)
         self.sampler = Sampler(len(dataset.y_train), self.batch_size, self.seed)
         self.history = History(history_budget)
@@ -561,7 +561,7 @@ class Session:
             reset: list[str] = []
             velocity = None
             if spec is not None or seed is not None:
-                new_seed = self.seed if seed is None else int(seed)
+                new_seed = self.seed if seed is None else check_seed(seed)
                 net = build_network(spec if spec is not None else self.network.to_spec(),
                                     active(self.network), dtype=dtype or self.network.dtype, seed=new_seed)
                 reset += ["weights (new initialisation)", "momentum velocities", "iteration count"]
@@ -658,6 +658,16 @@ def _guarded(layer, method: str, index: int, arg: np.ndarray, expected: tuple[in
         raise LayerFailure(f"layer {index} {layer.type_name}: {method} returned {got}, expected an array of "
                            f"shape {expected}", phase=method, layer=index)
     return out
+
+
+def check_seed(seed: Any) -> int:
+    """A seed is a whole number from 0 to limits.MAX_SEED (what NumPy's seeding and a saved file take; a
+    window's seed box must hold that range too)."""
+    from .limits import MAX_SEED
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise SessionError(f"seed must be a whole number from 0 to {MAX_SEED} (visualcnn.limits.MAX_SEED), "
+                           f"got {seed!r}")
+    return int(seed)
 
 
 def _check_batch_size(batch_size: Any) -> int:

@@ -246,3 +246,14 @@ def test_a_second_ctrl_c_stops_a_layer_that_never_returns(tmp_path):
     assert "press Ctrl-C again" in err and "Traceback" not in err
     custom.load_layer_file(path)                        # (a session never loads a layer file by itself)
     assert load_session(tmp_path / "run.vcnn").iteration == 0         # saved: the state before the hung phase
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, True, 1.5])
+def test_the_core_refuses_a_seed_out_of_range(seed):
+    """One range for every way in (command line, file, window): 0 … limits.MAX_SEED; 3e9 is inside it."""
+    from visualcnn.errors import SessionError
+    from visualcnn.presets import session_from_preset
+    import visualcnn as vc
+    with pytest.raises(SessionError, match=r"seed must be a whole number from 0 to 4294967295"):
+        vc.Session.from_preset("digits-small").rebuild(seed=seed)
+    assert session_from_preset("digits-small", seed=3_000_000_000).seed == 3_000_000_000
