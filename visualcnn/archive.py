@@ -19,6 +19,7 @@ from typing import IO
 import numpy as np
 
 from . import limits
+from .reading import opened
 
 #: dtype kinds a data or session file may hold: bool, integers, floats, and strings (class names)
 ALLOWED_KINDS = "biufUS"
@@ -93,17 +94,8 @@ def read_array(fp: IO[bytes], where: str, error: type[Exception], available: int
 def load_npy(path: str | Path, error: type[Exception], name: str | None = None) -> np.ndarray:
     """The array in an .npy file, checked against its size and the limits before allocating."""
     path = Path(path)
-    where = name or path.name
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as fp:
-            return read_array(fp, where, error, available=size)
-    except FileNotFoundError:
-        raise error(f"{where}: no such file") from None
-    except IsADirectoryError:
-        raise error(f"{where}: a folder, not a file") from None
-    except OSError as e:
-        raise error(f"{where}: cannot read it ({e.strerror or e})") from None
+    with opened(path, error, name or path.name) as (fp, size):
+        return read_array(fp, name or path.name, error, available=size)
 
 
 def load_npz(path: str | Path, error: type[Exception], name: str | None = None,

@@ -26,35 +26,29 @@ class CLIError(VisualCNNError):
 
 # -- helpers -----------------------------------------------------------------------------------
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
-    return value
+def _whole_number(minimum: int, maximum: int | None = None, what: str | None = None) -> Any:
+    """An argparse type for a whole number in [minimum, maximum] ("a seed must be …" when `what` is given)."""
+    lead = f"{what} must be" if what else "expected"
 
-
-def _number_of_phases(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= value <= 100_000:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 100000, got {value}")
-    return value
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            valid = f"from {minimum} to {maximum}" if maximum is not None else f">= {minimum}"
+            raise argparse.ArgumentTypeError(f"{lead} a whole number {valid}, got {value}")
+        return value
+    return parse
 
 
 def _seed(text: str) -> int:
     from .limits import MAX_SEED
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"a seed must be a whole number from 0 to {MAX_SEED}, got {value}")
-    return value
+    return _whole_number(0, MAX_SEED, "a seed")(text)
+
+
+_positive_int = _whole_number(1)
+_number_of_phases = _whole_number(0, 100_000)
 
 
 def _number(minimum: float, inclusive: bool) -> Any:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import limits
+from .reading import opened
 
 
 def _no_constant(name: str) -> Any:
@@ -55,15 +56,8 @@ def parse_json(text: str, where: str, error: type[Exception], what: str = "valid
 def read_json_file(path: str | Path, error: type[Exception], what: str = "valid JSON") -> Any:
     """The JSON in `path`, or error(...) naming the file: missing, a folder, too big, not text, not JSON."""
     path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(limits.MAX_JSON_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise error(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise error(f"{path}: a folder, not a file") from None
-    except OSError as e:
-        raise error(f"{path}: cannot read it ({e.strerror or e})") from None
+    with opened(path, error, str(path)) as (f, _):
+        raw = f.read(limits.MAX_JSON_FILE_BYTES + 1)
     limits.check(len(raw), "MAX_JSON_FILE_BYTES", str(path), "the file's size", error, "bytes")
     try:
         text = raw.decode("utf-8")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from visualcnn import limits
 from visualcnn.errors import DataError
+from visualcnn.reading import opened
 
 #: how much of a file the header search reads (a JPEG's size sits after its metadata segments)
 HEADER_BYTES = 1 << 20
@@ -75,16 +76,8 @@ def check_picture(path: str | Path) -> tuple[str, int, int]:
     """(format, width, height) of the picture at `path` if it may be opened, else a DataError naming the file
     and the limit: missing, too big a file, not a picture this can read, or more pixels than MAX_IMAGE_PIXELS."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as f:
-            head = f.read(HEADER_BYTES)
-    except FileNotFoundError:
-        raise DataError(f"{path.name}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{path.name}: a folder, not a picture") from None
-    except OSError as e:
-        raise DataError(f"{path.name}: cannot read it ({e.strerror or e})") from None
+    with opened(path, DataError) as (f, size):
+        head = f.read(HEADER_BYTES)
     limits.check(size, "MAX_IMAGE_FILE_BYTES", path.name, "the file's size", DataError, "bytes")
     found = picture_size(head)
     if found is None:
