@@ -42,21 +42,14 @@ def zip_of(members: dict[str, bytes], declare: dict[str, int] | None = None) -> 
             zf.writestr(name, data)
     data = bytearray(buf.getvalue())
     for name, size in (declare or {}).items():
-        raw = name.encode()
-        # local header: signature, ..., uncompressed size at offset 22, name at 30
-        i = data.find(b"PK\x03\x04")
-        while i >= 0:
-            n = struct.unpack("<H", data[i + 26:i + 28])[0]
-            if bytes(data[i + 30:i + 30 + n]) == raw:
-                data[i + 22:i + 26] = struct.pack("<I", size)
-            i = data.find(b"PK\x03\x04", i + 4)
-        # central directory: uncompressed size at offset 24, name at 46
-        i = data.find(b"PK\x01\x02")
-        while i >= 0:
-            n = struct.unpack("<H", data[i + 28:i + 30])[0]
-            if bytes(data[i + 46:i + 46 + n]) == raw:
-                data[i + 24:i + 28] = struct.pack("<I", size)
-            i = data.find(b"PK\x01\x02", i + 4)
+        # (record signature, offset of the uncompressed size, of the name's length, of the name)
+        for signature, size_at, length_at, name_at in ((b"PK\x03\x04", 22, 26, 30), (b"PK\x01\x02", 24, 28, 46)):
+            i = data.find(signature)
+            while i >= 0:
+                n = struct.unpack("<H", data[i + length_at:i + length_at + 2])[0]
+                if bytes(data[i + name_at:i + name_at + n]) == name.encode():
+                    data[i + size_at:i + size_at + 4] = struct.pack("<I", size)
+                i = data.find(signature, i + 4)
     return bytes(data)
 
 
