@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -159,38 +158,8 @@ def _session(args: argparse.Namespace):
 
 # -- commands ----------------------------------------------------------------------------------
 
-def _duration(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
-
-
-class _Progress:
-    """A one-line progress bar on a terminal; silent elsewhere (per-epoch lines are printed anyway)."""
-
-    def __init__(self, total: int, stream=sys.stderr) -> None:
-        self.total, self.stream = total, stream
-        self.tty = stream.isatty()
-        self.start = time.perf_counter()
-        self.last = 0.0
-
-    def update(self, done: int, text: str = "") -> None:
-        now = time.perf_counter()
-        if not self.tty or (now - self.last < 0.1 and done < self.total):
-            return
-        self.last = now
-        frac = done / max(self.total, 1)
-        bar = "#" * int(30 * frac)
-        eta = (now - self.start) / frac * (1 - frac) if frac > 0 else 0
-        self.stream.write(f"\r[{bar:<30}] {done}/{self.total} {text} eta {eta:4.0f}s ")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.tty:
-            self.stream.write("\r" + " " * 78 + "\r")
-            self.stream.flush()
-
-
 def cmd_train(args: argparse.Namespace) -> int:
-    from .cli_run import StopRequests, save_or_rescue
+    from .cli_run import StopRequests, save_or_rescue, train_epochs
     from .io import check_writable
 
     if args.save is not None:
@@ -220,7 +189,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     status = 0
     try:
         with StopRequests() as stop:
-            status = _train_epochs(session, epochs, per_epoch, stop)
+            status = train_epochs(session, epochs, per_epoch, stop)
     finally:
         if args.save is not None:
             where, failure = save_or_rescue(session, args.save)
@@ -231,33 +200,6 @@ def cmd_train(args: argparse.Namespace) -> int:
             else:
                 print(f"saved to {args.save} (iteration {session.iteration})")
     return status
-
-
-def _train_epochs(session, epochs: int, per_epoch: int, stop) -> int:
-    """The per-epoch loop of `train`; returns the exit status (0, 1 at a breakpoint, 130 when stopped)."""
-    for epoch in range(1, epochs + 1):
-        progress = _Progress(per_epoch)
-        t0 = time.perf_counter()
-        seen: list[tuple[float, float]] = []       # this epoch's (loss, accuracy), whatever the session keeps
-
-        def on_iteration(s) -> None:
-            m = s.metrics[-1]
-            seen.append((m.loss, m.accuracy))
-            progress.update(len(seen), f"loss {m.loss:.3f}")
-        result = session.run(per_epoch, should_stop=stop, records=False, on_iteration=on_iteration)
-        progress.close()
-        seconds = time.perf_counter() - t0
-        train_loss, train_acc = (np.mean(seen, axis=0) if seen else (float("nan"), float("nan")))
-        test_loss, test_acc = session.evaluate("test")
-        print(f"epoch {epoch:>3}/{epochs}  train loss {train_loss:.4f}  acc {train_acc:6.1%}  |  "
-              f"test loss {test_loss:.4f}  acc {test_acc:6.1%}  ({_duration(seconds)})", flush=True)
-        if result.stopped_by == "breakpoint":
-            print(f"stopped: {result.breakpoint.message}", file=sys.stderr)
-            return 1
-        if result.stopped_by == "stop":
-            print(f"interrupted ({stop.signal_name}): stopping cleanly", file=sys.stderr)
-            return 130
-    return 0
 
 
 def cmd_gradcheck(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""What a long headless command needs: stop requests from signals, and a save that never loses the work.
+"""What a long headless command needs: stop requests from signals, the epoch loop with its progress
+line, and a save that never loses the work.
 
     with StopRequests() as stop:            # Ctrl-C or SIGTERM: stop at the next phase boundary;
         session.run(n, should_stop=stop)    # a second one stops now (KeyboardInterrupt), even inside a layer
@@ -17,6 +18,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Callable
+
+import numpy as np
 
 from .atomic import SaveError
 
@@ -63,6 +66,63 @@ class StopRequests:
         self._previous.clear()
 
 
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+class _Progress:
+    """A one-line progress bar on a terminal; silent elsewhere (per-epoch lines are printed anyway)."""
+
+    def __init__(self, total: int, stream=sys.stderr) -> None:
+        self.total, self.stream = total, stream
+        self.tty = stream.isatty()
+        self.start = time.perf_counter()
+        self.last = 0.0
+
+    def update(self, done: int, text: str = "") -> None:
+        now = time.perf_counter()
+        if not self.tty or (now - self.last < 0.1 and done < self.total):
+            return
+        self.last = now
+        frac = done / max(self.total, 1)
+        bar = "#" * int(30 * frac)
+        eta = (now - self.start) / frac * (1 - frac) if frac > 0 else 0
+        self.stream.write(f"\r[{bar:<30}] {done}/{self.total} {text} eta {eta:4.0f}s ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\r" + " " * 78 + "\r")
+            self.stream.flush()
+
+
+def train_epochs(session, epochs: int, per_epoch: int, stop) -> int:
+    """The per-epoch loop of `train`; returns the exit status (0, 1 at a breakpoint, 130 when stopped)."""
+    for epoch in range(1, epochs + 1):
+        progress = _Progress(per_epoch)
+        t0 = time.perf_counter()
+        seen: list[tuple[float, float]] = []       # this epoch's (loss, accuracy), whatever the session keeps
+
+        def on_iteration(s) -> None:
+            m = s.metrics[-1]
+            seen.append((m.loss, m.accuracy))
+            progress.update(len(seen), f"loss {m.loss:.3f}")
+        result = session.run(per_epoch, should_stop=stop, records=False, on_iteration=on_iteration)
+        progress.close()
+        seconds = time.perf_counter() - t0
+        train_loss, train_acc = (np.mean(seen, axis=0) if seen else (float("nan"), float("nan")))
+        test_loss, test_acc = session.evaluate("test")
+        print(f"epoch {epoch:>3}/{epochs}  train loss {train_loss:.4f}  acc {train_acc:6.1%}  |  "
+              f"test loss {test_loss:.4f}  acc {test_acc:6.1%}  ({_duration(seconds)})", flush=True)
+        if result.stopped_by == "breakpoint":
+            print(f"stopped: {result.breakpoint.message}", file=sys.stderr)
+            return 1
+        if result.stopped_by == "stop":
+            print(f"interrupted ({stop.signal_name}): stopping cleanly", file=sys.stderr)
+            return 130
+    return 0
+
+
 def rescue_dirs() -> list[Path]:
     """Where a session goes when its own destination cannot take it: home, then the temporary folder."""
     return [Path.home(), Path(tempfile.gettempdir())]
@@ -91,4 +151,4 @@ def save_or_rescue(session, path: Path, save: Callable | None = None) -> tuple[P
     raise SaveError(f"{reason}; the trained session could not be saved anywhere (tried {', '.join(tried)})")
 
 
-__all__ = ["STOP_SIGNALS", "StopRequests", "rescue_dirs", "save_or_rescue"]
+__all__ = ["STOP_SIGNALS", "StopRequests", "rescue_dirs", "save_or_rescue", "train_epochs"]
