@@ -165,3 +165,28 @@ def test_a_build_that_raises_type_error_is_a_spec_error_naming_the_layer():
         Network.from_spec({"input_shape": [4], "layers": [{"type": "test_bad_build"},
                                                           {"type": "dense", "out_features": 2}]})
     assert e.value.layer_index == 0
+
+
+def test_a_build_that_over_allocates_is_a_spec_error_naming_the_layer(monkeypatch):
+    class Greedy(Layer):
+        type_name = "test_greedy"
+
+        def init_params(self, rng):
+            return {"W": np.zeros(self.options.get("n", 2**62), dtype=np.uint8)}
+
+        def forward(self, x):
+            return x
+
+        def backward(self, dout):
+            return dout
+    custom.register_layer(Greedy)
+    spec = {"input_shape": [4], "layers": [{"type": "test_greedy"}, {"type": "dense", "out_features": 2}]}
+    with pytest.raises(SpecError, match=r"layer 0 test_greedy: build") as e:
+        Network.from_spec(spec)                     # numpy cannot allocate 2**62 bytes: MemoryError, named
+    assert e.value.layer_index == 0
+    from visualcnn import limits
+    monkeypatch.setattr(limits, "MAX_PARAMS", 1000)
+    Greedy.init_params = lambda self, rng: {"W": np.zeros(5000)}
+    with pytest.raises(SpecError, match=r"layer 0 test_greedy: the parameter count up to this layer is 5,000, "
+                                        r"over the limit of 1,000 \(visualcnn.limits.MAX_PARAMS\)"):
+        Network.from_spec(spec)
