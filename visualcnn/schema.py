@@ -135,13 +135,34 @@ class Obj:
                 raise FileFormatError(f"{_join(where, key)}: {why}")
         unknown = [k for k in value if k not in self.fields]
         if unknown and self.other is None:
-            raise FileFormatError(f"{where.rstrip(':')}: unknown key {_short(unknown[0])}; valid keys: {', '.join(self.fields)}")
+            raise FileFormatError(f"{where.rstrip(':')}: unknown key {_short(unknown[0])}; "
+                                  f"valid keys: {', '.join(self.fields)}")
         missing = [k for k in self.fields if k not in value and k not in self.optional]
         if missing:
             raise FileFormatError(f"{where.rstrip(':')}: missing {missing[0]!r}")
         out = {k: self.fields[k].check(value[k], _join(where, k)) for k in self.fields if k in value}
         out.update({k: self.other.check(value[k], _join(where, k)) for k in unknown})
         return out
+
+
+class _Nullable:
+    """null, or what `schema` accepts."""
+
+    def __init__(self, schema: Any) -> None:
+        self.schema = schema
+
+    def check(self, value: Any, where: str) -> Any:
+        return None if value is None else self.schema.check(value, where)
+
+
+class _RngState:
+    """NumPy's bit-generator state: an object naming its bit generator (numpy checks the rest)."""
+
+    def check(self, value: Any, where: str) -> dict:
+        if not isinstance(value, dict) or not isinstance(value.get("bit_generator"), str):
+            raise FileFormatError(f"{where} must be a NumPy bit-generator state (an object with 'bit_generator'), "
+                                  f"got {_short(value)}")
+        return value
 
 
 def check(value: Any, schema: Any, where: str) -> Any:
@@ -178,30 +199,11 @@ CONFIG = Obj({"title": Str(), "description": Str(max_length=65536), "spec": Spec
               "optimizer": OPTIMIZER, "batch_size": Int(1, limits.MAX_BATCH_SIZE), "train": TRAIN,
               "dtype": Str(("float32", "float64")), "seed": Int(0, limits.MAX_SEED)},
              optional=("title", "description", "dataset", "optimizer", "batch_size", "train", "dtype", "seed"))
-
-class _RngState:
-    """NumPy's bit-generator state: an object naming its bit generator (numpy checks the rest)."""
-
-    def check(self, value: Any, where: str) -> dict:
-        if not isinstance(value, dict) or not isinstance(value.get("bit_generator"), str):
-            raise FileFormatError(f"{where} must be a NumPy bit-generator state (an object with 'bit_generator'), "
-                                  f"got {_short(value)}")
-        return value
-
-
 SAMPLER = Obj({"version": Int(1, 1_000), "n": Int(1, 2**40), "batch_size": Int(1, 2**40),
                "seed": Int(0, limits.MAX_SEED), "epoch": Int(0, limits.MAX_ITERATION),
                "position": Int(0, 2**40), "rng_state": _RngState()})
 METRIC = Obj({"iteration": Int(0, limits.MAX_ITERATION), "loss": Number(non_finite=True),
               "accuracy": Number(0, 1, non_finite=True)})
-
-
-class _Nullable:
-    def __init__(self, schema: Any) -> None:
-        self.schema = schema
-
-    def check(self, value: Any, where: str) -> Any:
-        return None if value is None else self.schema.check(value, where)
 
 
 def session_meta(version: int, format_name: str) -> Obj:
