@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import FileFormatError, VisualCNNError
+from .errors import FileFormatError
 from .presets import check_config, read_json
 from .session_file import FORMAT, VERSION, LayerFilesNeeded, restore_session, session_state  # noqa: F401 - API
 
