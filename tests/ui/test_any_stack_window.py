@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from PyQt6.QtCore import QSettings
 
+from tests.ui.helpers import shown_window
 from ui import files as files_mod
-from ui.main_window import MainWindow
-from visualcnn.session import Session
 
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(files_mod, "ask_save_changes", lambda parent, name: "discard")
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(Session.from_preset("digits-small"), settings)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+    return shown_window(qtbot, tmp_path)
 
 
 def test_a_two_channel_stack_steps_and_passes_the_gradient_check(window, qtbot):

@@ -8,15 +8,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from PyQt6.QtCore import QSettings
 
+from tests.ui.helpers import shown_window
 from ui import files as files_mod
-from ui.main_window import MainWindow
 from visualcnn import mistakes as M
 from visualcnn.custom import load_layer_file, unregister_all
 from visualcnn.io import save_session
 from visualcnn.presets import build_session, load_preset
-from visualcnn.session import Session
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "assets" / "layer_template.py"
 
@@ -24,12 +22,7 @@ TEMPLATE = Path(__file__).resolve().parents[2] / "assets" / "layer_template.py"
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(files_mod, "ask_save_changes", lambda parent, name: "discard")
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(Session.from_preset("digits-small"), settings)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+    return shown_window(qtbot, tmp_path)
 
 
 @pytest.fixture
