@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from visualcnn import mistakes as M
-from visualcnn.layers import Sigmoid
+from visualcnn.layers import Sigmoid, Tanh
 
 BOUND = {np.float64: 1e-12, np.float32: 4 * np.finfo(np.float32).eps}
 
@@ -88,3 +88,17 @@ def test_the_mistaken_sigmoid_is_the_mirror_image_and_keeps_its_wrong_sign():
     np.testing.assert_array_equal(wrong.forward(x), right.forward(-x))           # 1/(1 + e^{x}) = σ(−x)
     # its backward keeps the note's y(1 − y): the magnitude of the true derivative, the sign lost
     np.testing.assert_array_equal(wrong.backward(np.ones_like(x)), right.backward(np.ones_like(x)))
+
+
+def test_tanh_slope_keeps_its_precision_where_y_rounds_to_one():
+    """The same sibling in tanh: 1 − y² was 0 for |x| > ~19 in float64 (exact 4e^{−2|x|})."""
+    mpmath.mp.dps = 40
+    for dtype in (np.float64, np.float32):
+        x = np.concatenate([np.linspace(-350, 350, 7001), [-19.5, 19.5, 30.0]]).astype(dtype)[None, :]
+        layer = Tanh()
+        layer.build((x.shape[1],), np.random.default_rng(0), np.dtype(dtype))
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            layer.forward(x)
+            dy = layer.backward(np.ones_like(x))[0]
+        exact = np.array([float(1 / mpmath.cosh(mpmath.mpf(float(v))) ** 2) for v in x[0]])
+        assert rel_err(dy, exact, dtype).max() <= BOUND[dtype]

@@ -87,7 +87,11 @@ class ReLU(_Activation):
 
 
 class Tanh(_Activation):
-    """y = tanh(x),  ∂y/∂x = 1 − y². A unit is saturated when 1 − y² < 0.01 for every sample."""
+    """y = tanh(x),  ∂y/∂x = 1 − y² = 4e^{−2|x|} / (1 + e^{−2|x|})².
+
+    The slope is computed from e^{−2|x|}, not as 1 − y² (which is 0 once y rounds to ±1, |x| > ~19 in
+    float64, though the exact value is 4e^{−2|x|}). A unit is saturated when 1 − y² < 0.01 for every sample.
+    """
 
     type_name = "tanh"
     description = "Hyperbolic tangent"
@@ -95,14 +99,21 @@ class Tanh(_Activation):
     def forward(self, x):
         self.x = x
         self.y = np.tanh(x)
+        t = np.abs(x)
+        t *= -2.0
+        with np.errstate(under="ignore"):           # e^{−2|x|} below the smallest float is 0: so is the slope
+            np.exp(t, out=t)
+        r = np.add(t, 1.0)
+        np.reciprocal(r, out=r)
+        t *= r
+        t *= r
+        t *= 4.0
+        self._slope = t
         return self.y
 
     def backward(self, dout):
-        dx = np.multiply(self.y, self.y)
-        np.subtract(1.0, dx, out=dx)
-        dx *= dout
-        return dx
+        return np.multiply(self._slope, dout)          # (1 − y²) · dout, in one fresh array
 
     def dead_fraction(self):
-        y = self.y.reshape(self.y.shape[0], -1)
-        return float(np.mean(np.all(1.0 - y * y < 0.01, axis=0)))
+        slope = self._slope.reshape(self._slope.shape[0], -1)
+        return float(np.mean(np.all(slope < 0.01, axis=0)))
