@@ -93,3 +93,25 @@ def test_opening_asks_before_running_a_layer_file(window, custom_session, errors
     else:
         assert opened is None and window.controller.session is before
         assert len(errors) == 1 and "my_layer.py" in errors[0] and "scaled_tanh" in errors[0]
+
+
+def test_launching_on_a_session_file_asks_before_running_its_layer_files(custom_session):
+    from ui.startup import load_session
+    from visualcnn.errors import VisualCNNError
+
+    session_path, layer_path = custom_session
+    with pytest.raises(VisualCNNError, match="my_layer.py"):
+        load_session(str(session_path))                     # nobody to ask: refused, naming the file
+    asked = []
+    s = load_session(str(session_path), ask_layer_files=lambda needed: asked.append(needed.paths) or True)
+    assert asked == [[str(layer_path.resolve())]] and s.network.layers[1].type_name == "scaled_tanh"
+
+
+def test_launching_on_a_bare_spec_no_data_set_fits_steps_on_random_images(tmp_path):
+    from ui.startup import load_session
+
+    spec = {"input_shape": [3, 10, 10], "layers": [{"type": "conv2d", "out_channels": 2, "kernel_size": 3},
+                                                   {"type": "flatten"}, {"type": "dense", "out_features": 10}]}
+    (tmp_path / "rgb.json").write_text(json.dumps(spec))
+    s = load_session(str(tmp_path / "rgb.json"))            # was: "the dataset's images are 1×8×8 ..."
+    assert s.dataset.input_shape == (3, 10, 10) and s.step().y.shape[1:] == (2, 8, 8)
