@@ -245,3 +245,20 @@ def test_a_missing_layer_file_is_named(tmp_path, digits, layer_file):
     with pytest.raises(vc.errors.FileFormatError) as e:
         load_session(tmp_path / "c.vcnn", dataset=digits, layer_files=True)
     assert "c.vcnn" in str(e.value) and "my_layer.py: no such file" in str(e.value)
+
+
+def test_a_run_stopped_between_phases_saves_and_resumes_exactly(tmp_path, digits):
+    # the command line's Ctrl-C: run(records=False) stops between two phases, then the session is saved
+    s = make(digits, np.float64)
+    calls = {"n": 0}
+
+    def stop():
+        calls["n"] += 1
+        return calls["n"] > 2 * s.n_phases + 5              # in the middle of the third iteration
+
+    assert s.run(10, should_stop=stop, records=False).stopped_by == "stop"
+    assert s.iteration == 2 and 0 < s.phase_index < s.n_phases
+    save_session(s, tmp_path / "stopped.vcnn")
+    t = load_session(tmp_path / "stopped.vcnn", dataset=digits)
+    s.run(2, records=False), t.run(2, records=False)
+    assert_identical(fingerprint(t), fingerprint(s))
