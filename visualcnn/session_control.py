@@ -49,9 +49,8 @@ class SessionControl:
             self.metrics = list(metrics or [])
             self._reset_history(iteration)
             if batch is not None:
-                x, y = batch
-                self.history.set_batch((frozen(self.network.check_input(x)), frozen(np.asarray(y, np.int64))),
-                                       sampler_state if sampler_after is None else sampler_after)
+                xs, ys = self._checked_pin(*batch)           # the same checks as a pinned input's
+                self.history.set_batch((frozen(xs), frozen(ys)), sampler_state if sampler_after is None else sampler_after)
             self._replay(phase_index, records=True)
 
     def file_state(self) -> dict[str, Any]:

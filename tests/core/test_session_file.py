@@ -281,12 +281,20 @@ def _rewrite(src, dst, meta_change=None, drop=()):
     (None, ("batch/y",), "batch/x and batch/y come together"),
     (lambda m: m.update(sampler_after={"version": 1}), (), "not a sampler state"),
     (lambda m: m.update(mistakes="softmax-diagonal"), (), "'mistakes' must be a list of names"),
+    ("labels", (), "labels must lie in [0, 9] for 10 classes"),
 ])
 def test_a_damaged_v2_session_file_is_refused_by_name(tmp_path, digits, change, drop, fragment):
     s = make(digits)
     s.step(), s.step()
     save_session(s, tmp_path / "good.vcnn")
-    _rewrite(tmp_path / "good.vcnn", tmp_path / "bad.vcnn", change, drop)
+    if change == "labels":                                   # a batch label no class has
+        with np.load(tmp_path / "good.vcnn") as z:
+            arrays = dict(z)
+        arrays["batch/y"] = arrays["batch/y"] + 10
+        with open(tmp_path / "bad.vcnn", "wb") as f:
+            np.savez(f, **arrays)
+    else:
+        _rewrite(tmp_path / "good.vcnn", tmp_path / "bad.vcnn", change, drop)
     with pytest.raises(vc.errors.FileFormatError) as e:
         load_session(tmp_path / "bad.vcnn", dataset=digits)
     assert str(e.value).startswith(str(tmp_path / "bad.vcnn")) and fragment in str(e.value)
