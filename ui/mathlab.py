@@ -366,6 +366,16 @@ class MathLab(QtCore.QObject):
             layer = getattr(self.window.inspector, "layer", 0) or 0
         self.check_view.set_network(s.network)
         self.check_view.run_check(s.network, x, np.asarray(labels), layer=None if whole else layer)
+        if whole and net.dtype == np.float32:       # the check above runs in float64: the float32 path too
+            from visualcnn.gradcheck import dtype_check
+            same = dtype_check(net, x, np.asarray(labels))
+            worst = max(r.max_rel_error for r in same.results)
+            highest = sorted(same.failures, key=lambda r: (-r.layer, r.name != "input"))  # the bug sits there
+            bad = ", ".join(f"layer {r.layer} {r.layer_type} {r.name}" for r in highest[:2])
+            self.window.statusBar().showMessage(
+                f"float32 path: gradients agree with float64 (worst {worst:.1e})" if same.passed else
+                f"float32 path: gradients DO NOT agree with float64 at {bad} (worst {worst:.1e}): a float32-only bug",
+                10000)
         del net
         self.docks["gradcheck"].raise_()
         return True

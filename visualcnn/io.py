@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from . import schema
 from .archive import load_npz
 from .atomic import SaveError, atomic_write, check_writable  # noqa: F401 - part of this module's API
-from .errors import FileFormatError, VisualCNNError
-from . import schema
+from .errors import FileFormatError
 from .jsontext import parse_json
 from .presets import check_config, read_json
 from .session_file import FORMAT, VERSION, LayerFilesNeeded, restore_session, session_state  # noqa: F401 - API

@@ -50,7 +50,7 @@ def _check_field(where: str, name: str, value: Any, field: Field) -> Any:
     if field.minimum is not None and value < field.minimum:
         raise SpecError(f"{where}: {name} must be >= {field.minimum:g}, got {_short(value)}")
     if field.maximum is not None and value > field.maximum:
-        raise SpecError(f"{where}: {name} must be {field.describe()} ({field.help}), got {_short(value)}")
+        raise SpecError(f"{where}: {name} must be {field.describe()}, got {_short(value)} ({field.help})")
     if isinstance(value, float) and not math.isfinite(value):
         # JSON's NaN / Infinity: no size, rate or norm order is infinite
         raise SpecError(f"{where}: {name} must be a finite number, got {'NaN' if value != value else _short(value)}")
