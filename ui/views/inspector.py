@@ -13,7 +13,8 @@ from PyQt6 import QtCore, QtWidgets
 
 from ui import style
 from ui.views.common import LayerState, MapPanel, channel_slice, set_max, spin
-from ui.views.tabs import NumbersTab, ParametersTab, PoolingTab
+from ui.views.numbers import NumbersTab
+from ui.views.tabs import ParametersTab, PoolingTab
 from visualcnn.records import StepRecord
 
 
