@@ -105,6 +105,13 @@ class GradientTab(_MapTab):
         self.panel.show(0, dout, f"∂C/∂y arriving, ch {self.out_channel.value()}", levels)
         self.panel.show(1, dx, f"∂C/∂x sent down, ch {self.in_channel.value()}", levels)
 
+    def _clicked(self, index: int, rc: tuple[int, ...]) -> None:
+        # the Numbers tab's backward explains an entry of ∂C/∂x sent down: a unit of the layer's input
+        if index == 1 and self.state is not None:
+            spatial = len(self.state.layer_obj.input_shape) == 3
+            self.inspector.select_unit((self.in_channel.value(), *rc) if spatial else rc,
+                                       sample=self.sample.value(), phase="backward")
+
 
 class Inspector(QtWidgets.QTabWidget):
     """The selected layer's tabs. select_layer(i); unitSelected(layer, unit) when a map is clicked."""

@@ -1,14 +1,68 @@
-"""The inspector's Numbers tab: the formula behind one unit, with the core's own numbers (visualcnn.explain)."""
+"""The inspector's Numbers tab: the formula behind one unit, drawn as math, with the core's own numbers.
+
+Two maps: what the formula reads, with the cells its terms read marked (the unit's receptive field in
+this layer; for the backward pass, the output units whose windows contain the input unit), and what it
+computes, with the unit marked; clicking the computed map picks a unit. Below, the formula and its
+numbers (visualcnn.explain): a long sum shows its largest terms and folds the rest into one number.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
 from ui import style
-from ui.views.common import LayerState, MapPanel, channel_slice, set_max, spin
+from ui.views.common import LayerState, MapPanel, set_max
+from ui.views.formula import MathView
 from ui.views.tabs import _Tab
-from visualcnn.explain import explain_unit, fmt
+from visualcnn.explain import MapRef, explain_param, explain_unit, fmt, unit_shape
+
+#: labels of the index pickers by the rank of what they index
+INDEX_LABELS = {1: ("unit",), 2: ("out", "in"), 3: ("ch", "row", "col"), 4: ("filter", "in ch", "row", "col")}
+PARAM_PHASES = {"∂C/∂W": "W", "∂C/∂b": "b"}
+
+
+class IndexPicker(QtWidgets.QWidget):
+    """Up to four labelled spin boxes for an index into an array of a given shape."""
+
+    changed = QtCore.pyqtSignal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        box = QtWidgets.QHBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        self.labels, self.spins = [], []
+        for _ in range(4):
+            lab, spin = QtWidgets.QLabel(), QtWidgets.QSpinBox()
+            spin.valueChanged.connect(lambda _=0: self.changed.emit())
+            box.addWidget(lab)
+            box.addWidget(spin)
+            self.labels.append(lab)
+            self.spins.append(spin)
+        box.addStretch(1)
+        self.shape: tuple[int, ...] = (1,)
+
+    def set_shape(self, shape: tuple[int, ...]) -> None:
+        self.shape = tuple(shape)
+        names = INDEX_LABELS.get(len(shape), tuple(f"i{k}" for k in range(len(shape))))
+        for k, (lab, spin) in enumerate(zip(self.labels, self.spins)):
+            on = k < len(shape)
+            lab.setVisible(on)
+            spin.setVisible(on)
+            if on:
+                lab.setText(names[k])
+                set_max(spin, shape[k] - 1)
+
+    def set_value(self, index: tuple[int, ...]) -> None:
+        for spin, v in zip(self.spins, index):
+            spin.blockSignals(True)
+            spin.setMaximum(max(spin.maximum(), int(v)))
+            spin.setValue(int(v))
+            spin.blockSignals(False)
+
+    def value(self) -> tuple[int, ...]:
+        return tuple(min(self.spins[k].value(), self.shape[k] - 1) for k in range(len(self.shape)))
 
 
 class NumbersTab(_Tab):
@@ -21,119 +75,235 @@ class NumbersTab(_Tab):
         row1.addWidget(QtWidgets.QLabel("phase"))
         self.phase = QtWidgets.QComboBox()
         self.phase.addItems(["forward", "backward", "loss"])
+        self.phase.setToolTip("forward: how an output unit was computed · backward: the gradient the layer "
+                              "sends down to one input · loss: a logit's gradient · ∂C/∂W, ∂C/∂b: a "
+                              "parameter's gradient")
         row1.addWidget(self.phase)
-        self.sample = spin("sample", row1)
+        row1.addWidget(QtWidgets.QLabel("sample"))
+        self.sample = QtWidgets.QSpinBox()
+        row1.addWidget(self.sample)
+        self.read_label = QtWidgets.QLabel("read ch")
+        self.read_channel = QtWidgets.QSpinBox()
+        self.read_channel.setToolTip("which channel of the map the formula reads is drawn")
+        row1.addWidget(self.read_label)
+        row1.addWidget(self.read_channel)
         row1.addStretch(1)
-        row2 = QtWidgets.QHBoxLayout()
-        self.c = spin("ch", row2)
-        self.i = spin("row", row2)
-        self.j = spin("col", row2)
-        row2.addStretch(1)
-        self.panel = MapPanel()
-        self.panel.add("click a unit")
-        self.panel.on_click = self._clicked
-        self.text = QtWidgets.QPlainTextEdit()
-        self.text.setReadOnly(True)
-        self.text.setFont(style.font(style.FONT_PT, mono=True))
-        self.text.setLineWrapMode(QtWidgets.QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.index = IndexPicker()
+        # the map the formula reads and the one it computes, side by side (each with its scale)
+        self.read_panel, self.result_panel = MapPanel(), MapPanel()
+        self.read_panel.add("what the formula reads")
+        self.result_panel.add("what it computes")
+        self.result_panel.on_click = lambda _k, rc: self._clicked(1, rc)
+        self.panels = (self.read_panel, self.result_panel)
+        maps = QtWidgets.QWidget()
+        row = QtWidgets.QHBoxLayout(maps)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.read_panel, 1)
+        row.addWidget(self.result_panel, 1)
+        pen = pg.mkPen(style.HIGHLIGHT, width=2)
+        # cell-sized squares (data units): the terms' window on the read map, the unit on the computed one
+        self.window_marks = pg.ScatterPlotItem(symbol="s", size=0.92, pxMode=False, pen=pen, brush=None)
+        self.unit_mark = pg.ScatterPlotItem(symbol="s", size=1.0, pxMode=False, pen=pg.mkPen(style.HIGHLIGHT, width=3),
+                                            brush=None)
+        self.read_panel.plots[0].plot.addItem(self.window_marks)
+        self.result_panel.plots[0].plot.addItem(self.unit_mark)
+        self.text = MathView()
         split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
-        split.addWidget(self.panel)
+        split.addWidget(maps)
         split.addWidget(self.text)
-        split.setSizes([220, 300])
+        split.setChildrenCollapsible(False)
+        split.splitterMoved.connect(self._split_moved)
+        self.split = split
+        self._split_by_user = False
         inner = QtWidgets.QVBoxLayout(page)
+        inner.setContentsMargins(4, 4, 4, 0)
         inner.addLayout(row1)
-        inner.addLayout(row2)
+        inner.addWidget(self.index)
         inner.addWidget(split, 1)
         self.stack.addWidget(page)
         self.stack.setCurrentWidget(page)
         self.explanation = None
         self._auto_phase = True
-        for w in (self.sample, self.c, self.i, self.j):
-            w.valueChanged.connect(lambda _=0: self.refresh(self.state))
+        self._auto_read_channel = True
+        self.sample.valueChanged.connect(lambda _=0: self.refresh(self.state))
+        self.index.changed.connect(self._unit_changed)
+        self.read_channel.valueChanged.connect(self._read_channel_chosen)
         self.phase.activated.connect(self._phase_chosen)
-        self.marker = pg.ScatterPlotItem(symbol="s", size=12, pen=pg.mkPen(style.HIGHLIGHT, width=2), brush=None)
-        self.panel.plots[0].plot.addItem(self.marker)
 
+    # -- selection -------------------------------------------------------------------------
     def reset(self) -> None:
         self._auto_phase = True
-        for w in (self.c, self.i, self.j, self.sample):
-            w.blockSignals(True)
-            w.setValue(0)
-            w.blockSignals(False)
+        self._auto_read_channel = True
+        self.index.set_value((0, 0, 0, 0))
+        self.sample.blockSignals(True)
+        self.sample.setValue(0)
+        self.sample.blockSignals(False)
 
     def _phase_chosen(self, _=0) -> None:
         self._auto_phase = False
+        self._auto_read_channel = True
         self.refresh(self.state)
 
+    def _unit_changed(self) -> None:
+        self._auto_read_channel = True
+        self.refresh(self.state)
+
+    def _read_channel_chosen(self, _=0) -> None:
+        self._auto_read_channel = False
+        self._draw_maps()
+
     def set_unit(self, unit: tuple[int, ...], sample: int = 0, phase: str | None = None) -> None:
-        boxes = (self.c, self.i, self.j) if len(unit) == 3 else (self.j,)
-        for box, v in zip(boxes, unit):
-            box.blockSignals(True)
-            box.setMaximum(max(box.maximum(), int(v)))
-            box.setValue(int(v))
-            box.blockSignals(False)
+        """Explain `unit` (of the output for forward, of the input for backward, a parameter index for ∂C/∂W)."""
+        if phase is not None:
+            if self.phase.findText(phase) < 0:
+                self.phase.addItem(phase)
+            self.phase.setCurrentText(phase)
+            self._auto_phase = False
+        self.index.set_value(tuple(unit))
         self.sample.blockSignals(True)
         self.sample.setMaximum(max(self.sample.maximum(), sample))
         self.sample.setValue(sample)
         self.sample.blockSignals(False)
-        if phase is not None:
-            self.phase.setCurrentText(phase)
-            self._auto_phase = False
+        self._auto_read_channel = True
 
     def unit(self) -> tuple[int, ...]:
-        if self.phase.currentText() == "loss":
-            return (self.j.value(),)
-        shape = self.state.layer_obj.output_shape
-        return (self.c.value(), self.i.value(), self.j.value()) if len(shape) == 3 else (self.j.value(),)
+        return self.index.value()
 
+    def _phases_for(self, st: LayerState) -> list[str]:
+        names = ["forward", "backward", "loss"]
+        names += [ph for ph, name in PARAM_PHASES.items() if name in st.layer_obj.params]
+        return names
+
+    def _shape(self, st: LayerState, phase: str) -> tuple[int, ...]:
+        if phase in PARAM_PHASES:
+            return tuple(st.layer_obj.params[PARAM_PHASES[phase]].shape)
+        return unit_shape(st.network, st.layer, phase)
+
+    # -- drawing --------------------------------------------------------------------------
     def refresh(self, st: LayerState | None) -> None:
         self.state = st
         if st is None:
             return
-        lay = st.layer_obj
+        names = self._phases_for(st)
+        if [self.phase.itemText(k) for k in range(self.phase.count())] != names:
+            current = self.phase.currentText()
+            self.phase.blockSignals(True)
+            self.phase.clear()
+            self.phase.addItems(names)
+            self.phase.setCurrentText(current if current in names else "backward")
+            self.phase.blockSignals(False)
         if self._auto_phase:
-            phase = "backward" if st.backward is not None else "forward"
-            self.phase.setCurrentText(phase)
+            self.phase.setCurrentText("backward" if st.backward is not None else "forward")
         phase = self.phase.currentText()
         set_max(self.sample, st.batch_size - 1)
-        shape = (st.network.n_classes,) if phase == "loss" else lay.output_shape
-        spatial = len(shape) == 3
-        set_max(self.c, shape[0] - 1 if spatial else 0)
-        set_max(self.i, shape[1] - 1 if spatial else 0)
-        set_max(self.j, shape[2] - 1 if spatial else shape[0] - 1)
+        self.index.set_shape(self._shape(st, phase))
         n = self.sample.value()
-        if phase == "loss":
-            arr, gradient, what = (st.loss.probs if st.loss else None), False, "probabilities p (click a class)"
-        elif phase == "backward":
-            arr, gradient, what = (st.backward.dout if st.backward else None), True, f"∂C/∂y of layer {st.layer}"
-        else:
-            arr, gradient, what = (st.forward.y if st.forward else None), False, f"output y of layer {st.layer}"
-        self.panel.set_gradient(0, gradient)
-        data = channel_slice(arr, n, self.c.value())
-        self.panel.show(0, data, what + (f", ch {self.c.value()}" if spatial else ""))
-        if data is not None:
-            r, q = (self.i.value(), self.j.value()) if spatial else (0, self.j.value())
-            self.marker.setData([q + 0.5], [r + 0.5])
-        else:
-            self.marker.setData([], [])
         try:
-            e = explain_unit(st.network, st.records, None if phase == "loss" else st.layer, self.unit(),
-                             phase=phase, sample=n)
-        except (ValueError, IndexError) as err:       # a unit out of range while the spins catch up
-            self.text.setPlainText(f"cannot explain this unit: {err}")
+            if phase in PARAM_PHASES:
+                e = explain_param(st.network, st.records, st.layer, PARAM_PHASES[phase], self.unit(), sample=n)
+            else:
+                e = explain_unit(st.network, st.records, None if phase == "loss" else st.layer, self.unit(),
+                                 phase=phase, sample=n)
+        except (ValueError, IndexError) as err:       # a unit out of range while the pickers catch up
+            self.explanation = None
+            self.text.set_content(f"cannot explain this unit: {err}", [], str(err))
             return
         self.explanation = e
-        body = e.text if e.available else f"{e.title}\n\n{e.numbers}"
         if e.available:
-            body += f"\n\nvalue in the record: {fmt(e.value)}"
-        self.text.setPlainText(body)
+            tex = [e.formula_tex, *e.lines_tex]
+            plain = f"{e.text}\n\nvalue in the record: {fmt(e.value)}"
+        else:
+            tex, plain = [], f"{e.title}\n\n{e.numbers}"
+        self.text.set_content(e.title if e.available else f"{e.title}\n\n{e.numbers}", tex, plain)
+        self._draw_maps()
+        self._fit_split()
+
+    def _split_moved(self, *_) -> None:
+        self._split_by_user = True
+
+    def _fit_split(self) -> None:
+        """Give the formula the height it needs (up to half the tab), the maps the rest — until the
+        user drags the divider."""
+        total = sum(self.split.sizes())
+        if self._split_by_user or total <= 0:
+            return
+        need = min(self.text.content_height(), int(0.5 * total))
+        self.split.setSizes([total - need, need])
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_split()
+
+    def _draw_maps(self) -> None:
+        e = self.explanation
+        reads = e.reads if e is not None and e.available else None
+        computes = e.computes if e is not None and e.available else None
+        channel = self._pick_read_channel(reads)
+        self._show(self.read_panel, reads, channel, self.window_marks)
+        unit_channel = computes.cells[0][0] if computes is not None and np.ndim(computes.array) == 3 else 0
+        self._show(self.result_panel, computes, unit_channel, self.unit_mark)
+
+    def _pick_read_channel(self, ref: MapRef | None) -> int:
+        spatial = ref is not None and ref.array is not None and np.ndim(ref.array) == 3
+        self.read_label.setVisible(spatial and np.shape(ref.array)[0] > 1)
+        self.read_channel.setVisible(self.read_label.isVisible())
+        if not spatial:
+            return 0
+        set_max(self.read_channel, np.shape(ref.array)[0] - 1)
+        if self._auto_read_channel and ref.cells:
+            # the channel of the term with the largest |product| (the one the eye should go to)
+            weights: dict[int, float] = {}
+            for t in self.explanation.terms:
+                if t.cell is not None and len(t.cell) == 3:
+                    weights[t.cell[0]] = weights.get(t.cell[0], 0.0) + abs(t.product)
+            best = max(weights, key=weights.get) if weights else ref.cells[0][0]
+            self.read_channel.blockSignals(True)
+            self.read_channel.setValue(int(best))
+            self.read_channel.blockSignals(False)
+        return self.read_channel.value()
+
+    def _show(self, panel: MapPanel, ref: MapRef | None, channel: int, marks: pg.ScatterPlotItem) -> None:
+        if ref is None or ref.array is None:
+            panel.show(0, None, "—")
+            marks.setData([], [])
+            return
+        a = np.asarray(ref.array)
+        spatial = a.ndim == 3
+        data = a[channel] if spatial else a.reshape(-1)
+        panel.set_gradient(0, ref.gradient)
+        title = ref.title + (f", ch {channel}" if spatial and a.shape[0] > 1 else "")
+        panel.show(0, data, title)
+        cells = [c for c in ref.cells if not spatial or c[0] == channel]
+        if marks is self.window_marks and len(set(cells)) >= data.size and self.explanation.shown:
+            # the terms read the whole map (a dense layer): mark the ones written out, the largest
+            cells = [t.cell for t in self.explanation.shown
+                     if t.cell is not None and (not spatial or t.cell[0] == channel)]
+        if spatial:
+            xs = [c[2] + 0.5 for c in cells]
+            ys = [c[1] + 0.5 for c in cells]
+        elif a.ndim == 2:
+            xs, ys = [c[1] + 0.5 for c in cells], [c[0] + 0.5 for c in cells]
+        else:
+            xs, ys = [c[-1] + 0.5 for c in cells], [0.5] * len(cells)
+        marks.setData(xs, ys)
+
+    def marked_cells(self, k: int) -> list[tuple[int, int]]:
+        """(row, col) of the squares drawn on map k (0: read, 1: computed), for tests and snapshots."""
+        xs, ys = (self.window_marks if k == 0 else self.unit_mark).getData()
+        return sorted((int(np.floor(y)), int(np.floor(x))) for x, y in zip(xs, ys))
 
     def _clicked(self, index: int, rc: tuple[int, ...]) -> None:
-        if self.state is None:
+        e = self.explanation
+        if self.state is None or index != 1 or e is None or not e.available or e.computes is None:
             return
-        if len(rc) == 2:
-            unit = (self.c.value(), *rc)
-        else:
+        a = np.asarray(e.computes.array)
+        if a.ndim == 3:
+            unit = (e.computes.cells[0][0], *rc)
+        elif a.ndim == 2:
             unit = rc
-        self.inspector.select_unit(unit, sample=self.sample.value(),
-                                   phase=self.phase.currentText())
+        else:
+            unit = (rc[-1],)
+        phase = self.phase.currentText()
+        if phase in PARAM_PHASES and len(self._shape(self.state, phase)) in (2, 4):
+            unit = (self.unit()[0], *unit)              # the map shows one filter / one row of W: it stays
+        self.inspector.select_unit(unit, sample=self.sample.value(), phase=phase)

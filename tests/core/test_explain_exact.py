@@ -1,0 +1,198 @@
+"""The Numbers tab equals the core: every unit of every layer type, forward and backward, both dtypes.
+
+For each explanation: `value` is the record's own entry, the sum it writes (`total`) is that value up to
+the rounding of the core's dtype, the folded part plus the shown terms is the total, and the last
+printed line states the value.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import visualcnn as vc
+from visualcnn.data import load_dataset
+from visualcnn.explain import explain_param, explain_unit, find_record, fmt, unit_shape
+
+# overlapping max (k3 s2), Lp (k2 s1) and average (k2 s1) windows; padding; tied and untied bias
+SPEC = {"input_shape": [1, 8, 8], "layers": [
+    {"type": "conv2d", "out_channels": 3, "kernel_size": 3, "padding": 1},               # 0 → 3×8×8
+    {"type": "relu"},                                                                     # 1
+    {"type": "maxpool2d", "kernel_size": 3, "stride": 2},                                 # 2 → 3×3×3
+    {"type": "conv2d", "out_channels": 4, "kernel_size": 2, "padding": 1, "bias": "untied"},  # 3 → 4×4×4
+    {"type": "tanh"},                                                                     # 4
+    {"type": "lppool2d", "kernel_size": 2, "stride": 1, "p": 3},                          # 5 → 4×3×3
+    {"type": "sigmoid"},                                                                  # 6
+    {"type": "avgpool2d", "kernel_size": 2, "stride": 1},                                 # 7 → 4×2×2
+    {"type": "flatten"},                                                                  # 8
+    {"type": "dense", "out_features": 10}]}                                               # 9
+
+EPS = {"float32": 2e-6, "float64": 1e-13}
+
+
+def iteration(dtype: str, phases: int | None = None):
+    net = vc.Network.from_spec(SPEC, dtype=dtype)
+    s = vc.Session(net, vc.SGD(net, lr=0.5, momentum=0.9), load_dataset("digits"), batch_size=2)
+    s.run(1, records=False)                           # a second iteration: momentum makes ΔW ≠ −lr·∂C/∂W
+    records = [s.step() for _ in range(s.n_phases if phases is None else phases)]
+    return s.network, records
+
+
+@pytest.fixture(scope="module", params=["float32", "float64"])
+def run(request):
+    net, records = iteration(request.param)
+    return request.param, net, records
+
+
+def all_units(shape):
+    return list(np.ndindex(*shape))
+
+
+def check_sum(e, dtype):
+    """The printed sum equals the value: exactly the record's, up to the core dtype's rounding."""
+    assert e.available, e.numbers
+    assert e.total is not None
+    scale = math.fsum(abs(t.product) for t in e.terms) + abs(e.total) + abs(e.value)
+    assert abs(e.total - e.value) <= EPS[dtype] * 8 * max(scale, 1e-30), (e.title, e.total, e.value)
+    if e.folded is not None:
+        assert len(e.shown) < len(e.terms)
+        shown = math.fsum(t.product for t in e.shown)
+        assert math.isclose(shown + e.folded, math.fsum(t.product for t in e.terms), rel_tol=1e-12, abs_tol=1e-300)
+        # the shown terms are the largest
+        smallest_shown = min(abs(t.product) for t in e.shown)
+        assert all(abs(t.product) <= smallest_shown for t in e.terms if t not in e.shown)
+    assert e.numbers.rstrip().splitlines()[-1].count(fmt(e.value)) == 1
+
+
+@pytest.mark.parametrize("layer", range(len(SPEC["layers"])))
+def test_forward_every_unit_is_the_cores(run, layer):
+    dtype, net, records = run
+    fwd = find_record(records, "forward", layer)
+    for n in range(2):
+        for u in all_units(unit_shape(net, layer, "forward")):
+            e = explain_unit(net, records, layer, u, "forward", sample=n)
+            assert e.value == float(fwd.y[(n, *u)])
+            check_sum(e, dtype)
+            assert e.computes.cells == (u,)
+            np.testing.assert_array_equal(e.computes.array, fwd.y[n])
+            np.testing.assert_array_equal(e.reads.array, fwd.x[n])
+
+
+@pytest.mark.parametrize("layer", range(len(SPEC["layers"])))
+def test_backward_every_unit_is_the_cores(run, layer):
+    """∂C/∂(input) at every input unit: the sum over every output unit that read it (overlapping windows too)."""
+    dtype, net, records = run
+    bwd = find_record(records, "backward", layer)
+    for n in range(2):
+        for u in all_units(unit_shape(net, layer, "backward")):
+            e = explain_unit(net, records, layer, u, "backward", sample=n)
+            assert e.value == float(bwd.dx[(n, *u)])
+            check_sum(e, dtype)
+            np.testing.assert_array_equal(e.reads.array, bwd.dout[n])
+            for t in e.terms:                         # each term reads the arriving gradient at its cell
+                if t.cell is not None and len(t.factors) == 2 and net.layers[layer].type_name != "dense":
+                    assert float(bwd.dout[(n, *t.cell)]) in t.factors
+
+
+@pytest.mark.parametrize("layer", [0, 3, 9])
+def test_parameter_gradients_are_the_cores(run, layer):
+    dtype, net, records = run
+    bwd = find_record(records, "backward", layer)
+    for name, g in bwd.grads.items():
+        for index in all_units(g.shape):
+            e = explain_param(net, records, layer, name, index)
+            assert e.value == float(g[index])
+            check_sum(e, dtype)
+
+
+def test_overlapping_pool_windows_sum_every_window():
+    """Regression (issue 11 §8): the tab showed one window's share, not the sum the core sends down."""
+    net, records = iteration("float64")
+    bwd = find_record(records, "backward", 7)               # avgpool k2 s1: inner inputs lie in 4 windows
+    e = explain_unit(net, records, 7, (1, 1, 1), "backward")
+    assert len(e.terms) == 4 and e.value == float(bwd.dx[0, 1, 1, 1])
+    assert {t.cell for t in e.terms} == {(1, 0, 0), (1, 0, 1), (1, 1, 0), (1, 1, 1)}
+    assert e.total == pytest.approx(0.25 * float(bwd.dout[0, 1, :2, :2].sum()), rel=1e-12)
+    mx = explain_unit(net, records, 2, (0, 2, 2), "backward")   # max k3 s2: (2, 2) lies in 4 windows
+    assert len(mx.terms) == 4 and mx.value == float(find_record(records, "backward", 2).dx[0, 0, 2, 2])
+
+
+def test_lp_backward_shows_each_windows_share():
+    """Regression: Lp backward printed ∂C/∂y instead of the routed share ∂C/∂y · ∂y/∂x."""
+    net, records = iteration("float64")
+    bwd = find_record(records, "backward", 5)
+    e = explain_unit(net, records, 5, (2, 1, 1), "backward")
+    routing = bwd.routing[0, 2]
+    expect = [float(bwd.dout[0, 2, i, j]) * float(routing[i, j, 1 - i, 1 - j]) for i in (0, 1) for j in (0, 1)]
+    assert sorted(t.product for t in e.terms) == sorted(expect)
+    assert e.value == float(bwd.dx[0, 2, 1, 1]) != float(bwd.dout[0, 2, 1, 1])
+
+
+def test_after_the_update_the_forward_reads_the_weights_it_used():
+    """Regression: after the update the tab rebuilt W as new − ΔW, which float32 rounds differently."""
+    net, records = iteration("float32")
+    upd = find_record(records, "update")
+    W = upd.updates[0]["W"]
+    rebuilt = np.asarray(W.value, np.float64) - np.asarray(W.velocity, np.float64)
+    assert np.any(rebuilt != W.before)                     # the rounding this guards against happens here
+    e = explain_unit(net, records, 0, (1, 4, 4), "forward")
+    used = [t.factors[0] for t in e.terms]
+    np.testing.assert_array_equal(used, np.asarray(W.before[1], np.float64).ravel())
+    net2, records2 = iteration("float32", phases=len(records) - 1)    # the same run, stopped before the update
+    before_update = explain_unit(net2, records2, 0, (1, 4, 4), "forward")   # reads the live weights
+    assert [t.factors for t in before_update.terms] == [t.factors for t in e.terms]
+
+
+def test_receptive_fields():
+    net, records = iteration("float64")
+    conv = explain_unit(net, records, 0, (2, 0, 5), "forward")          # the window hangs over the top edge
+    assert set(conv.reads.cells) == {(0, a, b) for a in (0, 1) for b in (4, 5, 6)}
+    assert sum(t.cell is None for t in conv.terms) == 3                  # three padding terms
+    back = explain_unit(net, records, 3, (1, 1, 1), "backward")         # k2 pad1: 4 positions × 4 filters
+    assert set(back.reads.cells) == {(l, i, j) for l in range(4) for i in (1, 2) for j in (1, 2)}
+    dense = explain_unit(net, records, 9, (4,), "forward")
+    assert dense.reads.cells == tuple((i,) for i in range(16))
+
+
+def test_a_long_sum_shows_its_largest_terms_and_folds_the_rest():
+    net, records = iteration("float64")
+    e = explain_unit(net, records, 9, (4,), "forward")
+    assert len(e.terms) == 16 and len(e.shown) == 4
+    assert "(12 more terms: " in e.numbers and "12\\ \\mathrm{more\\ terms}" in e.lines_tex[1]
+    assert [abs(t.product) for t in e.shown] == sorted((abs(t.product) for t in e.terms), reverse=True)[:4]
+
+
+def test_every_formula_is_valid_mathtext():
+    """What the tab renders parses with matplotlib's mathtext (no LaTeX install needed)."""
+    from matplotlib.mathtext import MathTextParser
+    parser = MathTextParser("path")
+    net, records = iteration("float64")
+    es = [explain_unit(net, records, None, (3,), "loss"), explain_param(net, records, 3, "b", (1, 2, 0)),
+          explain_param(net, records, 0, "W", (1, 0, 2, 2)), explain_param(net, records, 9, "W", (2, 3)),
+          explain_param(net, records, 9, "b", (2,))]
+    for layer in range(len(SPEC["layers"])):
+        for phase in ("forward", "backward"):
+            es.append(explain_unit(net, records, layer, unit_shape(net, layer, phase)[:1] and
+                                   tuple(s - 1 for s in unit_shape(net, layer, phase)), phase))
+    for e in es:
+        for tex in (e.formula_tex, *e.lines_tex):
+            parser.parse(f"${tex}$", dpi=72)
+
+
+def test_lp_forward_is_the_max_scaled_form():
+    net, records = iteration("float64")
+    e = explain_unit(net, records, 5, (2, 1, 1), "forward")
+    window = find_record(records, "forward", 5).x[0, 2, 1:3, 1:3]
+    m = float(np.abs(window).max())
+    assert f"m = max |x| = {fmt(m)}" in e.numbers
+    assert max(t.product for t in e.terms) == 1.0                       # (|x|/m)^p of the largest is 1
+
+
+def test_layer_zero_before_backward_and_bad_units():
+    net, records = iteration("float64", phases=3)
+    e = explain_unit(net, records, 0, (0, 0, 0), "backward")
+    assert not e.available and "step backward" in e.numbers
+    with pytest.raises(ValueError, match="outside"):
+        explain_unit(net, records, 0, (3, 0, 0), "forward")
+    with pytest.raises(ValueError, match="no parameter"):
+        explain_param(net, records, 1, "W", (0,))
