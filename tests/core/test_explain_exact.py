@@ -10,7 +10,10 @@ import math
 import numpy as np
 import pytest
 
+import visualcnn as vc
 from visualcnn.explain import explain_param, explain_unit, find_record, fmt, unit_shape
+
+from visualcnn.records import StepRecord
 
 from .test_explain_regressions import SPEC, iteration
 
@@ -137,3 +140,21 @@ def test_layer_zero_before_backward_and_bad_units():
         explain_unit(net, records, 0, (3, 0, 0), "forward")
     with pytest.raises(ValueError, match="no parameter"):
         explain_param(net, records, 1, "W", (0,))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("norm, p, scale", [("sum", 3, 1.0), ("mean", 100, 5e-4), ("sum", 32, 0.05), ("mean", 16, 300.0)])
+def test_lp_forms_and_extreme_p_equal_the_core(dtype, norm, p, scale):
+    """The sum form has no 1/|P|; at large p the max-scaled terms stay finite and still sum to the core's y."""
+    spec = {"input_shape": [1, 4, 4], "layers": [
+        {"type": "lppool2d", "kernel_size": 2, "stride": 1, "p": p, "norm": norm},
+        {"type": "flatten"}, {"type": "dense", "out_features": 10}]}
+    net = vc.Network.from_spec(spec, dtype=dtype)
+    x = (np.random.default_rng(1).uniform(0.2, 1.0, (2, 1, 4, 4)) * scale).astype(dtype)
+    y = net.layers[0].forward(x)
+    fwd = StepRecord(0, 0, "forward", 0, "lppool2d", "", x, np.zeros(2, int), x=x, y=np.array(y))
+    for u in np.ndindex(*net.layers[0].output_shape):
+        e = explain_unit(net, [fwd], 0, u, "forward", sample=1)
+        assert np.isfinite(e.total) and e.value == float(y[(1, *u)])
+        assert abs(e.total - e.value) <= EPS[dtype] * 8 * abs(e.value)
+        assert ("1/4" in e.numbers) == (norm == "mean")

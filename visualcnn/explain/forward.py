@@ -139,8 +139,10 @@ def _lp(ctx: Context, u, cells, vals, value, win_tex, common) -> Explanation:
     c, i, j = u
     lay = ctx.layer
     p = float(lay.options["p"])
-    mean = lay.options.get("norm", "mean") != "sum"
-    n_div = len(vals) if mean else 1
+    # the layer's own constant c (1/|P| for the mean form, 1 for the sum form) where it exposes it
+    c_norm = float(getattr(lay, "norm_factor", 1.0 / len(vals) if lay.options.get("norm", "mean") == "mean" else 1.0))
+    mean = c_norm != 1.0
+    n_div = round(1 / c_norm)
     m = max(abs(v) for v in vals)
     ratios = [abs(v) / m if m > 0 else 0.0 for v in vals]
     terms = tuple(Term(f"(|x[{cc},{aa},{bb}]|/m)^p", (r,), r ** p,
