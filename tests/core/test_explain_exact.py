@@ -12,7 +12,6 @@ import pytest
 
 import visualcnn as vc
 from visualcnn.explain import explain_param, explain_unit, find_record, fmt, unit_shape
-
 from visualcnn.records import StepRecord
 
 from .test_explain_regressions import SPEC, iteration
