@@ -59,8 +59,8 @@ def test_clicking_a_conv_unit_shows_its_receptive_field_and_rendered_sum(qtbot, 
     assert tab.marked_cells(0) == [(a, b) for a in (0, 1) for b in (4, 5, 6)]     # in-bounds part of the 3×3
     assert tab.marked_cells(1) == [(0, 5)]
     np.testing.assert_array_equal(tab.read_panel.data[0], fwd.x[0, 0])
-    assert tab.read_panel.names[0].startswith("y: input of layer 0")          # titled by what it is
-    assert tab.result_panel.names[0].startswith("x: output of layer 0 (computed)")
+    assert tab.read_panel.names[0].startswith("reads y (layer 0 input)")          # titled by what it is
+    assert tab.result_panel.names[0].startswith("computes x (layer 0 output)")
     # the formula is drawn as math: one pixmap per rendered line, the last one stating the value
     shown = [lab for lab in tab.text.lines if lab.isVisible()]
     assert len(shown) == len(tab.text.shown_tex) >= 4
@@ -141,3 +141,19 @@ def test_lines_fit_a_narrow_view_by_breaking_at_plus(qtbot):
     assert all(lab.pixmap().width() / lab.pixmap().devicePixelRatio() <= view.viewport().width()
                for lab in view.lines if lab.isVisible())
     assert split_top_level(r"= a + \left(b + c\right) + [d + e]") == ["= a", r"\left(b + c\right)", "[d + e]"]
+
+
+@pytest.mark.parametrize("size, across", [((380, 860), False), ((900, 560), True)])
+def test_maps_are_laid_out_to_be_as_large_as_the_tab_allows(qtbot, setup, size, across):
+    s, records, ins = setup
+    ins.select_layer(0)
+    ins.resize(*size)
+    qtbot.wait(50)
+    tab = ins.numbers
+    vb = [p.plots[0].plot.vb.sceneBoundingRect() for p in tab.panels]
+    first, second = (p.mapTo(tab, QtCore.QPoint(0, 0)) for p in tab.panels)
+    assert (first.y() == second.y()) == across                      # side by side or one above the other
+    short = min(min(r.width(), r.height()) for r in vb)
+    assert short >= 120, f"maps only {short:.0f} px at {size}"
+    # the formula keeps at least the height it needs, or half the tab, and never clips a line sideways
+    assert tab.text.height() >= min(tab.text.content_height(), tab.split.height() // 2) - 2

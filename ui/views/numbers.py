@@ -65,6 +65,32 @@ class IndexPicker(QtWidgets.QWidget):
         return tuple(min(self.spins[k].value(), self.shape[k] - 1) for k in range(len(self.shape)))
 
 
+class MapPair(QtWidgets.QWidget):
+    """Two map panels side by side or one above the other, whichever draws the maps larger."""
+
+    #: what a panel needs besides its map: colour bar and its labels (across), title and read-out (down)
+    CHROME_W, CHROME_H = 70, 60
+
+    def __init__(self, first: QtWidgets.QWidget, second: QtWidgets.QWidget) -> None:
+        super().__init__()
+        self.box = QtWidgets.QBoxLayout(QtWidgets.QBoxLayout.Direction.LeftToRight, self)
+        self.box.setContentsMargins(0, 0, 0, 0)
+        self.box.addWidget(first, 1)
+        self.box.addWidget(second, 1)
+
+    def side_by_side(self, w: int, h: int) -> bool:
+        across = min((w - 2 * self.CHROME_W) / 2, h - self.CHROME_H)
+        down = min(w - self.CHROME_W, (h - 2 * self.CHROME_H) / 2)
+        return across >= down
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        wanted = (QtWidgets.QBoxLayout.Direction.LeftToRight if self.side_by_side(self.width(), self.height())
+                  else QtWidgets.QBoxLayout.Direction.TopToBottom)
+        if self.box.direction() != wanted:
+            self.box.setDirection(wanted)
+
+
 class NumbersTab(_Tab):
     """The formula behind one unit, with the numbers of the records plugged in (visualcnn.explain)."""
 
@@ -95,11 +121,8 @@ class NumbersTab(_Tab):
         self.result_panel.add("what it computes")
         self.result_panel.on_click = lambda _k, rc: self._clicked(1, rc)
         self.panels = (self.read_panel, self.result_panel)
-        maps = QtWidgets.QWidget()
-        row = QtWidgets.QHBoxLayout(maps)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.read_panel, 1)
-        row.addWidget(self.result_panel, 1)
+        maps = MapPair(self.read_panel, self.result_panel)
+        self.maps = maps
         pen = pg.mkPen(style.HIGHLIGHT, width=2)
         # cell-sized squares (data units): the terms' window on the read map, the unit on the computed one
         self.window_marks = pg.ScatterPlotItem(symbol="s", size=0.92, pxMode=False, pen=pen, brush=None)

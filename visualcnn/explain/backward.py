@@ -20,15 +20,15 @@ def _grad(sym: str, sub: str = "") -> str:
     """∂C/∂sym_sub as a mathtext fraction (sub: '{1,2}' or '_{ij}')."""
     if sub and not sub.startswith("_"):
         sub = "_" + sub
-    return rf"\frac{{\partial C}}{{\partial {sym}{sub}}}"
+    return rf"\dfrac{{\partial C}}{{\partial {sym}{sub}}}"
 
 
 def _maps(ctx: Context, cells, u) -> tuple[MapRef, MapRef]:
     x_sym, y_sym = symbols(ctx.layer)
     n = ctx.sample
-    reads = MapRef(f"∂C/∂{y_sym}: arriving at layer {ctx.index}'s output (read)", ctx.bwd.dout[n], tuple(cells),
+    reads = MapRef(f"reads ∂C/∂{y_sym} (arriving)", ctx.bwd.dout[n], tuple(cells),
                    gradient=True)
-    computes = MapRef(f"∂C/∂{x_sym}: sent down from layer {ctx.index} (computed)", ctx.bwd.dx[n], (tuple(u),),
+    computes = MapRef(f"computes ∂C/∂{x_sym} (sent down)", ctx.bwd.dx[n], (tuple(u),),
                       gradient=True)
     return reads, computes
 
@@ -112,9 +112,9 @@ def pool(ctx: Context, u) -> Explanation:
              "LpPool2D": "∂y_ij/∂x_ab = (1/|P|) sign(x_ab) (|x_ab|/y_ij)^(p−1), 0 where y_ij = 0"}.get(kind, "")
     formula = f"∂C/∂x_ab = Σ_(windows ij containing ab) ∂C/∂y_ij · ∂y_ij/∂x_ab;   {share}"
     formula_tex = (_grad("x", "_{ab}") + r" = \sum_{ij:\ (a,b)\in P_{ij}} " + _grad("y", "_{ij}")
-                   + r"\,\frac{\partial y_{ij}}{\partial x_{ab}}")
+                   + r"\,\dfrac{\partial y_{ij}}{\partial x_{ab}}")
     head = (_grad("x", idx(c, a, b)) + rf" = \sum_{{ij}} " + _grad("y", idx(c, "i", "j"))
-            + r"\,\frac{\partial y_{ij}}{\partial x_{" + f"{a},{b}" + "}}"
+            + r"\,\dfrac{\partial y_{ij}}{\partial x_{" + f"{a},{b}" + "}}"
             + rf"\quad\mathrm{{({len(terms)}\ window{'s' if len(terms) != 1 else ''})}}")
     return _sum(ctx, u, terms, formula, formula_tex, head, value, *_maps(ctx, [t.cell for t in terms], u))
 
@@ -143,7 +143,7 @@ def activation(ctx: Context, u) -> Explanation:
     else:
         return generic(ctx, u)
     end_p, end_t = result_lines(dout * local, dx, ctx.dtype)
-    lines = (_grad("x", sub) + " = " + _grad("y", sub) + r"\cdot \frac{\partial y}{\partial x}", mid, *end_t)
+    lines = (_grad("x", sub) + " = " + _grad("y", sub) + r"\cdot \dfrac{\partial y}{\partial x}", mid, *end_t)
     term = Term("∂C/∂y·∂y/∂x", (dout, local), dout * local, cell=tuple(u))
     return Explanation(ctx.title, formula, "\n".join([numbers, *end_p]), dx, (term,), formula_tex=ftex,
                        lines_tex=lines, total=dout * local, shown=(term,), **_named(_maps(ctx, [tuple(u)], u)))
@@ -168,7 +168,7 @@ def generic(ctx: Context, u) -> Explanation:
     value = float(ctx.bwd.dx[(ctx.sample, *u)])
     name = tex_name(ctx.layer.type_name)
     return Explanation(ctx.title, f"∂C/∂x = ∂C/∂y · ∂{ctx.layer.type_name}/∂x", f"= {fmt(value)}", value,
-                       formula_tex=_grad("x") + " = " + _grad("y") + r"\cdot \frac{\partial " + name + r"}{\partial x}",
+                       formula_tex=_grad("x") + " = " + _grad("y") + r"\cdot \dfrac{\partial " + name + r"}{\partial x}",
                        lines_tex=(rf"= {tnum(value)}",), total=value, **_named(_maps(ctx, [], u)))
 
 
@@ -207,8 +207,8 @@ def param(ctx: Context, name: str, index: tuple[int, ...]) -> Explanation:
                     r"y^s_{k,\,is+p-\mathrm{pad},\,js+q-\mathrm{pad}}")
             head = (_grad("W", idx(*index)) + rf" = \sum_{{s<{N}}}\sum_{{i,j}}\ \delta^s_{idx(l, 'i', 'j')}\,"
                     rf"y^s_{idx(k_, shifted('i', s, p - pad), shifted('j', s, q - pad))}")
-            computes = MapRef(f"∂C/∂W of filter {l} (computed)", grads[l], ((k_, p, q),), gradient=True)
-            reads = MapRef(f"y: input of layer {ctx.index}, sample {n} (read)", x[n],
+            computes = MapRef(f"computes ∂C/∂W, filter {l}", grads[l], ((k_, p, q),), gradient=True)
+            reads = MapRef(f"reads y (layer {ctx.index} input)", x[n],
                            tuple(t.cell for t in terms if t.cell is not None))
         else:
             tied = grads.ndim == 1
@@ -222,8 +222,8 @@ def param(ctx: Context, name: str, index: tuple[int, ...]) -> Explanation:
             ftex = (_grad("b", "_l") + r" = \sum_s\sum_{i,j}\ \delta^s_{l,i,j}" if tied
                     else _grad("b", "_{l,i,j}") + r" = \sum_s\ \delta^s_{l,i,j}")
             head = _grad("b", idx(*index)) + rf" = \sum_{{s<{N}}}" + (r"\sum_{i,j}" if tied else "") + r"\ \delta^s"
-            computes = MapRef("∂C/∂b (computed)", grads, (tuple(index),), gradient=True)
-            reads = MapRef(f"δ = ∂C/∂x arriving at layer {ctx.index}, sample {n} (read)", delta[n],
+            computes = MapRef("computes ∂C/∂b", grads, (tuple(index),), gradient=True)
+            reads = MapRef("reads δ = ∂C/∂x", delta[n],
                            tuple(t.cell for t in terms if t.cell is not None), gradient=True)
     elif isinstance(lay, Dense):
         x2 = x.reshape(N, -1)
@@ -235,14 +235,14 @@ def param(ctx: Context, name: str, index: tuple[int, ...]) -> Explanation:
                      for smp in range(N)]
             formula, ftex = "∂C/∂W_ji = Σ_s δ^s_j · y^s_i", _grad("W", "_{ji}") + r" = \sum_s\ \delta^s_j\, y^s_i"
             head = _grad("W", idx(j, i)) + rf" = \sum_{{s<{N}}} \delta^s_{{{j}}}\, y^s_{{{i}}}"
-            computes = MapRef(f"∂C/∂W row {j} (computed)", grads[j], ((i,),), gradient=True)
+            computes = MapRef(f"computes ∂C/∂W, row {j}", grads[j], ((i,),), gradient=True)
         else:
             terms = [Term(f"δ[{smp}: {j}]", (float(delta[smp, j]),), float(delta[smp, j]),
                           cell=(j,) if smp == n else None) for smp in range(N)]
             formula, ftex = "∂C/∂b_j = Σ_s δ^s_j", _grad("b", "_j") + r" = \sum_s\ \delta^s_j"
             head = _grad("b", f"_{{{j}}}") + rf" = \sum_{{s<{N}}} \delta^s_{{{j}}}"
-            computes = MapRef("∂C/∂b (computed)", grads, ((j,),), gradient=True)
-        reads = MapRef(f"δ = ∂C/∂x arriving at layer {ctx.index}, sample {n} (read)", delta[n], ((j,),), gradient=True)
+            computes = MapRef("computes ∂C/∂b", grads, ((j,),), gradient=True)
+        reads = MapRef("reads δ = ∂C/∂x", delta[n], ((j,),), gradient=True)
     else:
         raise ValueError(f"layer {ctx.index} ({lay.type_name}) has no parameter {name!r} to explain")
     batch = f" (summed over the {N} samples of the batch)" if N > 1 else ""

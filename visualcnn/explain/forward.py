@@ -19,8 +19,8 @@ from .model import Explanation, MapRef, Term, fmt, fold, idx, par, result_lines,
 def _maps(ctx: Context, cells, u) -> tuple[MapRef, MapRef]:
     x_sym, y_sym = symbols(ctx.layer)
     n = ctx.sample
-    reads = MapRef(f"{x_sym}: input of layer {ctx.index} (read)", ctx.fwd.x[n], tuple(cells))
-    computes = MapRef(f"{y_sym}: output of layer {ctx.index} (computed)", ctx.fwd.y[n], (tuple(u),))
+    reads = MapRef(f"reads {x_sym} (layer {ctx.index} input)", ctx.fwd.x[n], tuple(cells))
+    computes = MapRef(f"computes {y_sym} (layer {ctx.index} output)", ctx.fwd.y[n], (tuple(u),))
     return reads, computes
 
 
@@ -126,10 +126,10 @@ def pool(ctx: Context, u) -> Explanation:
         end_p, end_t = result_lines(total, value, ctx.dtype)
         numbers = "\n".join([f"= (1/{len(vals)})·({f.plain().replace('·', '')})", f"= {fmt(f.total)} / {len(vals)}",
                              *end_p])
-        lines = (win_tex, rf"y_{idx(c, i, j)} = \frac{{1}}{{{len(vals)}}}\,({f.tex()})",
-                 rf"= \frac{{{tnum(f.total)}}}{{{len(vals)}}}", *end_t)
+        lines = (win_tex, rf"y_{idx(c, i, j)} = \dfrac{{1}}{{{len(vals)}}}\,({f.tex()})",
+                 rf"= \dfrac{{{tnum(f.total)}}}{{{len(vals)}}}", *end_t)
         return Explanation(ctx.title, "y_ij = (1/|P|) Σ_{P_ij} x_ab", numbers, value, terms,
-                           formula_tex=r"y_{ij} = \frac{1}{|P|} \sum_{(a,b)\in P_{ij}} x_{ab}", lines_tex=lines,
+                           formula_tex=r"y_{ij} = \dfrac{1}{|P|} \sum_{(a,b)\in P_{ij}} x_{ab}", lines_tex=lines,
                            total=total, shown=f.shown, folded=f.rest if f.n_rest else None, **common)
     return _lp(ctx, u, cells, vals, value, win_tex, common)
 
@@ -152,7 +152,7 @@ def _lp(ctx: Context, u, cells, vals, value, win_tex, common) -> Explanation:
     inner = f.total / n_div
     total = m * inner ** (1 / p)
     end_p, end_t = result_lines(total, value, ctx.dtype)
-    div_p, div_t = (f"(1/{n_div})·", rf"\frac{{1}}{{{n_div}}}") if mean else ("", "")
+    div_p, div_t = (f"(1/{n_div})·", rf"\dfrac{{1}}{{{n_div}}}") if mean else ("", "")
     numbers = "\n".join([f"p = {fmt(p)}, m = max |x| = {fmt(m)}",
                          f"= m·({div_p}({' + '.join(fmt(t.product) for t in f.shown)}"
                          + (f" + ({f.n_rest} more terms: {fmt(f.rest)})" if f.n_rest else "") + f"))^(1/{fmt(p)})",
@@ -162,9 +162,9 @@ def _lp(ctx: Context, u, cells, vals, value, win_tex, common) -> Explanation:
              rf"= {tnum(m)} \cdot {tnum(inner)}^{{1/{tnum(p)}}}", *end_t)
     formula = ("y_ij = m·((1/|P|) Σ_{P_ij} (|x_ab|/m)^p)^{1/p},  m = max_{P_ij} |x_ab|" if mean else
                "y_ij = m·(Σ_{P_ij} (|x_ab|/m)^p)^{1/p},  m = max_{P_ij} |x_ab|")
-    norm = r"\frac{1}{|P|}" if mean else ""
+    norm = r"\dfrac{1}{|P|}" if mean else ""
     formula_tex = (r"y_{ij} = \left(" + norm + r"\sum_{P_{ij}} |x_{ab}|^p\right)^{1/p} = m\left(" + norm
-                   + r"\sum_{P_{ij}} \left(\frac{|x_{ab}|}{m}\right)^p\right)^{1/p}")
+                   + r"\sum_{P_{ij}} \left(\dfrac{|x_{ab}|}{m}\right)^p\right)^{1/p}")
     return Explanation(ctx.title, formula, numbers, value, terms, formula_tex=formula_tex, lines_tex=lines,
                        total=total, shown=f.shown, folded=f.rest if f.n_rest else None, **common)
 
@@ -176,16 +176,16 @@ def activation(ctx: Context, u) -> Explanation:
     sub = idx(*u)
     if isinstance(lay, Sigmoid):
         e = math.exp(-x) if x > -700 else math.inf
-        formula, ftex = "y = 1/(1+e^(−x))", r"y = \frac{1}{1 + e^{-x}}"
+        formula, ftex = "y = 1/(1+e^(−x))", r"y = \dfrac{1}{1 + e^{-x}}"
         numbers = f"x = {fmt(x)}\ny = 1/(1+e^({fmt(-x)})) = 1/(1+{fmt(e)})\n= {fmt(value)}"
-        lines = (rf"x_{sub} = {tnum(x)}", rf"y_{sub} = \frac{{1}}{{1 + e^{{{tnum(-x)}}}}} = \frac{{1}}{{1 + {tnum(e)}}}",
+        lines = (rf"x_{sub} = {tnum(x)}", rf"y_{sub} = \dfrac{{1}}{{1 + e^{{{tnum(-x)}}}}} = \dfrac{{1}}{{1 + {tnum(e)}}}",
                  rf"= {tnum(value)}")
     elif isinstance(lay, ReLU):
         formula, ftex = "y = max(0, x)", r"y = \max(0,\ x)"
         numbers = f"x = {fmt(x)}\ny = max(0, {fmt(x)})\n= {fmt(value)}"
         lines = (rf"x_{sub} = {tnum(x)}", rf"y_{sub} = \max(0,\ {tnum(x)})", rf"= {tnum(value)}")
     elif isinstance(lay, Tanh):
-        formula, ftex = "y = tanh(x) = (e^x − e^(−x)) / (e^x + e^(−x))", r"y = \tanh x = \frac{e^x - e^{-x}}{e^x + e^{-x}}"
+        formula, ftex = "y = tanh(x) = (e^x − e^(−x)) / (e^x + e^(−x))", r"y = \tanh x = \dfrac{e^x - e^{-x}}{e^x + e^{-x}}"
         numbers = f"x = {fmt(x)}\ny = tanh({fmt(x)})\n= {fmt(value)}"
         lines = (rf"x_{sub} = {tnum(x)}", rf"y_{sub} = \tanh({tnum(x)})", rf"= {tnum(value)}")
     else:

@@ -27,17 +27,17 @@ def explain_loss(net: Any, records: Sequence[StepRecord], n: int, j: int) -> Exp
     end_p, end_t = result_lines(total, dx, rec.probs.dtype)
     formula = ("p_j = exp(x_j − max_k x_k) / Σ_k exp(x_k − max_k x_k);   ∂C/∂x_j = p_j − d_j"
                + ("   (÷ N for the mean over the batch)" if mean else ""))
-    formula_tex = (r"p_j = \frac{e^{x_j - \max_k x_k}}{\sum_k e^{x_k - \max_k x_k}},\qquad"
-                   r"\frac{\partial C}{\partial x_j} = " + (r"\frac{p_j - d_j}{N}" if mean else "p_j - d_j"))
+    formula_tex = (r"p_j = \dfrac{e^{x_j - \max_k x_k}}{\sum_k e^{x_k - \max_k x_k}},\qquad"
+                   r"\dfrac{\partial C}{\partial x_j} = " + (r"\dfrac{p_j - d_j}{N}" if mean else "p_j - d_j"))
     why = "the true class" if d else f"true class is {truth}"
     numbers = "\n".join([f"x_{j} = {fmt(x)}, max_k x_k = {fmt(m)} → p_{j} = {fmt(p)}",
                          f"d_{j} = {d} ({why})",
                          f"∂C/∂x_{j} = " + (f"({fmt(p)} − {d}) / {N}" if mean else f"{fmt(p)} − {d}"), *end_p])
-    grad = rf"\frac{{\partial C}}{{\partial x_{{{j}}}}}"
+    grad = rf"\dfrac{{\partial C}}{{\partial x_{{{j}}}}}"
     lines = (rf"x_{{{j}}} = {tnum(x)},\ \max_k x_k = {tnum(m)}\ \rightarrow\ p_{{{j}}} = {tnum(p)}",
              rf"d_{{{j}}} = {d}\quad\mathrm{{({why.replace(' ', chr(92) + ' ')})}}",
-             grad + " = " + (rf"\frac{{{tnum(p)} - {d}}}{{{N}}}" if mean else f"{tnum(p)} - {d}"), *end_t)
-    reads = MapRef(f"p: softmax of the logits, sample {n} (read)", rec.probs[n], ((j,),))
-    computes = MapRef(f"∂C/∂x: the logits' gradient, sample {n} (computed)", rec.dx[n], ((j,),), gradient=True)
+             grad + " = " + (rf"\dfrac{{{tnum(p)} - {d}}}{{{N}}}" if mean else f"{tnum(p)} - {d}"), *end_t)
+    reads = MapRef("reads p (softmax)", rec.probs[n], ((j,),))
+    computes = MapRef("computes ∂C/∂x (logits)", rec.dx[n], ((j,),), gradient=True)
     return Explanation(title, formula, numbers, dx, formula_tex=formula_tex, lines_tex=lines, reads=reads,
                        computes=computes, total=total)

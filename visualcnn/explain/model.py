@@ -131,17 +131,19 @@ class Folded:
     n_rest: int
     rest: float
     total: float
+    rest_all_zero: bool = False
 
     def plain(self) -> str:
         s = " + ".join("·".join(par(f) for f in t.factors) for t in self.shown)
         if self.n_rest:
-            s += f" + ({self.n_rest} more terms: {fmt(self.rest)})"
+            s += f" + ({self.n_rest} more terms{', all 0' if self.rest_all_zero else ''}: {fmt(self.rest)})"
         return s or "0"
 
     def tex(self) -> str:
         parts = [t.tex or r" \cdot ".join(tpar(f) for f in t.factors) for t in self.shown]
         if self.n_rest:
-            parts.append(rf"[{self.n_rest}\ \mathrm{{more\ terms}}:\ {tnum(self.rest)}]")
+            zero = r",\ \mathrm{all}\ 0" if self.rest_all_zero else ""
+            parts.append(rf"[{self.n_rest}\ \mathrm{{more\ terms}}{zero}:\ {tnum(self.rest)}]")
         return " + ".join(parts) or "0"
 
 
@@ -156,7 +158,8 @@ def fold(terms: Sequence[Term]) -> Folded:
     order = sorted(range(len(terms)), key=lambda k: -abs(terms[k].product))
     shown = tuple(terms[k] for k in order[:SHOWN_TERMS])
     rest = math.fsum(terms[k].product for k in order[SHOWN_TERMS:])
-    return Folded(shown, len(terms) - SHOWN_TERMS, rest, total)
+    all_zero = all(terms[k].product == 0 for k in order[SHOWN_TERMS:])
+    return Folded(shown, len(terms) - SHOWN_TERMS, rest, total, all_zero)
 
 
 def result_lines(total: float, value: float, dtype: np.dtype | None) -> tuple[list[str], list[str]]:
