@@ -59,8 +59,8 @@ def test_clicking_a_conv_unit_shows_its_receptive_field_and_rendered_sum(qtbot, 
     assert tab.marked_cells(0) == [(a, b) for a in (0, 1) for b in (4, 5, 6)]     # in-bounds part of the 3×3
     assert tab.marked_cells(1) == [(0, 5)]
     np.testing.assert_array_equal(tab.read_panel.data[0], fwd.x[0, 0])
-    assert tab.read_panel.names[0].startswith("reads y (layer 0 input)")          # titled by what it is
-    assert tab.result_panel.names[0].startswith("computes x (layer 0 output)")
+    assert tab.read_panel.names[0].startswith("reads y")          # titled by what it is
+    assert tab.result_panel.names[0].startswith("computes x")
     # the formula is drawn as math: one pixmap per rendered line, the last one stating the value
     shown = [lab for lab in tab.text.lines if lab.isVisible()]
     assert len(shown) == len(tab.text.shown_tex) >= 4

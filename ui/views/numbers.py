@@ -108,21 +108,32 @@ class NumbersTab(_Tab):
         row1.addWidget(QtWidgets.QLabel("sample"))
         self.sample = QtWidgets.QSpinBox()
         row1.addWidget(self.sample)
+        row1.addStretch(1)
+        self.index = IndexPicker()
         self.read_label = QtWidgets.QLabel("read ch")
         self.read_channel = QtWidgets.QSpinBox()
         self.read_channel.setToolTip("which channel of the map the formula reads is drawn")
-        row1.addWidget(self.read_label)
-        row1.addWidget(self.read_channel)
-        row1.addStretch(1)
-        self.index = IndexPicker()
+        self.index.layout().insertWidget(8, self.read_label)
+        self.index.layout().insertWidget(9, self.read_channel)
         # the map the formula reads and the one it computes, side by side (each with its scale)
         self.read_panel, self.result_panel = MapPanel(), MapPanel()
         self.read_panel.add("what the formula reads")
         self.result_panel.add("what it computes")
         self.result_panel.on_click = lambda _k, rc: self._clicked(1, rc)
         self.panels = (self.read_panel, self.result_panel)
-        maps = MapPair(self.read_panel, self.result_panel)
-        self.maps = maps
+        # one read-out line under both maps (the panels' own lines would take two rows of a narrow dock)
+        self.hover = QtWidgets.QLabel("hover over a map to read its values")
+        self.hover.setFont(style.font(style.FONT_SMALL_PT, mono=True))
+        for panel in self.panels:
+            panel.status.hide()
+            panel.status = self.hover
+        maps = QtWidgets.QWidget()
+        column = QtWidgets.QVBoxLayout(maps)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        self.maps = MapPair(self.read_panel, self.result_panel)
+        column.addWidget(self.maps, 1)
+        column.addWidget(self.hover)
         pen = pg.mkPen(style.HIGHLIGHT, width=2)
         # cell-sized squares (data units): the terms' window on the read map, the unit on the computed one
         self.window_marks = pg.ScatterPlotItem(symbol="s", size=0.92, pxMode=False, pen=pen, brush=None)
@@ -237,7 +248,13 @@ class NumbersTab(_Tab):
             plain = f"{e.text}\n\nvalue in the record: {fmt(e.value)}"
         else:
             tex, plain = [], f"{e.title}\n\n{e.numbers}"
-        self.text.set_content(e.title if e.available else f"{e.title}\n\n{e.numbers}", tex, plain)
+        if e.available:
+            about = " · ".join(f"{ref.title} = {ref.about}" for ref in (e.reads, e.computes)
+                               if ref is not None and ref.about)
+            heading = e.title + (f"\n{about}" if about else "")
+        else:
+            heading = f"{e.title}\n\n{e.numbers}"
+        self.text.set_content(heading, tex, plain)
         self._draw_maps()
         self._fit_split()
 

@@ -26,10 +26,10 @@ def _grad(sym: str, sub: str = "") -> str:
 def _maps(ctx: Context, cells, u) -> tuple[MapRef, MapRef]:
     x_sym, y_sym = symbols(ctx.layer)
     n = ctx.sample
-    reads = MapRef(f"reads ∂C/∂{y_sym} (arriving)", ctx.bwd.dout[n], tuple(cells),
-                   gradient=True)
-    computes = MapRef(f"computes ∂C/∂{x_sym} (sent down)", ctx.bwd.dx[n], (tuple(u),),
-                      gradient=True)
+    reads = MapRef(f"reads ∂C/∂{y_sym}", ctx.bwd.dout[n], tuple(cells),
+                   gradient=True, about=f"the gradient arriving at layer {ctx.index}'s output")
+    computes = MapRef(f"computes ∂C/∂{x_sym}", ctx.bwd.dx[n], (tuple(u),),
+                      gradient=True, about=f"the gradient layer {ctx.index} sends down to its input")
     return reads, computes
 
 
@@ -207,9 +207,10 @@ def param(ctx: Context, name: str, index: tuple[int, ...]) -> Explanation:
                     r"y^s_{k,\,is+p-\mathrm{pad},\,js+q-\mathrm{pad}}")
             head = (_grad("W", idx(*index)) + rf" = \sum_{{s<{N}}}\sum_{{i,j}}\ \delta^s_{idx(l, 'i', 'j')}\,"
                     rf"y^s_{idx(k_, shifted('i', s, p - pad), shifted('j', s, q - pad))}")
-            computes = MapRef(f"computes ∂C/∂W, filter {l}", grads[l], ((k_, p, q),), gradient=True)
-            reads = MapRef(f"reads y (layer {ctx.index} input)", x[n],
-                           tuple(t.cell for t in terms if t.cell is not None))
+            computes = MapRef(f"computes ∂C/∂W[{l}]", grads[l], ((k_, p, q),), gradient=True,
+                              about=f"the gradient of filter {l}")
+            reads = MapRef("reads y", x[n], tuple(t.cell for t in terms if t.cell is not None),
+                           about=f"layer {ctx.index}'s input, sample {n}")
         else:
             tied = grads.ndim == 1
             l = index[0]
@@ -222,27 +223,30 @@ def param(ctx: Context, name: str, index: tuple[int, ...]) -> Explanation:
             ftex = (_grad("b", "_l") + r" = \sum_s\sum_{i,j}\ \delta^s_{l,i,j}" if tied
                     else _grad("b", "_{l,i,j}") + r" = \sum_s\ \delta^s_{l,i,j}")
             head = _grad("b", idx(*index)) + rf" = \sum_{{s<{N}}}" + (r"\sum_{i,j}" if tied else "") + r"\ \delta^s"
-            computes = MapRef("computes ∂C/∂b", grads, (tuple(index),), gradient=True)
-            reads = MapRef("reads δ = ∂C/∂x", delta[n],
-                           tuple(t.cell for t in terms if t.cell is not None), gradient=True)
+            computes = MapRef("computes ∂C/∂b", grads, (tuple(index),), gradient=True, about="the bias gradient")
+            reads = MapRef("reads δ", delta[n], tuple(t.cell for t in terms if t.cell is not None), gradient=True,
+                           about=f"δ = ∂C/∂x arriving at layer {ctx.index}, sample {n}")
     elif isinstance(lay, Dense):
         x2 = x.reshape(N, -1)
         j = index[0]
         if name == "W":
             i = index[1]
             terms = [Term(f"δ[{smp}: {j}]·y[{smp}: {i}]", (float(delta[smp, j]), float(x2[smp, i])),
-                          float(delta[smp, j]) * float(x2[smp, i]), cell=(j,) if smp == n else None)
+                          float(delta[smp, j]) * float(x2[smp, i]), cell=(i,) if smp == n else None)
                      for smp in range(N)]
             formula, ftex = "∂C/∂W_ji = Σ_s δ^s_j · y^s_i", _grad("W", "_{ji}") + r" = \sum_s\ \delta^s_j\, y^s_i"
             head = _grad("W", idx(j, i)) + rf" = \sum_{{s<{N}}} \delta^s_{{{j}}}\, y^s_{{{i}}}"
-            computes = MapRef(f"computes ∂C/∂W, row {j}", grads[j], ((i,),), gradient=True)
+            computes = MapRef(f"computes ∂C/∂W[{j}]", grads[j], ((i,),), gradient=True,
+                              about=f"row {j} of the weight gradient")
+            reads = MapRef("reads y", x2[n], ((i,),), about=f"layer {ctx.index}'s input, sample {n}")
         else:
             terms = [Term(f"δ[{smp}: {j}]", (float(delta[smp, j]),), float(delta[smp, j]),
                           cell=(j,) if smp == n else None) for smp in range(N)]
             formula, ftex = "∂C/∂b_j = Σ_s δ^s_j", _grad("b", "_j") + r" = \sum_s\ \delta^s_j"
             head = _grad("b", f"_{{{j}}}") + rf" = \sum_{{s<{N}}} \delta^s_{{{j}}}"
-            computes = MapRef("computes ∂C/∂b", grads, ((j,),), gradient=True)
-        reads = MapRef("reads δ = ∂C/∂x", delta[n], ((j,),), gradient=True)
+            computes = MapRef("computes ∂C/∂b", grads, ((j,),), gradient=True, about="the bias gradient")
+            reads = MapRef("reads δ", delta[n], ((j,),), gradient=True,
+                           about=f"δ = ∂C/∂x arriving at layer {ctx.index}, sample {n}")
     else:
         raise ValueError(f"layer {ctx.index} ({lay.type_name}) has no parameter {name!r} to explain")
     batch = f" (summed over the {N} samples of the batch)" if N > 1 else ""

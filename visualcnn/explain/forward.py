@@ -19,8 +19,8 @@ from .model import Explanation, MapRef, Term, fmt, fold, idx, par, result_lines,
 def _maps(ctx: Context, cells, u) -> tuple[MapRef, MapRef]:
     x_sym, y_sym = symbols(ctx.layer)
     n = ctx.sample
-    reads = MapRef(f"reads {x_sym} (layer {ctx.index} input)", ctx.fwd.x[n], tuple(cells))
-    computes = MapRef(f"computes {y_sym} (layer {ctx.index} output)", ctx.fwd.y[n], (tuple(u),))
+    reads = MapRef(f"reads {x_sym}", ctx.fwd.x[n], tuple(cells), about=f"layer {ctx.index}'s input")
+    computes = MapRef(f"computes {y_sym}", ctx.fwd.y[n], (tuple(u),), about=f"layer {ctx.index}'s output")
     return reads, computes
 
 

@@ -37,7 +37,7 @@ def explain_loss(net: Any, records: Sequence[StepRecord], n: int, j: int) -> Exp
     lines = (rf"x_{{{j}}} = {tnum(x)},\ \max_k x_k = {tnum(m)}\ \rightarrow\ p_{{{j}}} = {tnum(p)}",
              rf"d_{{{j}}} = {d}\quad\mathrm{{({why.replace(' ', chr(92) + ' ')})}}",
              grad + " = " + (rf"\dfrac{{{tnum(p)} - {d}}}{{{N}}}" if mean else f"{tnum(p)} - {d}"), *end_t)
-    reads = MapRef("reads p (softmax)", rec.probs[n], ((j,),))
-    computes = MapRef("computes ∂C/∂x (logits)", rec.dx[n], ((j,),), gradient=True)
+    reads = MapRef("reads p", rec.probs[n], ((j,),), about="the softmax probabilities")
+    computes = MapRef("computes ∂C/∂x", rec.dx[n], ((j,),), gradient=True, about="the logits' gradient")
     return Explanation(title, formula, numbers, dx, formula_tex=formula_tex, lines_tex=lines, reads=reads,
                        computes=computes, total=total)

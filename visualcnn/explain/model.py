@@ -83,12 +83,14 @@ class MapRef:
     """One sample's array a formula reads or computes, its title, and the cells to mark on it.
 
     `array` is (C, H, W) or (D,) — the core's record, never a recomputation; `cells` index it.
+    `title` names the symbol ("reads y", "computes ∂C/∂x"); `about` says what it is in words.
     """
 
     title: str
     array: np.ndarray | None
     cells: tuple[tuple[int, ...], ...] = ()
     gradient: bool = False
+    about: str = ""              # what the map is, in words (the title is kept short enough for a narrow map)
 
 
 @dataclass(frozen=True)
