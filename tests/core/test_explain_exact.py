@@ -45,34 +45,25 @@ def check_sum(e, dtype):
     assert e.numbers.rstrip().splitlines()[-1].count(fmt(e.value)) == 1
 
 
+@pytest.mark.parametrize("phase", ["forward", "backward"])
 @pytest.mark.parametrize("layer", range(len(SPEC["layers"])))
-def test_forward_every_unit_is_the_cores(run, layer):
+def test_every_unit_is_the_cores(run, layer, phase):
+    """forward: every output unit is the record's y; backward: every input unit is the record's ∂C/∂x —
+    the sum over every output unit that read it (overlapping windows too)."""
     dtype, net, records = run
-    fwd = find_record(records, "forward", layer)
+    rec = find_record(records, phase, layer)
+    result, read = (rec.y, rec.x) if phase == "forward" else (rec.dx, rec.dout)
     for n in range(2):
-        for u in all_units(unit_shape(net, layer, "forward")):
-            e = explain_unit(net, records, layer, u, "forward", sample=n)
-            assert e.value == float(fwd.y[(n, *u)])
+        for u in all_units(unit_shape(net, layer, phase)):
+            e = explain_unit(net, records, layer, u, phase, sample=n)
+            assert e.value == float(result[(n, *u)])
             check_sum(e, dtype)
             assert e.computes.cells == (u,)
-            np.testing.assert_array_equal(e.computes.array, fwd.y[n])
-            np.testing.assert_array_equal(e.reads.array, fwd.x[n])
-
-
-@pytest.mark.parametrize("layer", range(len(SPEC["layers"])))
-def test_backward_every_unit_is_the_cores(run, layer):
-    """∂C/∂(input) at every input unit: the sum over every output unit that read it (overlapping windows too)."""
-    dtype, net, records = run
-    bwd = find_record(records, "backward", layer)
-    for n in range(2):
-        for u in all_units(unit_shape(net, layer, "backward")):
-            e = explain_unit(net, records, layer, u, "backward", sample=n)
-            assert e.value == float(bwd.dx[(n, *u)])
-            check_sum(e, dtype)
-            np.testing.assert_array_equal(e.reads.array, bwd.dout[n])
-            for t in e.terms:                         # each term reads the arriving gradient at its cell
-                if t.cell is not None and len(t.factors) == 2 and net.layers[layer].type_name != "dense":
-                    assert float(bwd.dout[(n, *t.cell)]) in t.factors
+            np.testing.assert_array_equal(e.computes.array, result[n])
+            np.testing.assert_array_equal(e.reads.array, read[n])
+            if phase == "backward" and net.layers[layer].type_name != "dense":
+                for t in e.terms:                     # each term reads the arriving gradient at its cell
+                    assert float(rec.dout[(n, *t.cell)]) in t.factors
 
 
 @pytest.mark.parametrize("layer", [0, 3, 9])

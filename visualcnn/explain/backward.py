@@ -13,7 +13,7 @@ import numpy as np
 
 from ..layers import Conv2D, Dense, Flatten, ReLU, Sigmoid, Tanh
 from .context import POOLS, Context, symbols, tex_name
-from .model import Explanation, MapRef, Term, fmt, fold, idx, par, result_lines, shifted, tnum, tpar
+from .model import Explanation, MapRef, Term, fmt, fold, idx, par, result_lines, shifted, summed, tnum, tpar
 
 
 def _grad(sym: str, sub: str = "") -> str:
@@ -44,9 +44,8 @@ def _sum(ctx: Context, u, terms, formula: str, formula_tex: str, head_tex: str, 
     else:
         numbers = [f"= {f.plain()}", *end_p]
         lines = [head_tex, f"= {f.tex()}", *end_t]
-    return Explanation(ctx.title, formula, "\n".join(numbers), value, tuple(terms), formula_tex=formula_tex,
-                       lines_tex=tuple(lines), reads=reads, computes=computes, total=total, shown=f.shown,
-                       folded=f.rest if f.n_rest else None)
+    return summed(ctx.title, terms, f, total, value, formula=formula, formula_tex=formula_tex, numbers=numbers,
+                  lines=lines, reads=reads, computes=computes)
 
 
 def conv(ctx: Context, u) -> Explanation:
@@ -252,9 +251,7 @@ def param(ctx: Context, name: str, index: tuple[int, ...]) -> Explanation:
     batch = f" (summed over the {N} samples of the batch)" if N > 1 else ""
     f = fold(terms)
     end_p, end_t = result_lines(f.total, value, ctx.dtype)
-    numbers = "\n".join([f"= {f.plain()}{batch}", *end_p])
-    lines = (head, f"= {f.tex()}", *end_t)
-    return Explanation(ctx.title, formula, numbers, value, tuple(terms), formula_tex=ftex, lines_tex=lines,
-                       reads=reads, computes=computes, total=f.total, shown=f.shown,
-                       folded=f.rest if f.n_rest else None)
+    return summed(ctx.title, terms, f, f.total, value, formula=formula, formula_tex=ftex,
+                  numbers=[f"= {f.plain()}{batch}", *end_p], lines=[head, f"= {f.tex()}", *end_t],
+                  reads=reads, computes=computes)
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..layers import AvgPool2D, Conv2D, Dense, Flatten, LpPool2D, MaxPool2D, ReLU, Sigmoid, Tanh
 from .context import Context, symbols, tex_name
-from .model import Explanation, MapRef, Term, fmt, fold, idx, par, result_lines, shifted, tnum, tpar
+from .model import Explanation, MapRef, Term, fmt, fold, idx, par, result_lines, shifted, summed, tnum, tpar
 
 
 def _maps(ctx: Context, cells, u) -> tuple[MapRef, MapRef]:
@@ -34,9 +34,8 @@ def _sum_explanation(ctx: Context, u, terms, extra: float, extra_plain: str, ext
     numbers = [f"= {f.plain()} + {extra_plain}", f"= {fmt(f.total)} + {par(extra)}", *plain_end]
     lines = [head_tex, f"= {f.tex()} + {extra_tex}", f"= {tnum(f.total)} + {tpar(extra)}", *tex_end]
     reads, computes = _maps(ctx, [t.cell for t in terms if t.cell is not None], u)
-    return Explanation(ctx.title, formula, "\n".join(numbers), value, tuple(terms), formula_tex=formula_tex,
-                       lines_tex=tuple(lines), reads=reads, computes=computes, total=total, shown=f.shown,
-                       folded=f.rest if f.n_rest else None)
+    return summed(ctx.title, terms, f, total, value, formula=formula, formula_tex=formula_tex, numbers=numbers,
+                  lines=lines, reads=reads, computes=computes)
 
 
 def conv(ctx: Context, u) -> Explanation:
@@ -124,13 +123,12 @@ def pool(ctx: Context, u) -> Explanation:
         f = fold(terms)
         total = f.total / len(vals)
         end_p, end_t = result_lines(total, value, ctx.dtype)
-        numbers = "\n".join([f"= (1/{len(vals)})·({f.plain().replace('·', '')})", f"= {fmt(f.total)} / {len(vals)}",
-                             *end_p])
+        numbers = [f"= (1/{len(vals)})·({f.plain()})", f"= {fmt(f.total)} / {len(vals)}", *end_p]
         lines = (win_tex, rf"y_{idx(c, i, j)} = \dfrac{{1}}{{{len(vals)}}}\,({f.tex()})",
                  rf"= \dfrac{{{tnum(f.total)}}}{{{len(vals)}}}", *end_t)
-        return Explanation(ctx.title, "y_ij = (1/|P|) Σ_{P_ij} x_ab", numbers, value, terms,
-                           formula_tex=r"y_{ij} = \dfrac{1}{|P|} \sum_{(a,b)\in P_{ij}} x_{ab}", lines_tex=lines,
-                           total=total, shown=f.shown, folded=f.rest if f.n_rest else None, **common)
+        return summed(ctx.title, terms, f, total, value, formula="y_ij = (1/|P|) Σ_{P_ij} x_ab",
+                      formula_tex=r"y_{ij} = \dfrac{1}{|P|} \sum_{(a,b)\in P_{ij}} x_{ab}", numbers=numbers,
+                      lines=lines, **common)
     return _lp(ctx, u, cells, vals, value, win_tex, common)
 
 
@@ -153,10 +151,10 @@ def _lp(ctx: Context, u, cells, vals, value, win_tex, common) -> Explanation:
     total = m * inner ** (1 / p)
     end_p, end_t = result_lines(total, value, ctx.dtype)
     div_p, div_t = (f"(1/{n_div})·", rf"\dfrac{{1}}{{{n_div}}}") if mean else ("", "")
-    numbers = "\n".join([f"p = {fmt(p)}, m = max |x| = {fmt(m)}",
-                         f"= m·({div_p}({' + '.join(fmt(t.product) for t in f.shown)}"
-                         + (f" + ({f.n_rest} more terms: {fmt(f.rest)})" if f.n_rest else "") + f"))^(1/{fmt(p)})",
-                         f"= {fmt(m)}·({fmt(inner)})^(1/{fmt(p)})", *end_p])
+    numbers = [f"p = {fmt(p)}, m = max |x| = {fmt(m)}",
+               f"= m·({div_p}({' + '.join(fmt(t.product) for t in f.shown)}"
+               + (f" + ({f.n_rest} more terms: {fmt(f.rest)})" if f.n_rest else "") + f"))^(1/{fmt(p)})",
+               f"= {fmt(m)}·({fmt(inner)})^(1/{fmt(p)})", *end_p]
     lines = (win_tex, rf"p = {tnum(p)},\ m = \max\,|x_{{ab}}| = {tnum(m)}",
              rf"y_{idx(c, i, j)} = m\,\left({div_t}\left({f.tex()}\right)\right)^{{1/{tnum(p)}}}",
              rf"= {tnum(m)} \cdot {tnum(inner)}^{{1/{tnum(p)}}}", *end_t)
@@ -165,8 +163,8 @@ def _lp(ctx: Context, u, cells, vals, value, win_tex, common) -> Explanation:
     norm = r"\dfrac{1}{|P|}" if mean else ""
     formula_tex = (r"y_{ij} = \left(" + norm + r"\sum_{P_{ij}} |x_{ab}|^p\right)^{1/p} = m\left(" + norm
                    + r"\sum_{P_{ij}} \left(\dfrac{|x_{ab}|}{m}\right)^p\right)^{1/p}")
-    return Explanation(ctx.title, formula, numbers, value, terms, formula_tex=formula_tex, lines_tex=lines,
-                       total=total, shown=f.shown, folded=f.rest if f.n_rest else None, **common)
+    return summed(ctx.title, terms, f, total, value, formula=formula, formula_tex=formula_tex, numbers=numbers,
+                  lines=lines, **common)
 
 
 def activation(ctx: Context, u) -> Explanation:

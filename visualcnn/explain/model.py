@@ -164,6 +164,15 @@ def fold(terms: Sequence[Term]) -> Folded:
     return Folded(shown, len(terms) - SHOWN_TERMS, rest, total, all_zero)
 
 
+def summed(title: str, terms: Sequence[Term], f: Folded, total: float, value: float, *, formula: str,
+           formula_tex: str, numbers: Sequence[str], lines: Sequence[str], reads: MapRef | None,
+           computes: MapRef | None) -> Explanation:
+    """The Explanation of a sum written out as `f` (its shown terms and folded rest), totalling `total`."""
+    return Explanation(title, formula, "\n".join(numbers), value, tuple(terms), formula_tex=formula_tex,
+                       lines_tex=tuple(lines), reads=reads, computes=computes, total=total, shown=f.shown,
+                       folded=f.rest if f.n_rest else None)
+
+
 def result_lines(total: float, value: float, dtype: np.dtype | None) -> tuple[list[str], list[str]]:
     """The closing '= total' lines (plain, tex). If the core's rounded result prints differently from the
     exact sum of its terms, both are written and the dtype named, so the page never states a false equality."""
