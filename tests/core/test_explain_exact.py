@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 import visualcnn as vc
+from visualcnn.data import load_dataset
 from visualcnn.explain import explain_param, explain_unit, find_record, fmt, unit_shape
+from visualcnn.mistakes import build_network
 from visualcnn.records import StepRecord
 
 from .test_explain_regressions import SPEC, iteration
@@ -148,3 +150,20 @@ def test_lp_forms_and_extreme_p_equal_the_core(dtype, norm, p, scale):
         assert np.isfinite(e.total) and e.value == float(y[(1, *u)])
         assert abs(e.total - e.value) <= EPS[dtype] * 8 * abs(e.value)
         assert ("1/4" in e.numbers) == (norm == "mean")
+
+
+def test_a_layer_computing_a_mistake_says_so_and_claims_no_sum():
+    """With the note's slip switched on the core computes the note's formula: the tab must not write the
+    correct formula's sum beside the mistaken value."""
+    net = build_network(SPEC, ["conv-no-flip", "softmax-diagonal"], dtype=np.float64)
+    s = vc.Session(net, vc.SGD(net, lr=0.1), load_dataset("digits"), batch_size=2)
+    records = [s.step() for _ in range(s.n_phases - 1)]
+    bwd = find_record(records, "backward", 3)
+    e = explain_unit(net, records, 3, (1, 1, 1), "backward")
+    assert "mistake 'conv-no-flip' is on" in e.title and not e.terms
+    assert e.value == float(bwd.dx[0, 1, 1, 1])
+    loss = explain_unit(net, records, None, (2,), "loss")
+    assert "softmax-diagonal" in loss.title and loss.value == float(find_record(records, "loss").dx[0, 2])
+    assert "p_j − d_j" not in loss.formula
+    w = explain_param(net, records, 3, "W", (1, 0, 1, 1))             # its ∂C/∂W is still the correct sum
+    check_sum(w, "float64")

@@ -9,6 +9,7 @@ still does not fit scrolls sideways rather than being clipped.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -18,15 +19,34 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 FONTSET = "cm"
 
 
-@lru_cache(maxsize=512)
-def render(tex: str, point_size: float, dpi: float, rgb: tuple[int, int, int]) -> QtGui.QImage:
-    """`tex` (mathtext, without $) as an image in colour `rgb` on a transparent ground."""
-    import matplotlib
+def _parse(tex: str, point_size: float, dpi: float):
     from matplotlib.font_manager import FontProperties
     from matplotlib.mathtext import MathTextParser
 
-    with matplotlib.rc_context({"mathtext.fontset": FONTSET}):
-        out = MathTextParser("agg").parse(f"${tex}$", dpi=dpi, prop=FontProperties(size=point_size))
+    # the font set travels with the font properties: no global rcParams touched (the warm-up runs in a thread)
+    prop = FontProperties(size=point_size, math_fontfamily=FONTSET)
+    return MathTextParser("agg").parse(f"${tex}$", dpi=dpi, prop=prop)
+
+
+_warm = threading.Lock()
+_warmed = False
+
+
+def warm_up() -> None:
+    """Import matplotlib and build mathtext's parser in the background (about a second, once per process),
+    so the first formula the user opens is drawn without that wait."""
+    global _warmed
+    with _warm:
+        if _warmed:
+            return
+        _warmed = True
+    threading.Thread(target=_parse, args=("x", 10.0, 72.0), name="mathtext-warm-up", daemon=True).start()
+
+
+@lru_cache(maxsize=512)
+def render(tex: str, point_size: float, dpi: float, rgb: tuple[int, int, int]) -> QtGui.QImage:
+    """`tex` (mathtext, without $) as an image in colour `rgb` on a transparent ground."""
+    out = _parse(tex, point_size, dpi)
     alpha = np.asarray(out.image, dtype=np.uint8)
     h, w = alpha.shape
     rgba = np.empty((h, w, 4), np.uint8)

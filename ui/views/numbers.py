@@ -14,7 +14,7 @@ from PyQt6 import QtCore, QtWidgets
 
 from ui import style
 from ui.views.common import LayerState, MapPanel, set_max
-from ui.views.formula import MathView
+from ui.views.formula import MathView, warm_up
 from ui.views.tabs import _Tab
 from visualcnn.explain import MapRef, explain_param, explain_unit, fmt, unit_shape
 
@@ -119,7 +119,7 @@ class NumbersTab(_Tab):
         self.read_panel, self.result_panel = MapPanel(), MapPanel()
         self.read_panel.add("what the formula reads")
         self.result_panel.add("what it computes")
-        self.result_panel.on_click = lambda _k, rc: self._clicked(1, rc)
+        self.result_panel.on_click = lambda _k, rc: self._clicked(rc)
         self.panels = (self.read_panel, self.result_panel)
         # one read-out line under both maps (the panels' own lines would take two rows of a narrow dock)
         self.hover = QtWidgets.QLabel("hover over a map to read its values")
@@ -142,6 +142,7 @@ class NumbersTab(_Tab):
         self.read_panel.plots[0].plot.addItem(self.window_marks)
         self.result_panel.plots[0].plot.addItem(self.unit_mark)
         self.text = MathView()
+        warm_up()
         split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         split.addWidget(maps)
         split.addWidget(self.text)
@@ -332,9 +333,10 @@ class NumbersTab(_Tab):
         xs, ys = (self.window_marks if k == 0 else self.unit_mark).getData()
         return sorted((int(np.floor(y)), int(np.floor(x))) for x, y in zip(xs, ys))
 
-    def _clicked(self, index: int, rc: tuple[int, ...]) -> None:
+    def _clicked(self, rc: tuple[int, ...]) -> None:
+        """A click on the computed map explains the unit clicked (same phase, same sample)."""
         e = self.explanation
-        if self.state is None or index != 1 or e is None or not e.available or e.computes is None:
+        if self.state is None or e is None or not e.available or e.computes is None:
             return
         a = np.asarray(e.computes.array)
         if a.ndim == 3:

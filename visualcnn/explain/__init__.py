@@ -33,6 +33,7 @@ from ..layers.windows import scatter_windows
 from ..records import StepRecord
 from . import backward as _backward
 from . import forward as _forward
+from ..mistakes import mistake_of
 from .context import Context, ExplainError, find_record
 from .loss import explain_loss
 from .model import Explanation, MapRef, Term, fmt, fold, unavailable
@@ -85,6 +86,10 @@ def explain_unit(network: Any, records: Sequence[StepRecord], layer: int | None,
         return unavailable(title, f"step forward through layer {layer} first")
     if not 0 <= n < fwd.x.shape[0]:
         raise ValueError(f"sample {n} is outside the batch of {fwd.x.shape[0]}")
+    wrong = mistake_of(lay)
+    if wrong is not None:
+        # a mistaken twin computes the note's formula: only the generic explanation, which claims no sum
+        title += f" — ⚠ the study note's mistake {wrong!r} is on: the layer computes the note's formula"
     ctx = Context(network, records, layer, n, title, fwd)
     try:
         if phase == "forward":

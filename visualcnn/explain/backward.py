@@ -224,7 +224,7 @@ def param(ctx: Context, name: str, index: tuple[int, ...]) -> Explanation:
             head = _grad("b", idx(*index)) + rf" = \sum_{{s<{N}}}" + (r"\sum_{i,j}" if tied else "") + r"\ \delta^s"
             computes = MapRef("computes ∂C/∂b", grads, (tuple(index),), gradient=True, about="the bias gradient")
             reads = MapRef("reads δ", delta[n], tuple(t.cell for t in terms if t.cell is not None), gradient=True,
-                           about=f"δ = ∂C/∂x arriving at layer {ctx.index}, sample {n}")
+                           about=f"∂C/∂x arriving at layer {ctx.index}, sample {n}")
     elif isinstance(lay, Dense):
         x2 = x.reshape(N, -1)
         j = index[0]
@@ -245,7 +245,7 @@ def param(ctx: Context, name: str, index: tuple[int, ...]) -> Explanation:
             head = _grad("b", f"_{{{j}}}") + rf" = \sum_{{s<{N}}} \delta^s_{{{j}}}"
             computes = MapRef("computes ∂C/∂b", grads, ((j,),), gradient=True, about="the bias gradient")
             reads = MapRef("reads δ", delta[n], ((j,),), gradient=True,
-                           about=f"δ = ∂C/∂x arriving at layer {ctx.index}, sample {n}")
+                           about=f"∂C/∂x arriving at layer {ctx.index}, sample {n}")
     else:
         raise ValueError(f"layer {ctx.index} ({lay.type_name}) has no parameter {name!r} to explain")
     batch = f" (summed over the {N} samples of the batch)" if N > 1 else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from ..mistakes import mistake_of
 from ..records import StepRecord
 from .context import find_record
 from .model import Explanation, MapRef, fmt, result_lines, tnum, unavailable
@@ -14,6 +15,16 @@ def explain_loss(net: Any, records: Sequence[StepRecord], n: int, j: int) -> Exp
     rec = find_record(records, "loss")
     if rec is None:
         return unavailable(title, "step to the loss phase first")
+    wrong = mistake_of(net.loss_fn)
+    if wrong is not None:
+        value = float(rec.dx[n, j])
+        return Explanation(f"{title} — ⚠ the study note's mistake {wrong!r} is on", "∂C/∂x_j: the note's formula",
+                           f"the loss computes the study note's ∂C/∂x_j, not p_j − d_j\n= {fmt(value)}", value,
+                           formula_tex=r"\dfrac{\partial C}{\partial x_j}\ \mathrm{(the\ note's\ formula)}",
+                           lines_tex=(rf"= {tnum(value)}",), total=value,
+                           reads=MapRef("reads p", rec.probs[n], ((j,),), about="the softmax probabilities"),
+                           computes=MapRef("computes ∂C/∂x", rec.dx[n], ((j,),), gradient=True,
+                                           about="the logits' gradient (mistaken)"))
     if not 0 <= n < rec.probs.shape[0]:
         raise ValueError(f"sample {n} is outside the batch of {rec.probs.shape[0]}")
     p, truth = float(rec.probs[n, j]), int(rec.batch_y[n])
