@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from PyQt6 import QtCore
+from PyQt6 import QtCore, QtWidgets
 from PyQt6.QtTest import QTest
 
 import visualcnn as vc
@@ -157,3 +157,24 @@ def test_maps_are_laid_out_to_be_as_large_as_the_tab_allows(qtbot, setup, size, 
     assert short >= 120, f"maps only {short:.0f} px at {size}"
     # the formula keeps at least the height it needs, or half the tab, and never clips a line sideways
     assert tab.text.height() >= min(tab.text.content_height(), tab.split.height() // 2) - 2
+
+
+@pytest.mark.parametrize("size", [(370, 385), (900, 880)])
+def test_no_text_is_clipped(qtbot, setup, size):
+    """At the dock's default size and enlarged: every label and map title fits its widget."""
+    s, records, ins = setup
+    ins.resize(*size)
+    for layer, unit, phase in ((0, (1, 4, 4), "backward"), (2, (2, 1, 1), "forward"), (4, (3,), "forward")):
+        ins.select_layer(layer)
+        ins.select_unit(unit, phase=phase)
+        qtbot.wait(30)
+        tab = ins.numbers
+        for lab in tab.findChildren(QtWidgets.QLabel):
+            if lab.isVisible() and not lab.wordWrap() and lab.text():
+                assert lab.fontMetrics().horizontalAdvance(lab.text()) <= lab.width(), lab.text()
+        for panel in tab.panels:
+            plot, bar = panel.plots[0].plot, panel.plots[0].bar
+            title = plot.titleLabel.item.boundingRect().width()
+            assert title <= plot.width(), (panel.names[0], title, plot.width())
+            # nothing of the map, its title or its scale lies outside what the panel shows
+            assert bar.sceneBoundingRect().right() <= panel.glw.viewport().width() + 1, panel.names[0]

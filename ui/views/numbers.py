@@ -71,24 +71,37 @@ class MapPair(QtWidgets.QWidget):
     #: what a panel needs besides its map: colour bar and its labels (across), title and read-out (down)
     CHROME_W, CHROME_H = 70, 60
 
-    def __init__(self, first: QtWidgets.QWidget, second: QtWidgets.QWidget) -> None:
+    def __init__(self, first: MapPanel, second: MapPanel) -> None:
         super().__init__()
+        self.panels = (first, second)
         self.box = QtWidgets.QBoxLayout(QtWidgets.QBoxLayout.Direction.LeftToRight, self)
         self.box.setContentsMargins(0, 0, 0, 0)
         self.box.addWidget(first, 1)
         self.box.addWidget(second, 1)
 
+    def needed_width(self) -> float:
+        """The narrowest a panel can be without clipping: its title (or a small map) beside its colour bar."""
+        minimum = QtCore.Qt.SizeHint.MinimumSize
+        return max(max(p.glw.ci.effectiveSizeHint(minimum).width() + 8,
+                       max(p.plots[0].plot.titleLabel.item.boundingRect().width(), 80) + p.plots[0].bar.width() + 20)
+                   for p in self.panels)
+
     def side_by_side(self, w: int, h: int) -> bool:
+        if w / 2 < self.needed_width():
+            return False
         across = min((w - 2 * self.CHROME_W) / 2, h - self.CHROME_H)
         down = min(w - self.CHROME_W, (h - 2 * self.CHROME_H) / 2)
         return across >= down
 
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
+    def arrange(self) -> None:
         wanted = (QtWidgets.QBoxLayout.Direction.LeftToRight if self.side_by_side(self.width(), self.height())
                   else QtWidgets.QBoxLayout.Direction.TopToBottom)
         if self.box.direction() != wanted:
             self.box.setDirection(wanted)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.arrange()
 
 
 class NumbersTab(_Tab):
@@ -283,6 +296,7 @@ class NumbersTab(_Tab):
         self._show(self.read_panel, reads, channel, self.window_marks)
         unit_channel = computes.cells[0][0] if computes is not None and np.ndim(computes.array) == 3 else 0
         self._show(self.result_panel, computes, unit_channel, self.unit_mark)
+        self.maps.arrange()                  # a longer title may no longer fit side by side
 
     def _pick_read_channel(self, ref: MapRef | None) -> int:
         spatial = ref is not None and ref.array is not None and np.ndim(ref.array) == 3
