@@ -140,7 +140,10 @@ def test_lines_fit_a_narrow_view_by_breaking_at_plus(qtbot):
     assert len(view.shown_tex) > 1 and view.shown_tex[1].startswith("\\quad + ")
     assert all(lab.pixmap().width() / lab.pixmap().devicePixelRatio() <= view.viewport().width()
                for lab in view.lines if lab.isVisible())
-    assert split_top_level(r"= a + \left(b + c\right) + [d + e]") == ["= a", r"\left(b + c\right)", "[d + e]"]
+    tex = r"= a + \left(b + c\right) + [d + e],\quad f = g"
+    parts = split_top_level(tex)
+    assert parts == [("", "= a"), (" + ", r"\left(b + c\right)"), (" + ", "[d + e]"), (r",\quad ", "f"), (" = ", "g")]
+    assert "".join(j + p for j, p in parts) == tex
 
 
 @pytest.mark.parametrize("size, across", [((380, 860), False), ((900, 560), True)])

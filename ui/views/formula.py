@@ -56,22 +56,29 @@ def render(tex: str, point_size: float, dpi: float, rgb: tuple[int, int, int]) -
     return img.copy()
 
 
-def split_top_level(tex: str) -> list[str]:
-    """tex split at " + " outside braces, brackets and parentheses: ['= a', 'b', 'c'] for '= a + b + c'."""
-    parts, depth, start, k = [], 0, 0, 0
+#: where a long line may break, and how its continuation starts
+BREAKS = ((" + ", r"\quad + "), (r",\quad ", r"\quad "), (" = ", r"\quad = "))
+
+
+def split_top_level(tex: str) -> list[tuple[str, str]]:
+    """tex cut at its top-level break points (outside braces, brackets, parentheses), as (joiner, piece):
+    '= a + b,\\quad c' -> [('', '= a'), (' + ', 'b'), (',\\quad ', 'c')]. Joining them gives tex back."""
+    parts, depth, start, joiner, k = [], 0, 0, "", 0
     while k < len(tex):
         ch = tex[k]
         if ch in "{([":
             depth += 1
         elif ch in "})]":
             depth -= 1
-        elif depth == 0 and tex.startswith(" + ", k):
-            parts.append(tex[start:k])
-            start = k + 3
-            k += 3
-            continue
+        elif depth == 0 and k > 0:
+            hit = next((sep for sep, _ in BREAKS if tex.startswith(sep, k)), None)
+            if hit is not None:
+                parts.append((joiner, tex[start:k]))
+                joiner, start = hit, k + len(hit)
+                k = start
+                continue
         k += 1
-    parts.append(tex[start:])
+    parts.append((joiner, tex[start:]))
     return parts
 
 
@@ -124,12 +131,12 @@ class MathView(QtWidgets.QScrollArea):
                 out.append((img, tex))
                 continue
             parts = split_top_level(tex)
-            line = parts[0]
-            for part in parts[1:]:
-                trial = f"{line} + {part}"
+            line = parts[0][1]
+            for joiner, part in parts[1:]:
+                trial = line + joiner + part
                 if render(trial, pt, dpi, rgb).width() > avail and line:
                     out.append((render(line, pt, dpi, rgb), line))
-                    line = r"\quad + " + part
+                    line = dict(BREAKS)[joiner] + part
                 else:
                     line = trial
             out.append((render(line, pt, dpi, rgb), line))
@@ -141,6 +148,9 @@ class MathView(QtWidgets.QScrollArea):
 
     def _layout_lines(self) -> None:
         self._width = self.viewport().width()
+        margins = self.box.contentsMargins()
+        # the title wraps at the visible width even when a formula line is wider and scrolls
+        self.title.setMaximumWidth(max(80, self._width - margins.left() - margins.right()))
         images = self._line_images() if self._tex else []
         while len(self.lines) < len(images):
             lab = QtWidgets.QLabel()

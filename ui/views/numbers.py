@@ -265,7 +265,8 @@ class NumbersTab(_Tab):
         if e.available:
             about = " · ".join(f"{ref.title} = {ref.about}" for ref in (e.reads, e.computes)
                                if ref is not None and ref.about)
-            heading = e.title + (f"\n{about}" if about else "")
+            plain = f"{e.title}\n{about}\n\n" + plain.split("\n\n", 1)[1]
+            heading = e.title
         else:
             heading = f"{e.title}\n\n{e.numbers}"
         self.text.set_content(heading, tex, plain)
@@ -296,6 +297,12 @@ class NumbersTab(_Tab):
         self._show(self.read_panel, reads, channel, self.window_marks)
         unit_channel = computes.cells[0][0] if computes is not None and np.ndim(computes.array) == 3 else 0
         self._show(self.result_panel, computes, unit_channel, self.unit_mark)
+        if self.maps.width() < 2 * self.maps.needed_width():
+            # too narrow for both titles side by side: name the symbols only ("∂C/∂x, ch 5", "∂C/∂y")
+            for panel in self.panels:
+                title = panel.names[0]
+                if title.startswith(("reads ", "computes ")):
+                    panel.show(0, panel.data[0], title.split(" ", 1)[1])
         self.maps.arrange()                  # a longer title may no longer fit side by side
 
     def _pick_read_channel(self, ref: MapRef | None) -> int:
@@ -326,6 +333,7 @@ class NumbersTab(_Tab):
         spatial = a.ndim == 3
         data = a[channel] if spatial else a.reshape(-1)
         panel.set_gradient(0, ref.gradient)
+        panel.setToolTip(f"{ref.title}: {ref.about}" if ref.about else ref.title)
         title = ref.title + (f", ch {channel}" if spatial and a.shape[0] > 1 else "")
         panel.show(0, data, title)
         cells = [c for c in ref.cells if not spatial or c[0] == channel]
