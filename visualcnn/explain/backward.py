@@ -193,14 +193,17 @@ def param(ctx: Context, name: str, index: tuple[int, ...]) -> Explanation:
         s, pad = lay.options["stride"], lay.options["padding"]
         if name == "W":
             l, k_, p, q = index
+            # the (row, input row) and (column, input column) pairs whose window puts offset (p, q) inside
+            # the input, gathered at once: a batch of 64 on a 24×24 map is 36,864 terms
+            rows = [(i, i * s + p - pad) for i in range(Ho) if 0 <= i * s + p - pad < H]
+            cols = [(j, j * s + q - pad) for j in range(Wo) if 0 <= j * s + q - pad < W]
+            ds = np.asarray(delta[:, l], np.float64)[:, [i for i, _ in rows]][:, :, [j for j, _ in cols]].tolist()
+            ys = np.asarray(x[:, k_], np.float64)[:, [a for _, a in rows]][:, :, [b for _, b in cols]].tolist()
             for smp in range(N):
-                for i in range(Ho):
-                    for j in range(Wo):
-                        a, b = i * s + p - pad, j * s + q - pad
-                        if 0 <= a < H and 0 <= b < W:
-                            d, y = float(delta[smp, l, i, j]), float(x[smp, k_, a, b])
-                            terms.append(Term(f"δ[{smp}: {l},{i},{j}]·y[{smp}: {k_},{a},{b}]", (d, y), d * y,
-                                              cell=(k_, a, b) if smp == n else None))
+                for (i, a), d_row, y_row in zip(rows, ds[smp], ys[smp]):
+                    for (j, b), d, y in zip(cols, d_row, y_row):
+                        terms.append(Term(f"δ[{smp}: {l},{i},{j}]·y[{smp}: {k_},{a},{b}]", (d, y), d * y,
+                                          cell=(k_, a, b) if smp == n else None))
             formula = "∂C/∂W_{l,k,p,q} = Σ_s Σ_{i,j} δ^s_{l,i,j} · y^s_{k, i·s+p−pad, j·s+q−pad}"
             ftex = (_grad("W", "_{l,k,p,q}") + r" = \sum_s \sum_{i,j}\ \delta^s_{l,i,j}\,"
                     r"y^s_{k,\,is+p-\mathrm{pad},\,js+q-\mathrm{pad}}")
