@@ -46,45 +46,23 @@ def template_path() -> Path:
     return assets_dir() / "layer_template.py"
 
 
-def unit_for_entry(network: Any, layer: int, name: str, flat: int) -> tuple[int, tuple[int, ...], int, str]:
-    """Where the Numbers tab explains the checked entry (layer, tensor, flat index): (layer, unit, sample, note).
+def unit_for_entry(network: Any, layer: int, name: str, flat: int) -> tuple[int, tuple[int, ...], int, str, str]:
+    """Where the Numbers tab explains the checked entry (layer, tensor, flat index): (layer, unit, sample, note, phase).
 
-    The Numbers tab explains one unit of a layer's *output*, in the backward phase: δ = ∂C/∂y and
-    what the layer's backward does with it. An input entry of layer i is ∂C/∂y of layer i − 1, whose
-    own backward (an activation: ·y(1−y)) is what built it; a layer whose input and output align
-    (activations) explains the same unit itself; a parameter entry is explained by the unit whose δ
-    it collects.
+    An input entry of layer i is what layer i's backward sends down: the Numbers tab's "backward" phase
+    writes it as the sum over every output unit that read it. A parameter entry is explained in the
+    "∂C/∂W" / "∂C/∂b" phase: the sum over the batch (and positions) of δ · input.
     """
     lay = network.layers[layer]
     if name == "input":
         per = int(np.prod(lay.input_shape))
         n, unit = flat // per, tuple(int(v) for v in np.unravel_index(flat % per, lay.input_shape))
-        if lay.type_name == "flatten":
-            d = int(np.ravel_multi_index(unit, lay.input_shape))
-            return layer, (d,), n, f"∂C/∂x{unit} of flatten is ∂C/∂y_{d}: the Numbers tab shows it."
-        if tuple(lay.output_shape) == tuple(lay.input_shape) and not lay.params:
-            return layer, unit, n, (f"∂C/∂x{unit} of layer {layer} {lay.type_name}: its backward "
-                                           f"turns ∂C/∂y into ∂C/∂x unit by unit (Numbers tab).")
-        if layer > 0:
-            return layer - 1, unit, n, (
-                f"∂C/∂x{unit} of layer {layer} {lay.type_name} is ∂C/∂y of layer {layer - 1}: the Numbers "
-                f"tab shows that unit (its value is the sum over every output of layer {layer} that read it).")
-        out = tuple(lay.output_shape)
-        near = (0, *(min(u, o - 1) for u, o in zip(unit[1:], out[1:]))) if len(out) == 3 == len(unit) else ()
-        return layer, near, n, (f"∂C/∂x{unit} of layer 0 is the image's gradient: the sum over every output "
-                                f"unit of layer 0 that read this pixel; the Numbers tab shows one of them, "
-                                f"{near}, and what its δ sends back.")
-    pshape = lay.params[name].shape
-    idx = tuple(int(v) for v in np.unravel_index(flat, pshape))
-    out = tuple(lay.output_shape)
-    if len(out) == 3:
-        unit = (idx[0], *(idx[1:3] if len(idx) == 3 else (0, 0)))     # untied bias (F, H, W) names the unit
-    else:
-        unit = (idx[0],)
-    note = (f"∂C/∂{name}{list(idx)} of layer {layer} {lay.type_name} collects δ of output unit {unit} "
-            f"(summed over the batch{'' if len(out) != 3 or len(idx) == 3 else ' and every position'}): "
-            f"the Numbers tab shows δ and the formula.")
-    return layer, unit, 0, note
+        return layer, unit, n, (f"∂C/∂x{unit} of layer {layer} {lay.type_name} is what its backward sends down: "
+                                f"the Numbers tab sums every output unit that read it."), "backward"
+    idx = tuple(int(v) for v in np.unravel_index(flat, lay.params[name].shape))
+    note = (f"∂C/∂{name}{list(idx)} of layer {layer} {lay.type_name}: the Numbers tab sums δ · input over the "
+            f"batch{' and every position' if len(lay.output_shape) == 3 and name == 'W' else ''}.")
+    return layer, idx, 0, note, f"∂C/∂{name}"
 
 
 class _Fill(QtWidgets.QWidget):
@@ -394,15 +372,15 @@ class MathLab(QtCore.QObject):
         """A checked cell was clicked: show its chain rule, with its numbers, in the inspector's Numbers tab."""
         s = self.session
         try:
-            target, unit, sample, note = unit_for_entry(s.network, layer, name, flat)
+            target, unit, sample, note, phase = unit_for_entry(s.network, layer, name, flat)
         except (ValueError, IndexError, KeyError) as e:
-            note, target, unit, sample = f"no explanation for {name}[{flat}] of layer {layer}: {e}", layer, (), 0
+            note, target, unit, sample, phase = f"no explanation for {name}[{flat}] of layer {layer}: {e}", layer, (), 0, ""
         inspector = self.window.inspector
         self.controller.select_layer(target)
         if hasattr(inspector, "numbers"):
             inspector.setCurrentWidget(inspector.numbers)
             if unit:
-                inspector.select_unit(unit, sample=sample, phase="backward")
+                inspector.select_unit(unit, sample=sample, phase=phase)
         if getattr(inspector.numbers, "explanation", None) is not None and not inspector.numbers.explanation.available:
             note += " Step backward through that layer first to see the numbers."
         note += " (The check ran on a jittered copy of the batch, so its numbers differ slightly from the steps'.)"

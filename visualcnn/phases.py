@@ -102,6 +102,8 @@ class PhaseRunner:
                 pool = PoolView(layer, x_in)
             return StepRecord(**common, dout=prev, dx=frozen(dx), grads=frozen_dict(layer.grads), pool=pool)
         # update
+        # the values the forward and backward passes used, read by explanations after the update (numbers)
+        before = [{k: frozen(w) for k, w in layer.params.items()} for layer in net.layers] if record else None
         self.optimizer.step()
         m = self._pending_metrics
         if m is not None:
@@ -116,7 +118,8 @@ class PhaseRunner:
             return None
         # the gradients were frozen by the backward records already: share them (record of layer li is 2L − li)
         L = len(net.layers)
-        updates = {li: {k: ParamUpdate(self._records[2 * L - li].grads[k], frozen(vel[k]), frozen(layer.params[k]))
+        updates = {li: {k: ParamUpdate(self._records[2 * L - li].grads[k], frozen(vel[k]), frozen(layer.params[k]),
+                                       before[li][k])
                         for k in layer.params}
                    for li, (layer, vel) in enumerate(zip(net.layers, self.optimizer.velocity)) if layer.params}
         return StepRecord(**common, updates=updates, hyper=dict(self.optimizer.hyper()))

@@ -32,11 +32,16 @@ def frozen_dict(d: Mapping[str, np.ndarray], copy: bool = True) -> Mapping[str, 
 
 @dataclass(frozen=True)
 class ParamUpdate:
-    """One parameter's update: gradient, momentum velocity (= ΔW, the note's Δw^t) and the value after."""
+    """One parameter's update: gradient, momentum velocity (= ΔW, the note's Δw^t) and the value after.
+
+    `before` is the value the iteration's forward and backward passes used (value − velocity only up
+    to rounding, so explanations read it instead of rebuilding it).
+    """
 
     grad: np.ndarray
     velocity: np.ndarray
     value: np.ndarray
+    before: np.ndarray | None = None
 
     @property
     def delta(self) -> np.ndarray:
@@ -149,7 +154,7 @@ class StepRecord:
         plain = {k: getattr(self, k) for k in ("batch_x", "batch_y", "x", "y", "logits", "probs", "dout", "dx")}
         for a in [*plain.values(), *self.grads.values(),
                   *(u for params in self.updates.values() for p in params.values()
-                    for u in (p.grad, p.velocity, p.value))]:
+                    for u in (p.grad, p.velocity, p.value, p.before))]:
             if a is None:
                 continue
             if id(a) not in seen:

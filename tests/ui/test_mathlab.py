@@ -158,18 +158,24 @@ def test_clicking_a_failing_cell_shows_its_chain_rule_in_the_numbers_tab(qtbot, 
     insp = window.inspector
     assert insp.layer == 4 and insp.currentWidget() is insp.numbers
     text = insp.numbers.text.toPlainText()
-    assert "layer 4 dense" in text and "backward" in text and "δ_3" in text
-    lab.check_view.cellClicked.emit(2, "input", 8 * 64 + 2 * 8 + 5)   # maxpool input (1, 2, 5) of sample 0
-    assert insp.layer == 1 and "layer 1 relu" in insp.numbers.text.toPlainText()
-    assert "is ∂C/∂y of layer 1" in lab.entry_note.text()
+    assert "layer 4 dense, ∂C/∂W[3, 5]" in text and "Σ_s δ^s_j · y^s_i" in text
+    dense_bwd = next(r for r in s.records if r.phase == "backward" and r.layer == 4)
+    assert insp.numbers.explanation.value == float(dense_bwd.grads["W"][3, 5])
+    lab.check_view.cellClicked.emit(2, "input", 64 + 2 * 8 + 5)   # maxpool input (1, 2, 5) of sample 0
+    assert insp.layer == 2 and "layer 2 maxpool2d, ∂C/∂input (1, 2, 5)" in insp.numbers.text.toPlainText()
+    bwd = next(r for r in s.records if r.phase == "backward" and r.layer == 2)
+    assert insp.numbers.explanation.value == float(bwd.dx[0, 1, 2, 5])
+    assert "what its backward sends down" in lab.entry_note.text()
 
 
 def test_unit_for_entry_maps_inputs_and_parameters():
     s = Session.from_preset("digits-small")
     net = s.network
     assert unit_for_entry(net, 1, "input", 2 * 8 + 3)[:3] == (1, (0, 2, 3), 0)          # relu: itself
-    assert unit_for_entry(net, 3, "input", 5)[:3] == (3, (5,), 0)                          # flatten
-    assert unit_for_entry(net, 0, "W", 2 * 9 + 4)[:2] == (0, (2, 0, 0))                     # conv filter 2
+    assert unit_for_entry(net, 3, "input", 5)[:3] == (3, (0, 1, 1), 0)                     # flatten input 8×4×4
+    assert unit_for_entry(net, 2, "input", 64 + 5)[::4] == (2, "backward")
+    assert unit_for_entry(net, 0, "W", 2 * 9 + 4)[:2] == (0, (2, 0, 1, 1))                  # conv filter 2
+    assert unit_for_entry(net, 0, "W", 0)[4] == "∂C/∂W"
     assert unit_for_entry(net, 4, "b", 7)[:2] == (4, (7,))
 
 

@@ -13,7 +13,8 @@ from PyQt6 import QtCore, QtWidgets
 
 from ui import style
 from ui.views.common import LayerState, MapPanel, channel_slice, set_max, spin
-from ui.views.tabs import NumbersTab, ParametersTab, PoolingTab
+from ui.views.numbers import NumbersTab
+from ui.views.tabs import ParametersTab, PoolingTab
 from visualcnn.records import StepRecord
 
 
@@ -103,6 +104,13 @@ class GradientTab(_MapTab):
                           f"backward through layer {st.layer} has not run yet in this iteration")
         self.panel.show(0, dout, f"∂C/∂y arriving, ch {self.out_channel.value()}", levels)
         self.panel.show(1, dx, f"∂C/∂x sent down, ch {self.in_channel.value()}", levels)
+
+    def _clicked(self, index: int, rc: tuple[int, ...]) -> None:
+        # the Numbers tab's backward explains an entry of ∂C/∂x sent down: a unit of the layer's input
+        if index == 1 and self.state is not None:
+            spatial = len(self.state.layer_obj.input_shape) == 3
+            self.inspector.select_unit((self.in_channel.value(), *rc) if spatial else rc,
+                                       sample=self.sample.value(), phase="backward")
 
 
 class Inspector(QtWidgets.QTabWidget):
