@@ -1,0 +1,41 @@
+"""Scratch memory for im2col: one small buffer per thread, shared by every conv layer.
+
+Convolution copies its windows into a column matrix and multiplies it by the filters
+(im2col + GEMM). Done for a whole layer at once, that matrix is K = C·KH·KW times the
+input's size (9× for a 3×3 kernel) and, kept per layer, grew with depth × batch × pixels.
+Instead each pass works through the output in blocks of rows: the columns of one block are
+copied into this scratch buffer and used at once, while they are still in cache. The buffer
+is reused by every layer and every pass of the thread that runs them (a session's worker
+and a gradient check in another thread each get their own), and it never holds results:
+nothing outside a single pass ever sees it.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+#: bytes of one block of columns: large enough for a GEMM to run at speed, small enough to stay in cache
+BLOCK_BYTES = 1 << 20
+
+_local = threading.local()
+
+
+def scratch(size: int, dtype: np.dtype) -> np.ndarray:
+    """A 1-D work array of `size` elements of `dtype`, valid until the next call in the same thread."""
+    dtype = np.dtype(dtype)
+    nbytes = size * dtype.itemsize
+    buf = getattr(_local, "buf", None)
+    if buf is None or buf.nbytes < nbytes:
+        buf = np.empty(max(nbytes, BLOCK_BYTES), dtype=np.uint8)
+        _local.buf = buf
+    return buf[:nbytes].view(dtype)
+
+
+def row_blocks(rows: int, bytes_per_row: int) -> list[tuple[int, int]]:
+    """[(start, stop), ...] covering `rows` rows in blocks of about BLOCK_BYTES (at least one row each)."""
+    per = max(1, BLOCK_BYTES // max(bytes_per_row, 1))
+    n_blocks = -(-rows // per)
+    edges = [rows * i // n_blocks for i in range(n_blocks + 1)]      # even blocks: no small leftover block
+    return list(zip(edges[:-1], edges[1:]))
