@@ -115,3 +115,22 @@ def test_scratch_grows_and_is_reused():
     big = workspace.scratch(workspace.BLOCK_BYTES, np.float32)          # 4× the default buffer
     assert big.size == workspace.BLOCK_BYTES
     assert np.shares_memory(workspace.scratch(5, np.float32), big)
+
+
+def test_dense_hands_back_the_layout_it_was_given():
+    """Under a conv, dense's ∂x comes back batch-last like its input, so the layers below never mix layouts."""
+    from visualcnn.layers import Dense, Flatten
+    from visualcnn.layers.windows import batch_last
+
+    rng = np.random.default_rng(5)
+    flat, dense = built(Flatten(), (3, 4, 5), np.float64), built(Dense(out_features=7), (60,), np.float64)
+    x = batch_last((6, 3, 4, 5), np.float64)
+    x[...] = rng.standard_normal(x.shape)
+    dense.forward(flat.forward(x))
+    dout = rng.standard_normal((6, 7))
+    dx = flat.backward(dense.backward(dout))
+    assert np.moveaxis(dx, 0, -1).flags.c_contiguous
+    np.testing.assert_allclose(dx, (dout @ dense.params["W"]).reshape(x.shape), rtol=1e-13, atol=1e-15)
+    plain = rng.standard_normal((6, 60))                       # a batch-first input keeps a batch-first dx
+    dense.forward(plain)
+    assert dense.backward(dout).flags.c_contiguous
