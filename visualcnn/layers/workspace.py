@@ -17,7 +17,7 @@ import threading
 import numpy as np
 
 #: bytes of one block of columns: large enough for a GEMM to run at speed, small enough to stay in cache
-BLOCK_BYTES = 1 << 20
+BLOCK_BYTES = 1 << 22
 
 _local = threading.local()
 
