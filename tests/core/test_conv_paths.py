@@ -28,9 +28,12 @@ SHAPES = [  # C, F, H, W, k, stride, padding
 ]
 
 
-@pytest.fixture(params=["one-row-blocks", "one-block"])
+@pytest.fixture(params=["one-row-blocks", "one-block", "one-block-when-blas-is-threaded"])
 def block_bytes(request, monkeypatch):
     monkeypatch.setattr(workspace, "BLOCK_BYTES", 1 if request.param == "one-row-blocks" else 1 << 24)
+    monkeypatch.setattr(workspace, "blas_threads", lambda: 2 if request.param.endswith("threaded") else 1)
+    if request.param.endswith("threaded"):
+        monkeypatch.setattr(workspace, "BLOCK_BYTES", 1)
     return request.param
 
 
@@ -63,6 +66,7 @@ def test_every_block_size_and_dx_path_matches_reference(block_bytes, dx_path, dt
 
 
 def test_row_blocks_cover_every_row_once(monkeypatch):
+    monkeypatch.setattr(workspace, "blas_threads", lambda: 1)
     monkeypatch.setattr(workspace, "BLOCK_BYTES", 1000)
     for rows in (1, 2, 7, 30):
         for per_row in (1, 300, 999, 1000, 5000):
@@ -106,6 +110,16 @@ def test_scratch_is_per_thread():
     for t in threads:
         t.join()
     assert not errors and results == {1: True, 2: True, 3: True}
+
+
+def test_blocks_follow_the_blas_threads():
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(1, user_api="blas"):
+        assert workspace.blas_threads() == 1
+        assert len(workspace.row_blocks(100, workspace.BLOCK_BYTES // 10)) == 10
+    with threadpool_limits(2, user_api="blas"):
+        if workspace.blas_threads() == 2:            # a BLAS built single-threaded stays at 1
+            assert workspace.row_blocks(100, workspace.BLOCK_BYTES // 10) == [(0, 100)]
 
 
 def test_scratch_grows_and_is_reused():

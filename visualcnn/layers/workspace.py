@@ -20,6 +20,7 @@ import numpy as np
 BLOCK_BYTES = 1 << 22
 
 _local = threading.local()
+_blas = None
 
 
 def scratch(size: int, dtype: np.dtype) -> np.ndarray:
@@ -33,8 +34,24 @@ def scratch(size: int, dtype: np.dtype) -> np.ndarray:
     return buf[:nbytes].view(dtype)
 
 
+def blas_threads() -> int:
+    """How many threads NumPy's BLAS runs on now (threadpoolctl; a query costs about 2 µs)."""
+    global _blas
+    if _blas is None:
+        from threadpoolctl import ThreadpoolController
+        _blas = ThreadpoolController().select(user_api="blas").lib_controllers
+    return max((lib.num_threads for lib in _blas), default=1)
+
+
 def row_blocks(rows: int, bytes_per_row: int) -> list[tuple[int, int]]:
-    """[(start, stop), ...] covering `rows` rows in blocks of about BLOCK_BYTES (at least one row each)."""
+    """[(start, stop), ...] covering `rows` rows in blocks of about BLOCK_BYTES (at least one row each).
+
+    One block for all rows when BLAS runs more than one thread: it parallelises one large GEMM well,
+    while every small one makes its threads meet (and spin, on a busy machine: 3× slower measured
+    at load 9 on 2 cores). The scratch buffer then holds a whole layer's columns, still shared.
+    """
+    if blas_threads() > 1:
+        return [(0, rows)]
     per = max(1, BLOCK_BYTES // max(bytes_per_row, 1))
     n_blocks = -(-rows // per)
     edges = [rows * i // n_blocks for i in range(n_blocks + 1)]      # even blocks: no small leftover block
