@@ -64,12 +64,20 @@ def main() -> int:
     p.add_argument("--size", default="1600x1000", help="window size WxH")
     p.add_argument("--run-seconds", type=float, default=5.0, help="length of the measured run")
     p.add_argument("--profile", action="store_true", help="profile the GUI thread over the F10 presses")
+    p.add_argument("--blas-threads", type=int, default=None,
+                   help="BLAS threads for the whole process (default: the process default; the run's worker "
+                        "pins its own to one)")
     args = p.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import contextlib
+
+    from threadpoolctl import threadpool_limits
+
     from ui.app import make_app
     app = make_app([])
-    for name in args.preset.split(","):
-        bench_one(app, name, args)
+    with threadpool_limits(args.blas_threads) if args.blas_threads else contextlib.nullcontext():
+        for name in args.preset.split(","):
+            bench_one(app, name, args)
     return 0
 
 
@@ -132,7 +140,8 @@ def bench_one(app, name: str, args) -> None:
 
     overhead = [u - c for u, c in zip(ui_times, core_times)]
     print(f"\npreset {name}, {args.steps} F10 presses, window {args.size}, platform {app.platformName()}, "
-          f"batch {session.batch_size}, load average {os.getloadavg()[0]:.2f}")
+          f"batch {session.batch_size}, BLAS threads in the GUI thread {blas_threads()}, "
+          f"load average {os.getloadavg()[0]:.2f}")
     print(f"  key press → views updated : {fmt(ui_times)}   (goal p95 ≤ 16 ms)")
     for kind in ("forward", "loss", "backward", "update"):
         times = [u for u, ph in zip(ui_times, phases) if ph == kind]
@@ -157,6 +166,11 @@ def bench_one(app, name: str, args) -> None:
         pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(15)
         print("\n".join("    " + line for line in out.getvalue().splitlines() if line.strip()))
     sys.stdout.flush()
+
+
+def blas_threads() -> int:
+    from visualcnn.layers.workspace import blas_threads as threads
+    return threads()
 
 
 def measure_run(app, window, seconds: float) -> dict:
