@@ -71,6 +71,7 @@ def main() -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import contextlib
 
+    import numpy  # noqa: F401  (loaded first: threadpoolctl limits only the libraries already loaded)
     from threadpoolctl import threadpool_limits
 
     from ui.app import make_app
