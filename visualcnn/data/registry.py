@@ -16,6 +16,7 @@ from .digits import load_digits
 from .download import default_dest, download_fashion_mnist, download_mnist
 from .idx import load_idx_dir
 from .npz import load_array_file
+from .colour import COLOUR_SHAPES_CLASSES, make_colour_shapes
 from .random_set import load_random
 from .synthetic import BARS_CLASSES, SHAPES_CLASSES, make_bars, make_shapes
 
@@ -24,6 +25,7 @@ DATASETS: dict[str, str] = {
     "digits": "Handwritten digits 8×8 (UCI, 1,797 images, bundled); size 8, 16 or 28",
     "bars": "Synthetic oriented bars: horizontal, vertical, / and \\ (4 classes, from a seed)",
     "shapes": "Synthetic shapes: circle, square, triangle, cross (4 classes, from a seed)",
+    "colour-shapes": "Synthetic colour shapes: red/green/blue × circle/square/triangle/cross (12 classes, RGB)",
     "mnist": "MNIST handwritten digits 28×28 (70,000 images; downloaded once to the cache)",
     "fashion-mnist": "Fashion-MNIST clothing 28×28 (70,000 images; downloaded once to the cache)",
     "random": "Random images of any shape, random labels: for a stack no data set fits (a gradient check needs no data)",
@@ -77,6 +79,7 @@ LOADERS: dict[str, Callable[..., Dataset]] = {
     "digits": load_digits,
     "bars": _synthetic("bars", make_bars, BARS_CLASSES),
     "shapes": _synthetic("shapes", make_shapes, SHAPES_CLASSES),
+    "colour-shapes": _synthetic("colour-shapes", make_colour_shapes, COLOUR_SHAPES_CLASSES),
     "mnist": _cached_idx("mnist", download_mnist),
     "fashion-mnist": _cached_idx("fashion-mnist", download_fashion_mnist),
     "random": load_random,

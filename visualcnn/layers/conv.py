@@ -6,6 +6,7 @@ import numpy as np
 
 from .base import BuildError, Field, Layer, glorot_uniform
 from .windows import conv_windows, output_size, uncovered
+from .workspace import row_blocks, scratch
 
 
 class Conv2D(Layer):
@@ -17,8 +18,9 @@ class Conv2D(Layer):
     Init: Glorot uniform on W (fan_in = C·KH·KW, fan_out = F·KH·KW), zero biases.
 
     y and the dx of backward are batch-last in memory ((C, H, W, N) behind the NCHW shape; see
-    windows.py); both are fresh arrays on every call. Private work arrays (the column matrix
-    and its gradient) are reused across calls.
+    windows.py); both are fresh arrays on every call. The column matrix (im2col) is never kept:
+    each pass builds it block by block in a scratch buffer shared by all layers (workspace.py),
+    so a layer keeps only its input and output, as a framework does.
     """
 
     type_name = "conv2d"
@@ -59,80 +61,151 @@ class Conv2D(Layer):
     def forward(self, x):
         N, C, H, W = x.shape
         F, H_out, W_out = self.output_shape
-        k, s, pad = self.options["kernel_size"], self.options["stride"], self.options["padding"]
+        k, s = self.options["kernel_size"], self.options["stride"]
         Wt, b = self.params["W"], self.params["b"]
         self.x = x
-        # im2col with the batch innermost, (C·KH·KW, H_out·W_out·N): one GEMM for all samples and channels
-        # (a C = 1 conv too), copies of contiguous runs (batch-last made im2col 1.5-2× and col2im 3-4× faster
-        # than per-sample rows, with no padding columns)
-        cols = self._work("cols", (C, k, k, H_out, W_out, N))
-        np.copyto(cols, conv_windows(self._padded(x), k, k, s))
         out = np.empty((F, H_out, W_out, N), dtype=self.dtype)                # y's memory: batch-last
-        np.matmul(Wt.reshape(F, -1), cols.reshape(C * k * k, -1), out=out.reshape(F, -1))
-        out += b[:, None, None, None] if b.ndim == 1 else b[..., None]
+        if b.ndim == 1:             # a tied bias rides in the GEMM (a row of ones): a separate add cost ~25 %
+            correlate(self._padded(x), np.concatenate([Wt.reshape(F, -1), b[:, None]], axis=1), k, s, out,
+                      bias_row=True)
+        else:
+            correlate(self._padded(x), Wt.reshape(F, -1), k, s, out)
+            out += b[..., None]
         self.y = np.moveaxis(out, -1, 0)                                      # (N, F, H_out, W_out)
         return self.y
 
     def _padded(self, x: np.ndarray) -> np.ndarray:
         """x (N, C, H, W) as xt (C, Hp, Wp, N), zero-padded; a view when x is batch-last and unpadded."""
-        N, C, H, W = x.shape
-        pad = self.options["padding"]
-        xt = np.moveaxis(x, 0, -1)
-        if pad:
-            xp = np.zeros((C, H + 2 * pad, W + 2 * pad, N), dtype=self.dtype)
-            xp[:, pad:pad + H, pad:pad + W] = xt
-            return xp
-        return xt if xt.strides[-1] == x.itemsize else np.ascontiguousarray(xt)
-
-    def _work(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        """A private work array kept across calls (fresh large temporaries each step cost page faults)."""
-        buf = self.__dict__.get("_buf_" + name)
-        if buf is None or buf.shape != shape or buf.dtype != self.dtype:
-            buf = np.empty(shape, dtype=self.dtype)
-            setattr(self, "_buf_" + name, buf)
-        return buf
+        return pad_batch_last(x, self.options["padding"])
 
     def backward(self, dout):
         N, F, H_out, W_out = dout.shape
         C, H, W = self.input_shape
         k, s, pad = self.options["kernel_size"], self.options["stride"], self.options["padding"]
         Wt = self.params["W"]
-        cols = self._buf_cols.reshape(C * k * k, -1)                           # (C·KH·KW, H_out·W_out·N)
         delta = np.moveaxis(dout, 0, -1)                                       # δ (F, H_out, W_out, N)
-        delta2 = delta.reshape(F, -1)                                          # a copy only if dout isn't batch-last
-        # ∂C/∂W_{l,k,p,q} = Σ_s Σ_{i,j} δ_{l,i,j} · x_{k, i·s+p−pad, j·s+q−pad}
-        self.grads["W"].reshape(F, -1)[...] = column_blocks_dot(cols, delta2).T
+        if not delta.flags.c_contiguous:
+            delta = np.ascontiguousarray(delta)
+        # ∂C/∂W_{l,k,p,q} = Σ_s Σ_{i,j} δ_{l,i,j} · x_{k, i·s+p−pad, j·s+q−pad} (the input's windows
+        # again, block by block: recomputing them is cheaper than keeping K times the input per layer)
+        self.grads["W"].reshape(F, -1)[...] = weight_grad(self._padded(self.x), k, s, delta)
         if self.params["b"].ndim == 1:
-            self.grads["b"][...] = delta2.sum(axis=1)      # along contiguous rows: pairwise sums, fast and accurate
+            self.grads["b"][...] = delta.reshape(F, -1).sum(axis=1)   # contiguous rows: pairwise sums, accurate
         else:
             self.grads["b"][...] = delta.sum(axis=-1)
         if not self.input_grad:
             return None
         # ∂C/∂x: each window position sends δ·W back to the inputs it read (full conv with the flipped filter)
-        dcols = self._work("dcols", self._buf_cols.shape)
-        np.matmul(Wt.reshape(F, -1).T, delta2, out=dcols.reshape(C * k * k, -1))
-        dxt = np.zeros((C, H + 2 * pad, W + 2 * pad, N), dtype=self.dtype)    # batch-last, padded
-        h_span, w_span = s * (H_out - 1) + 1, s * (W_out - 1) + 1
+        if s == 1 and use_full_correlation(F, C):
+            dxt = full_correlation(delta, Wt, pad)
+        else:
+            dxt = scatter_input_grad(delta, Wt, s, (C, H + 2 * pad, W + 2 * pad, N))[:, pad:pad + H, pad:pad + W]
+        return np.moveaxis(dxt, -1, 0)
+
+
+def use_full_correlation(F: int, C: int) -> bool:
+    """∂x of a stride-1 conv as a full correlation (im2col of δ, F·k·k rows) rather than a scatter of the
+    columns' gradient (C·k·k rows): the first copies F·k·k rows, the second writes and adds back C·k·k,
+    so it wins unless F is much larger than C (measured on the suite's conv layers: a tie at F = 2·C)."""
+    return F <= 2 * C
+
+
+# -- the passes, on batch-last arrays (C, H, W, N), each in blocks of output rows ----------------------
+
+def pad_batch_last(x: np.ndarray, pad: int) -> np.ndarray:
+    """x (N, C, H, W) as xt (C, H + 2·pad, W + 2·pad, N), zero-padded; a view when x is batch-last and unpadded."""
+    N, C, H, W = x.shape
+    xt = np.moveaxis(x, 0, -1)
+    if pad:
+        xp = np.zeros((C, H + 2 * pad, W + 2 * pad, N), dtype=x.dtype)
+        xp[:, pad:pad + H, pad:pad + W] = xt
+        return xp
+    return xt if xt.flags.c_contiguous else np.ascontiguousarray(xt)
+
+
+def _column_blocks(src: np.ndarray, k: int, s: int, H_out: int, W_out: int, bias_row: bool = False):
+    """(row slice, columns (C·k·k, rows·W_out·N)) for each block of output rows: im2col, one block at a time.
+
+    The columns of rows i0..i1 are entries [c, p, q, i, j, n] = src[c, i·s + p, j·s + q, n] copied into the
+    thread's scratch buffer (with the batch innermost, runs of W_out·N contiguous values at stride 1).
+    bias_row: one more row of ones at the bottom (C·k·k + 1 rows), for a bias column in the filters.
+    """
+    C, N = src.shape[0], src.shape[-1]
+    win = conv_windows(src, k, k, s)[:, :, :, :H_out, :W_out]
+    K, row = C * k * k, W_out * N
+    for i0, i1 in row_blocks(H_out, (K + bias_row) * row * src.itemsize):
+        n = (i1 - i0) * row
+        buf = scratch((K + bias_row) * n, src.dtype)
+        np.copyto(buf[:K * n].reshape(C, k, k, i1 - i0, W_out, N), win[:, :, :, i0:i1])
+        if bias_row:
+            buf[K * n:] = 1
+        yield slice(i0 * row, i1 * row), buf.reshape(K + bias_row, n)
+
+
+def correlate(src: np.ndarray, wmat: np.ndarray, k: int, s: int, out: np.ndarray, bias_row: bool = False) -> None:
+    """out (F, H_out, W_out, N) = wmat (F, C·k·k) @ im2col(src (C, H, W, N)), one GEMM per block of rows.
+
+    bias_row: wmat's last column (F, C·k·k + 1) is a bias, multiplied by a row of ones.
+    """
+    F, H_out, W_out, _ = out.shape
+    out2 = out.reshape(F, -1)
+    for cols_slice, cols in _column_blocks(src, k, s, H_out, W_out, bias_row):
+        np.matmul(wmat, cols, out=out2[:, cols_slice])
+
+
+def weight_grad(src: np.ndarray, k: int, s: int, delta: np.ndarray) -> np.ndarray:
+    """Σ over blocks of δ (F, rows·W_out·N) @ im2col(src)ᵀ: ∂C/∂W as (F, C·k·k); δ is (F, H_out, W_out, N).
+
+    Summed block by block: each block's GEMM is short and cache-resident, and the blocked sum is also
+    more accurate than one long dot product per entry.
+    """
+    F, H_out, W_out, _ = delta.shape
+    delta2 = delta.reshape(F, -1)
+    total = None
+    for cols_slice, cols in _column_blocks(src, k, s, H_out, W_out):
+        part = delta2[:, cols_slice] @ cols.T
+        if total is None:
+            total = part
+        else:
+            total += part
+    return total
+
+
+def full_correlation(delta: np.ndarray, Wt: np.ndarray, pad: int) -> np.ndarray:
+    """∂C/∂x (C, H, W, N) of a stride-1 conv: δ (F, H_out, W_out, N) zero-padded by k−1−pad, correlated with
+    the filters rotated by 180° and with in/out channels swapped — im2col + GEMM like the forward pass,
+    so no scatter-add of overlapping windows."""
+    F, C, k, _ = Wt.shape
+    e = k - 1 - pad
+    if e:
+        Fd, Ho, Wo, N = delta.shape
+        src = np.zeros((F, Ho + 2 * e, Wo + 2 * e, N), dtype=delta.dtype)
+        src[:, e:e + Ho, e:e + Wo] = delta
+    else:
+        src = delta
+    flipped = np.ascontiguousarray(Wt[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(C, -1)
+    H, W = src.shape[1] - k + 1, src.shape[2] - k + 1
+    dxt = np.empty((C, H, W, src.shape[-1]), dtype=delta.dtype)
+    correlate(src, flipped, k, 1, dxt)
+    return dxt
+
+
+def scatter_input_grad(delta: np.ndarray, Wt: np.ndarray, s: int, padded_shape: tuple[int, ...]) -> np.ndarray:
+    """∂C/∂x of the padded input (C, Hp, Wp, N) for any stride: per block of output rows, the columns'
+    gradient Wᵀ δ (col2im's input) is added back onto the input positions each window read."""
+    F, C, k, _ = Wt.shape
+    _, H_out, W_out, N = delta.shape
+    wmat_t = Wt.reshape(F, -1).T                                          # (C·k·k, F)
+    delta2 = delta.reshape(F, -1)
+    dxt = np.zeros(padded_shape, dtype=delta.dtype)
+    w_span = s * (W_out - 1) + 1
+    row = W_out * N
+    for i0, i1 in row_blocks(H_out, C * k * k * row * delta.itemsize):
+        dcols = scratch(C * k * k * (i1 - i0) * row, delta.dtype)
+        np.matmul(wmat_t, delta2[:, i0 * row:i1 * row], out=dcols.reshape(C * k * k, -1))
+        dcols = dcols.reshape(C, k, k, i1 - i0, W_out, N)
         for p in range(k):
+            rows = slice(i0 * s + p, (i1 - 1) * s + p + 1, s)
             for q in range(k):
-                dxt[:, p:p + h_span:s, q:q + w_span:s] += dcols[:, p, q]
-        return np.moveaxis(dxt[:, pad:pad + H, pad:pad + W], -1, 0)
-
-
-#: columns per block of the weight-gradient GEMM: a block of the column matrix stays in cache
-COLUMN_BLOCK = 4096
-
-
-def column_blocks_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a (K, M) @ b (F, M).T summed over blocks of M columns: 2-3× faster than one GEMM with M ≫ K, F
-    (BLAS streams the whole long dot per entry), and more accurate (the sum is blocked)."""
-    M = a.shape[1]
-    nb = M // COLUMN_BLOCK
-    if nb < 2:
-        return a @ b.T
-    m = nb * COLUMN_BLOCK
-    out = np.matmul(a[:, :m].reshape(a.shape[0], nb, -1).swapaxes(0, 1),
-                    b[:, :m].reshape(b.shape[0], nb, -1).transpose(1, 2, 0)).sum(axis=0)
-    if m < M:
-        out += a[:, m:] @ b[:, m:].T
-    return out
+                dxt[:, rows, q:q + w_span:s] += dcols[:, p, q]
+    return dxt

@@ -62,4 +62,7 @@ class Dense(Layer):
         self.grads["b"][...] = dout.sum(axis=0)
         if not self.input_grad:
             return None
+        if self._x2.strides[0] == self._x2.itemsize < self._x2.strides[1]:
+            # x came batch-last (from a conv or pooling layer): so does dx, or every layer below mixes layouts
+            return (self.params["W"].T @ dout.T).T.reshape(self.x.shape)
         return (dout @ self.params["W"]).reshape(self.x.shape)
