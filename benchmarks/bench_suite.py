@@ -14,9 +14,11 @@ Inference (forward only): sixconv and tinyvgg at batch 1 and 256.
 
 Every figure comes from alternating rounds in one process at the same thread count for both (threadpoolctl
 for NumPy's BLAS, torch.set_num_threads); the ratio is the median of the per-round ratios core / torch
-(below 1 the core is faster). Also printed:
+(below 1 the core is faster). At 1 thread the clock is the process's CPU time, which other processes
+on a shared machine cannot inflate by taking the core away; with more threads it is wall time. Also printed:
   - memory: the rise of the peak RSS over three training steps in a fresh process (one per network,
-    batch and implementation, so the two are measured alike), core vs torch;
+    batch and implementation, so the two are measured alike; after one warm-up step at batch 1 that
+    loads the libraries' kernels), core vs torch;
   - conv layers: each conv layer of the suite timed alone (forward + ∂W + ∂x), its GFLOP/s as a % of
     a 1024³ float32 np.matmul measured in the same run, and torch's for the same layer;
   - scaling: net64 at batch 16 over image sizes 32²..128², and tinyvgg over batch 4..64: time per

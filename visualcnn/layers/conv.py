@@ -71,7 +71,7 @@ class Conv2D(Layer):
         else:
             correlate(self._padded(x), Wt.reshape(F, -1), k, s, out)
             out += b[..., None]
-        self.y = np.moveaxis(out, -1, 0)                                      # (N, F, H_out, W_out)
+        self.y = out.transpose(3, 0, 1, 2)        # (N, F, H_out, W_out); transpose: np.moveaxis costs ~5 µs
         return self.y
 
     def _padded(self, x: np.ndarray) -> np.ndarray:
@@ -83,7 +83,7 @@ class Conv2D(Layer):
         C, H, W = self.input_shape
         k, s, pad = self.options["kernel_size"], self.options["stride"], self.options["padding"]
         Wt = self.params["W"]
-        delta = np.moveaxis(dout, 0, -1)                                       # δ (F, H_out, W_out, N)
+        delta = dout.transpose(1, 2, 3, 0)                                     # δ (F, H_out, W_out, N)
         if not delta.flags.c_contiguous:
             delta = np.ascontiguousarray(delta)
         # ∂C/∂W_{l,k,p,q} = Σ_s Σ_{i,j} δ_{l,i,j} · x_{k, i·s+p−pad, j·s+q−pad} (the input's windows
@@ -100,7 +100,7 @@ class Conv2D(Layer):
             dxt = full_correlation(delta, Wt, pad)
         else:
             dxt = scatter_input_grad(delta, Wt, s, (C, H + 2 * pad, W + 2 * pad, N))[:, pad:pad + H, pad:pad + W]
-        return np.moveaxis(dxt, -1, 0)
+        return dxt.transpose(3, 0, 1, 2)
 
 
 def use_full_correlation(F: int, C: int) -> bool:
@@ -115,7 +115,7 @@ def use_full_correlation(F: int, C: int) -> bool:
 def pad_batch_last(x: np.ndarray, pad: int) -> np.ndarray:
     """x (N, C, H, W) as xt (C, H + 2·pad, W + 2·pad, N), zero-padded; a view when x is batch-last and unpadded."""
     N, C, H, W = x.shape
-    xt = np.moveaxis(x, 0, -1)
+    xt = x.transpose(1, 2, 3, 0)
     if pad:
         xp = np.zeros((C, H + 2 * pad, W + 2 * pad, N), dtype=x.dtype)
         xp[:, pad:pad + H, pad:pad + W] = xt

@@ -50,7 +50,7 @@ def row_blocks(rows: int, bytes_per_row: int) -> list[tuple[int, int]]:
     while every small one makes its threads meet (and spin, on a busy machine: 3× slower measured
     at load 9 on 2 cores). The scratch buffer then holds a whole layer's columns, still shared.
     """
-    if blas_threads() > 1:
+    if rows * bytes_per_row <= BLOCK_BYTES or blas_threads() > 1:
         return [(0, rows)]
     per = max(1, BLOCK_BYTES // max(bytes_per_row, 1))
     n_blocks = -(-rows // per)
