@@ -15,7 +15,7 @@ from typing import Any
 from PyQt6.QtCore import QEvent, QSettings, Qt
 from PyQt6.QtGui import QAction, QCloseEvent
 from PyQt6.QtWidgets import (
-    QDockWidget, QFrame, QLabel, QMainWindow, QMenu, QScrollArea, QSizePolicy, QStyle, QVBoxLayout, QWidget,
+    QDockWidget, QFrame, QLabel, QMainWindow, QMenu, QScrollArea, QStyle, QVBoxLayout, QWidget,
 )
 
 from . import actions
@@ -23,7 +23,7 @@ from .controller import Controller
 from .controls import BreakpointsPanel, HyperPanel
 from .files import SessionFiles
 from .stack_editor import StackEditor
-from .strips import Banner, PadLabels, PinStrip, make_view
+from .strips import Banner, FittedLabel, PadLabels, PinStrip, make_view, shorter_status
 from .textsize import ensure_readable_font
 from .views.dataset_browser import DatasetBrowser
 from .views.drawing_pad import DrawingPad
@@ -161,10 +161,10 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
     # -- building ---------------------------------------------------------------------
     def _make_status_bar(self) -> None:
         bar = self.statusBar()
-        self.location_label = QLabel()
+        # a long description must not widen the window nor run into the labels on the right: it shows the
+        # longest form of itself that fits, and its tooltip has it whole
+        self.location_label = FittedLabel()
         self.location_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        # a long description must not widen the window: it is clipped, and its tooltip has it whole
-        self.location_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.progress_label = QLabel()
         self.progress_label.setToolTip("phase within the iteration; iterations step back can reach")
         self.dataset_label = QLabel()
@@ -176,12 +176,11 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
     # -- what the controller calls --------------------------------------------------------
     def set_status(self, text: str, alert: str, phase_index: int, n_phases: int, history: int) -> None:
         if alert:
-            self.location_label.setText(alert)
+            self.location_label.set_texts(alert)
             self.location_label.setStyleSheet("color: #d03030; font-weight: 600;")
         else:
-            self.location_label.setText(text)
+            self.location_label.set_texts(*shorter_status(text))
             self.location_label.setStyleSheet("")
-        self.location_label.setToolTip(self.location_label.text())
         self.progress_label.setText(f"phase {phase_index} / {n_phases} · back {history} it.")
 
     def set_running(self, running: bool, paused: bool = False) -> None:

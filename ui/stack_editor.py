@@ -130,7 +130,9 @@ class _LayerTree(QTreeWidget):
         header = self.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        # a narrow dock scrolls sideways rather than cutting "maxpool2d" to "maxp…"
+        self.setTextElideMode(Qt.TextElideMode.ElideNone)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
 
@@ -197,7 +199,7 @@ class StackEditor(QWidget):
         self.layer_box = QGroupBox("Layer")
         self.layer_form = QFormLayout(self.layer_box)
         self.layer_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.layer_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)     # narrow docks: label above
+        self.layer_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)      # labels above: fields get the width
         self.net_box = QGroupBox("Input and loss")
         net_form = QFormLayout(self.net_box)
         net_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)

@@ -156,3 +156,46 @@ class PadLabels(QWidget):
 
     def label(self) -> int:
         return max(0, self.combo.currentIndex())
+
+
+class FittedLabel(QLabel):
+    """A one-line label that shows the longest of its texts that fits its width (never cut mid-word or
+    run into its neighbour); the whole text is its tooltip. set_texts(full, shorter, shortest, …)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._texts: tuple[str, ...] = ("",)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_texts(self, *texts: str) -> None:
+        self._texts = tuple(t for t in texts if t) or ("",)
+        self.setToolTip(self._texts[0])
+        self._fit()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        fm = self.fontMetrics()
+        width = self.contentsRect().width()
+        for text in self._texts:
+            if fm.horizontalAdvance(text) <= width:
+                break
+        else:
+            text = fm.elidedText(self._texts[-1], Qt.TextElideMode.ElideRight, max(width, 0)) if width > 0 else ""
+        if text != self.text():
+            self.setText(text)
+
+
+def shorter_status(text: str) -> tuple[str, ...]:
+    """A status line and ever shorter forms of it: without its bracketed detail, then only what comes
+    before "— next:"."""
+    import re
+    out = [text]
+    no_detail = re.sub(r"\s*\([^()]*\)\s*$", "", text)
+    if no_detail != text:
+        out.append(no_detail)
+    if " — " in no_detail:
+        out.append(no_detail.split(" — ")[0])
+    return tuple(out)
