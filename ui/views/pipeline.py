@@ -433,7 +433,7 @@ class PipelineView(QtWidgets.QWidget):
         return item
 
     def _show_maps(self, col: _Column, array: np.ndarray | None, mode: str, what: str, dim: bool = False) -> None:
-        key = (id(array), mode, dim, col.page)
+        key = (id(array), mode, dim, col.page, what)
         if col.shown == key:
             return
         col.shown = key
