@@ -23,7 +23,7 @@ from .controller import Controller
 from .controls import BreakpointsPanel, HyperPanel
 from .files import SessionFiles
 from .stack_editor import StackEditor
-from .strips import Banner, FittedLabel, PadLabels, PinStrip, make_view, shorter_status
+from .strips import Banner, FittedLabel, MistakeStrip, PadLabels, PinStrip, make_view, mistakes_text, shorter_status
 from .textsize import ensure_readable_font
 from .views.dataset_browser import DatasetBrowser
 from .views.drawing_pad import DrawingPad
@@ -55,6 +55,7 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
         self.pad_labels = PadLabels()
         self.banner = Banner()
         self.pin_strip = PinStrip()
+        self.mistake_strip = MistakeStrip()
         self.files = SessionFiles(self, settings=self.settings)
         self._close_confirmed = False
         self._restore_run_settings()
@@ -63,6 +64,7 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
         box = QVBoxLayout(central)
         box.setContentsMargins(6, 6, 6, 0)
         box.setSpacing(6)
+        box.addWidget(self.mistake_strip)
         box.addWidget(self.banner)
         box.addWidget(self.pin_strip)
         box.addWidget(self.pipeline, 1)
@@ -196,9 +198,23 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
         self.dataset_label.setText(text)
 
     def _update_title(self) -> None:
+        # Qt (the window manager) appends the application's name, "visualcnn": not written here a second time
         name = self.files.display_name()
-        self.setWindowTitle(f"{name}[*] — visualcnn: backpropagation, step by step")
+        wrong = " — ⚠ deliberately wrong math" if self.mistake_strip.text() else ""
+        self.setWindowTitle(f"{name}[*]{wrong} — backpropagation, step by step")
         self.setWindowModified(self.files.is_dirty)
+
+    def show_mistakes(self, network: Any, optimizer: Any = None) -> None:
+        """The mistake strip, the title and the pipeline say when the math is deliberately wrong."""
+        text = mistakes_text(network, optimizer)
+        changed = text != self.mistake_strip.text()
+        self.mistake_strip.show_mistakes(text)
+        if hasattr(self.pipeline, "set_mistakes"):
+            from visualcnn.mistakes import mistake_of
+            self.pipeline.set_mistakes({i for i, layer in enumerate(network.layers) if mistake_of(layer)},
+                                       bool(text))
+        if changed:
+            self._update_title()
 
     def show_message(self, message: str) -> None:
         self.banner.show_message(message)

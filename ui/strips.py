@@ -199,3 +199,59 @@ def shorter_status(text: str) -> tuple[str, ...]:
     if " — " in no_detail:
         out.append(no_detail.split(" — ")[0])
     return tuple(out)
+
+
+def mistakes_text(network: Any, optimizer: Any = None) -> str:
+    """'' for correct math; else one sentence naming each of the study note's mistakes switched on, where it
+    is computed and which layers' gradients or updates it spoils."""
+    from visualcnn.mistakes import MISTAKES, active, mistake_of
+
+    names = active(network, optimizer)
+    if not names:
+        return ""
+    parts = []
+    last = len(network.layers) - 1
+    for name in names:
+        m = MISTAKES[name]
+        if m.kind == "loss":
+            parts.append(f"{name} in the loss: every gradient and update (layers 0–{last})")
+        elif m.kind == "optimizer":
+            parts.append(f"{name} in the SGD update: the bias updates of every layer")
+        else:
+            at = [i for i, layer in enumerate(network.layers) if mistake_of(layer) == name]
+            top = max(at) if at else last
+            where = ", ".join(str(i) for i in at)
+            parts.append(f"{name} in layer {where}: ∂C/∂x there and every gradient and update below it "
+                         f"(layers 0–{top})")
+    return "Deliberately wrong math (the study note's slips): " + "; ".join(parts) + "."
+
+
+class MistakeStrip(QFrame):
+    """Shown while a study-note mistake is switched on: which one and what it spoils. Not closable: a student
+    must never take these gradients for correct ones."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mistakeStrip")
+        self.setStyleSheet("QFrame#mistakeStrip { background: #f9d6d5; border: 2px solid #c0392b; border-radius: 4px; }"
+                           "QFrame#mistakeStrip QLabel { color: #5c0b05; }")
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        f = QFont(self.label.font())
+        f.setBold(True)
+        self.label.setFont(f)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(10, 4, 6, 4)
+        icon = QLabel()
+        icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical).pixmap(24, 24))
+        row.addWidget(icon)
+        row.addWidget(self.label, 1)
+        self.hide()
+
+    def show_mistakes(self, text: str) -> None:
+        if text != self.label.text():
+            self.label.setText(text)
+        self.setVisible(bool(text))
+
+    def text(self) -> str:
+        return "" if self.isHidden() else self.label.text()

@@ -285,6 +285,7 @@ class PipelineView(QtWidgets.QWidget):
         self.network = network
         self.scene.clear()
         self.columns, self.arrows = [], []
+        self._mistakes = (frozenset(), False)
         self.records, self.executed_column, self.next_column, self.sent_column = [], None, None, None
         self.input_batch = None
         n = network.n_classes
@@ -388,6 +389,23 @@ class PipelineView(QtWidgets.QWidget):
         self.selected = index
         for col in self.columns:
             col.inspect_bar.setVisible(col.kind == "layer" and col.layer == index)
+
+    def set_mistakes(self, layers: set[int], wrong: bool) -> None:
+        """Mark the columns whose layer computes a study-note mistake (⚠, red title) — in the window and in
+        every export of the pipeline — and say in the header that the math is wrong on purpose."""
+        key = (frozenset(layers), wrong)
+        if key == getattr(self, "_mistakes", (frozenset(), False)):
+            return
+        self._mistakes = key
+        loss_wrong = wrong and not layers and self.network is not None
+        for col in self.columns:
+            spoiled = (col.kind == "layer" and col.layer in layers) or (col.kind == "loss" and loss_wrong)
+            base = col.spec.title.removeprefix("⚠ ")
+            col.spec.title = f"⚠ {base}" if spoiled else base
+            col.title_item.setText(col.spec.title)
+            col.title_item.setBrush(QtGui.QBrush(QtGui.QColor(192, 57, 43) if spoiled else style.text_color(self)))
+        self._relayout()
+        self._update_header()
 
     def column_of_layer(self, layer: int) -> int:
         """Index into `columns` of layer `layer` (the input column is 0)."""
@@ -554,7 +572,8 @@ class PipelineView(QtWidgets.QWidget):
         else:
             ran, where = "nothing computed yet", "start of an iteration: "
         nxt = f"next: {self._describe(*self.next_phase)}" if self.next_phase is not None else ""
-        self.header.set_texts(f"{where}{ran} · {nxt}", f"{ran} · {nxt}", nxt or ran)
+        wrong = "⚠ wrong on purpose · " if getattr(self, "_mistakes", (None, False))[1] else ""
+        self.header.set_texts(f"{wrong}{where}{ran} · {nxt}", f"{wrong}{ran} · {nxt}", f"{wrong}{nxt or ran}")
 
     def _describe(self, phase: str, layer: int | None) -> str:
         if phase in ("forward", "backward") and layer is not None and 0 <= layer < len(self.network.layers):
