@@ -510,6 +510,17 @@ class StackEditor(QWidget):
                     item.widget().deleteLater()
         self._form_widgets = {}
 
+    def eventFilter(self, obj, event) -> bool:
+        """Ctrl+Z / Ctrl+Shift+Z typed in one of the layer's fields undo the stack edit (what the window says
+        Ctrl+Z does), not the field's own typing."""
+        from PyQt6.QtCore import QEvent
+        from PyQt6.QtGui import QKeySequence
+        if event.type() == QEvent.Type.ShortcutOverride:
+            if event.matches(QKeySequence.StandardKey.Undo) or event.matches(QKeySequence.StandardKey.Redo):
+                event.ignore()             # not overridden by the field: the window's Undo action gets the key
+                return True
+        return False
+
     def _field_widget(self, row: int, name: str, f: Field) -> QWidget:
         kinds = f.kind if isinstance(f.kind, tuple) else (f.kind,)
         tip = f"{f.help} ({f.describe()})"
@@ -552,6 +563,8 @@ class StackEditor(QWidget):
                 spin.valueChanged.connect(lambda v, r=row, n=name: self.set_field(r, n, int(v)))
             spin.setToolTip(tip)
         w.setToolTip(tip)
+        for target in (w, *w.findChildren(QWidget)):
+            target.installEventFilter(self)
         return w
 
     def _fill_form(self, entry: dict[str, Any]) -> None:

@@ -128,15 +128,18 @@ class PinStrip(QFrame):
 
 
 class PadLabels(QWidget):
-    """'My image is a: [class]' above the drawing pad: the label the loss compares the drawing with."""
+    """'My image shows: [class]' above the drawing pad: the label the loss compares the drawing with. Until one
+    is chosen the image is unlabelled and only runs forward (a prediction, nothing scored right or wrong)."""
 
     labelChanged = pyqtSignal(int)
+    UNCHOSEN = "— choose —"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.combo = QComboBox()
-        self.combo.setToolTip("the true class of your image: the loss, its gradients and the green bar use it")
-        self.combo.currentIndexChanged.connect(lambda k: k >= 0 and self.labelChanged.emit(k))
+        self.combo.setToolTip("the true class of your image: the loss, its gradients and the green bar use it. "
+                              "Unchosen, the image only runs forward and the network's answer is not scored")
+        self.combo.currentIndexChanged.connect(lambda k: k >= 1 and self.labelChanged.emit(k - 1))
         hint = QLabel("Draw or open a picture; the network's answer shows in Samples and the pipeline.")
         hint.setWordWrap(True)
         hint.setEnabled(False)
@@ -150,12 +153,14 @@ class PadLabels(QWidget):
         keep = self.combo.currentIndex()
         self.combo.blockSignals(True)
         self.combo.clear()
-        self.combo.addItems([str(n) for n in names])
-        self.combo.setCurrentIndex(keep if 0 <= keep < len(names) else 0)
+        self.combo.addItems([self.UNCHOSEN, *[str(n) for n in names]])
+        self.combo.setCurrentIndex(keep if 0 <= keep <= len(names) else 0)
         self.combo.blockSignals(False)
 
-    def label(self) -> int:
-        return max(0, self.combo.currentIndex())
+    def label(self) -> int | None:
+        """The chosen class, or None while the image is unlabelled."""
+        k = self.combo.currentIndex()
+        return k - 1 if k >= 1 else None
 
 
 class FittedLabel(QLabel):

@@ -333,6 +333,11 @@ class MetricsView(QtWidgets.QWidget):
         self._ranges = {}
         self._manual.clear()
         self.summary_label.setText("no iterations yet")
+        # the axes start again too: the last session's ranges would frame curves that are not there
+        self.loss_plot.setXRange(0, 1, padding=0)
+        self.loss_plot.setYRange(0, 1, padding=0)
+        for plot in (self.grad_plot, self.ratio_plot):
+            plot.setYRange(-4, 0, padding=0)
 
     def update_from(self, metrics: Sequence[Any], test_points: Sequence[tuple[int, float, float]] = (),
                     force: bool = True) -> int:
