@@ -13,3 +13,17 @@ def stroke(qtbot, canvas, points):
         for t in np.linspace(0, 1, 8)[1:]:
             qtbot.mouseMove(canvas, QtCore.QPoint(int(a.x() + (b.x() - a.x()) * t), int(a.y() + (b.y() - a.y()) * t)))
     qtbot.mouseRelease(canvas, QtCore.Qt.MouseButton.LeftButton, pos=pos[-1])
+
+
+def open_window(qtbot, tmp_path, session, size=(1440, 900)):
+    """A MainWindow for `session` with throw-away settings (the default layout), shown at `size`."""
+    from PyQt6.QtCore import QSettings
+
+    from ui.main_window import MainWindow
+
+    w = MainWindow(session, QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    w.resize(*size)
+    w.show()
+    qtbot.waitExposed(w)
+    return w

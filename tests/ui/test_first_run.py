@@ -7,11 +7,11 @@ import time
 
 import numpy as np
 import pytest
-from PyQt6.QtCore import QSettings, Qt
+from PyQt6.QtCore import Qt
 
+from tests.ui.helpers import open_window
 from ui import files as files_mod
 from ui.control.run import run_summary_text
-from ui.main_window import MainWindow
 from ui.startup import load_session
 from ui.worker import FAST, SPEED_STEPS, WATCH, RunSummary, speed_label
 
@@ -24,11 +24,7 @@ def no_dialogs(monkeypatch):
 @pytest.fixture
 def fresh_window(qtbot, tmp_path):
     """What `visualcnn` opens the first time: the default preset, no remembered settings."""
-    w = MainWindow(load_session(None), QSettings(str(tmp_path / "fresh.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    w.resize(1440, 900)
-    w.show()
-    qtbot.waitExposed(w)
+    w = open_window(qtbot, tmp_path, load_session(None))
     yield w
     w.controller.shutdown()
 
