@@ -15,16 +15,24 @@ def stroke(qtbot, canvas, points):
     qtbot.mouseRelease(canvas, QtCore.Qt.MouseButton.LeftButton, pos=pos[-1])
 
 
-def shown_window(qtbot, tmp_path, session=None):
-    """A MainWindow on `session` (default: the digits-small preset) with its own settings file, shown."""
+def open_window(qtbot, tmp_path, session, size=(1440, 900)):
+    """A MainWindow for `session` with throw-away settings (the default layout), shown at `size` (None: its own)."""
     from PyQt6.QtCore import QSettings
 
     from ui.main_window import MainWindow
-    from visualcnn.session import Session
 
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(session if session is not None else Session.from_preset("digits-small"), settings)
+    w = MainWindow(session, QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(w)
+    if size is not None:
+        w.resize(*size)
     w.show()
     qtbot.waitExposed(w)
     return w
+
+
+def shown_window(qtbot, tmp_path, session=None):
+    """open_window on `session` (default: the digits-small preset) at the window's own default size."""
+    from visualcnn.session import Session
+
+    return open_window(qtbot, tmp_path, session if session is not None else Session.from_preset("digits-small"),
+                       size=None)
