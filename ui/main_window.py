@@ -269,6 +269,8 @@ class MainWindow(QMainWindow):
         self._connect_extra()
         from .mathlab import install_mathlab       # before restore_layout: its docks' places are remembered too
         self.mathlab = install_mathlab(self)
+        from .teach import install_teaching        # lessons (and their dock's place, remembered too)
+        install_teaching(self)
         self.restore_layout()
         self._update_title()
 

@@ -298,6 +298,11 @@ def cmd_gui(args: argparse.Namespace) -> int:
     return gui_main(argv)
 
 
+def cmd_lesson(args: argparse.Namespace) -> int:
+    from ui.teach import cmd_lesson as run
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Step through backpropagation in a small CNN.")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
@@ -337,6 +342,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=_size, default=(1600, 1000))
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=cmd_snapshot)
+
+    p = sub.add_parser("lesson", help="open the window on a guided lesson; without a name, list them")
+    p.add_argument("name", nargs="?", help="a bundled lesson's name or a lesson file (.toml)")
+    p.add_argument("--step", type=_positive_int, help="start at this step (default: where you left it)")
+    p.set_defaults(func=cmd_lesson)
 
     p = sub.add_parser("presets", help="list the bundled presets")
     p.set_defaults(func=cmd_presets)

@@ -199,6 +199,9 @@ def test_the_template_itself_loads(tmp_path):
     ('at = "start"\n', 'at = "start"\nhyper = {lr = -1}\n', 1, "hyper.lr: expected a number ≥ 0, got -1"),
     ('at = "start"\n', 'at = "start"\npoint = {view = "kitchen"}\n', 1, "unknown view 'kitchen'"),
     ('at = "start"\n', 'at = "start"\npoint = {unit = [1]}\n', 1, "point.unit needs point.layer"),
+    ('at = "start"\n', 'at = "start"\npoint = {layer = 0, unit = [9, 0, 0]}\n', 1,
+     "point.unit [9, 0, 0] is not a unit of layer 0's output of shape 6×12×12"),
+    ('at = "start"\n', 'at = "start"\npoint = {layer = 0, of = "side"}\n', 1, "point.of must be 'output' or 'input'"),
 ])
 def test_a_malformed_step_names_file_step_and_problem(tmp_path, old, new, step, problem):
     assert old in GOOD
@@ -243,3 +246,11 @@ def test_a_sample_beyond_the_data_set_is_refused_at_start(tmp_path):
     player = LessonPlayer(load_lesson(path))
     with pytest.raises(LessonError, match=r"setup.sample = 99999, but the data set 'digits' has 1437"):
         player.start()
+
+
+def test_the_cli_lists_the_lessons(capsys):
+    from visualcnn.cli import main
+    assert main(["lesson"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in out] == BUNDLED
+    assert "Find the bug" in out[-1]

@@ -19,7 +19,8 @@ A lesson is a TOML file; every text is a table of languages, English required:
     at = "backward 4"               # where the session stands once the step is revealed:
                                     # start | forward N | loss | backward N | update
     iteration = 0                   # which iteration of the lesson (default 0)
-    point = { view = "pipeline", layer = 4, unit = [3] }    # what the window highlights
+    point = { view = "pipeline", layer = 4, unit = [3] }    # what the window highlights (unit: in the
+                                    # layer's output; of = "input" for its input)
     mistakes = ["softmax-diagonal"] # from this step on (optional)
     hyper = { momentum = 0.0 }      # from this step on (optional)
 
@@ -86,6 +87,7 @@ class Pointer:
     channel: int | None = None
     unit: tuple[int, ...] | None = None
     tab: str | None = None
+    of: str = "output"                  # the unit is in the layer's "output" or its "input"
 
 
 @dataclass(frozen=True)
@@ -314,7 +316,7 @@ def _layer(r: _Reader, value: Any, what: str, net: Any) -> int:
 
 
 def _pointer(r: _Reader, value: Any, net: Any) -> Pointer:
-    p = r.table(value, "point", ("view", "layer", "channel", "unit", "tab"))
+    p = r.table(value, "point", ("view", "layer", "channel", "unit", "tab", "of"))
     view = p.get("view", "pipeline")
     if view not in VIEWS:
         raise r.fail(f"point.view: unknown view {view!r}; valid views: {', '.join(VIEWS)}")
@@ -326,7 +328,15 @@ def _pointer(r: _Reader, value: Any, net: Any) -> Pointer:
     if tab is not None and not isinstance(tab, str):
         raise r.fail(f"point.tab must be a tab's name, got {tab!r}")
     channel = None if "channel" not in p else r.integer(p["channel"], "point.channel")
-    return Pointer(view=view, layer=layer, channel=channel, unit=unit, tab=tab)
+    of = p.get("of", "output")
+    if of not in ("output", "input"):
+        raise r.fail(f"point.of must be 'output' or 'input' (where the unit is), got {of!r}")
+    if unit is not None:
+        shape = quantity_shape(net, of, layer, None)
+        if len(unit) != len(shape) or any(u >= n for u, n in zip(unit, shape)):
+            raise r.fail(f"point.unit {list(unit)} is not a unit of layer {layer}'s {of} of shape "
+                         f"{'×'.join(map(str, shape))}")
+    return Pointer(view=view, layer=layer, channel=channel, unit=unit, tab=tab, of=of)
 
 
 def quantity_shape(net: Any, quantity: str, layer: int | None, param: str | None) -> tuple[int, ...]:

@@ -1,0 +1,79 @@
+"""The teaching layer's hooks into the window and the command line.
+
+`install_teaching(window)` is the one call MainWindow makes: the Lessons dock (and, as they land, the
+language menu and the animation export). `lesson_main` is the body of `visualcnn lesson NAME`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+def install_teaching(window: Any) -> None:
+    """Add the Lessons dock to a MainWindow (before its saved layout is restored)."""
+    from .views.lessons import install_lessons
+    install_lessons(window)
+
+
+def lesson_list() -> str:
+    """The bundled lessons, one a line: name, title (in the current language)."""
+    from visualcnn.i18n import pick
+    from visualcnn.lessons import list_lessons
+    lessons = list_lessons()
+    width = max(len(l.name) for l in lessons)
+    return "\n".join(f"{l.name:<{width}}  {pick(l.title)}" for l in lessons)
+
+
+def cmd_lesson(args: Any) -> int:
+    """`visualcnn lesson [NAME] [--step N]`: list the lessons, or open the window on one."""
+    if not args.name:
+        print(lesson_list())
+        return 0
+    return lesson_main(args.name, args.step)
+
+
+def lesson_main(name: str, step: int | None = None) -> int:
+    """Open the window on lesson `name` (a bundled name or a .toml file) at `step` (1-based); exit code."""
+    from visualcnn.lessons import LessonError, find_lesson
+
+    from .app import has_display, make_app, settle_heap
+    try:
+        lesson = find_lesson(name)
+    except LessonError as e:
+        print(f"visualcnn: {e}", file=sys.stderr)
+        return 2
+    if step is not None and not 1 <= step <= len(lesson.steps):
+        print(f"visualcnn: {lesson.path}: --step must be 1…{len(lesson.steps)}, got {step}", file=sys.stderr)
+        return 2
+    if not has_display():
+        print("visualcnn: no display (DISPLAY/WAYLAND_DISPLAY unset), so no window for the lesson", file=sys.stderr)
+        return 2
+    app = make_app([])
+    window = open_lesson_window(lesson, None if step is None else step - 1)
+    if window is None:
+        return 2
+    settle_heap()
+    return app.exec()
+
+
+def open_lesson_window(lesson: Any, index: int | None = None, settings: Any = None) -> Any:
+    """A shown MainWindow on `lesson` at step `index` (0-based; None: where the learner left it);
+    None (and the reason on stderr) when the lesson's session cannot be built."""
+    from visualcnn.lessons import LessonError, LessonPlayer
+
+    from .main_window import MainWindow
+    try:
+        session = LessonPlayer(lesson).build_session()
+    except LessonError as e:
+        print(f"visualcnn: {e}", file=sys.stderr)
+        return None
+    window = MainWindow(session, settings)
+    window.show()
+    if not window.lessons.start(str(lesson.path), index):
+        window.close()
+        return None
+    return window
+
+
+__all__ = ["cmd_lesson", "install_teaching", "lesson_list", "lesson_main", "open_lesson_window"]

@@ -1,0 +1,402 @@
+"""The Lessons dock: a lesson's steps one at a time, its questions asked before the phase is revealed.
+
+It only draws: `visualcnn.lessons.LessonPlayer` drives the Session and judges answers against the
+core's values. The dock hands the player's session to the controller, refreshes the views after every
+move, highlights what a step points at, and remembers each lesson's answers and step in QSettings.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any
+
+import numpy as np
+from PyQt6 import QtCore, QtGui, QtWidgets
+
+from visualcnn.errors import VisualCNNError
+from visualcnn.i18n import _, pick
+from visualcnn.lessons import AnswerError, LessonError, LessonPlayer, find_lesson, format_answer, list_lessons
+
+from .lesson_pointer import Pointing
+
+SETTINGS_KEY = "lessons"
+# x_j, x_{l,i,j}, e^{x_j}, w^t: a sub- or superscript is a brace group or a run of letters and digits
+_SCRIPT = re.compile(r"([_^])(\{([^{}]*)\}|([0-9A-Za-zα-ωΑ-Ω′]+))")
+
+
+def with_scripts(text: str) -> str:
+    """Plain text with the lessons' math notation → HTML: `_j` / `_{..}` → <sub>, `^t` / `^{..}` → <sup>."""
+    text = html.escape(text, quote=False)
+    prev = None
+    while prev != text:                     # nested groups (e^{x_j}) resolve from the inside out
+        prev = text
+        text = _SCRIPT.sub(lambda m: "<{0}>{1}</{0}>".format("sub" if m.group(1) == "_" else "sup",
+                                                            m.group(3) if m.group(3) is not None else m.group(4)),
+                           text)
+    return text
+
+
+def lesson_markdown(text: str) -> str:
+    """A lesson text (Markdown, math in Unicode) for QTextBrowser.setMarkdown: scripts raised or lowered,
+    indented formula lines as paragraphs of their own, indented, rather than code blocks."""
+    out = []
+    for line in text.split("\n"):
+        if line.startswith("    ") and line.strip():
+            out += ["", "&emsp;&emsp;" + with_scripts(line.strip()), ""]
+        else:
+            out.append(with_scripts(line))
+    return "\n".join(out)
+
+
+class AnswerBox(QtWidgets.QGroupBox):
+    """The answer controls for one question: sign buttons, a number, window cells or a layer."""
+
+    answered = QtCore.pyqtSignal(object)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.box = QtWidgets.QVBoxLayout(self)
+        self.prompt = QtWidgets.QLabel()
+        self.prompt.setWordWrap(True)
+        self.prompt.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.box.addWidget(self.prompt)
+        self.controls = QtWidgets.QWidget()
+        self.box.addWidget(self.controls)
+        self.sign_buttons: dict[str, QtWidgets.QPushButton] = {}
+        self.cells: dict[tuple[int, int], QtWidgets.QPushButton] = {}
+        self.value_edit: QtWidgets.QLineEdit | None = None
+        self.layer_combo: QtWidgets.QComboBox | None = None
+        self.check_button: QtWidgets.QPushButton | None = None
+
+    def ask(self, question: Any, player: LessonPlayer) -> None:
+        """Show `question`'s prompt and the controls for its kind."""
+        self.setTitle(_("Your prediction"))
+        self.prompt.setText(with_scripts(pick(question.prompt)))
+        old = self.controls
+        self.controls = QtWidgets.QWidget()
+        self.box.replaceWidget(old, self.controls)
+        old.deleteLater()
+        self.sign_buttons, self.cells = {}, {}
+        self.value_edit = self.layer_combo = self.check_button = None
+        row = QtWidgets.QHBoxLayout(self.controls)
+        row.setContentsMargins(0, 0, 0, 0)
+        if question.kind == "sign":
+            for sign, text in (("+", _("+ positive")), ("-", _("− negative")), ("0", _("0 zero"))):
+                b = QtWidgets.QPushButton(text)
+                b.clicked.connect(lambda _c=False, s=sign: self.answered.emit(s))
+                self.sign_buttons[sign] = b
+                row.addWidget(b)
+            return
+        if question.kind == "value":
+            self.value_edit = QtWidgets.QLineEdit()
+            self.value_edit.setPlaceholderText(_("a number, e.g. 0.12"))
+            self.value_edit.returnPressed.connect(self._submit)
+            row.addWidget(self.value_edit, 1)
+        elif question.kind == "window":
+            grid = QtWidgets.QGridLayout()
+            values = window_inputs(question, player)
+            k = values.shape[0]
+            for r in range(k):
+                for c in range(values.shape[1]):
+                    b = QtWidgets.QPushButton(f"{values[r, c]:.3f}".replace("-", "−"))
+                    b.setCheckable(True)
+                    b.setToolTip(_("input ({r}, {c}) of the window: click to choose it").format(r=r, c=c))
+                    grid.addWidget(b, r, c)
+                    self.cells[(r, c)] = b
+            row.addLayout(grid)
+            row.addStretch(1)
+        else:
+            self.layer_combo = QtWidgets.QComboBox()
+            for i, layer in enumerate(player.session.network.layers):
+                self.layer_combo.addItem(_("layer {n} — {type}").format(n=i, type=layer.type_name), i)
+            row.addWidget(self.layer_combo, 1)
+        self.check_button = QtWidgets.QPushButton(_("Check"))
+        self.check_button.clicked.connect(self._submit)
+        row.addWidget(self.check_button)
+
+    def _submit(self) -> None:
+        if self.value_edit is not None:
+            self.answered.emit(self.value_edit.text())
+        elif self.cells:
+            self.answered.emit([rc for rc, b in self.cells.items() if b.isChecked()])
+        elif self.layer_combo is not None:
+            self.answered.emit(self.layer_combo.currentData())
+
+
+def window_inputs(question: Any, player: LessonPlayer) -> np.ndarray:
+    """The inputs of the pooling window a question is about, as the forward phase recorded them."""
+    layer = player.session.network.layers[question.layer]
+    k, s = layer.kernel, layer.stride
+    c, i, j = question.unit
+    for rec in player.session.records:
+        if rec.phase == "forward" and rec.layer == question.layer:
+            return np.asarray(rec.x[question.sample, c, i * s:i * s + k, j * s:j * s + k])
+    return np.full((k, k), np.nan)
+
+
+class LessonsPanel(QtWidgets.QWidget):
+    """Pick a lesson, step through it, answer its questions. `start(name)` opens a lesson."""
+
+    stepShown = QtCore.pyqtSignal(int)
+
+    def __init__(self, window: Any, settings: QtCore.QSettings) -> None:
+        super().__init__()
+        self.window = window
+        self.settings = settings
+        self.player: LessonPlayer | None = None
+        self.pointing = Pointing(window)
+        self.lessons = []
+        self.load_error = ""
+        try:
+            self.lessons = list_lessons()
+        except LessonError as e:            # a broken bundled file must not keep the window from opening
+            self.load_error = str(e)
+
+        outer = QtWidgets.QVBoxLayout(self)
+        pick_row = QtWidgets.QHBoxLayout()
+        self.picker = QtWidgets.QComboBox()
+        self.picker.currentIndexChanged.connect(self._show_summary)
+        self.start_button = QtWidgets.QPushButton()
+        self.start_button.clicked.connect(lambda: self.start(self.picker.currentData()))
+        pick_row.addWidget(self.picker, 1)
+        pick_row.addWidget(self.start_button)
+        outer.addLayout(pick_row)
+        self.title = QtWidgets.QLabel()
+        self.title.setWordWrap(True)
+        f = self.title.font()
+        f.setBold(True)
+        f.setPointSizeF(f.pointSizeF() * 1.15)
+        self.title.setFont(f)
+        outer.addWidget(self.title)
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setTextVisible(True)
+        outer.addWidget(self.progress)
+        self.score = QtWidgets.QLabel()
+        outer.addWidget(self.score)
+        self.text = QtWidgets.QTextBrowser()
+        self.text.setOpenExternalLinks(False)
+        outer.addWidget(self.text, 3)
+        self.answer_box = AnswerBox()
+        self.answer_box.answered.connect(self.answer)
+        outer.addWidget(self.answer_box)
+        self.verdict = QtWidgets.QLabel()
+        self.verdict.setWordWrap(True)
+        outer.addWidget(self.verdict)
+        self.explain = QtWidgets.QTextBrowser()
+        outer.addWidget(self.explain, 2)
+        nav = QtWidgets.QHBoxLayout()
+        self.back_button = QtWidgets.QPushButton()
+        self.back_button.clicked.connect(self.back)
+        self.again_button = QtWidgets.QPushButton()
+        self.again_button.clicked.connect(self.ask_again)
+        self.next_button = QtWidgets.QPushButton()
+        self.next_button.clicked.connect(self.next)
+        nav.addWidget(self.back_button)
+        nav.addStretch(1)
+        nav.addWidget(self.again_button)
+        nav.addWidget(self.next_button)
+        outer.addLayout(nav)
+        self.retranslate()
+
+    # -- text ---------------------------------------------------------------------------
+    def retranslate(self) -> None:
+        """Every string again, in the current language (View ▸ Language)."""
+        self.start_button.setText(_("Start"))
+        self.start_button.setToolTip(_("open the lesson: its network, its image and its first step"))
+        self.picker.setToolTip(_("the lessons, in teaching order"))
+        self.back_button.setText(_("◀ Back"))
+        self.back_button.setToolTip(_("the previous step"))
+        self.next_button.setText(_("Next ▶"))
+        self.next_button.setToolTip(_("the next step (answer the question first)"))
+        self.again_button.setText(_("Ask again"))
+        self.again_button.setToolTip(_("forget your answer to this question and ask it again"))
+        current = self.picker.currentIndex()
+        self.picker.blockSignals(True)
+        self.picker.clear()
+        for lesson in self.lessons:
+            self.picker.addItem(pick(lesson.title), lesson.name)
+        self.picker.setCurrentIndex(max(current, 0))
+        self.picker.blockSignals(False)
+        if self.player is None:
+            self._show_summary()
+        else:
+            self.show_step()
+
+    def _show_summary(self, *args: Any) -> None:
+        if self.player is not None:
+            return
+        self.answer_box.hide()
+        self.verdict.setText("")
+        self.explain.hide()
+        self.progress.hide()
+        self.score.hide()
+        for b in (self.back_button, self.next_button, self.again_button):
+            b.setEnabled(False)
+        if self.load_error:
+            self.title.setText(_("Lessons unavailable"))
+            self.text.setPlainText(self.load_error)
+            return
+        lesson = self.lessons[self.picker.currentIndex()] if self.lessons else None
+        self.title.setText(_("Lessons") if lesson is None else pick(lesson.title))
+        self.text.setMarkdown("" if lesson is None else pick(lesson.summary) + "\n\n"
+                              + _("Press **Start** to open this lesson."))
+
+    # -- lessons --------------------------------------------------------------------------
+    def _saved(self, name: str) -> tuple[dict, int]:
+        raw = self.settings.value(f"{SETTINGS_KEY}/{name}/answers", "")
+        try:
+            answers = json.loads(raw) if isinstance(raw, str) and raw else {}
+        except json.JSONDecodeError:
+            answers = {}
+        step = self.settings.value(f"{SETTINGS_KEY}/{name}/step", 0)
+        try:
+            step = int(step)
+        except (TypeError, ValueError):
+            step = 0
+        return (answers if isinstance(answers, dict) else {}), step
+
+    def _remember(self) -> None:
+        p = self.player
+        if p is None:
+            return
+        name = p.lesson.name
+        self.settings.setValue(f"{SETTINGS_KEY}/{name}/answers", json.dumps(p.answers))
+        self.settings.setValue(f"{SETTINGS_KEY}/{name}/step", p.index)
+        self.settings.setValue(f"{SETTINGS_KEY}/last", name)
+
+    def start(self, name: str | None, step: int | None = None) -> bool:
+        """Open lesson `name` (bundled name or .toml path) at `step` (default: where the learner left it)."""
+        if not name:
+            return False
+        c = self.window.controller
+        if c.refuse() or not c.confirm_discard(_("Opening a lesson")):
+            return False
+        try:
+            lesson = find_lesson(name)
+            answers, saved_step = self._saved(lesson.name)
+            player = LessonPlayer(lesson, answers)
+            session = player.build_session()
+        except VisualCNNError as e:
+            self.window.show_message(str(e))
+            return False
+        self.player = player
+        self.window.files.set_session(session, path=None)
+        c.set_session(session)
+        index = saved_step if step is None else step
+        index = min(max(index, 0), len(lesson.steps) - 1)
+        dock = self.window.docks.get("lessons")
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+        return self._move(lambda: player.start(index, session=session))
+
+    def _move(self, fn: Any) -> bool:
+        c = self.window.controller
+        if c.refuse():
+            return False
+        try:
+            fn()
+        except VisualCNNError as e:
+            self.window.show_message(str(e))
+            return False
+        c.refresh(force=True)
+        self._remember()
+        self.show_step()
+        return True
+
+    def next(self) -> bool:
+        return self.player is not None and self._move(self.player.next)
+
+    def back(self) -> bool:
+        return self.player is not None and self._move(self.player.back)
+
+    def ask_again(self) -> bool:
+        p = self.player
+        return p is not None and self._move(lambda: p.forget(p.step.number))
+
+    def answer(self, given: Any) -> bool:
+        """Judge `given`; the phase is revealed and the verdict and explanation are shown."""
+        p = self.player
+        if p is None or not p.asking:
+            return False
+        try:
+            p.answer(given)
+        except AnswerError as e:
+            self.verdict.setText(str(e))
+            return False
+        return self._move(lambda: None)
+
+    # -- drawing --------------------------------------------------------------------------
+    def show_step(self) -> None:
+        p = self.player
+        if p is None:
+            return
+        step = p.step
+        answered, total = p.progress
+        self.title.setText(pick(p.lesson.title))
+        self.progress.show()
+        self.progress.setRange(0, p.n_steps)
+        self.progress.setValue(p.index + 1)
+        self.progress.setFormat(_("Step {n} of {total}").format(n=p.index + 1, total=p.n_steps))
+        self.score.setText(_("{answered} of {questions} questions answered, {right} right").format(
+            answered=answered, questions=total, right=p.score))
+        self.score.show()
+        at = self.picker.findData(p.lesson.name)
+        if at >= 0 and at != self.picker.currentIndex():
+            self.picker.blockSignals(True)
+            self.picker.setCurrentIndex(at)
+            self.picker.blockSignals(False)
+        self.text.setMarkdown(lesson_markdown(f"### {pick(step.title)}\n\n{pick(step.text)}"))
+        self.back_button.setEnabled(p.index > 0)
+        self.next_button.setEnabled(not p.asking and p.index + 1 < p.n_steps)
+        q = step.ask
+        self.again_button.setEnabled(q is not None and not p.asking)
+        self.answer_box.setVisible(q is not None and p.asking)
+        if q is not None and p.asking:
+            self.answer_box.ask(q, p)
+            self.verdict.setText("")
+            self.explain.hide()
+        elif q is not None:
+            self._show_verdict()
+        else:
+            self.verdict.setText(_("Lesson complete.") if p.index + 1 == p.n_steps else "")
+            self.explain.hide()
+        self.pointing.show(step.point, hide_mistakes=p.lesson.setup.hide_mistakes)
+        self.stepShown.emit(p.index)
+
+    def _show_verdict(self) -> None:
+        p = self.player
+        q = p.step.ask
+        v = p.last_verdict
+        if v is not None:
+            given, correct, expected = v.given, v.correct, v.expected
+        else:                               # answered in an earlier visit: the core's answer again
+            rec = p.recorded() or {}
+            given, correct = rec.get("given"), bool(rec.get("correct"))
+            if q.kind == "window" and given is not None:
+                given = frozenset(tuple(rc) for rc in given)
+            expected = p.expected_answer()
+        mark = _("✔ Right.") if correct else _("✘ Not quite.")
+        self.verdict.setText(_("{mark} You answered {given}; the network computed {expected}.").format(
+            mark=mark, given=format_answer(q, given), expected=format_answer(q, expected)))
+        colour = "#1b5e20" if correct else "#b71c1c"
+        self.verdict.setStyleSheet(f"color: {colour}; font-weight: bold;")
+        self.explain.setMarkdown(lesson_markdown(pick(q.explain)))
+        self.explain.show()
+
+
+def install_lessons(window: Any) -> LessonsPanel:
+    """Add the Lessons dock to `window`, tabbed with the layer stack in the full-height left column
+    (the inspector, where questions are answered from, stays in view); returns the panel."""
+    panel = LessonsPanel(window, window.settings)
+    dock = window.add_dock("lessons", _("Lessons"), panel, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea,
+                           tabify_with="stack")
+    dock.setMinimumWidth(360)
+    window.docks["stack"].raise_()
+    window.lessons = panel
+    return panel
+
+
+__all__ = ["AnswerBox", "LessonsPanel", "install_lessons", "lesson_markdown", "window_inputs", "with_scripts"]
