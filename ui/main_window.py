@@ -103,8 +103,6 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
         self._connect()
         from .mathlab import install_mathlab       # before restore_layout: its docks' places are remembered too
         self.mathlab = install_mathlab(self)
-        from .teach import install_teaching        # lessons (and their dock's place, remembered too)
-        install_teaching(self)
         self.restore_layout()
         self._update_title()
 

@@ -1,7 +1,8 @@
 """The teaching layer's hooks into the window and the command line.
 
-`install_teaching(window)` is the one call MainWindow makes: the Lessons dock (and, as they land, the
-language menu and the animation export). `lesson_main` is the body of `visualcnn lesson NAME`.
+`install(window)` (a window extension, ui/actions EXTENSIONS): the Lessons dock, the language menu and
+File ▸ Export animation…. `cmd_lesson` and `cmd_animate` are the bodies of `visualcnn lesson` and
+`visualcnn animate`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import sys
 from typing import Any
 
 
-def install_teaching(window: Any) -> None:
+def install(window: Any) -> None:
     """Add the Lessons dock to a MainWindow (before its saved layout is restored)."""
     from .views.lessons import install_lessons
     install_lessons(window)
@@ -37,7 +38,8 @@ def lesson_main(name: str, step: int | None = None) -> int:
     """Open the window on lesson `name` (a bundled name or a .toml file) at `step` (1-based); exit code."""
     from visualcnn.lessons import LessonError, find_lesson
 
-    from .app import has_display, make_app, settle_heap
+    from .app import settle_heap
+    from .startup import has_display, make_app
     try:
         lesson = find_lesson(name)
     except LessonError as e:
@@ -76,4 +78,4 @@ def open_lesson_window(lesson: Any, index: int | None = None, settings: Any = No
     return window
 
 
-__all__ = ["cmd_lesson", "install_teaching", "lesson_list", "lesson_main", "open_lesson_window"]
+__all__ = ["cmd_lesson", "install", "lesson_list", "lesson_main", "open_lesson_window"]
