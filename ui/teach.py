@@ -12,9 +12,30 @@ from typing import Any
 
 
 def install(window: Any) -> None:
-    """Add the Lessons dock to a MainWindow (before its saved layout is restored)."""
+    """Add the Lessons dock and File ▸ Export animation… to a MainWindow (before its layout is restored)."""
+    from .animation_dialog import install_export_animation
     from .views.lessons import install_lessons
     install_lessons(window)
+    install_export_animation(window)
+
+
+def cmd_animate(args: Any) -> int:
+    """`visualcnn animate --preset P --phases all --out wave.gif`: render offscreen, write, say what was written."""
+    import os
+
+    from .animation import export_animation
+    from .startup import has_display, load_session
+    phases: Any = args.phases
+    if isinstance(phases, str) and phases.isdigit():
+        phases = int(phases)
+    if not has_display():
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    session = load_session(args.preset)
+    path, n = export_animation(session, args.out, phases=phases, size=args.size,
+                               presentation=not args.no_presentation, inbetweens=args.inbetween,
+                               fps=args.fps, view=args.view)
+    print(f"wrote {path} ({n} frames, {args.size[0]}×{args.size[1]})")
+    return 0
 
 
 def lesson_list() -> str:
@@ -78,4 +99,4 @@ def open_lesson_window(lesson: Any, index: int | None = None, settings: Any = No
     return window
 
 
-__all__ = ["cmd_lesson", "install", "lesson_list", "lesson_main", "open_lesson_window"]
+__all__ = ["cmd_animate", "cmd_lesson", "install", "lesson_list", "lesson_main", "open_lesson_window"]

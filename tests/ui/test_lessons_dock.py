@@ -172,3 +172,11 @@ def test_lesson_command_opens_the_window_on_the_lesson(qtbot, tmp_path, capsys):
     assert lesson_main("pooling", 99) == 2
     err = capsys.readouterr().err
     assert "no lesson of that name" in err and "--step must be 1…7, got 99" in err
+
+
+def test_the_lessons_dock_leaves_room_for_1280x800_in_presentation_mode(qtbot):
+    # a long lesson title in the picker once widened the left column beyond what 1280 px can hold
+    from ui.render import offscreen_window
+    with offscreen_window(Session.from_preset("lenet5"), (1280, 800), presentation=True) as w:
+        assert (w.width(), w.height()) == (1280, 800)
+        assert w.docks["lessons"].minimumSizeHint().width() <= w.docks["stack"].minimumSizeHint().width() + 60

@@ -157,6 +157,9 @@ class LessonsPanel(QtWidgets.QWidget):
         outer = QtWidgets.QVBoxLayout(self)
         pick_row = QtWidgets.QHBoxLayout()
         self.picker = QtWidgets.QComboBox()
+        # long lesson titles must not widen the left column (1280×800 projectors)
+        self.picker.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.picker.setMinimumContentsLength(10)
         self.picker.currentIndexChanged.connect(self._show_summary)
         self.start_button = QtWidgets.QPushButton()
         self.start_button.clicked.connect(lambda: self.start(self.picker.currentData()))
@@ -393,7 +396,6 @@ def install_lessons(window: Any) -> LessonsPanel:
     panel = LessonsPanel(window, window.settings)
     dock = window.add_dock("lessons", _("Lessons"), panel, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea,
                            tabify_with="stack")
-    dock.setMinimumWidth(360)
     window.docks["stack"].raise_()
     window.lessons = panel
     return panel
