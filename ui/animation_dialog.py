@@ -87,11 +87,16 @@ def ask_and_export(window: Any) -> bool:
     return export_from_window(window, path, dialog.options())
 
 
-def install_export_animation(window: Any) -> QAction:
-    """File ▸ Export ▸ Animation (GIF, APNG, MP4)…"""
-    act = QAction(_("Animation (GIF, APNG, MP4)…"), window)
+def retranslate_action(act: QAction) -> None:
+    act.setText(_("Animation (GIF, APNG, MP4)…"))
     act.setStatusTip(_("the forward and backward waves of this iteration, one frame per phase, for slides"))
     act.setToolTip(act.statusTip())
+
+
+def install_export_animation(window: Any) -> QAction:
+    """File ▸ Export ▸ Animation (GIF, APNG, MP4)…"""
+    act = QAction(window)
+    retranslate_action(act)
     act.triggered.connect(lambda: ask_and_export(window))
     menu = getattr(window, "export_menu", None)
     if menu is not None:
@@ -100,4 +105,4 @@ def install_export_animation(window: Any) -> QAction:
     return act
 
 
-__all__ = ["AnimationDialog", "ask_and_export", "export_from_window", "install_export_animation"]
+__all__ = ["AnimationDialog", "ask_and_export", "export_from_window", "install_export_animation", "retranslate_action"]

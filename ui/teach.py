@@ -12,11 +12,23 @@ from typing import Any
 
 
 def install(window: Any) -> None:
-    """Add the Lessons dock and File ▸ Export animation… to a MainWindow (before its layout is restored)."""
-    from .animation_dialog import install_export_animation
+    """Apply the language and add View ▸ Language, the Lessons dock and File ▸ Export animation… to a
+    MainWindow (before its layout is restored). The language menu retranslates the teaching panels live."""
+    from .animation_dialog import install_export_animation, retranslate_action
+    from .language import install_language
     from .views.lessons import install_lessons
-    install_lessons(window)
-    install_export_animation(window)
+    hooks: list = []
+    install_language(window, hooks)
+    panel = install_lessons(window)
+    act = install_export_animation(window)
+    hooks += [panel.retranslate, lambda: retranslate_action(act), lambda: _retitle_dock(window)]
+
+
+def _retitle_dock(window: Any) -> None:
+    from visualcnn.i18n import _
+    dock = window.docks.get("lessons")
+    if dock is not None:
+        dock.setWindowTitle(_("Lessons"))
 
 
 def cmd_animate(args: Any) -> int:
@@ -49,6 +61,8 @@ def lesson_list() -> str:
 
 def cmd_lesson(args: Any) -> int:
     """`visualcnn lesson [NAME] [--step N]`: list the lessons, or open the window on one."""
+    from visualcnn.i18n import set_language
+    set_language()                      # the titles in the system's language
     if not args.name:
         print(lesson_list())
         return 0

@@ -118,14 +118,12 @@ def cjk_font_available() -> bool | None:
     return bool(out.stdout.strip())
 
 
-def font_warning(code: str) -> str | None:
-    """The line to print when `code` needs a CJK font and none is installed (None when all is well)."""
-    if code not in CJK_LANGUAGES or cjk_font_available() is not False:
-        return None
+def font_missing_message(code: str) -> str:
+    """What to print when `code` needs a CJK font and none is installed: the fallback and the install line."""
     return (f"visualcnn: no font for {LANGUAGES[code]} ({code}) is installed, so the window stays in English.\n"
             f"  Install one with:  {CJK_FONT_INSTALL}")
 
 
 __all__ = ["CJK_FONT_INSTALL", "DOMAIN", "LANGUAGES", "LOCALE_DIR", "N_", "SYSTEM", "_", "cjk_font_available",
-           "current_language", "font_warning", "language_of", "ngettext", "pick", "set_language",
+           "current_language", "font_missing_message", "language_of", "ngettext", "pick", "set_language",
            "system_language"]
