@@ -180,3 +180,29 @@ def test_the_lessons_dock_leaves_room_for_1280x800_in_presentation_mode(qtbot):
     with offscreen_window(Session.from_preset("lenet5"), (1280, 800), presentation=True) as w:
         assert (w.width(), w.height()) == (1280, 800)
         assert w.docks["lessons"].minimumSizeHint().width() <= w.docks["stack"].minimumSizeHint().width() + 60
+
+
+def test_a_stale_tab_bar_left_over_the_lessons_dock_is_hidden(window, qtbot):
+    # Qt can leave a tabbed group's old bar behind after a resize (seen at 1280×800 with the app's font):
+    # the same tabs again, drawn over the dock's answer buttons
+    from PyQt6.QtCore import QRect
+    from PyQt6.QtWidgets import QTabBar
+
+    from ui.views.lessons import hide_stale_bars
+
+    def bars():
+        return [b for b in window.findChildren(QTabBar) if b.parent() is window and b.isVisible()
+                and "Lessons" in [b.tabText(i) for i in range(b.count())]]
+    _start(window, "pooling", 4)
+    qtbot.wait(30)
+    real = bars()
+    assert len(real) == 1
+    stale = QTabBar(window)
+    for title in ("Layer stack", "Lessons"):
+        stale.addTab(title)
+    dock = window.docks["lessons"].geometry()
+    stale.setGeometry(QRect(0, dock.center().y(), 200, 30))
+    stale.show()
+    assert len(bars()) == 2
+    hide_stale_bars(window, "lessons")
+    assert bars() == real

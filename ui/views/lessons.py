@@ -22,6 +22,7 @@ from visualcnn.lessons import AnswerError, LessonError, LessonPlayer, find_lesso
 from .lesson_pointer import Pointing
 
 SETTINGS_KEY = "lessons"
+LESSON_WIDTH = 420          # px the left column gets when a lesson starts
 # x_j, x_{l,i,j}, e^{x_j}, w^t: a sub- or superscript is a brace group or a run of letters and digits
 _SCRIPT = re.compile(r"([_^])(\{([^{}]*)\}|([0-9A-Za-zα-ωΑ-Ω′]+))")
 
@@ -77,6 +78,7 @@ class AnswerBox(QtWidgets.QGroupBox):
         old = self.controls
         self.controls = QtWidgets.QWidget()
         self.box.replaceWidget(old, self.controls)
+        old.hide()                  # until deleteLater runs, it would still be drawn under the new controls
         old.deleteLater()
         self.sign_buttons, self.cells = {}, {}
         self.value_edit = self.layer_combo = self.check_button = None
@@ -293,7 +295,12 @@ class LessonsPanel(QtWidgets.QWidget):
         if dock is not None:
             dock.show()
             dock.raise_()
-        return self._move(lambda: player.start(index, session=session))
+            # room to read: widen the column (not its minimum: 1280×800 must still fit)
+            width = max(dock.width(), min(LESSON_WIDTH, self.window.width() // 3))
+            self.window.resizeDocks([dock], [width], QtCore.Qt.Orientation.Horizontal)
+        moved = self._move(lambda: player.start(index, session=session))
+        QtCore.QTimer.singleShot(0, lambda: hide_stale_bars(self.window, "lessons"))
+        return moved
 
     def _move(self, fn: Any) -> bool:
         c = self.window.controller
@@ -390,6 +397,24 @@ class LessonsPanel(QtWidgets.QWidget):
         self.explain.show()
 
 
+def hide_stale_bars(window: Any, key: str) -> None:
+    """Qt can leave a tabbed dock group's old tab bar behind when the window is resized: a second bar with
+    the same tabs, drawn over the dock. Keep the one right under the dock; hide the others."""
+    dock = window.docks.get(key)
+    if dock is None or not dock.isVisible():
+        return
+    mine = {dock.windowTitle()}
+    bars = [b for b in window.findChildren(QtWidgets.QTabBar)
+            if b.parent() is window and b.isVisibleTo(window) and mine <= {b.tabText(i) for i in range(b.count())}]
+    if len(bars) < 2:
+        return
+    bottom = dock.geometry().bottom()
+    keep = min(bars, key=lambda b: abs(b.geometry().top() - bottom))
+    for b in bars:
+        if b is not keep:
+            b.hide()
+
+
 def install_lessons(window: Any) -> LessonsPanel:
     """Add the Lessons dock to `window`, tabbed with the layer stack in the full-height left column
     (the inspector, where questions are answered from, stays in view); returns the panel."""
@@ -397,8 +422,9 @@ def install_lessons(window: Any) -> LessonsPanel:
     dock = window.add_dock("lessons", _("Lessons"), panel, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea,
                            tabify_with="stack")
     window.docks["stack"].raise_()
+    QtCore.QTimer.singleShot(0, lambda: hide_stale_bars(window, "lessons"))
     window.lessons = panel
     return panel
 
 
-__all__ = ["AnswerBox", "LessonsPanel", "install_lessons", "lesson_markdown", "window_inputs", "with_scripts"]
+__all__ = ["AnswerBox", "LessonsPanel", "hide_stale_bars", "install_lessons", "lesson_markdown", "window_inputs", "with_scripts"]
