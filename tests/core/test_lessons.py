@@ -254,3 +254,20 @@ def test_the_cli_lists_the_lessons(capsys):
     out = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in out] == BUNDLED
     assert "Find the bug" in out[-1]
+
+
+def test_the_readme_example_lesson_loads_and_plays(tmp_path):
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "my-lesson.toml"
+    path.write_text(example, encoding="utf-8")
+    player = LessonPlayer(load_lesson(path))
+    player.start()
+    assert player.asking and player.expected_answer() == "+"          # softmax-diagonal is on in that step
+    path.write_text(example.replace('at = "backward 4"', 'at = "forward 4"'), encoding="utf-8")
+    with pytest.raises(LessonError) as err:
+        load_lesson(path)
+    quoted = "my-lesson.toml, step 1: ask: grad_output of layer 4 is computed by the backward phase, after " \
+             "at = 'forward 4'; ask it at that phase or later"
+    assert quoted in " ".join(readme.split()) and str(err.value).endswith(quoted)
