@@ -28,34 +28,33 @@ def english_words(text: str) -> list[str]:
     return _WORD.findall(_KEEP.sub(" ", _TAG.sub(" ", text or "")))
 
 
+# what each kind of widget shows: (class, label for the report, the texts)
+SHOWN = (
+    (QtWidgets.QAbstractButton, "", lambda w: [w.text()]),
+    (QtWidgets.QLabel, "", lambda w: [w.text()]),
+    (QtWidgets.QGroupBox, "", lambda w: [w.title()]),
+    (QtWidgets.QComboBox, " item", lambda w: [w.itemText(i) for i in range(w.count())]),
+    (QtWidgets.QLineEdit, " placeholder", lambda w: [w.placeholderText()]),
+    (QtWidgets.QProgressBar, "", lambda w: [w.text()] if w.isVisible() else []),
+    (QtWidgets.QDockWidget, "", lambda w: [w.windowTitle()]),
+    (QtWidgets.QTabBar, " tab", lambda w: [w.tabText(i) for i in range(w.count())]),
+    (QtWidgets.QMenu, "", lambda w: [w.title()]),
+)
+
+
 def texts(root: QtWidgets.QWidget) -> Iterator[tuple[str, str]]:
-    widgets = [root, *root.findChildren(QtWidgets.QWidget)]
-    for w in widgets:
+    for w in [root, *root.findChildren(QtWidgets.QWidget)]:
         name = type(w).__name__
         if isinstance(w, QtWidgets.QTextBrowser):
             continue                    # lesson bodies: bilingual data, checked for Japanese separately
         if w.toolTip():
             yield f"{name} tooltip", w.toolTip()
-        if isinstance(w, QtWidgets.QAbstractButton):
-            yield name, w.text()
-        elif isinstance(w, QtWidgets.QLabel):
-            yield name, w.text()
-        elif isinstance(w, QtWidgets.QGroupBox):
-            yield name, w.title()
-        elif isinstance(w, QtWidgets.QComboBox):
-            for i in range(w.count()):
-                yield f"{name} item", w.itemText(i)
-        elif isinstance(w, QtWidgets.QLineEdit):
-            yield f"{name} placeholder", w.placeholderText()
-        elif isinstance(w, QtWidgets.QProgressBar) and w.isVisible():
-            yield name, w.text()
-        elif isinstance(w, QtWidgets.QDockWidget):
-            yield name, w.windowTitle()
-        elif isinstance(w, QtWidgets.QTabBar):
-            for i in range(w.count()):
-                yield f"{name} tab", w.tabText(i)
-        elif isinstance(w, QtWidgets.QMenu):
-            yield name, w.title()
+        for cls, label, shown in SHOWN:
+            if isinstance(w, cls):
+                for text in shown(w):
+                    yield f"{name}{label}", text
+                break
+        if isinstance(w, QtWidgets.QMenu):
             yield from action_texts(w.actions())
 
 

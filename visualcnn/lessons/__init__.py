@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .format import KINDS, QUANTITIES, VIEWS, Lesson, LessonError, Pointer, Question, Step, load_lesson
+from .format import load_lesson
+from .model import KINDS, QUANTITIES, VIEWS, Lesson, LessonError, Pointer, Question, Step
 from .player import LessonPlayer
 from .questions import AnswerError, Verdict, format_answer
 

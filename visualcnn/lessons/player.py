@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import VisualCNNError
 from . import questions
-from .format import Lesson, LessonError, Step, phase_index
+from .model import Lesson, LessonError, Step, phase_index
 from .questions import Verdict
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import VisualCNNError
 from ..i18n import _
-from .format import QUANTITIES, Question
+from .model import QUANTITIES, Question
 
 # |v| at or below this fraction of the array's largest |value| counts as 0 (exact zeros stay exact)
 ZERO = 1e-9
