@@ -123,12 +123,17 @@ def test_the_layer_question_and_the_hidden_mistake(window, qtbot):
     panel = _start(window, "find-the-bug", 1)
     combo = panel.answer_box.layer_combo
     assert combo.count() == 5
-    names = [a.text() for a in window.mathlab.mistakes_menu.actions()]
-    assert names                                                         # the menu exists, the dock never names it
+    # the secret stays secret: the dock never names it, and the menu and panel that would show it ticked are away
     assert "sigmoid" not in panel.text.toPlainText().lower()
+    assert not window.mathlab.mistakes_menu.menuAction().isVisible()
+    assert not window.docks["mistakes"].isVisible()
+    assert not window.docks["mistakes"].toggleViewAction().isEnabled()
     combo.setCurrentIndex(1)
     panel.answer_box.check_button.click()
     assert "Right" in panel.verdict.text()
+    panel.next_button.click()                                            # the culprit revealed, the menu back
+    assert window.mathlab.mistakes_menu.menuAction().isVisible()
+    assert window.docks["mistakes"].isVisible()                          # the step points at it
 
 
 def test_back_and_next_walk_the_whole_lesson(window, qtbot):
@@ -206,3 +211,13 @@ def test_a_stale_tab_bar_left_over_the_lessons_dock_is_hidden(window, qtbot):
     assert len(bars()) == 2
     hide_stale_bars(window, "lessons")
     assert bars() == real
+
+
+def test_opening_another_session_ends_the_lesson(window, qtbot):
+    panel = _start(window, "find-the-bug", 1)
+    lesson_session = panel.player.session
+    assert window.controller.open_preset("digits-small")
+    assert panel.player is None and not panel.next_button.isEnabled()
+    assert window.mathlab.mistakes_menu.menuAction().isVisible()          # nothing secret any more
+    assert panel.pointing.dock is None
+    assert window.controller.session is not lesson_session

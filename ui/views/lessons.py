@@ -89,6 +89,17 @@ class LessonsPanel(QtWidgets.QWidget):
         nav.addWidget(self.next_button)
         outer.addLayout(nav)
         self.retranslate()
+        changed = getattr(window.controller, "sessionChanged", None)
+        if changed is not None:
+            changed.connect(self._session_changed)
+
+    def _session_changed(self, session: Any) -> None:
+        """Another session (a preset, a file) replaced the lesson's: the lesson stops driving anything."""
+        if self.player is not None and session is not self.player.session:
+            self.player = None
+            self.hide_mistakes(False)
+            self.pointing.clear()
+            self._show_summary()
 
     # -- text ---------------------------------------------------------------------------
     def retranslate(self) -> None:
@@ -171,6 +182,7 @@ class LessonsPanel(QtWidgets.QWidget):
         except VisualCNNError as e:
             self.window.show_message(str(e))
             return False
+        player.session = session          # before the controller announces it: it is the lesson's own
         self.player = player
         self.window.files.set_session(session, path=None)
         c.set_session(session)
@@ -258,8 +270,23 @@ class LessonsPanel(QtWidgets.QWidget):
         else:
             self.verdict.setText(_("Lesson complete.") if p.index + 1 == p.n_steps else "")
             self.explain.hide()
-        self.pointing.show(step.point, hide_mistakes=p.lesson.setup.hide_mistakes)
+        secret = p.lesson.setup.hide_mistakes and bool(p.mistakes_at(p.index))
+        self.hide_mistakes(secret)
+        self.pointing.show(step.point, hide_mistakes=secret)
         self.stepShown.emit(p.index)
+
+    def hide_mistakes(self, hidden: bool) -> None:
+        """While a lesson keeps its mistake secret ("find the bug"), the Mistakes menu and panel, which would
+        show it ticked, are out of sight."""
+        lab = getattr(self.window, "mathlab", None)
+        menu = getattr(lab, "mistakes_menu", None)
+        if menu is not None:
+            menu.menuAction().setVisible(not hidden)
+        dock = self.window.docks.get("mistakes")
+        if dock is not None:
+            dock.toggleViewAction().setEnabled(not hidden)
+            if hidden:
+                dock.hide()
 
     def _show_verdict(self) -> None:
         p = self.player
