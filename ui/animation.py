@@ -200,7 +200,8 @@ def _write_mp4(frames: Sequence[np.ndarray], tmp: str, fps: float, hold_last: fl
     pad = ((0, h % 2), (0, w % 2), (0, 0))
     extra = int(round(hold_last * fps))
     with imageio.get_writer(tmp, format="FFMPEG", mode="I", fps=fps, codec="libx264", macro_block_size=1,
-                            pixelformat="yuv420p", output_params=["-movflags", "+faststart"]) as writer:
+                            pixelformat="yuv420p", output_params=["-movflags", "+faststart"],
+                            ffmpeg_log_level="error") as writer:
         for f in [*frames, *[frames[-1]] * extra]:
             writer.append_data(np.pad(f, pad, mode="edge") if any(p[1] for p in pad) else f)
 
