@@ -198,6 +198,7 @@ def test_the_template_itself_loads(tmp_path):
     ('at = "start"\n', 'at = "start"\nmistakes = ["no-such-slip"]\n', 1, "unknown mistake 'no-such-slip'"),
     ('at = "start"\n', 'at = "start"\nhyper = {lr = -1}\n', 1, "hyper.lr: expected a number ≥ 0, got -1"),
     ('at = "start"\n', 'at = "start"\npoint = {view = "kitchen"}\n', 1, "unknown view 'kitchen'"),
+    ('at = "start"\n', 'at = "start"\npoint = {view = "inspector", tab = "Pantry"}\n', 1, "unknown tab 'Pantry'"),
     ('at = "start"\n', 'at = "start"\npoint = {unit = [1]}\n', 1, "point.unit needs point.layer"),
     ('at = "start"\n', 'at = "start"\npoint = {layer = 0, unit = [9, 0, 0]}\n', 1,
      "point.unit [9, 0, 0] is not a unit of layer 0's output of shape 6×12×12"),

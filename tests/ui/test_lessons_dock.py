@@ -221,3 +221,11 @@ def test_opening_another_session_ends_the_lesson(window, qtbot):
     assert window.mathlab.mistakes_menu.menuAction().isVisible()          # nothing secret any more
     assert panel.pointing.dock is None
     assert window.controller.session is not lesson_session
+
+
+def test_every_view_and_tab_a_lesson_can_name_exists_in_the_window(window):
+    from ui.views.lesson_pointer import NOT_DOCKS
+    from visualcnn.lessons.model import TABS, VIEWS
+    assert TABS == tuple(window.inspector.TABS)
+    for view in VIEWS:
+        assert view in window.docks or view in NOT_DOCKS, view

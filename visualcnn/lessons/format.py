@@ -43,8 +43,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import VisualCNNError
-from .model import (FORMAT_VERSION, HYPER_KEYS, KINDS, LANGS, PHASE_WORDS, POOL_TYPES, QUANTITIES, VIEWS, Lesson,
-                    LessonError, Pointer, Question, Setup, Step, phase_index, quantity_shape)
+from .model import (FORMAT_VERSION, HYPER_KEYS, KINDS, LANGS, PHASE_WORDS, POOL_TYPES, QUANTITIES, TABS, VIEWS,
+                    Lesson, LessonError, Pointer, Question, Setup, Step, phase_index, quantity_shape)
 
 # -- parsing --------------------------------------------------------------------------------------
 
@@ -214,8 +214,8 @@ def _pointer(r: _Reader, value: Any, net: Any) -> Pointer:
     if unit is not None and layer is None:
         raise r.fail("point.unit needs point.layer (the column the unit is in)")
     tab = p.get("tab")
-    if tab is not None and not isinstance(tab, str):
-        raise r.fail(f"point.tab must be a tab's name, got {tab!r}")
+    if tab is not None and tab not in TABS:
+        raise r.fail(f"point.tab: unknown tab {tab!r}; the inspector's tabs: {', '.join(TABS)}")
     channel = None if "channel" not in p else r.integer(p["channel"], "point.channel")
     of = p.get("of", "output")
     if of not in ("output", "input"):

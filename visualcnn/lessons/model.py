@@ -25,6 +25,8 @@ QUANTITIES: dict[str, tuple[str, bool, bool]] = {
 }
 VIEWS = ("pipeline", "inspector", "samples", "stack", "controls", "breakpoints", "metrics", "gradcheck",
          "mistakes", "numbers")
+# the inspector's tabs a step may open (ui/views/inspector.py Inspector.TABS; a UI test keeps them equal)
+TABS = ("Activations", "Gradient", "Pooling", "Params", "Numbers")
 POOL_TYPES = ("maxpool2d", "avgpool2d", "lppool2d")
 HYPER_KEYS = ("lr", "momentum", "weight_decay", "decay_biases")
 
@@ -136,4 +138,4 @@ def quantity_shape(net: Any, quantity: str, layer: int | None, param: str | None
 
 
 __all__ = ["FORMAT_VERSION", "HYPER_KEYS", "KINDS", "LANGS", "Lesson", "LessonError", "PHASE_WORDS", "POOL_TYPES",
-           "Pointer", "QUANTITIES", "Question", "Setup", "Step", "Text", "VIEWS", "phase_index", "quantity_shape"]
+           "Pointer", "QUANTITIES", "Question", "Setup", "Step", "TABS", "Text", "VIEWS", "phase_index", "quantity_shape"]
