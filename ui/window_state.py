@@ -21,7 +21,7 @@ class WindowState:
             return
         panel.set_speed(speed)
         panel.iterations.setValue(length)
-        unit = s.value("run/unit", "iterations")
+        unit = s.value("run/unit", panel.run_unit.currentText())
         if unit in RUN_UNITS:
             panel.run_unit.setCurrentText(unit)
 

@@ -460,13 +460,19 @@ class MetricsView(QtWidgets.QWidget):
         self.progress_bar.setRange(0, max(total, 1))
         self.progress_bar.setValue(min(done, total))
         self.progress_bar.setFormat(f"{done:,} / {total:,} iterations")
-        self.eta_label.setText(format_eta(eta_seconds) if done < total else "done")
+        self.eta_label.setText("done" if done >= total else format_eta(eta_seconds) if math.isfinite(eta_seconds)
+                               else "")
 
     def set_run_state(self, state: str) -> None:
+        """"paused", "idle", or how a run ended ("done", "stop", "breakpoint", "error"): no stale ETA stays."""
         if state == "paused":
             self.eta_label.setText("paused")
         elif state == "idle":
             self.progress_bar.setFormat("no run")
+            self.eta_label.setText("")
+        elif state in ("stop", "breakpoint", "error"):
+            self.eta_label.setText({"stop": "stopped", "breakpoint": "stopped at a breakpoint",
+                                    "error": "stopped by an error"}[state])
 
     # -- export -----------------------------------------------------------------------
     def export_csv(self, path: str | Path) -> Path:
