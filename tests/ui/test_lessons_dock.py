@@ -112,7 +112,8 @@ def test_answers_and_step_are_remembered_across_windows(window, qtbot, tmp_path)
     window.settings.sync()
     again = MainWindow(Session.from_preset("digits-small"), _settings(tmp_path))
     qtbot.addWidget(again)
-    again.lessons.start("sigmoid")                                        # where the learner left it
+    assert again.lessons.picker.currentData() == "sigmoid"               # the last lesson, ready to resume
+    again.lessons.start_button.click()                                    # where the learner left it
     assert again.lessons.player.index == 3
     again.lessons.back_button.click()                                     # the answered step, revealed
     assert not again.lessons.answer_box.isVisible()

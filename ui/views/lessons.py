@@ -89,6 +89,9 @@ class LessonsPanel(QtWidgets.QWidget):
         nav.addWidget(self.next_button)
         outer.addLayout(nav)
         self.retranslate()
+        last = self.picker.findData(settings.value(f"{SETTINGS_KEY}/last", ""))
+        if last >= 0:                       # the lesson the learner worked on last, ready to resume
+            self.picker.setCurrentIndex(last)
         changed = getattr(window.controller, "sessionChanged", None)
         if changed is not None:
             changed.connect(self._session_changed)
