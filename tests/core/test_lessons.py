@@ -272,3 +272,47 @@ def test_the_readme_example_lesson_loads_and_plays(tmp_path):
     quoted = "my-lesson.toml, step 1: ask: grad_output of layer 4 is computed by the backward phase, after " \
              "at = 'forward 4'; ask it at that phase or later"
     assert quoted in " ".join(readme.split()) and str(err.value).endswith(quoted)
+
+
+# -- what the lesson texts state as facts about their network must stay true ------------------------------
+
+def _revealed(name, index):
+    player = LessonPlayer(find_lesson(name))
+    player.start(index)
+    if player.asking:
+        player.answer(player.expected_answer())
+    return player
+
+
+def test_facts_the_softmax_lesson_states():
+    p = _revealed("softmax-output", 2)
+    s = p.session
+    assert int(s.records[-1].batch_y[0]) == 4                          # "The image we step on is a 4"
+    assert abs(float(s.records[-2].probs[0, 4]) - 0.1) < 0.05           # "every p_j is near 1/10"
+
+
+def test_facts_the_pooling_lesson_states():
+    p = _revealed("pooling", 5)                                         # the note's Lp derivative
+    weights = np.asarray(p.session.records[-1].routing[0, 0, 0, 0])
+    assert np.allclose(weights, weights.flat[0])                        # "All four get the same share"
+
+
+def test_facts_the_sigmoid_lesson_states():
+    p = _revealed("sigmoid", 2)
+    y = float(p.session.records[-1].y[0, 0, 1, 1])
+    assert abs(y - 0.5) < 0.05                                          # "y is close to 1/2"
+
+
+def test_facts_the_sgd_lesson_states():
+    p = _revealed("sgd-momentum", 1)
+    s = p.session
+    grads = [r for r in s.records if r.phase == "backward" and r.layer == 4][0].grads["W"]
+    assert grads[4, 1] < 0                                              # "∂C/∂w_{4,1} is negative"
+    assert grads[4, 3] == 0                                             # "input 3 … is 0, so ∂C/∂w_{4,3} = 0"
+    assert s.network.layers[4].params["W"][4, 3] < 0                    # "w_{4,3}, which is negative"
+
+
+def test_facts_the_find_the_bug_lesson_states():
+    p = _revealed("find-the-bug", 1)
+    assert p.last_verdict.expected == 1                                 # "the sigmoid (layer 1)"
+    assert p.session.network.layers[1].type_name == "sigmoid"
