@@ -316,3 +316,15 @@ def test_facts_the_find_the_bug_lesson_states():
     p = _revealed("find-the-bug", 1)
     assert p.last_verdict.expected == 1                                 # "the sigmoid (layer 1)"
     assert p.session.network.layers[1].type_name == "sigmoid"
+
+
+def test_stepping_the_window_while_asked_does_not_confuse_the_answer():
+    player = LessonPlayer(find_lesson("softmax-output"))
+    player.start(2)                                      # asks the sign of ∂C/∂x_4 before backward 4 runs
+    asked_at = player.position()
+    player.session.step()                                # the learner pressed F10 instead of answering
+    player.session.step()
+    assert player.expected_answer() == "-"
+    verdict = player.answer("-")
+    assert verdict.correct and player.position() == asked_at + 1
+    assert player.session.records[-1].phase == "backward" and player.session.records[-1].layer == 4

@@ -229,7 +229,7 @@ class LessonsPanel(QtWidgets.QWidget):
     def answer(self, given: Any) -> bool:
         """Judge `given`; the phase is revealed and the verdict and explanation are shown."""
         p = self.player
-        if p is None or not p.asking:
+        if p is None or not p.asking or self.window.controller.refuse():     # not while a run owns the session
             return False
         try:
             p.answer(given)

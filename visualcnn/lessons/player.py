@@ -173,6 +173,7 @@ class LessonPlayer:
         if not self.asking:
             return questions.expected(q, self._records_through_phase(), self.session)[0]
         s = self.session
+        self._move_to(self._target(self.step) - 1)        # the learner may have stepped the window meanwhile
         before = s.records
         rec = s.step()
         try:
@@ -191,6 +192,7 @@ class LessonPlayer:
         if q is None or not self.asking:
             raise ValueError(f"step {self.step.number} has no open question")
         value = questions.read_answer(q, given)
+        self._move_to(self._target(self.step) - 1)        # the learner may have stepped the window meanwhile
         before = self.session.records
         rec = self.session.step()
         right, core_value = questions.expected(q, [*before, rec], self.session)
