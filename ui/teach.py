@@ -10,6 +10,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from visualcnn.i18n import _, set_language
+
 
 def install(window: Any) -> None:
     """Apply the language and add View ▸ Language, the Lessons dock and File ▸ Export animation… to a
@@ -25,7 +27,6 @@ def install(window: Any) -> None:
 
 
 def _retitle_dock(window: Any) -> None:
-    from visualcnn.i18n import _
     dock = window.docks.get("lessons")
     if dock is not None:
         dock.setWindowTitle(_("Lessons"))
@@ -37,6 +38,7 @@ def cmd_animate(args: Any) -> int:
 
     from .animation import export_animation
     from .startup import has_display, load_session
+    set_language()                      # its messages in the system's language
     phases: Any = args.phases
     if isinstance(phases, str) and phases.isdigit():
         phases = int(phases)
@@ -46,7 +48,8 @@ def cmd_animate(args: Any) -> int:
     path, n = export_animation(session, args.out, phases=phases, size=args.size,
                                presentation=not args.no_presentation, inbetweens=args.inbetween,
                                fps=args.fps, view=args.view)
-    print(f"wrote {path} ({n} frames, {args.size[0]}×{args.size[1]})")
+    print(_("wrote {path} ({n} frames, {width}×{height})").format(path=path, n=n, width=args.size[0],
+                                                                   height=args.size[1]))
     return 0
 
 
@@ -61,8 +64,7 @@ def lesson_list() -> str:
 
 def cmd_lesson(args: Any) -> int:
     """`visualcnn lesson [NAME] [--step N]`: list the lessons, or open the window on one."""
-    from visualcnn.i18n import set_language
-    set_language()                      # the titles in the system's language
+    set_language()                      # the titles and messages in the system's language
     if not args.name:
         print(lesson_list())
         return 0
@@ -81,10 +83,12 @@ def lesson_main(name: str, step: int | None = None) -> int:
         print(f"visualcnn: {e}", file=sys.stderr)
         return 2
     if step is not None and not 1 <= step <= len(lesson.steps):
-        print(f"visualcnn: {lesson.path}: --step must be 1…{len(lesson.steps)}, got {step}", file=sys.stderr)
+        print("visualcnn: " + _("{path}: --step must be 1…{n}, got {step}").format(
+            path=lesson.path, n=len(lesson.steps), step=step), file=sys.stderr)
         return 2
     if not has_display():
-        print("visualcnn: no display (DISPLAY/WAYLAND_DISPLAY unset), so no window for the lesson", file=sys.stderr)
+        print("visualcnn: " + _("no display (DISPLAY/WAYLAND_DISPLAY unset), so no window for the lesson"),
+              file=sys.stderr)
         return 2
     app = make_app([])
     window = open_lesson_window(lesson, None if step is None else step - 1)
