@@ -95,8 +95,9 @@ def render_frames(session: Any, phases: str | int = "all", size: tuple[int, int]
     count = phase_count(phases, copy)
     skip = len(copy.network.layers) + 1 if phases == "backward" else 0
     shots = []
+    from .language import language_kept
     try:
-        with offscreen_window(copy, (w, h), presentation=presentation) as window:
+        with language_kept(), offscreen_window(copy, (w, h), presentation=presentation) as window:
             if view == "pipeline":
                 pipeline_only(window)
             for k in range(count):

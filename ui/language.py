@@ -7,8 +7,9 @@ QTranslator. Japanese needs a CJK font: without one the window stays in English 
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
@@ -16,7 +17,18 @@ from visualcnn import i18n
 from visualcnn.i18n import _
 
 SETTING = "view/language"
-_state: dict[str, Any] = {"translator": None, "warned": set()}
+_state: dict[str, Any] = {"translator": None, "warned": set(), "keep": 0}
+
+
+@contextlib.contextmanager
+def language_kept() -> Iterator[None]:
+    """Windows built inside keep the language in use (offscreen windows for animations carry throw-away
+    settings: they must not switch the whole application to the system's language)."""
+    _state["keep"] += 1
+    try:
+        yield
+    finally:
+        _state["keep"] -= 1
 
 
 def saved_language(settings: QtCore.QSettings) -> str:
@@ -113,11 +125,13 @@ class LanguageMenu:
 
 def install_language(window: Any, hooks: list[Callable[[], None]]) -> LanguageMenu:
     """Apply the saved (or the system's) language and add View ▸ Language to `window`."""
-    apply_language(saved_language(window.settings))
+    if not _state["keep"]:
+        apply_language(saved_language(window.settings))
     menu = LanguageMenu(window, hooks)
     hooks.append(menu.retranslate)
     window.language_menu = menu
     return menu
 
 
-__all__ = ["LanguageMenu", "SETTING", "apply_language", "has_cjk_font", "install_language", "saved_language"]
+__all__ = ["LanguageMenu", "SETTING", "apply_language", "has_cjk_font", "install_language", "language_kept",
+           "saved_language"]

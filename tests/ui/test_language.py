@@ -121,3 +121,15 @@ def test_lang_ja_starts_in_japanese(qtbot, tmp_path, has_font, monkeypatch):
     assert w.lessons.start_button.text() == "開始"
     assert w.language_menu.actions[i18n.SYSTEM].isChecked()
     assert "日本語" in w.language_menu.actions[i18n.SYSTEM].text()
+
+
+def test_an_animation_export_keeps_the_language_in_use(qtbot, tmp_path, has_font):
+    # the offscreen window of an export has throw-away settings ("system", here English): building it
+    # once switched the whole application back to the system's language
+    from ui.animation import render_frames
+    w = _window(qtbot, _settings(tmp_path, "ja"))
+    assert i18n.current_language() == "ja"
+    render_frames(w.controller.session, 2, (1280, 800))
+    assert i18n.current_language() == "ja"
+    w.lessons.retranslate()
+    assert w.lessons.start_button.text() == "開始"
