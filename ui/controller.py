@@ -210,6 +210,7 @@ class Controller(RunControl, InputControl, FileControl, QObject):
             if not force and not self._frame_due():
                 return                      # a redraw signal with nothing new to draw: no hold, no work
             self.hold_worker()
+        mistakes_due = force or s.network is not self._shown_network
         if s.network is not self._shown_network:
             for v in self.views:
                 v.set_network(s.network)
@@ -217,6 +218,8 @@ class Controller(RunControl, InputControl, FileControl, QObject):
                                        if layer.params})
             self._shown_network = s.network
             force = True
+        if mistakes_due:
+            w.show_mistakes(s.network, s.optimizer)
         batch = None
         if running:
             records, next_phase = self._running_records()

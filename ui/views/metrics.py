@@ -184,9 +184,9 @@ class MetricsView(QtWidgets.QWidget):
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(style.background_color(self))
-        self.loss_plot = self._plot(0, 0, "Loss", "cross-entropy")
-        self.acc_plot = self._plot(0, 1, "Accuracy", "fraction correct")
-        self.grad_plot = self._plot(1, 0, "Gradient norm ‖∂C/∂W‖ per layer", "L2 norm", log=True)
+        self.loss_plot = self._plot(0, 0, "Loss (cross-entropy)", "C")
+        self.acc_plot = self._plot(0, 1, "Accuracy (fraction correct)", "acc.")
+        self.grad_plot = self._plot(1, 0, "Gradient norm ‖∂C/∂W‖ per layer", "‖g‖", log=True)
         self.ratio_plot = self._plot(1, 1, "Update / weight ‖ΔW‖ / ‖W‖", "ratio", log=True)
         self.acc_plot.setYRange(0, 1, padding=0.02)
         self.acc_plot.getViewBox().setLimits(yMin=-0.05, yMax=1.05)
@@ -219,21 +219,23 @@ class MetricsView(QtWidgets.QWidget):
         self.progress_bar.setFormat("no run")
         self.progress_bar.setTextVisible(True)
         self.progress_bar.setMinimumHeight(self.progress_bar.fontMetrics().height() + 8)
-        self.progress_bar.setMinimumWidth(self.progress_bar.fontMetrics().horizontalAdvance("100,000 / 100,000 iterations") + 16)
+        self.progress_bar.setMinimumWidth(self.progress_bar.fontMetrics().horizontalAdvance("10,000 / 10,000 iterations") + 16)
         self.eta_label = QtWidgets.QLabel("")
         self.eta_label.setFont(style.font(style.FONT_PT))
-        self.eta_label.setMinimumWidth(150)
+        self.eta_label.setWordWrap(True)
+        self.eta_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.summary_label = QtWidgets.QLabel("no iterations yet")
         self.summary_label.setFont(style.font(style.FONT_PT))
-        # a long summary must not widen the window during a run: clipped, and whole in the tooltip
+        # a long summary must not widen the window during a run: it wraps on its own line
+        self.summary_label.setWordWrap(True)
         self.summary_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.export_button = QtWidgets.QPushButton("Export CSV…")
         self.export_button.clicked.connect(self.exportRequested)
 
         bottom = QtWidgets.QHBoxLayout()
         bottom.addWidget(self.summary_label, 2)
-        bottom.addWidget(self.progress_bar, 3)
-        bottom.addWidget(self.eta_label)
+        bottom.addWidget(self.progress_bar, 2)
+        bottom.addWidget(self.eta_label, 1)
         bottom.addWidget(self.export_button)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(style.MARGIN, style.MARGIN, style.MARGIN, style.MARGIN)
@@ -331,6 +333,11 @@ class MetricsView(QtWidgets.QWidget):
         self._ranges = {}
         self._manual.clear()
         self.summary_label.setText("no iterations yet")
+        # the axes start again too: the last session's ranges would frame curves that are not there
+        self.loss_plot.setXRange(0, 1, padding=0)
+        self.loss_plot.setYRange(0, 1, padding=0)
+        for plot in (self.grad_plot, self.ratio_plot):
+            plot.setYRange(-4, 0, padding=0)
 
     def update_from(self, metrics: Sequence[Any], test_points: Sequence[tuple[int, float, float]] = (),
                     force: bool = True) -> int:
