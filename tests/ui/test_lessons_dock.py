@@ -75,6 +75,17 @@ def test_a_question_blocks_next_until_answered_then_reveals_the_phase(window, qt
     assert "Right" in panel.verdict.text()
 
 
+def test_a_step_switches_the_note_formula_on_and_off_in_the_window(window, qtbot):
+    from visualcnn.mistakes import active
+    panel = _start(window, "softmax-output", 5)                           # softmax-diagonal on
+    s = window.controller.session
+    assert active(s.network, s.optimizer) == ["softmax-diagonal"]
+    assert "softmax-diagonal" in window.mistake_strip.text()              # not a secret here: named
+    panel.back_button.click()
+    assert active(s.network, s.optimizer) == [] and window.mistake_strip.isHidden()
+    assert not any(a.isChecked() for a in window.mathlab.mistake_actions.values())
+
+
 def test_sign_buttons_and_the_pointed_unit_is_outlined(window, qtbot):
     panel = _start(window, "softmax-output", 2)                          # step 3: sign of ∂C/∂x_4
     assert set(panel.answer_box.sign_buttons) == {"+", "-", "0"}
@@ -120,6 +131,10 @@ def test_answers_and_step_are_remembered_across_windows(window, qtbot, tmp_path)
     assert "0.2000" in again.lessons.verdict.text() and "Not quite" in again.lessons.verdict.text()
 
 
+def _column_titles(window):
+    return [col.spec.title for col in window.pipeline.columns]
+
+
 def test_the_layer_question_and_the_hidden_mistake(window, qtbot):
     panel = _start(window, "find-the-bug", 1)
     combo = panel.answer_box.layer_combo
@@ -129,12 +144,19 @@ def test_the_layer_question_and_the_hidden_mistake(window, qtbot):
     assert not window.mathlab.mistakes_menu.menuAction().isVisible()
     assert not window.docks["mistakes"].isVisible()
     assert not window.docks["mistakes"].toggleViewAction().isEnabled()
+    strip = window.mistake_strip.text()                                  # wrong on purpose, but not where
+    assert "Deliberately wrong math" in strip and "sigmoid" not in strip and "layer 1" not in strip
+    assert not any(t.startswith("⚠") for t in _column_titles(window))
     combo.setCurrentIndex(1)
     panel.answer_box.check_button.click()
     assert "Right" in panel.verdict.text()
     panel.next_button.click()                                            # the culprit revealed, the menu back
     assert window.mathlab.mistakes_menu.menuAction().isVisible()
     assert window.docks["mistakes"].isVisible()                          # the step points at it
+    assert window.mistake_strip.isHidden()                               # the correct formula is back
+    from visualcnn.mistakes import active
+    s = window.controller.session
+    assert active(s.network, s.optimizer) == []                          # and stays (the math lab agrees)
 
 
 def test_back_and_next_walk_the_whole_lesson(window, qtbot):

@@ -180,7 +180,7 @@ class LessonsPanel(QtWidgets.QWidget):
         try:
             lesson = find_lesson(name)
             answers, saved_step = self._saved(lesson.name)
-            player = LessonPlayer(lesson, answers)
+            player = LessonPlayer(lesson, answers, apply_mistakes=self._apply_mistakes)
             session = player.build_session()
         except VisualCNNError as e:
             self.window.show_message(str(e))
@@ -278,9 +278,25 @@ class LessonsPanel(QtWidgets.QWidget):
         self.pointing.show(step.point, hide_mistakes=secret)
         self.stepShown.emit(p.index)
 
+    def _apply_mistakes(self, session: Any, names: tuple[str, ...]) -> None:
+        """Switch a step's mistakes so that the math lab agrees: it re-applies the mistakes it wants after
+        every rebuild, so it must want these (quietly: a secret stays out of the status bar)."""
+        from visualcnn.mistakes import apply_to_session
+        lab = getattr(self.window, "mathlab", None)
+        if lab is not None and hasattr(lab, "wanted"):
+            lab.wanted = list(names)
+        apply_to_session(session, names)
+
     def hide_mistakes(self, hidden: bool) -> None:
         """While a lesson keeps its mistake secret ("find the bug"), the Mistakes menu and panel, which would
         show it ticked, are out of sight."""
+        w = self.window
+        # the strip over the pipeline says the math is wrong on purpose, but not where (MainWindow.show_mistakes)
+        w.mistakes_secret = _("Deliberately wrong math: one of the study note's formulas is switched on in this "
+                              "lesson. Find the layer that computes it.") if hidden else ""
+        s = w.controller.session
+        if hasattr(w, "show_mistakes") and s is not None:
+            w.show_mistakes(s.network, s.optimizer)
         lab = getattr(self.window, "mathlab", None)
         menu = getattr(lab, "mistakes_menu", None)
         if menu is not None:

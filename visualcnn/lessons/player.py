@@ -12,7 +12,7 @@ a step answered before is shown revealed, with the answer given then. Qt-free.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import VisualCNNError
 from . import questions
@@ -21,8 +21,12 @@ from .questions import Verdict
 
 
 class LessonPlayer:
-    def __init__(self, lesson: Lesson, answers: dict[int, dict[str, Any]] | None = None) -> None:
+    def __init__(self, lesson: Lesson, answers: dict[int, dict[str, Any]] | None = None,
+                 apply_mistakes: Callable[[Any, tuple[str, ...]], Any] | None = None) -> None:
+        """apply_mistakes(session, names): how a step's mistakes are switched (default
+        visualcnn.mistakes.apply_to_session; a window passes the way its own mistakes menu does it)."""
         self.lesson = lesson
+        self.apply_mistakes = apply_mistakes
         self.answers: dict[int, dict[str, Any]] = {int(k): dict(v) for k, v in (answers or {}).items()}
         self.session: Any = None
         self.index = 0
@@ -125,7 +129,7 @@ class LessonPlayer:
         s = self.session
         wanted = self.mistakes_at(index)
         if set(mistakes.active(s.network, s.optimizer)) != set(wanted):
-            mistakes.apply_to_session(s, wanted)
+            (self.apply_mistakes or mistakes.apply_to_session)(s, wanted)
         current = s.optimizer.hyper()
         changes = {k: v for k, v in self.hyper_at(index).items() if current.get(k) != v}
         if changes:
