@@ -196,7 +196,7 @@ class LessonsPanel(QtWidgets.QWidget):
             dock.show()
             dock.raise_()
             # room to read: widen the column (not its minimum: 1280×800 must still fit)
-            width = max(dock.width(), min(LESSON_WIDTH, self.window.width() // 3))
+            width = max(dock.width(), min(LESSON_WIDTH, self.window.width() // 4))
             self.window.resizeDocks([dock], [width], QtCore.Qt.Orientation.Horizontal)
         moved = self._move(lambda: player.start(index, session=session))
         QtCore.QTimer.singleShot(0, lambda: hide_stale_bars(self.window, "lessons"))
