@@ -208,12 +208,15 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
     def show_mistakes(self, network: Any, optimizer: Any = None) -> None:
         """The mistake strip, the title and the pipeline say when the math is deliberately wrong."""
         text = mistakes_text(network, optimizer)
+        secret = bool(text) and getattr(self, "mistakes_secret", "")   # a lesson asks the learner to find it
+        text = secret or text
         changed = text != self.mistake_strip.text()
         self.mistake_strip.show_mistakes(text)
         if hasattr(self.pipeline, "set_mistakes"):
             from visualcnn.mistakes import mistake_of
-            self.pipeline.set_mistakes({i for i, layer in enumerate(network.layers) if mistake_of(layer)},
-                                       bool(text))
+            # a secret marks no column: the strip says the math is wrong, the learner finds where
+            self.pipeline.set_mistakes(set() if secret else {i for i, layer in enumerate(network.layers)
+                                                             if mistake_of(layer)}, bool(text) and not secret)
         if changed:
             self._update_title()
 

@@ -34,6 +34,7 @@ from ui.views.layer_errors import LayerError, LayerErrorsPanel
 from ui.views.mistake_compare import CompareView
 from ui.views.mistakes_panel import MistakesPanel
 from visualcnn.errors import VisualCNNError
+from visualcnn.i18n import _
 from visualcnn.mistakes import MISTAKES, active, applies_to, apply_to_session, check_names
 
 #: the noise the command line's `visualcnn gradcheck` adds by default (ties in max pooling, ReLU at 0)
@@ -209,9 +210,9 @@ class MathLab(QtCore.QObject):
         self.mistakes_menu = add_menu("&Mistakes")
         self.mistake_actions: dict[str, QtGui.QAction] = {}
         for name, m in MISTAKES.items():
-            act = self.mistakes_menu.addAction(f"{name} — {m.title}")
+            act = self.mistakes_menu.addAction(f"{name} — {_(m.title)}")
             act.setCheckable(True)
-            act.setStatusTip(f"compute the study note's formula: {m.title}")
+            act.setStatusTip(_("compute the study note's formula: {title}").format(title=_(m.title)))
             act.toggled.connect(lambda on, n=name: self._action_toggled(n, on))
             self.mistake_actions[name] = act
         self.mistakes_menu.addSeparator()

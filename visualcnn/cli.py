@@ -307,6 +307,16 @@ def cmd_gui(args: argparse.Namespace) -> int:
     return gui_main(argv)
 
 
+def cmd_lesson(args: argparse.Namespace) -> int:
+    from ui.teach import cmd_lesson as run
+    return run(args)
+
+
+def cmd_animate(args: argparse.Namespace) -> int:
+    from ui.teach import cmd_animate as run
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Step through backpropagation in a small CNN.")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
@@ -348,6 +358,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=_size, default=(1600, 1000))
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=cmd_snapshot)
+
+    p = sub.add_parser("lesson", help="open the window on a guided lesson; without a name, list them")
+    p.add_argument("name", nargs="?", help="a bundled lesson's name or a lesson file (.toml)")
+    p.add_argument("--step", type=_positive_int, help="start at this step (default: where you left it)")
+    p.set_defaults(func=cmd_lesson)
+
+    p = sub.add_parser("animate", help="the forward and backward waves of one iteration as a GIF, APNG or MP4")
+    p.add_argument("--preset")
+    p.add_argument("--phases", default="all", help="all, forward, backward or a number of phases (default all)")
+    p.add_argument("--size", type=_size, default=(1280, 800))
+    p.add_argument("--inbetween", type=int, default=0, help="cross-faded frames between two phases (default 0)")
+    p.add_argument("--fps", type=float, default=2.0, help="frames per second (default 2)")
+    p.add_argument("--view", choices=("pipeline", "window"), default="pipeline",
+                   help="the pipeline alone (default) or the whole window")
+    p.add_argument("--no-presentation", action="store_true", help="the window's normal text size")
+    p.add_argument("--out", type=Path, required=True, help="a .gif, .png (animated PNG) or .mp4 file")
+    p.set_defaults(func=cmd_animate)
 
     p = sub.add_parser("presets", help="list the bundled presets")
     p.set_defaults(func=cmd_presets)

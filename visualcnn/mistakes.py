@@ -33,6 +33,7 @@ import numpy as np
 
 from .errors import VisualCNNError
 from .gradcheck import GradCheckReport, gradcheck_layer, gradcheck_loss, update_check
+from .i18n import N_
 from .layers import LAYER_TYPES, Conv2D, Layer, LpPool2D, Sigmoid
 from .layers.activations import sigmoid_and_slope
 from .layers.windows import scatter_windows, windows
@@ -181,7 +182,8 @@ class Mistake:
     """One of the note's slips: the formula as written, the correct one, why they differ, what it spoils.
 
     Formulas are plain Unicode with `_x` / `_{..}` subscripts and `^x` / `^{..}` superscripts
-    (`formula_html` renders them). `affects`: (spec layer type, or "loss" / "optimizer";
+    (`formula_html` renders them). Texts are marked for the catalogue (N_): show them through
+    `visualcnn.i18n._` to get the current language. `affects`: (spec layer type, or "loss" / "optimizer";
     the tensors a check flags on that layer alone).
     """
 
@@ -211,69 +213,69 @@ class Mistake:
 MISTAKES: dict[str, Mistake] = {m.name: m for m in (
     Mistake(
         name="softmax-diagonal",
-        title="Softmax + cross-entropy: only the diagonal of the Jacobian, minus sign lost",
+        title=N_("Softmax + cross-entropy: only the diagonal of the Jacobian, minus sign lost"),
         section="MATH.md §1",
         note_formula="∂C/∂p_j = d_j / p_j,   ∂p_j/∂x_j = p_j(1 − p_j)\n"
                      "∂C/∂x_j = (d_j / p_j) · p_j(1 − p_j) = d_j(1 − p_j)",
         correct_formula="∂C/∂p_i = −d_i / p_i,   ∂p_i/∂x_j = p_i(δ_{ij} − p_j)\n"
                         "∂C/∂x_j = Σ_i ∂C/∂p_i · ∂p_i/∂x_j = p_j − d_j",
-        why="The loss depends on x_j through every probability p_i, not only through p_j: the "
+        why=N_("The loss depends on x_j through every probability p_i, not only through p_j: the "
             "off-diagonal terms −p_i p_j of the softmax Jacobian (which the note derives correctly) must be "
             "summed too. And the derivative of −log p is −1/p: the note lost that minus sign. Together, the "
             "true class gets a gradient of the wrong sign and every other class gets none, so gradient "
-            "descent pushes the right answer's probability down and the loss climbs.",
+            "descent pushes the right answer's probability down and the loss climbs."),
         affects=(("loss", ("logits",)),),
         cls=SoftmaxDiagonal),
     Mistake(
         name="lp-missing-factor",
-        title="Lp pooling: the chain rule's inner factor dropped",
+        title=N_("Lp pooling: the chain rule's inner factor dropped"),
         section="MATH.md §3",
         note_formula="∂y_{ij}/∂y_{ab} = (1/p) · ((1/|P|) Σ_{P_{ij}} y_{pq}^p)^{1/p − 1}",
         correct_formula="∂y_{ij}/∂y_{ab} = (1/p) · u^{1/p − 1} · (p/|P|) · sign(y_{ab}) |y_{ab}|^{p−1}\n"
                         "= (1/|P|) · sign(y_{ab}) |y_{ab}|^{p−1} · y_{ij}^{1−p},   u = (1/|P|) Σ |y_{pq}|^p",
-        why="The output is y_ij = u^{1/p} with u = the mean of |y|^p over the window, so the chain rule "
+        why=N_("The output is y_ij = u^{1/p} with u = the mean of |y|^p over the window, so the chain rule "
             "needs two factors: ∂y/∂u = (1/p)·u^{1/p−1} and ∂u/∂y_ab = (p/|P|)·sign(y_ab)|y_ab|^{p−1}. The "
             "note keeps only the outer one: every input of a window gets the same share whatever its size, "
-            "so the gradient no longer says which input mattered, and its scale is off.",
+            "so the gradient no longer says which input mattered, and its scale is off."),
         affects=(("lppool2d", ("input",)),),
         cls=LpPoolMissingFactor),
     Mistake(
         name="sigmoid-sign",
-        title="Sigmoid written as 1/(1 + eˣ): the minus sign lost",
+        title=N_("Sigmoid written as 1/(1 + eˣ): the minus sign lost"),
         section="MATH.md §4",
         note_formula="y = 1 / (1 + e^{x}),   ∂y/∂x = y(1 − y)",
         correct_formula="y = 1 / (1 + e^{−x}),   ∂y/∂x = y(1 − y)",
-        why="With e^{+x} the curve falls instead of rising, and its true derivative is −y(1 − y). Keeping "
+        why=N_("With e^{+x} the curve falls instead of rising, and its true derivative is −y(1 − y). Keeping "
             "the textbook derivative y(1 − y) for the wrong function makes backward disagree with forward: "
             "every gradient below this layer has its sign flipped, so the layers below climb the loss "
-            "instead of descending it.",
+            "instead of descending it."),
         affects=(("sigmoid", ("input",)),),
         cls=SigmoidSign, flips_sign=True),
     Mistake(
         name="conv-no-flip",
-        title="Convolution: input gradient without the 180° rotation of the filter",
+        title=N_("Convolution: input gradient without the 180° rotation of the filter"),
         section="MATH.md §4",
-        note_formula="(left “for later”: アルゴリズムをあとで考える) — the usual first attempt:\n"
-                     "∂C/∂y_k = Σ_l δ_l ⋆_{full} h_{l,k}   (δ slid over the filter as it is)",
-        correct_formula="∂C/∂y_{k,a,b} = Σ_l Σ_{p,q} δ_{l,i,j} h_{l,k,p,q}  with i·s + p − pad = a, j·s + q − pad = b\n"
-                        "= Σ_l δ_l ⋆_{full} rot180(h_{l,k})   (δ dilated by the stride)",
-        why="In the forward pass input y_{a+p} met filter tap h_p, so it must receive δ·h_p back: seen from "
+        note_formula=N_("(left “for later”: アルゴリズムをあとで考える) — the usual first attempt:\n"
+                        "∂C/∂y_k = Σ_l δ_l ⋆_{full} h_{l,k}   (δ slid over the filter as it is)"),
+        correct_formula=N_("∂C/∂y_{k,a,b} = Σ_l Σ_{p,q} δ_{l,i,j} h_{l,k,p,q}  with i·s + p − pad = a, j·s + q − pad = b\n"
+                        "= Σ_l δ_l ⋆_{full} rot180(h_{l,k})   (δ dilated by the stride)"),
+        why=N_("In the forward pass input y_{a+p} met filter tap h_p, so it must receive δ·h_p back: seen from "
             "the input, the taps arrive in reverse order, which is the 180° rotation. Without it each "
             "weight's share lands on the mirror-image position. The filter and bias gradients don't use "
             "this step and stay right; only what flows further down is wrong, so when the convolution "
-            "is the first layer, training is unchanged and only the image's gradient is wrong.",
+            "is the first layer, training is unchanged and only the image's gradient is wrong."),
         affects=(("conv2d", ("input",)),),
         cls=ConvNoFlip),
     Mistake(
         name="bias-no-momentum",
-        title="Bias update: the momentum term without its α",
+        title=N_("Bias update: the momentum term without its α"),
         section="MATH.md §2",
         note_formula="Δb_j^t = −ε ∂C/∂b_j + Δb_j^{t−1} − ελ b_i^t",
         correct_formula="Δb_j^t = −ε ∂C/∂b_j + α Δb_j^{t−1} − ελ b_j^t",
-        why="Biases follow the same rule as the weights. Without α the previous step is carried over at "
+        why=N_("Biases follow the same rule as the weights. Without α the previous step is carried over at "
             "full weight: the bias velocity never decays but sums every gradient so far, so the biases "
             "drift and overshoot. The gradients themselves are right, so a gradient check cannot see "
-            "this slip; comparing one update with the rule computed by hand does.",
+            "this slip; comparing one update with the rule computed by hand does."),
         affects=(("optimizer", ("b",)),),
         cls=SGDBiasNoMomentum),
 )}

@@ -63,3 +63,12 @@ def test_installed_train_and_snapshot_run_outside_the_checkout(installed):
     assert "epoch   1/1" in out and "test loss" in out
     run([venv / "bin" / "visualcnn", "snapshot", "--out", tmp / "shot.png"], cwd=tmp, env=env)
     assert (tmp / "shot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_wheel_carries_the_lessons_and_the_translations(installed):
+    tmp, venv, env = installed
+    out = run([venv / "bin" / "python", "-c",
+               "from visualcnn import i18n; from visualcnn.lessons import list_lessons; i18n.set_language('ja'); "
+               "import visualcnn.lessons as l; print(len(list_lessons()), i18n._('Start'), l.__file__)"],
+              cwd=tmp, env={**env, "LANGUAGE": "en"}).split()
+    assert out[:2] == ["6", "開始"] and Path(out[2]).is_relative_to(venv)

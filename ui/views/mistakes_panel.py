@@ -12,6 +12,7 @@ from typing import Iterable
 from PyQt6 import QtCore, QtWidgets
 
 from ui import style
+from visualcnn.i18n import _
 from visualcnn.mistakes import MISTAKES, formula_html
 
 DETAIL_PT = 15
@@ -23,23 +24,25 @@ def mistake_html(name: str, applies: bool = True) -> str:
     """The detail text of one mistake: title, note vs correct formula side by side, why, what the check flags."""
     m = MISTAKES[name]
     if m.kind == "optimizer":
-        how, flagged = "the update check (one step compared with the rule by hand)", "every bias b"
+        caught = _("Caught by the update check (one step compared with the rule by hand) on: <b>every bias b</b>.")
     elif m.kind == "loss":
-        how, flagged = "the gradient check", "∂C/∂logits, and so every gradient below it"
+        caught = _("Caught by the gradient check on: <b>∂C/∂logits, and so every gradient below it</b>.")
     else:
-        how, flagged = "the gradient check", f"the input gradient of each {m.target} layer, and everything below it"
-    warn = ("" if applies else
-            f"<p><i>This network has no {m.target} layer: switching it on changes nothing here.</i></p>")
+        caught = _("Caught by the gradient check on: <b>the input gradient of each {type} layer, and everything "
+                   "below it</b>.").format(type=m.target)
+    warn = ("" if applies else "<p><i>" + _("This network has no {type} layer: switching it on changes nothing "
+                                            "here.").format(type=m.target) + "</i></p>")
+    note, correct = _("The study note"), _("Correct ({section})").format(section=m.section)
     return f"""
-<h3 style="margin-bottom:4px">{m.title}</h3>
+<h3 style="margin-bottom:4px">{_(m.title)}</h3>
 <table cellspacing="0" cellpadding="8" width="100%" style="margin-top:4px">
-<tr><th align="left" style="color:{NOTE_COLOR}">The study note</th>
-    <th align="left" style="color:{CORRECT_COLOR}">Correct ({m.section})</th></tr>
-<tr><td valign="top" style="border-left:4px solid {NOTE_COLOR}">{formula_html(m.note_formula)}</td>
-    <td valign="top" style="border-left:4px solid {CORRECT_COLOR}">{formula_html(m.correct_formula)}</td></tr>
+<tr><th align="left" style="color:{NOTE_COLOR}">{note}</th>
+    <th align="left" style="color:{CORRECT_COLOR}">{correct}</th></tr>
+<tr><td valign="top" style="border-left:4px solid {NOTE_COLOR}">{formula_html(_(m.note_formula))}</td>
+    <td valign="top" style="border-left:4px solid {CORRECT_COLOR}">{formula_html(_(m.correct_formula))}</td></tr>
 </table>
-<p>{formula_html(m.why)}</p>
-<p style="color:gray">Caught by {how} on: <b>{flagged}</b>.</p>{warn}"""
+<p>{formula_html(_(m.why))}</p>
+<p style="color:gray">{caught}</p>{warn}"""
 
 
 class MistakesPanel(QtWidgets.QWidget):
@@ -65,11 +68,11 @@ class MistakesPanel(QtWidgets.QWidget):
         self.list.setFont(style.font(style.FONT_PT + 1))
         self.list.setSpacing(2)
         for name, m in MISTAKES.items():
-            item = QtWidgets.QListWidgetItem(f"{name}  —  {m.title}")
+            item = QtWidgets.QListWidgetItem(f"{name}  —  {_(m.title)}")
             item.setData(QtCore.Qt.ItemDataRole.UserRole, name)
             item.setFlags(item.flags() | QtCore.Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(QtCore.Qt.CheckState.Unchecked)
-            item.setToolTip(m.why)
+            item.setToolTip(_(m.why))
             self.list.addItem(item)
         rows = len(MISTAKES)
         self.list.setFixedHeight(self.list.sizeHintForRow(0) * rows + 2 * self.list.frameWidth() + 4 * rows + 4)

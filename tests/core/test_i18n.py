@@ -1,0 +1,130 @@
+"""Translations: the language chosen from the locale, the catalogues complete, placeholders kept, fonts checked."""
+
+from __future__ import annotations
+
+import re
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from visualcnn import i18n
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+translations = pytest.importorskip("translations", reason="scripts/translations.py needs Babel (the test extra)")
+
+CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({"LANG": "ja_JP.UTF-8"}, "ja"),
+    ({"LANG": "ja_JP.eucJP"}, "ja"),
+    ({"LANGUAGE": "fr:ja", "LANG": "C.UTF-8"}, "ja"),       # a priority list: the first we have
+    ({"LC_ALL": "C", "LANG": "ja_JP.UTF-8"}, "en"),          # LC_ALL decides before LANG
+    ({"LC_MESSAGES": "ja_JP", "LANG": "en_GB.UTF-8"}, "ja"),
+    ({"LANG": "de_DE.UTF-8"}, "en"),                          # no catalogue: English
+    ({}, "en"),
+])
+def test_the_system_locale_chooses_the_language(env, expected):
+    assert i18n.system_language(env) == expected
+
+
+def test_set_language_translates_and_falls_back():
+    assert i18n.set_language("ja") == "ja"
+    assert i18n._("Start") == "開始"
+    assert i18n._("a string no catalogue has") == "a string no catalogue has"
+    assert i18n.set_language("xx") == "en" and i18n._("Start") == "Start"
+    assert i18n.pick({"en": "one", "ja": "一"}, "ja") == "一"
+    assert i18n.pick({"en": "one"}, "ja") == "one"
+
+
+def test_mistake_texts_are_marked_and_translated():
+    from visualcnn.mistakes import MISTAKES
+    i18n.set_language("ja")
+    for m in MISTAKES.values():
+        assert CJK.search(i18n._(m.title)) and CJK.search(i18n._(m.why)), m.name
+
+
+# -- the catalogues --------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def template():
+    return translations.extract()
+
+
+@pytest.fixture(scope="module", params=[p.parents[1].name for p in translations.po_files()])
+def catalog(request):
+    return translations.read(translations.LOCALE / request.param / "LC_MESSAGES" / "visualcnn.po")
+
+
+def test_there_is_a_japanese_catalogue():
+    assert [p.parents[1].name for p in translations.po_files()] == ["ja"]
+
+
+def test_every_marked_string_is_translated(template, catalog):
+    assert len(template) > 50
+    assert translations.missing(catalog, template) == []
+
+
+def test_nothing_is_left_in_english(catalog):
+    for msg in catalog:
+        if msg.id:
+            assert CJK.search(msg.string), f"{msg.id!r} → {msg.string!r}"
+
+
+def _fields(text: str) -> list[str]:
+    named = sorted(f for _lit, f, _spec, _conv in string.Formatter().parse(text) if f is not None)
+    printf = sorted(re.findall(r"%(?:\(\w+\))?[sdifr]", text))
+    tags = sorted(re.findall(r"</?\w+>", text))
+    return named + printf + tags
+
+
+def test_placeholders_and_markup_match_the_source(catalog):
+    for msg in catalog:
+        if msg.id:
+            assert _fields(msg.string) == _fields(msg.id), f"{msg.id!r} → {msg.string!r}"
+            assert ("&" in msg.id) == ("&" in msg.string), f"menu accelerator lost: {msg.string!r}"
+
+
+def test_placeholder_check_catches_a_bad_translation():
+    assert _fields("Wrote {path} ({n} frames).") != _fields("{path} に書き出しました。")
+    assert _fields("<b>x</b>") != _fields("x")
+
+
+def test_the_compiled_catalogue_is_up_to_date(catalog):
+    mo = translations.LOCALE / catalog.locale.language / "LC_MESSAGES" / "visualcnn.mo"
+    assert mo.read_bytes() == translations.compiled(catalog), "run python scripts/translations.py"
+
+
+def test_the_wheel_declares_the_compiled_catalogues():
+    import tomllib
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "locale/*/LC_MESSAGES/*.mo" in data["tool"]["setuptools"]["package-data"]["visualcnn"]
+
+
+# -- fonts -------------------------------------------------------------------------------------------
+
+def test_cjk_font_check(monkeypatch):
+    monkeypatch.setattr(i18n.shutil, "which", lambda name: None)
+    assert i18n.cjk_font_available() is None                   # no fontconfig: the system's fonts decide
+    monkeypatch.setattr(i18n.shutil, "which", lambda name: "/usr/bin/fc-list")
+    monkeypatch.setattr(i18n.subprocess, "run",
+                        lambda *a, **k: subprocess.CompletedProcess(a, 0, stdout="", stderr=""))
+    assert i18n.cjk_font_available() is False
+    monkeypatch.setattr(i18n.subprocess, "run",
+                        lambda *a, **k: subprocess.CompletedProcess(a, 0, stdout="Noto Sans CJK JP\n", stderr=""))
+    assert i18n.cjk_font_available() is True
+    message = i18n.font_missing_message("ja")
+    assert "日本語 (ja)" in message and "sudo apt-get install fonts-noto-cjk" in message
+
+
+def test_lang_ja_lists_the_lessons_in_japanese(tmp_path):
+    env = {"LANG": "ja_JP.UTF-8", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-m", "visualcnn", "lesson"], capture_output=True, text=True, env=env,
+                         timeout=120, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert "出力層の勾配：ソフトマックスと交差エントロピー" in out.stdout
+    assert "畳み込み層の誤差逆伝播" in out.stdout
