@@ -55,8 +55,9 @@ def test_the_first_f5_shows_the_test_accuracy_passing_80_percent_within_a_minute
     assert len(set(shown_iterations)) >= 5, shown_iterations
     assert max(p[2] for p in c.worker.test_points) > 0.8
     qtbot.keyClick(w, Qt.Key.Key_F5, Qt.KeyboardModifier.ShiftModifier)
-    qtbot.waitUntil(lambda: not c.worker.is_active, timeout=10_000)
-    assert s.batch_size == 1 and panel.batch_size.value() == 1       # back to stepping one image
+    # the worker goes idle first; the run's end reaches the window as a queued signal just after
+    qtbot.waitUntil(lambda: not c.worker.is_active and not c.running and s.batch_size == 1, timeout=10_000)
+    assert panel.batch_size.value() == 1       # back to stepping one image
     assert w.metrics.eta_label.text() == "stopped"                    # no stale "ETA 0 s"
 
 
