@@ -83,6 +83,7 @@ def main() -> None:
     fused = nn.Sequential(torch.nn.utils.fusion.fuse_conv_bn_eval(model[0], model[1]),
                           *[m for i, m in enumerate(model) if i > 1 and not isinstance(m, nn.Dropout)])
     fused.eval()
+    fused.zero_grad(set_to_none=True)            # the shared modules still hold the last training step's gradients
     x.requires_grad_(True)
     logits = fused(x)
     loss = nn.functional.cross_entropy(logits, labels)

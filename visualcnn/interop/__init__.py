@@ -10,7 +10,8 @@ Qt-free. An imported model becomes an ordinary spec + parameters, so nothing dow
 from .onnx_export import ExportError, build_onnx, to_onnx
 from .onnx_import import SUPPORTED, ImportedModel, load_onnx
 from .onnx_read import ModelImportError
+from .pytorch_export import pytorch_source, to_pytorch
 from .report import ImportReport
 
 __all__ = ["SUPPORTED", "ExportError", "ImportReport", "ImportedModel", "ModelImportError", "build_onnx",
-           "load_onnx", "to_onnx"]
+           "load_onnx", "pytorch_source", "to_onnx", "to_pytorch"]
