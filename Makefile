@@ -1,6 +1,7 @@
 # The README's two commands: `make run` and `make test`. Both create .venv and
 # install the project from this checkout; nothing else needs to be on the machine
-# but Python >= 3.11 and Qt's system libraries (checked, with the fix printed).
+# but Python >= 3.11 and Qt's system libraries: scripts/check_qt_libs.py runs `ldd` on the Qt platform plugin
+# that will load (xcb with a display, offscreen for the tests) and prints the one apt-get line that fixes it.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -26,7 +27,8 @@ qt-check: | $(PY)
 run: $(VENV)/.installed-run qt-check
 	$(PY) -m visualcnn $(ARGS)
 
-test: $(VENV)/.installed-test qt-check
+test: $(VENV)/.installed-test
+	@QT_QPA_PLATFORM=offscreen $(PY) scripts/check_qt_libs.py
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/lint-imports
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(ARGS)
 

@@ -6,7 +6,6 @@ For the README screenshot and teachers' slides; also what `main()` does without 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +35,12 @@ def _check_size(size: Any) -> tuple[int, int]:
 
 def render_snapshot(preset: str = "digits-small", phases: int = 0, size: tuple[int, int] = (1600, 1000),
                     out: str | os.PathLike = "snapshot.png", batch_size: int | None = None,
-                    session: Any = None) -> Path:
+                    session: Any = None, presentation: bool = False) -> Path:
     """Build the window for `preset` (a name or JSON file; or a ready `session`), step `phases` phases,
-    save a `size` PNG to `out`; returns its path. Raises SnapshotError for a bad preset, size or file."""
-    from PyQt6.QtCore import QSettings, QSize, Qt
-    from PyQt6.QtWidgets import QApplication
-
-    from .app import has_display, load_session, make_app
+    save a `size` PNG to `out` (in presentation mode's text size if asked); returns its path.
+    Raises SnapshotError for a bad preset, size or file."""
+    from .render import LayoutError, grab, offscreen_window
+    from .startup import load_session
 
     w, h = _check_size(size)
     if not isinstance(phases, int) or isinstance(phases, bool) or phases < 0:
@@ -55,41 +53,14 @@ def render_snapshot(preset: str = "digits-small", phases: int = 0, size: tuple[i
             session = load_session(preset, batch_size)
         except VisualCNNError as e:
             raise SnapshotError(str(e)) from None
-    if QApplication.instance() is None and not has_display():
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    app = make_app([])
-
-    from .main_window import MainWindow
-    with tempfile.TemporaryDirectory() as tmp:
-        # the default layout, not whatever the user last arranged
-        settings = QSettings(os.path.join(tmp, "snapshot.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(session, settings)
-        window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-        window.resize(w, h)
-        window.show()
-        app.processEvents()
-        # before the first show, tabbed docks still count as stacked: the window's minimum height is too
-        # large then, and the first resize() is clamped; once shown, the requested size takes
-        window.resize(w, h)
-        app.processEvents()
-        for _ in range(phases):
-            if not window.controller.step():
-                break
-        window.controller.refresh()
-        for _ in range(3):
-            app.processEvents()
-        if (window.width(), window.height()) != (w, h):
-            got = f"{window.width()}×{window.height()}"
-            window.close()
-            raise SnapshotError(f"the window cannot be laid out at {w}×{h} (it needs at least {got}); "
-                                f"choose a larger size")
-        image = window.grab().toImage()
-        if image.size() != QSize(w, h):        # high-DPI screens grab at device pixels
-            image = image.scaled(w, h, Qt.AspectRatioMode.IgnoreAspectRatio,
-                                 Qt.TransformationMode.SmoothTransformation)
-        window.close()
-        window.deleteLater()
-        app.processEvents()
+    try:
+        with offscreen_window(session, (w, h), presentation=presentation) as window:
+            for _ in range(phases):
+                if not window.controller.step():
+                    break
+            image = grab(window)
+    except LayoutError as e:
+        raise SnapshotError(str(e)) from None
     if not image.save(str(out), "PNG"):
         raise SnapshotError(f"{out}: could not write the PNG")
     return out.resolve()

@@ -60,11 +60,13 @@ MAX_CHANNELS = 8     # feature maps drawn per pipeline column ("+N more" beyond)
 MONO_FAMILY = "DejaVu Sans Mono"
 
 
-def font(point_size: int = FONT_PT, bold: bool = False, mono: bool = False) -> QtGui.QFont:
+def font(point_size: float = FONT_PT, bold: bool = False, mono: bool = False) -> QtGui.QFont:
+    """A font of `point_size` at the base text size, scaled with the window's text size (ui.textsize)."""
+    from ui.textsize import scale
     f = QtGui.QFont(MONO_FAMILY) if mono else QtGui.QFont()
     if mono:
         f.setStyleHint(QtGui.QFont.StyleHint.Monospace)
-    f.setPointSize(point_size)
+    f.setPointSizeF(round(point_size * scale() * 2) / 2)
     f.setBold(bold)
     return f
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 import platformdirs
@@ -12,15 +13,18 @@ ASSETS_ENV_VAR = "VISUALCNN_ASSETS"
 
 
 def assets_dir() -> Path:
-    """The project's `assets/` directory (bundled digits, presets, icons).
+    """The bundled assets (digits, presets, lessons, the layer template).
 
-    The project is installed editable (`pip install -e .`), so assets sit beside
-    the package in the checkout: <repo>/visualcnn/data/paths.py -> <repo>/assets.
-    The environment variable VISUALCNN_ASSETS overrides this.
+    An installed visualcnn (wheel, `pip install .`, pipx) carries them as the folder `assets` inside the
+    package, found through importlib.resources; a checkout (editable install) keeps them in the top-level
+    `assets/` beside the package. The environment variable VISUALCNN_ASSETS overrides both.
     """
     override = os.environ.get(ASSETS_ENV_VAR)
     if override:
         return Path(override).expanduser().resolve()
+    packaged = resources.files("visualcnn") / "assets"
+    if packaged.is_dir():
+        return Path(str(packaged))
     return Path(__file__).resolve().parents[2] / "assets"
 
 

@@ -1,0 +1,52 @@
+"""Data menu: the bundled and synthetic data sets at each size, an IDX folder or an .npz file, and the way
+back from a pinned input to the dataset's batches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PyQt6.QtWidgets import QMenu
+
+from .common import add_action
+
+KEY = "data"
+
+#: (menu title, dataset name, sizes)
+DATA_CHOICES = (("Digits (handwritten, 10 classes)", "digits", (8, 16, 28)),
+                ("Bars (4 orientations)", "bars", (8, 16, 28)),
+                ("Shapes (circle, square, triangle, cross)", "shapes", (8, 16, 28)))
+
+
+def create(window: Any) -> None:
+    add_action(window, "unpin", "Back to dataset batches", "stop stepping on a pinned image", None)
+    add_action(window, "load_idx", "MNIST-style IDX folder…", "a folder with train/t10k images and labels in IDX "
+               "format (MNIST, Fashion-MNIST)", None)
+    add_action(window, "load_npz", "NumPy file (.npz)…", "images x (N, H, W) or (N, C, H, W) and labels y", None)
+
+
+def menu(window: Any) -> QMenu:
+    a = window.actions
+    m = window.menuBar().addMenu("D&ata")
+    window.data_menu = m
+    window.data_actions = {}
+    for title, name, sizes in DATA_CHOICES:
+        sub = m.addMenu(title)
+        for size in sizes:
+            act = sub.addAction(f"{size}×{size}")
+            act.setStatusTip(f"train and step on {name} at {size}×{size} pixels (the stack's input must match)")
+            window.data_actions[(name, size)] = act
+    m.addSeparator()
+    m.addActions([a["load_idx"], a["load_npz"]])
+    m.addSeparator()
+    m.addAction(a["unpin"])
+    return m
+
+
+def connect(window: Any) -> None:
+    a, c = window.actions, window.controller
+    a["unpin"].triggered.connect(c.unpin_input)
+    a["load_idx"].triggered.connect(lambda: window.load_dataset_dir())
+    a["load_npz"].triggered.connect(lambda: window.load_dataset_file())
+    for (name, size), act in window.data_actions.items():
+        act.triggered.connect(lambda _=False, n=name, s=size: window.load_dataset({"name_or_path": n, "size": s},
+                                                                                  f"{n} {s}×{s}"))

@@ -1,0 +1,34 @@
+"""Edit menu: undo / redo of layer-stack edits (Ctrl+Z also from inside the field just edited)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PyQt6.QtWidgets import QMenu, QStyle
+
+from .common import add_action
+
+KEY = "edit"
+
+
+def create(window: Any) -> None:
+    P = QStyle.StandardPixmap
+    add_action(window, "undo", "Undo stack edit", "undo the last change to the layer stack", P.SP_ArrowBack, "Ctrl+Z")
+    add_action(window, "redo", "Redo stack edit", "redo the change to the layer stack", P.SP_ArrowForward,
+               "Ctrl+Shift+Z")
+
+
+def menu(window: Any) -> QMenu:
+    m = window.menuBar().addMenu("&Edit")
+    m.addActions([window.actions["undo"], window.actions["redo"]])
+    return m
+
+
+def connect(window: Any) -> None:
+    a, editor = window.actions, window.editor
+    a["undo"].triggered.connect(editor.undo)
+    a["redo"].triggered.connect(editor.redo)
+    editor.undo_stack.canUndoChanged.connect(a["undo"].setEnabled)
+    editor.undo_stack.canRedoChanged.connect(a["redo"].setEnabled)
+    a["undo"].setEnabled(editor.undo_stack.canUndo())
+    a["redo"].setEnabled(editor.undo_stack.canRedo())

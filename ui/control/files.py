@@ -1,0 +1,65 @@
+"""FileControl: what replaces or leaves the session — presets, other data sets, exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from visualcnn.errors import VisualCNNError
+
+
+class FileControl:
+    """Mixin of Controller: open a preset, switch the data set, export metrics and a step's arrays."""
+
+    def set_dataset(self, dataset: Any, label: str) -> bool:
+        """Train and step on `dataset` with the same network and optimizer (weights kept; the iteration
+        count, curves and step history start again). An incompatible set is refused with a message."""
+        from visualcnn.session import Session
+
+        s = self.session
+
+        def build() -> Any:
+            return Session(s.network, s.optimizer, dataset, batch_size=s.batch_size, seed=s.seed)
+        try:
+            new = build()            # checks the shapes; a run, if any, goes on untouched when they differ
+        except VisualCNNError as e:
+            self._error(f"{label} was not loaded: {e}. The session is unchanged.")
+            return False
+        if self.worker.is_active:
+            # the new session shares the network: stop the run, then take its weights as they are now
+            self._new_worker(s)
+            new = build()
+        new.breakpoints = s.breakpoints
+        files = self.window.files
+        files.set_session(new, path=files.path, dirty=True)
+        self.set_session(new)
+        self.window.statusBar().showMessage(f"now on {dataset.describe()} — weights kept; curves and step "
+                                            f"history start again", 8000)
+        return True
+
+    def confirm_discard(self, what: str) -> bool:
+        """Ask before `what` replaces the session: save, discard or cancel when there are unsaved changes."""
+        return self.window.files.maybe_close()
+
+    def open_preset(self, name: str) -> bool:
+        """Switch to a bundled preset's session."""
+        from visualcnn.session import Session
+        if not self.confirm_discard(f"Opening the preset {name!r}"):
+            return False
+        try:
+            session = Session.from_preset(name)
+        except VisualCNNError as e:
+            self._error(str(e))
+            return False
+        self.window.files.set_session(session, path=None)
+        self.set_session(session)
+        self.window.settings.setValue("session/last_preset", name)
+        return True
+
+    def export_metrics_csv(self) -> None:
+        self.window.files.export_metrics_csv(list(self.session.metrics), list(self.worker.test_points))
+
+    def export_record(self) -> None:
+        if self.refuse():
+            return
+        records = self.shown_records()
+        self.window.files.export_record(records[-1] if records else None)

@@ -1,0 +1,77 @@
+"""InputControl: step on a chosen or drawn image instead of the dataset's batches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from visualcnn.errors import VisualCNNError
+
+
+class InputControl:
+    """Mixin of Controller: pinned inputs from the dataset browser and the drawing pad."""
+
+    def pin_input(self, x: np.ndarray, labels: Any, source: str) -> bool:
+        """Step on the images x (N, C, H, W) from now on instead of the dataset's batches; `source` in words."""
+        if self.refuse():
+            return False
+        try:
+            self.session.pin_input(x, labels)
+        except VisualCNNError as e:
+            self._error(f"Cannot use {source} as the input: {e}")
+            return False
+        self.pin_source = source
+        self.clear_alert()
+        self.refresh(force=True)
+        return True
+
+    def unpin_input(self) -> bool:
+        """Back to the dataset's batches (the current iteration starts again)."""
+        if self.refuse():
+            return False
+        self.session.pin_input(None)
+        self.pin_source = ""
+        self.refresh(force=True)
+        return True
+
+    def _browser_chose(self, x: np.ndarray, labels: np.ndarray) -> None:
+        b = self.window.browser
+        row = b.view.currentIndex().row()
+        index = int(b.model.rows[row]) if 0 <= row < len(b.model.rows) else None
+        name = self.session.dataset.class_names[int(labels[0])]
+        where = f"{b.split} image #{index}" if index is not None else f"{b.split} image"
+        self.pin_input(x, labels, f"{where} (label {name})")
+
+    def try_input(self, x: np.ndarray) -> bool:
+        """The drawing pad's image x (C, H, W): pin it and run the forward phases and the loss, so the
+        pipeline, the probabilities and the inspector show what the network makes of it."""
+        if self.running:
+            self.window.statusBar().showMessage("Training is running: pause it (F5) to try your own image.", 5000)
+            return False
+        label = self.window.pad_labels.label()
+        name = self.session.dataset.class_names[label]
+        if not self.pin_input(np.asarray(x)[None], [label], f"your image (labelled {name})"):
+            return False
+        s = self.session
+        try:
+            for _ in range(len(s.network.layers) + 1):
+                s.step()
+                if s.last_hit is not None:
+                    break
+        except VisualCNNError as e:
+            self._error(str(e))
+            return False
+        self.refresh()
+        return True
+
+    def request_predictions(self, split: str) -> None:
+        """Predicted labels of a split for the browser's "misclassified only", computed on the worker thread."""
+        from ..views.dataset_browser import predict_labels
+        self.worker.submit(lambda s: predict_labels(s, split), tag=("predictions", split, self.session.dataset))
+
+    def _forget_predictions(self) -> None:
+        """The weights changed: the browser's predictions are stale (asked for again if it shows them)."""
+        b = self.window.browser
+        for split in list(b.model.predictions):
+            b.set_predictions(split, None)
