@@ -34,6 +34,18 @@ class ImportReport:
     def text(self) -> str:
         return "\n".join(self.lines())
 
+    def summary(self) -> str:
+        """One short line: 'tinyvgg.onnx: 10 layers, 2,120 parameters, 1 folded'."""
+        extra = f", {len(self.folded)} folded" if self.folded else ""
+        extra += f", {len(self.skipped)} skipped" if self.skipped else ""
+        return f"{self.source}: {len(self.layers)} layers, {self.n_params:,} parameters{extra}"
+
+    def detail_lines(self) -> list[str]:
+        """The report with one line per layer (for a panel rather than a terminal)."""
+        out = self.lines()[:1] + [f"input {format_shape(self.input_shape)}, {self.n_params:,} parameters"]
+        out += [f"  {i}  {label}" for i, label in enumerate(self.layers)]
+        return out + self.lines()[2:]
+
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "producer": self.producer, "opset": self.opset,
                 "input_shape": list(self.input_shape), "layers": list(self.layers), "n_params": self.n_params,
