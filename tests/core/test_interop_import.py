@@ -237,17 +237,48 @@ def test_missing_file(tmp_path):
         load_onnx(tmp_path / "absent.onnx")
 
 
-def test_external_data_is_refused_without_opening_anything(tmp_path):
+def test_external_data_beside_the_model_is_read(tmp_path):
+    """torch.onnx.export's default: the weights in "model.onnx.data" beside the model."""
     m = _small_model(tmp_path)
+    weights = numpy_helper.to_array(m.graph.initializer[0])
+    (tmp_path / "ext.onnx.data").write_bytes(b"header.." + weights.tobytes() + b"trailer")
+    path = _external(m, tmp_path, "ext.onnx.data", offset=8, length=weights.nbytes)
+    model = load_onnx(path)
+    assert np.array_equal(model.params[-1]["W"], weights)
+
+
+def _external(m, tmp_path, location, offset=None, length=None):
     w = m.graph.initializer[0]
     w.ClearField("raw_data")
     w.ClearField("float_data")
     w.data_location = TensorProto.EXTERNAL
-    entry = w.external_data.add()
-    entry.key, entry.value = "location", "/etc/passwd"
+    for key, value in (("location", location), ("offset", offset), ("length", length)):
+        if value is not None:
+            entry = w.external_data.add()
+            entry.key, entry.value = key, str(value)
     path = tmp_path / "ext.onnx"
     path.write_bytes(m.SerializeToString())
-    with pytest.raises(ModelImportError, match="stored in an external file; visualcnn opens self-contained"):
+    return path
+
+
+@pytest.mark.parametrize("location", ["/etc/passwd", "../outside.bin", "sub/../../outside.bin"])
+def test_external_data_outside_the_models_folder_is_refused(tmp_path, location):
+    (tmp_path.parent / "outside.bin").write_bytes(b"\0" * 4096)
+    path = _external(_small_model(tmp_path), tmp_path, location)
+    with pytest.raises(ModelImportError, match="reads external data only from a file in the model's own folder"):
+        load_onnx(path)
+
+
+def test_external_data_missing_or_short_is_refused(tmp_path):
+    path = _external(_small_model(tmp_path), tmp_path, "w.bin")
+    with pytest.raises(ModelImportError, match="which is not beside the model"):
+        load_onnx(path)
+    (tmp_path / "w.bin").write_bytes(b"\0" * 100)                   # 3×16 float32 need 192 bytes
+    with pytest.raises(ModelImportError, match=r"declares 192 bytes at offset 0 with length 192 in 'w.bin', "
+                                               r"which holds 100 bytes"):
+        load_onnx(path)
+    path = _external(_small_model(tmp_path), tmp_path, "w.bin", offset=0, length=64)
+    with pytest.raises(ModelImportError, match="length 64"):
         load_onnx(path)
 
 
@@ -284,3 +315,14 @@ def test_integer_input_is_refused(tmp_path):
     path.write_bytes(m.SerializeToString())
     with pytest.raises(ModelImportError, match="input 'x' has element type 7"):
         load_onnx(path)
+
+
+def test_reshape_to_a_fixed_batch_is_a_flatten_when_the_input_fixes_that_batch(tmp_path):
+    """torch.onnx.export without dynamic shapes writes the example's batch size into the Reshape."""
+    g = G(shape=(2, 3, 3), batch=2)
+    g.op("Reshape", g.w(2, value=np.array([2, 18], np.int64))).op("Gemm", g.w(3, 18), transB=1)
+    assert [e["type"] for e in load_onnx(g.save(tmp_path / "b2.onnx")).spec["layers"]] == ["flatten", "dense"]
+    g = G(shape=(2, 3, 3), batch=4)
+    g.op("Reshape", g.w(2, value=np.array([2, 18], np.int64)), name="rs").op("Gemm", g.w(3, 18), transB=1)
+    with pytest.raises(ModelImportError, match=r"'rs' \(Reshape\) reshapes to \[2, 18\]"):
+        load_onnx(g.save(tmp_path / "b4.onnx"))

@@ -59,9 +59,10 @@ def load_onnx(path: str | Path) -> ImportedModel:
         if node.domain not in ("", "ai.onnx"):
             raise ModelImportError(f"{where}: node {_name(node)!r} ({node.op_type}) is from the custom domain "
                                    f"{node.domain!r}; visualcnn opens standard ONNX ops: {SUPPORTED}")
-    consts = constants(model, where)
-    input_name, input_shape = graph_input(model, consts, where)
+    consts = constants(model, where, folder=path.parent)
+    input_name, input_shape, batch = graph_input(model, consts, where)
     importer = _Importer(model, consts, where, input_shape)
+    importer.batch = batch
     importer.walk(input_name)
     spec = {"input_shape": list(input_shape), "layers": importer.layers,
             "loss": {"type": "softmax_cross_entropy", "reduction": "mean"}}
@@ -106,6 +107,7 @@ class _Importer:
         self.visited: set[int] = set()
         self.final = False
         self.implicit_flatten = False
+        self.batch: int | None = None            # the input's batch size when the graph fixes it
 
     # -- the walk ---------------------------------------------------------------------------
     def walk(self, cur: str) -> None:
@@ -353,6 +355,7 @@ class _Importer:
             target = attributes(node).get("shape", [])
         D = int(np.prod(self.shape))
         keep = (-1,) if attributes(node).get("allowzero", 0) else (0, -1)        # allowzero: a 0 means size 0
+        keep += (self.batch,) if self.batch else ()          # an export with a fixed batch writes its size
         ok = len(target) == 2 and target[1] in (-1, D) and target[0] in keep and target != [-1, -1]
         if not ok:
             self.fail(node, f"reshapes to {target}; supported: flattening to (N, {D}) (e.g. [-1, {D}] or [0, -1])")

@@ -1,9 +1,9 @@
 """Reading an ONNX file as hostile input: sizes checked before anything is allocated, one clear line per problem.
 
-An ONNX file is a protobuf message; a corrupt one, a foreign file, a tensor whose declared shape
-does not match its bytes, or one stored in an external file are each one `ModelImportError`
-naming the file and the problem. Nothing here opens any file but the one given (external tensor
-data is refused, never followed) and nothing touches the network.
+An ONNX file is a protobuf message; a corrupt one, a foreign file, or a tensor whose declared shape
+does not match its bytes is one `ModelImportError` naming the file and the problem. Nothing here
+opens any file but the one given and, for tensors stored outside it (torch.onnx.export's default
+"model.onnx.data"), plain files in its own folder, bounded in size; nothing touches the network.
 """
 
 from __future__ import annotations
@@ -68,12 +68,56 @@ def read_model(path: str | Path) -> Any:
     return model
 
 
-def tensor_to_array(tensor: Any, where: str) -> np.ndarray:
+class ExternalData:
+    """Reads tensors stored beside the model (torch.onnx.export's default "model.onnx.data"), bounded.
+
+    Only plain files in the model's own folder are read (no absolute paths, no "..", no links out of
+    it); each tensor's offset and length are checked against the file and its declared shape, and
+    all of them together may not pass MAX_MODEL_BYTES.
+    """
+
+    def __init__(self, folder: Path, where: str) -> None:
+        self.folder, self.where = folder.resolve(), where
+        self.total = 0
+
+    def read(self, tensor: Any, nbytes: int) -> bytes:
+        name = tensor.name or "(unnamed)"
+        info = {e.key: e.value for e in tensor.external_data}
+        location = info.get("location", "")
+        target = (self.folder / location).resolve()
+        if (not location or Path(location).is_absolute() or ".." in Path(location).parts
+                or target.parent != self.folder):
+            raise ModelImportError(f"{self.where}: tensor {name!r} points to external data {location!r}; visualcnn "
+                                   f"reads external data only from a file in the model's own folder")
+        if not target.is_file():
+            raise ModelImportError(f"{self.where}: tensor {name!r} is stored in {location!r}, which is not "
+                                   f"beside the model; keep the .onnx file and its data file together")
+        try:
+            offset = int(info.get("offset", 0))
+            length = int(info.get("length", nbytes))
+        except ValueError:
+            raise ModelImportError(f"{self.where}: tensor {name!r} has a malformed external offset or length "
+                                   f"({info.get('offset')!r}, {info.get('length')!r})") from None
+        size = target.stat().st_size
+        if length != nbytes or offset < 0 or offset + length > size:
+            raise ModelImportError(f"{self.where}: tensor {name!r} declares {nbytes} bytes at offset {offset} with "
+                                   f"length {length} in {location!r}, which holds {size} bytes")
+        self.total += length
+        if self.total > MAX_MODEL_BYTES:
+            raise ModelImportError(f"{self.where}: the external data is larger than the "
+                                   f"{MAX_MODEL_BYTES // 2**20} MB a model for visualcnn may have")
+        with open(target, "rb") as f:
+            f.seek(offset)
+            return f.read(length)
+
+
+def tensor_to_array(tensor: Any, where: str, external: ExternalData | None = None) -> np.ndarray:
     """A TensorProto as a new NumPy array, its declared size checked against its bytes before allocating."""
     name = tensor.name or "(unnamed)"
-    if tensor.data_location == _EXTERNAL or tensor.external_data:
+    is_external = tensor.data_location == _EXTERNAL or bool(tensor.external_data)
+    if is_external and external is None:
         raise ModelImportError(f"{where}: tensor {name!r} is stored in an external file; visualcnn opens "
-                               f"self-contained ONNX files only (save the model with all tensors inside it)")
+                               f"self-contained ONNX files only here")
     if tensor.data_type not in _DTYPES:
         raise ModelImportError(f"{where}: tensor {name!r} has element type {tensor.data_type}; "
                                f"supported: float32, float64, float16, int32, int64")
@@ -85,8 +129,8 @@ def tensor_to_array(tensor: Any, where: str) -> np.ndarray:
         raise ModelImportError(f"{where}: tensor {name!r} declares {n:,} elements, more than the "
                                f"{MAX_TENSOR_ELEMENTS:,} allowed")
     dtype, field = _DTYPES[tensor.data_type]
-    if tensor.raw_data:
-        raw = tensor.raw_data
+    if is_external or tensor.raw_data:
+        raw = external.read(tensor, n * dtype.itemsize) if is_external else tensor.raw_data
         if len(raw) != n * dtype.itemsize:
             raise ModelImportError(f"{where}: tensor {name!r} declares shape {tuple(dims)} ({n * dtype.itemsize} "
                                    f"bytes) but holds {len(raw)} bytes")
@@ -103,15 +147,19 @@ def tensor_to_array(tensor: Any, where: str) -> np.ndarray:
     return flat.astype(dtype.newbyteorder("="), copy=True).reshape(dims)
 
 
-def constants(model: Any, where: str) -> dict[str, np.ndarray]:
-    """Every constant tensor of the graph by name: the initializers and the outputs of Constant nodes."""
-    out = {t.name: tensor_to_array(t, where) for t in model.graph.initializer}
+def constants(model: Any, where: str, folder: Path | None = None) -> dict[str, np.ndarray]:
+    """Every constant tensor of the graph by name: the initializers and the outputs of Constant nodes.
+
+    folder: where external tensor data may be read from (the model's folder); None refuses it.
+    """
+    external = ExternalData(folder, where) if folder is not None else None
+    out = {t.name: tensor_to_array(t, where, external) for t in model.graph.initializer}
     for node in model.graph.node:
         if node.op_type != "Constant":
             continue
         attrs = {a.name: a for a in node.attribute}
         if "value" in attrs:
-            out[node.output[0]] = tensor_to_array(attrs["value"].t, where)
+            out[node.output[0]] = tensor_to_array(attrs["value"].t, where, external)
         elif "value_float" in attrs:
             out[node.output[0]] = np.asarray(attrs["value_float"].f, dtype=np.float32)
         elif "value_floats" in attrs:
@@ -126,8 +174,9 @@ def constants(model: Any, where: str) -> dict[str, np.ndarray]:
     return out
 
 
-def graph_input(model: Any, consts: dict[str, np.ndarray], where: str) -> tuple[str, tuple[int, ...]]:
-    """(name, per-sample shape) of the graph's one data input: (N, C, H, W) -> (C, H, W), (N, D) -> (D,)."""
+def graph_input(model: Any, consts: dict[str, np.ndarray], where: str) -> tuple[str, tuple[int, ...], int | None]:
+    """(name, per-sample shape, fixed batch size or None) of the graph's one data input:
+    (N, C, H, W) -> (C, H, W), (N, D) -> (D,)."""
     inputs = [i for i in model.graph.input if i.name not in consts]
     if len(inputs) != 1:
         names = ", ".join(repr(i.name) for i in inputs) or "none"
@@ -148,7 +197,8 @@ def graph_input(model: Any, consts: dict[str, np.ndarray], where: str) -> tuple[
             raise ModelImportError(f"{where}: input {inp.name!r} axis {axis} has no fixed size "
                                    f"({d.dim_param or 'unknown'}); export the model with a fixed image size")
         shape.append(int(d.dim_value))
-    return inp.name, tuple(shape)
+    batch = int(dims[0].dim_value) if dims[0].HasField("dim_value") else None
+    return inp.name, tuple(shape), batch
 
 
 def attributes(node: Any) -> dict[str, Any]:
