@@ -126,7 +126,7 @@ def read_session_file(path: str | Path) -> tuple[dict[str, Any], dict[str, np.nd
 
 def load_session(path: str | Path, dataset: Any = None):
     """A Session restored from `path`: same spec, weights, velocities, hyper-parameters, dataset and batch order."""
-    from .session import IterationMetrics
+    from .history import IterationMetrics
 
     path = Path(path)
     meta, arrays = read_session_file(path)

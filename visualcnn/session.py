@@ -7,24 +7,25 @@ to the state before the last phase bit for bit.
 
 How undo stays exact and cheap: at the start of every iteration the engine keeps
 a checkpoint (parameters, velocities, sampler state) and, once fetched, the
-batch. Every phase is a deterministic function of that checkpoint, so any state
-inside an iteration is restored by resetting to the checkpoint and replaying the
-phases before it quietly. Checkpoints are kept within a memory budget; past it
-the oldest go and the `history_trimmed` event says so.
+batch (see history.py). Every phase is a deterministic function of that
+checkpoint, so any state inside an iteration is restored by resetting to the
+checkpoint and replaying the phases before it quietly. Checkpoints are kept
+within a memory budget; past it the oldest go and the `history_trimmed` event
+says so.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
 from .errors import SessionError, VisualCNNError
 from .events import Events
+from .history import Checkpoint, History, IterationMetrics
 from .network import Network
 from .optim import SGD
 from .records import PHASES, ParamUpdate, PoolView, StepRecord, frozen, frozen_dict
@@ -33,57 +34,6 @@ from .watches import BreakpointHit, Breakpoints
 
 EVENTS = ("phase_completed", "stepped_back", "breakpoint_hit", "network_rebuilt", "history_trimmed",
           "hyper_changed", "iteration_completed")
-
-
-@dataclass(slots=True)
-class _Checkpoint:
-    """The state at the start of an iteration, from which every phase of it can be replayed.
-
-    One is kept per iteration of history (tens of thousands in a long run), so it stays out of the cyclic
-    garbage collector's way: tuples of dicts of arrays and JSON text are not GC-tracked. As plain lists
-    and dicts, a long run's history made every full collection stall the window for 50–100 ms.
-    """
-
-    iteration: int
-    params: tuple[dict[str, np.ndarray], ...]
-    velocity: tuple[dict[str, np.ndarray], ...]
-    sampler_json: str
-    batch: tuple[np.ndarray, np.ndarray] | None = None      # (x, labels), once fetched
-    sampler_after_json: str | None = None
-
-    @property
-    def sampler_state(self) -> dict[str, Any]:
-        return json.loads(self.sampler_json)
-
-    @sampler_state.setter
-    def sampler_state(self, state: dict[str, Any]) -> None:
-        self.sampler_json = json.dumps(state)
-
-    @property
-    def sampler_after(self) -> dict[str, Any] | None:
-        return None if self.sampler_after_json is None else json.loads(self.sampler_after_json)
-
-    @sampler_after.setter
-    def sampler_after(self, state: dict[str, Any] | None) -> None:
-        self.sampler_after_json = None if state is None else json.dumps(state)
-
-    @property
-    def nbytes(self) -> int:
-        n = sum(a.nbytes for d in (*self.params, *self.velocity) for a in d.values())
-        if self.batch is not None:
-            n += self.batch[0].nbytes + self.batch[1].nbytes
-        return n
-
-
-@dataclass(slots=True)
-class IterationMetrics:
-    """Per-iteration figures for curves: loss, accuracy, per-layer gradient norms and update ratios."""
-
-    iteration: int
-    loss: float
-    accuracy: float
-    grad_norms: dict[int, float] = field(default_factory=dict)
-    update_ratios: dict[int, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -113,7 +63,7 @@ class Session:
         self.seed = int(seed)
         self.batch_size = _check_batch_size(batch_size)
         self.sampler = Sampler(len(dataset.y_train), self.batch_size, self.seed)
-        self.history_budget = int(history_budget)
+        self.history = History(history_budget)
         self.breakpoints = Breakpoints()
         self.events = Events(EVENTS)
         self.metrics: list[IterationMetrics] = []
@@ -141,7 +91,7 @@ class Session:
 
     def checkpoint_state(self) -> dict[str, Any]:
         """Parameters and velocities at the start of the current iteration (what a save keeps)."""
-        cp = self._checkpoints[-1]
+        cp = self.history.current
         return {"params": cp.params, "velocity": cp.velocity, "sampler": cp.sampler_state}
 
     def restore_state(self, params, velocity, iteration: int, sampler_state: dict[str, Any],
@@ -153,6 +103,14 @@ class Session:
             self.sampler.set_state(sampler_state)
             self.metrics = list(metrics or [])
             self._reset_history(iteration)
+
+    @property
+    def history_budget(self) -> int:
+        return self.history.budget
+
+    @history_budget.setter
+    def history_budget(self, budget: int) -> None:
+        self.history.budget = int(budget)
 
     @property
     def lock(self) -> threading.RLock:
@@ -200,7 +158,7 @@ class Session:
 
     @property
     def can_step_back(self) -> bool:
-        return self._index > 0 or len(self._checkpoints) > 1
+        return self._index > 0 or len(self.history) > 1
 
     def describe(self, index: int | None = None) -> str:
         """What phase `index` (default: the next) does, in words: 'forward through layer 0 conv2d (1×8×8 → 4×6×6)'."""
@@ -228,20 +186,20 @@ class Session:
         """The batch (x (N, C, H, W), labels (N,)) the current iteration steps on, fetched now if need be,
         so a view can show the input before the first phase runs. Read-only arrays."""
         with self._lock:
-            if self._index == 0 and self._checkpoints[-1].batch is None:
+            if self._index == 0 and self.history.current.batch is None:
                 batch = self._batch(0)
-                self.sampler.set_state(self._checkpoints[-1].sampler_state)   # the fetch "happens" at phase 0
+                self.sampler.set_state(self.history.current.sampler_state)   # the fetch "happens" at phase 0
                 return batch
-            return self._checkpoints[-1].batch
+            return self.history.current.batch
 
     @property
     def history_bytes(self) -> int:
-        return self._checkpoint_bytes + sum(r.nbytes for r in self._records)
+        return self.history.nbytes + sum(r.nbytes for r in self._records)
 
     @property
     def history_iterations(self) -> int:
         """How many iterations back step_back can still go."""
-        return len(self._checkpoints) - 1
+        return len(self.history) - 1
 
     # -- stepping -----------------------------------------------------------
     def step(self) -> StepRecord:
@@ -264,10 +222,10 @@ class Session:
             if not self.can_step_back:
                 raise SessionError("already at the start of history: nothing to step back to"
                                    + (f" (older history was dropped to stay within the "
-                                      f"{self.history_budget / 2**20:.0f} MB budget)" if self._trimmed else ""))
+                                      f"{self.history_budget / 2**20:.0f} MB budget)" if self.history.trimmed else ""))
             if self._index == 0:
                 # back across the iteration boundary: undo the previous update
-                self._checkpoint_bytes -= self._checkpoints.pop().nbytes
+                self.history.pop()
                 self.iteration -= 1
                 self.metrics = [m for m in self.metrics if m.iteration < self.iteration]
                 self._replay(self.n_phases - 1, records=True)
@@ -341,13 +299,13 @@ class Session:
             self.iteration += 1
             self._index = 0
             self._records = []
-            self._push_checkpoint()
+            self.history.push(self._new_checkpoint())
             self._trim()
             self.events.emit("iteration_completed", self.iteration)
 
     def _batch(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """The current iteration's batch, fetched (and remembered in its checkpoint) on first use."""
-        cp = self._checkpoints[-1]
+        cp = self.history.current
         if cp.batch is not None:
             if index == 0:              # (re)entering phase 0: the fetch happens again, identically
                 self.sampler.set_state(cp.sampler_after)
@@ -358,9 +316,8 @@ class Session:
                 # the sampler stands at cp.sampler_state here: pushed with the checkpoint, or reset by _replay
                 idx = self.sampler.next_indices()
                 x, y = self.dataset.x_train[idx], self.dataset.y_train[idx]
-            cp.batch = (frozen(self.network.check_input(x)), frozen(np.asarray(y, dtype=np.int64)))
-            self._checkpoint_bytes += cp.batch[0].nbytes + cp.batch[1].nbytes
-            cp.sampler_after = self.sampler.get_state()
+            self.history.set_batch((frozen(self.network.check_input(x)), frozen(np.asarray(y, dtype=np.int64))),
+                                   self.sampler.get_state())
         return cp.batch
 
     def _execute(self, index: int, record: bool, train_only: bool = False) -> StepRecord | None:
@@ -449,15 +406,13 @@ class Session:
                    for li, (layer, vel) in enumerate(zip(net.layers, self.optimizer.velocity)) if layer.params}
         return StepRecord(**common, updates=updates, hyper=dict(self.optimizer.hyper()))
 
-    def _push_checkpoint(self) -> None:
-        cp = _Checkpoint(self.iteration, tuple(self.network.get_params()), tuple(self.optimizer.get_state()),
-                         json.dumps(self.sampler.get_state()))
-        self._checkpoints.append(cp)
-        self._checkpoint_bytes += cp.nbytes
+    def _new_checkpoint(self) -> Checkpoint:
+        return Checkpoint(self.iteration, tuple(self.network.get_params()), tuple(self.optimizer.get_state()),
+                          json.dumps(self.sampler.get_state()))
 
     def _replay(self, index: int, records: bool) -> None:
         """Reset to the current iteration's checkpoint and quietly run phases 0 … index−1."""
-        cp = self._checkpoints[-1]
+        cp = self.history.current
         self.network.set_params(cp.params)
         self.optimizer.set_state(cp.velocity)
         self.sampler.set_state(cp.sampler_state)
@@ -477,19 +432,12 @@ class Session:
         self._acts: list[np.ndarray] = []
         self._douts: list[np.ndarray] = []
         self._pending_metrics: IterationMetrics | None = None
-        self._checkpoints: deque[_Checkpoint] = deque()
-        self._checkpoint_bytes = 0          # kept as a running sum: summing every iteration would be O(n²)
-        self._push_checkpoint()
-        self._trimmed = False
+        self.history.reset(self._new_checkpoint())
 
     def _trim(self) -> None:
-        dropped = 0
-        while len(self._checkpoints) > 1 and self._checkpoint_bytes > self.history_budget:
-            self._checkpoint_bytes -= self._checkpoints.popleft().nbytes
-            dropped += 1
+        dropped = self.history.trim()
         if dropped:
-            self._trimmed = True
-            oldest = self._checkpoints[0].iteration
+            oldest = self.history.oldest.iteration
             msg = (f"history trimmed: dropped {dropped} iteration(s) to stay within "
                    f"{self.history_budget / 2**20:.0f} MB; step back reaches iteration {oldest}")
             self.log.append(msg)
@@ -517,7 +465,7 @@ class Session:
         with self._lock:
             self.batch_size = _check_batch_size(batch_size)
             self.sampler.set_batch_size(self.batch_size)
-            cp = self._checkpoints[-1]
+            cp = self.history.current
             if cp.batch is None:
                 cp.sampler_state = self.sampler.get_state()
             self.log.append(f"iteration {self.iteration}: batch size = {self.batch_size}")
@@ -539,11 +487,7 @@ class Session:
     def restart_iteration(self) -> None:
         """Go back to the start of the current iteration and fetch its batch anew."""
         with self._lock:
-            cp = self._checkpoints[-1]
-            if cp.batch is not None:
-                self._checkpoint_bytes -= cp.batch[0].nbytes + cp.batch[1].nbytes
-            cp.batch = None
-            cp.sampler_after = None
+            self.history.clear_batch()
             self._replay(0, records=True)
 
     def rebuild(self, spec: dict | None = None, dtype: Any = None, seed: int | None = None) -> list[str]:
