@@ -50,12 +50,15 @@ def make_app(argv: Sequence[str] | None = None):
 
 def load_session(target: str | None = None, batch_size: int | None = None) -> Any:
     """A Session for a preset name, a preset/session-config JSON, a bare spec JSON (on the default
-    preset's data and hyper-parameters) or a saved session file (.vcnn)."""
+    preset's data and hyper-parameters), a saved session file (.vcnn) or an ONNX model (.onnx)."""
     from visualcnn import presets
 
     overrides = {} if batch_size is None else {"batch_size": batch_size}
     target = str(target or DEFAULT_PRESET)
     path = Path(target)
+    if path.suffix.lower() == ".onnx":              # a model from elsewhere, with its weights
+        from visualcnn.interop.sessions import open_model_session
+        return open_model_session(path, batch_size=batch_size or 1)[0]
     if path.suffix not in ("", ".json") and path.exists():
         from visualcnn.io import load_session as load_saved
         session = load_saved(path)

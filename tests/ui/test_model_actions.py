@@ -113,3 +113,17 @@ def test_export_to_an_unknown_suffix_is_refused_in_the_banner(window, monkeypatc
     window.actions["export_model"].trigger()
     assert "must end in .onnx (ONNX) or .py" in window.banner.text()
     assert not (tmp_path / "model.txt").exists()
+
+
+def test_an_onnx_model_is_a_window_target_like_a_spec(tmp_path):
+    """`visualcnn model.onnx` (and --snapshot) open the window on the model, with its weights."""
+    from ui.snapshot import render_snapshot
+    from ui.startup import load_session
+
+    session = load_session(str(TINYVGG), batch_size=2)
+    assert session.batch_size == 2 and len(session.network.layers) == 10
+    model = load_onnx(TINYVGG).network()
+    assert all(np.array_equal(p[k], q[k]) for p, q in zip(session.network.get_params(), model.get_params())
+               for k in p)
+    out = render_snapshot(str(TINYVGG), phases=3, out=tmp_path / "tv.png")
+    assert out.stat().st_size > 0

@@ -201,6 +201,11 @@ def graph_input(model: Any, consts: dict[str, np.ndarray], where: str) -> tuple[
     return inp.name, tuple(shape), batch
 
 
+def node_name(node: Any) -> str:
+    """How an error names a node: its name, else its first output, else its op."""
+    return node.name or (node.output[0] if node.output else node.op_type)
+
+
 def attributes(node: Any) -> dict[str, Any]:
     """A node's attributes as plain Python values (ints, floats, strings, lists of them)."""
     import onnx
