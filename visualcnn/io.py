@@ -1,10 +1,7 @@
 """Save and load specs and sessions: JSON and .npz (allow_pickle=False), written atomically.
 
-A session file (`.vcnn`) is one .npz archive:
-    __meta__      JSON: format name and version, the configuration (spec, dataset, optimizer,
-                  batch size, dtype, seed), the iteration, the sampler state, the metrics
-    param/I/K     layer I's parameter K
-    velocity/I/K  its momentum velocity
+A session file (`.vcnn`) is one .npz archive: `__meta__` (JSON) and the arrays that
+session_file.py describes (parameters, velocities, the current batch, a pinned input).
 It is written to a temporary file beside the target and renamed over it, so a crash
 mid-save never destroys the previous file. A corrupt, truncated or foreign file is a
 FileFormatError naming the file and the problem; nothing is changed when loading fails.
@@ -21,11 +18,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import FileFormatError, VisualCNNError
-from .presets import build_session, check_config, read_json
+from .errors import FileFormatError
+from .presets import check_config, read_json
+from .session_file import FORMAT, VERSION, LayerFilesNeeded, restore_session, session_state  # noqa: F401 - API
 
-FORMAT = "visualcnn-session"
-VERSION = 1
 SESSION_SUFFIX = ".vcnn"
 
 
@@ -58,25 +54,6 @@ def load_spec(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict) or "layers" not in data:
         raise FileFormatError(f"{path}: not a layer-stack spec (expected an object with 'input_shape' and 'layers')")
     return data
-
-
-def session_state(session) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """(meta, arrays) describing `session` completely enough to continue training it."""
-    meta = {
-        "format": FORMAT, "version": VERSION,
-        "config": session.config(),
-        "iteration": session.iteration,
-        "sampler": session.sampler.get_state(),
-        "metrics": [{"iteration": m.iteration, "loss": m.loss, "accuracy": m.accuracy}
-                    for m in session.metrics],
-    }
-    arrays: dict[str, np.ndarray] = {}
-    cp = session.checkpoint_state()
-    for i, (params, vel) in enumerate(zip(cp["params"], cp["velocity"])):
-        for k in params:
-            arrays[f"param/{i}/{k}"] = params[k]
-            arrays[f"velocity/{i}/{k}"] = vel[k]
-    return meta, arrays
 
 
 def save_session(session, path: str | Path) -> Path:
@@ -124,31 +101,10 @@ def read_session_file(path: str | Path) -> tuple[dict[str, Any], dict[str, np.nd
     return meta, arrays
 
 
-def load_session(path: str | Path, dataset: Any = None):
-    """A Session restored from `path`: same spec, weights, velocities, hyper-parameters, dataset and batch order."""
-    from .history import IterationMetrics
-
+def load_session(path: str | Path, dataset: Any = None, layer_files: bool = False):
+    """A Session restored from `path`, at the phase it was saved in: same spec, weights, velocities,
+    hyper-parameters, mistakes, dataset, batch and batch order. A stack with custom layers needs their
+    files run: pass layer_files=True only once the user agreed (else LayerFilesNeeded names them)."""
     path = Path(path)
     meta, arrays = read_session_file(path)
-    try:
-        session = build_session(meta["config"], dataset=dataset)
-        L = len(session.network.layers)
-        params = [{k: arrays[f"param/{i}/{k}"] for k in layer.params} for i, layer in
-                  enumerate(session.network.layers)]
-        velocity = [{k: arrays[f"velocity/{i}/{k}"] for k in layer.params} for i, layer in
-                    enumerate(session.network.layers)]
-        extra = set(arrays) - {f"{kind}/{i}/{k}" for kind in ("param", "velocity") for i in range(L)
-                               for k in session.network.layers[i].params}
-        if extra:
-            raise FileFormatError(f"{path}: arrays {sorted(extra)[:3]} do not belong to this network")
-        metrics = [IterationMetrics(int(m["iteration"]), float(m["loss"]), float(m["accuracy"]))
-                   for m in meta.get("metrics", [])]
-        session.restore_state(params, velocity, int(meta["iteration"]), meta["sampler"], metrics)
-    except KeyError as e:
-        raise FileFormatError(f"{path}: missing array {e.args[0]!r} for this network") from None
-    except FileFormatError:
-        raise
-    except VisualCNNError as e:
-        raise FileFormatError(f"{path}: {e}") from None
-    session.path = path
-    return session
+    return restore_session(meta, arrays, path, dataset=dataset, layer_files=layer_files)

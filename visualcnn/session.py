@@ -12,6 +12,10 @@ checkpoint, so any state inside an iteration is restored by resetting to the
 checkpoint and replaying the phases before it quietly. Checkpoints are kept
 within a memory budget; past it the oldest go and the `history_trimmed` event
 says so.
+
+The Session is assembled from three parts: this module (the cursor over phases, stepping,
+running, replays and the history), phases.py (what each phase computes) and
+session_control.py (what changes between steps, and the state a session file keeps).
 """
 
 from __future__ import annotations
@@ -23,12 +27,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import SessionError, VisualCNNError
+from .errors import SessionError
 from .events import Events
 from .history import Checkpoint, History, IterationMetrics
 from .network import Network
 from .optim import SGD
-from .records import PHASES, ParamUpdate, PoolView, StepRecord, frozen, frozen_dict
+from .phases import LayerFailure, PhaseRunner
+from .records import PHASES, StepRecord
+from .session_control import SessionControl, check_batch_size
 from .spec import format_shape
 from .watches import BreakpointHit, Breakpoints
 
@@ -43,7 +49,7 @@ class RunResult:
     breakpoint: BreakpointHit | None = None
 
 
-class Session:
+class Session(PhaseRunner, SessionControl):
     """s = Session(network, optimizer, dataset, batch_size=1, seed=0); rec = s.step(); s.step_back()."""
 
     def __init__(self, network: Network, optimizer: SGD, dataset: Any, batch_size: int = 1, seed: int = 0,
@@ -61,7 +67,7 @@ class Session:
         self.optimizer = optimizer
         self.dataset = dataset
         self.seed = int(seed)
-        self.batch_size = _check_batch_size(batch_size)
+        self.batch_size = check_batch_size(batch_size)
         self.sampler = Sampler(len(dataset.y_train), self.batch_size, self.seed)
         self.history = History(history_budget)
         self.breakpoints = Breakpoints()
@@ -93,16 +99,6 @@ class Session:
         """Parameters and velocities at the start of the current iteration (what a save keeps)."""
         cp = self.history.current
         return {"params": cp.params, "velocity": cp.velocity, "sampler": cp.sampler_state}
-
-    def restore_state(self, params, velocity, iteration: int, sampler_state: dict[str, Any],
-                      metrics: list[IterationMetrics] | None = None) -> None:
-        """Continue from saved parameters, velocities, iteration and batch order (clears the step history)."""
-        with self._lock:
-            self.network.set_params(params)
-            self.optimizer.set_state(velocity)
-            self.sampler.set_state(sampler_state)
-            self.metrics = list(metrics or [])
-            self._reset_history(iteration)
 
     @property
     def history_budget(self) -> int:
@@ -188,7 +184,7 @@ class Session:
         with self._lock:
             if self._index == 0 and self.history.current.batch is None:
                 batch = self._batch(0)
-                self.sampler.set_state(self.history.current.sampler_state)   # the fetch "happens" at phase 0
+                self._set_sampler(self.history.current.sampler_state)   # the fetch "happens" at phase 0
                 return batch
             return self.history.current.batch
 
@@ -303,109 +299,6 @@ class Session:
             self._trim()
             self.events.emit("iteration_completed", self.iteration)
 
-    def _batch(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """The current iteration's batch, fetched (and remembered in its checkpoint) on first use."""
-        cp = self.history.current
-        if cp.batch is not None:
-            if index == 0:              # (re)entering phase 0: the fetch happens again, identically
-                self.sampler.set_state(cp.sampler_after)
-        else:
-            if self.pinned is not None:
-                x, y = self.pinned
-            else:
-                # the sampler stands at cp.sampler_state here: pushed with the checkpoint, or reset by _replay
-                idx = self.sampler.next_indices()
-                x, y = self.dataset.x_train[idx], self.dataset.y_train[idx]
-            self.history.set_batch((frozen(self.network.check_input(x)), frozen(np.asarray(y, dtype=np.int64))),
-                                   self.sampler.get_state())
-        return cp.batch
-
-    def _execute(self, index: int, record: bool, train_only: bool = False) -> StepRecord | None:
-        """Run phase `index`. train_only (run mode without records): skip what only the views need."""
-        # overflow and NaN are the non-finite breakpoint's business, not console warnings
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            return self._execute_phase(index, record, train_only)
-
-    def _execute_phase(self, index: int, record: bool, train_only: bool = False) -> StepRecord | None:
-        phase, i = self.phase_at(index)
-        net = self.network
-        bx, by = self._batch(index)
-        common = dict(iteration=self.iteration, index=index, phase=phase, layer=i,
-                      layer_type=None if i is None else net.layers[i].type_name,
-                      description=self.describe(index), batch_x=bx, batch_y=by) if record else {}
-        if phase == "forward":
-            x = bx if i == 0 else self._acts[i - 1]
-            y = _guarded(net.layers[i], "forward", i, x, (len(x), *net.layers[i].output_shape))
-            del self._acts[i:]
-            self._acts.append(y)
-            if not record:
-                return None
-            prev = self._records[-1].y if i > 0 and self._records else bx
-            return StepRecord(**common, x=prev, y=frozen(y))
-        if phase == "loss":
-            logits = self._acts[-1]
-            loss = net.loss(logits, by)
-            acc = net.loss_fn.accuracy()
-            self._pending_metrics = IterationMetrics(self.iteration, loss, acc)
-            self._douts = [net.loss_fn.backward()]
-            if not record:
-                return None
-            return StepRecord(**common, logits=self._records[-1].y if self._records else frozen(logits),
-                              probs=frozen(net.loss_fn.probs), loss=loss, accuracy=acc,
-                              dx=frozen(self._douts[0], copy=False))
-        if phase == "backward":
-            layer = net.layers[i]
-            dout = self._douts[-1]
-            lowest = net.lowest_param_layer
-            if train_only and i <= lowest:
-                # training needs no gradient below the lowest parameters: skip it (as Network.backward does)
-                if i == lowest:
-                    layer.input_grad = False
-                    try:
-                        _guarded(layer, "backward", i, dout, None)
-                    finally:
-                        layer.input_grad = True
-                dx = None
-            else:
-                dx = _guarded(layer, "backward", i, dout, (len(dout), *layer.input_shape))
-            for k, g in layer.grads.items():
-                if g.shape != layer.params[k].shape:
-                    raise LayerFailure(f"layer {i} {layer.type_name}: backward left grads[{k!r}] with shape "
-                                       f"{g.shape}; it must match params[{k!r}] {layer.params[k].shape}",
-                                       phase="backward", layer=i)
-            self._douts.append(dx)
-            m = self._pending_metrics
-            if m is not None and layer.grads:
-                m.grad_norms[i] = float(np.sqrt(sum(float(np.vdot(g, g)) for g in layer.grads.values())))
-            if not record:
-                return None
-            prev = self._records[-1].dx if self._records else frozen(dout)
-            pool = None
-            if hasattr(layer, "routing"):
-                # the layer's input as recorded by its forward phase (index i of this iteration)
-                x_in = self._records[i].x if len(self._records) > i else frozen(layer.x)
-                pool = PoolView(layer, x_in)
-            return StepRecord(**common, dout=prev, dx=frozen(dx), grads=frozen_dict(layer.grads), pool=pool)
-        # update
-        self.optimizer.step()
-        m = self._pending_metrics
-        if m is not None:
-            for li, (layer, vel) in enumerate(zip(net.layers, self.optimizer.velocity)):
-                if vel:
-                    w = np.sqrt(sum(float(np.vdot(p, p)) for p in layer.params.values()))
-                    dw = np.sqrt(sum(float(np.vdot(v, v)) for v in vel.values()))
-                    m.update_ratios[li] = dw / w if w > 0 else float("inf")
-            self.metrics.append(m)
-            self._pending_metrics = None
-        if not record:
-            return None
-        # the gradients were frozen by the backward records already: share them (record of layer li is 2L − li)
-        L = len(net.layers)
-        updates = {li: {k: ParamUpdate(self._records[2 * L - li].grads[k], frozen(vel[k]), frozen(layer.params[k]))
-                        for k in layer.params}
-                   for li, (layer, vel) in enumerate(zip(net.layers, self.optimizer.velocity)) if layer.params}
-        return StepRecord(**common, updates=updates, hyper=dict(self.optimizer.hyper()))
-
     def _new_checkpoint(self) -> Checkpoint:
         return Checkpoint(self.iteration, tuple(self.network.get_params()), tuple(self.optimizer.get_state()),
                           json.dumps(self.sampler.get_state()))
@@ -415,7 +308,7 @@ class Session:
         cp = self.history.current
         self.network.set_params(cp.params)
         self.optimizer.set_state(cp.velocity)
-        self.sampler.set_state(cp.sampler_state)
+        self._set_sampler(cp.sampler_state)
         self._acts, self._douts, self._pending_metrics = [], [], None
         if records:
             self._records = []
@@ -424,6 +317,12 @@ class Session:
             if records:
                 self._records.append(rec)
         self._index = index
+
+    def _set_sampler(self, state: dict[str, Any]) -> None:
+        """Put the sampler at a saved position, drawing batches of the session's batch size from there:
+        a replay re-creates where the batches come from, never an older batch size."""
+        self.sampler.set_state(state)
+        self.sampler.set_batch_size(self.batch_size)
 
     def _reset_history(self, iteration: int) -> None:
         self.iteration = iteration
@@ -449,159 +348,5 @@ class Session:
             if self.breakpoints.dead_fraction is not None:
                 dead = self.network.layers[rec.layer].dead_fraction()
         return self.breakpoints.check(rec, dead)
-
-    # -- changing things between steps ----------------------------------------
-    def set_hyper(self, **changes: Any) -> None:
-        """Change lr, momentum, weight_decay or decay_biases; takes effect at the next update."""
-        with self._lock:
-            self.optimizer.set_hyper(**changes)
-            msg = f"iteration {self.iteration}, before {self.phase}: " + ", ".join(
-                f"{k} = {v}" for k, v in changes.items())
-            self.log.append(msg)
-            self.events.emit("hyper_changed", dict(changes))
-
-    def set_batch_size(self, batch_size: int) -> None:
-        """Takes effect with the next batch fetched (the current iteration keeps its batch)."""
-        with self._lock:
-            self.batch_size = _check_batch_size(batch_size)
-            self.sampler.set_batch_size(self.batch_size)
-            cp = self.history.current
-            if cp.batch is None:
-                cp.sampler_state = self.sampler.get_state()
-            self.log.append(f"iteration {self.iteration}: batch size = {self.batch_size}")
-            self.events.emit("hyper_changed", {"batch_size": self.batch_size})
-
-    def pin_input(self, x: np.ndarray | None, labels: Any = None) -> None:
-        """Step on these images (N, C, H, W) from the next iteration on, instead of the dataset's batches;
-        None returns to the dataset. The current iteration is restarted if it has not fetched its batch."""
-        with self._lock:
-            if x is None:
-                self.pinned = None
-            else:
-                xs = self.network.check_input(x)
-                ys = np.zeros(len(xs), dtype=np.int64) if labels is None else np.asarray(labels, np.int64)
-                from .losses import check_labels
-                self.pinned = (xs, check_labels(ys, len(xs), self.network.n_classes))
-            self.restart_iteration()
-
-    def restart_iteration(self) -> None:
-        """Go back to the start of the current iteration and fetch its batch anew."""
-        with self._lock:
-            self.history.clear_batch()
-            self._replay(0, records=True)
-
-    def rebuild(self, spec: dict | None = None, dtype: Any = None, seed: int | None = None) -> list[str]:
-        """Rebuild the network for a new spec, dtype or seed; returns (and emits) the list of what was reset.
-
-        A new spec or seed means new weights (and a seed also a new batch order); a dtype change
-        keeps the weights and velocities, cast. The step history is always cleared.
-        """
-        with self._lock:
-            reset: list[str] = []
-            velocity = None
-            if spec is not None or seed is not None:
-                new_seed = self.seed if seed is None else int(seed)
-                net = Network.from_spec(spec if spec is not None else self.network.to_spec(),
-                                        dtype=dtype or self.network.dtype, seed=new_seed)
-                reset += ["weights (new initialisation)", "momentum velocities", "iteration count"]
-                if seed is not None:
-                    from .data.batching import Sampler
-                    self.seed = new_seed
-                    self.sampler = Sampler(len(self.dataset.y_train), self.batch_size, new_seed)
-                    reset.append("batch order")
-                self.metrics = []
-                iteration = 0
-            else:
-                net = self.network.copy(dtype) if dtype is not None else self.network
-                velocity = self.optimizer.get_state()
-                if dtype is not None:
-                    reset.append(f"arrays cast to {np.dtype(dtype).name}")
-                iteration = self.iteration
-            self.network = net
-            self.optimizer = SGD(net, **self.optimizer.hyper())
-            if velocity is not None:
-                self.optimizer.set_state(velocity)
-            self._reset_history(iteration)
-            reset.append("step history")
-            msg = "network rebuilt: reset " + ", ".join(reset)
-            self.log.append(msg)
-            self.events.emit("network_rebuilt", reset)
-            return reset
-
-    # -- swapping the math in place (used by visualcnn.mistakes; keep separate from rebuild) ------------
-    def swap_network(self, network: Network, optimizer: SGD) -> None:
-        """Compute with `network` and `optimizer` from now on: the same spec and parameters, other classes
-        (a study-note mistake switched on or off, a custom layer reloaded).
-
-        Weights, velocities, the step history and the cursor are kept; the current iteration is
-        recomputed up to the cursor with the new formulas (emits network_rebuilt).
-        """
-        with self._lock:
-            if network.to_spec() != self.network.to_spec():
-                raise SessionError("swap_network needs a network with the same spec; "
-                                   "use rebuild(spec=...) to change the layer stack")
-            self.network, self.optimizer = network, optimizer
-            self._replay(self._index, records=True)
-            msg = f"iteration {self.iteration}, before {self.phase}: formulas swapped, current iteration recomputed"
-            self.log.append(msg)
-            self.events.emit("network_rebuilt", ["current iteration recomputed with the new formulas"])
-
-    def evaluate(self, split: str = "test", max_samples: int | None = None,
-                 batch_size: int = 256) -> tuple[float, float]:
-        """Mean loss and accuracy on the dataset's `split` ("train" | "test"), without disturbing the step state."""
-        with self._lock:
-            x = getattr(self.dataset, f"x_{split}")
-            y = getattr(self.dataset, f"y_{split}")
-            if max_samples is not None:
-                x, y = x[:max_samples], y[:max_samples]
-            if len(y) == 0:
-                return float("nan"), float("nan")
-            from .losses import log_softmax
-            total_loss = correct = 0.0
-            for s in range(0, len(y), batch_size):
-                logits = self.network.forward(x[s:s + batch_size])
-                log_p = log_softmax(logits.astype(np.float64))
-                yb = y[s:s + batch_size]
-                total_loss -= float(log_p[np.arange(len(yb)), yb].sum())
-                correct += float(np.sum(log_p.argmax(axis=1) == yb))
-            # the forward passes above overwrote the layers' caches: rebuild the live state exactly
-            self._replay(self._index, records=False)
-            return total_loss / len(y), correct / len(y)
-
-
-class LayerFailure(SessionError):
-    """A layer raised or returned an array of the wrong shape; carries the phase, layer and traceback."""
-
-    def __init__(self, message: str, phase: str, layer: int, traceback_text: str = "") -> None:
-        super().__init__(message)
-        self.phase, self.layer, self.traceback_text = phase, layer, traceback_text
-
-
-def _guarded(layer, method: str, index: int, arg: np.ndarray, expected: tuple[int, ...] | None) -> np.ndarray:
-    """layer.forward/backward(arg), turning an exception or a wrong-shaped result into a LayerFailure
-    (a user-written layer must never take the session down with it)."""
-    import traceback
-
-    try:
-        out = getattr(layer, method)(arg)
-    except VisualCNNError:
-        raise
-    except Exception as e:  # noqa: BLE001 - any failure of layer code is reported, not fatal
-        raise LayerFailure(f"layer {index} {layer.type_name}: {method} raised {type(e).__name__}: {e}",
-                           phase=method, layer=index, traceback_text=traceback.format_exc()) from e
-    if expected is None:            # the caller wants no result (backward for parameter gradients only)
-        return out
-    if not isinstance(out, np.ndarray) or out.shape != expected:
-        got = out.shape if isinstance(out, np.ndarray) else type(out).__name__
-        raise LayerFailure(f"layer {index} {layer.type_name}: {method} returned {got}, expected an array of "
-                           f"shape {expected}", phase=method, layer=index)
-    return out
-
-
-def _check_batch_size(batch_size: Any) -> int:
-    if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
-        raise SessionError(f"batch size must be a whole number >= 1, got {batch_size!r}")
-    return int(batch_size)
-
 
 __all__ = ["PHASES", "BreakpointHit", "LayerFailure", "Breakpoints", "IterationMetrics", "RunResult", "Session", "StepRecord"]

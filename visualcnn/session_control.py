@@ -1,0 +1,204 @@
+"""What can change in a Session between two steps, and its state in and out of a file.
+
+Hyper-parameters and the batch size (each says when it takes effect), a pinned input, a rebuilt
+network (new spec, dtype or seed), swapped formulas (a study-note mistake, a reloaded custom layer),
+an evaluation that must leave the step state as it was, and the state a session file keeps.
+`SessionControl` is a part of `Session` (session.py): it works on the Session's cursor and history.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import SessionError
+from .history import IterationMetrics
+from .network import Network
+from .optim import SGD
+from .records import frozen
+
+
+class SessionControl:
+    """Session's methods that change it between steps (mixed into Session; not used alone)."""
+
+    # -- state in and out of a file ----------------------------------------------------------------
+    def restore_state(self, params, velocity, iteration: int, sampler_state: dict[str, Any],
+                      metrics: list[IterationMetrics] | None = None, *, phase_index: int = 0,
+                      batch: tuple[np.ndarray, np.ndarray] | None = None,
+                      sampler_after: dict[str, Any] | None = None,
+                      pinned: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """Continue from a saved iteration start (parameters, velocities, sampler state), at phase `phase_index`
+        of that iteration, on its `batch` (and the sampler state after fetching it) if it was fetched.
+
+        The phases before `phase_index` are recomputed from the iteration's start, so the session goes on
+        bit for bit as the saved one would have (clears the step history before this iteration).
+        """
+        with self._lock:
+            if not 0 <= phase_index < self.n_phases:
+                raise SessionError(f"phase {phase_index} is outside this network's iteration "
+                                   f"(0 … {self.n_phases - 1})")
+            if phase_index > 0 and batch is None:
+                raise SessionError(f"phase {phase_index} needs the iteration's batch, and none was given")
+            self.network.set_params(params)
+            self.optimizer.set_state(velocity)
+            self._set_sampler(sampler_state)
+            self.pinned = None if pinned is None else self._checked_pin(*pinned)
+            self.metrics = list(metrics or [])
+            self._reset_history(iteration)
+            if batch is not None:
+                x, y = batch
+                self.history.set_batch((frozen(self.network.check_input(x)), frozen(np.asarray(y, np.int64))),
+                                       sampler_state if sampler_after is None else sampler_after)
+            self._replay(phase_index, records=True)
+
+    def file_state(self) -> dict[str, Any]:
+        """Everything a saved session needs to go on exactly where this one stands (see restore_state):
+        the current iteration's start, the phase reached, the batch if fetched, the pinned input."""
+        with self._lock:
+            cp = self.history.current
+            return {"params": cp.params, "velocity": cp.velocity, "iteration": self.iteration,
+                    "phase_index": self._index, "sampler": cp.sampler_state, "batch": cp.batch,
+                    "sampler_after": cp.sampler_after, "pinned": self.pinned}
+
+    # -- changing things between steps ----------------------------------------
+    def set_hyper(self, **changes: Any) -> None:
+        """Change lr, momentum, weight_decay or decay_biases; takes effect at the next update."""
+        with self._lock:
+            self.optimizer.set_hyper(**changes)
+            msg = f"iteration {self.iteration}, before {self.phase}: " + ", ".join(
+                f"{k} = {v}" for k, v in changes.items())
+            self.log.append(msg)
+            self.events.emit("hyper_changed", dict(changes))
+
+    def set_batch_size(self, batch_size: int) -> str:
+        """Takes effect with the next batch fetched: this iteration's if it has not fetched one yet, else the
+        next iteration's (this one keeps its batch, also when stepped back or replayed). Returns that, in words.
+        """
+        with self._lock:
+            self.batch_size = check_batch_size(batch_size)
+            self.sampler.set_batch_size(self.batch_size)
+            msg = f"iteration {self.iteration}: batch size = {self.batch_size}, {self.batch_size_takes_effect()}"
+            self.log.append(msg)
+            self.events.emit("hyper_changed", {"batch_size": self.batch_size})
+            return msg
+
+    def batch_size_takes_effect(self) -> str:
+        """When the current batch size applies: 'from this iteration' or 'from iteration N (…)'."""
+        batch = self.history.current.batch
+        if self.pinned is not None:
+            return "once the dataset's batches are used again (the pinned images are stepped on now)"
+        if batch is None or len(batch[1]) == self.batch_size:
+            return "from this iteration"
+        return (f"from iteration {self.iteration + 1} (iteration {self.iteration} keeps its batch of "
+                f"{len(batch[1])})")
+
+    def pin_input(self, x: np.ndarray | None, labels: Any = None) -> None:
+        """Step on these images (N, C, H, W) from the next iteration on, instead of the dataset's batches;
+        None returns to the dataset. The current iteration is restarted if it has not fetched its batch."""
+        with self._lock:
+            self.pinned = None if x is None else self._checked_pin(x, labels)
+            self.restart_iteration()
+
+    def _checked_pin(self, x: np.ndarray, labels: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        from .losses import check_labels
+
+        xs = self.network.check_input(x)
+        ys = np.zeros(len(xs), dtype=np.int64) if labels is None else np.asarray(labels, np.int64)
+        return xs, check_labels(ys, len(xs), self.network.n_classes)
+
+    def restart_iteration(self) -> None:
+        """Go back to the start of the current iteration and fetch its batch anew."""
+        with self._lock:
+            self.history.clear_batch()
+            self._replay(0, records=True)
+
+    def rebuild(self, spec: dict | None = None, dtype: Any = None, seed: int | None = None) -> list[str]:
+        """Rebuild the network for a new spec, dtype or seed; returns (and emits) the list of what was reset.
+
+        A new spec or seed means new weights (and a seed also a new batch order); a dtype change
+        keeps the weights and velocities, cast. The step history is always cleared; the study-note
+        mistakes switched on stay on (the new network and optimizer compute the same formulas).
+        """
+        from .mistakes import active, build_network
+
+        with self._lock:
+            reset: list[str] = []
+            velocity = None
+            if spec is not None or seed is not None:
+                new_seed = self.seed if seed is None else int(seed)
+                net = build_network(spec if spec is not None else self.network.to_spec(),
+                                    active(self.network), dtype=dtype or self.network.dtype, seed=new_seed)
+                reset += ["weights (new initialisation)", "momentum velocities", "iteration count"]
+                if seed is not None:
+                    from .data.batching import Sampler
+                    self.seed = new_seed
+                    self.sampler = Sampler(len(self.dataset.y_train), self.batch_size, new_seed)
+                    reset.append("batch order")
+                self.metrics = []
+                iteration = 0
+            else:
+                net = self.network.copy(dtype) if dtype is not None else self.network
+                velocity = self.optimizer.get_state()
+                if dtype is not None:
+                    reset.append(f"arrays cast to {np.dtype(dtype).name}")
+                iteration = self.iteration
+            self.network = net
+            self.optimizer = type(self.optimizer)(net, **self.optimizer.hyper())   # an optimizer mistake stays
+            if velocity is not None:
+                self.optimizer.set_state(velocity)
+            self._reset_history(iteration)
+            reset.append("step history")
+            msg = "network rebuilt: reset " + ", ".join(reset)
+            self.log.append(msg)
+            self.events.emit("network_rebuilt", reset)
+            return reset
+
+    # -- swapping the math in place (used by visualcnn.mistakes; keep separate from rebuild) ------------
+    def swap_network(self, network: Network, optimizer: SGD) -> None:
+        """Compute with `network` and `optimizer` from now on: the same spec and parameters, other classes
+        (a study-note mistake switched on or off, a custom layer reloaded).
+
+        Weights, velocities, the step history and the cursor are kept; the current iteration is
+        recomputed up to the cursor with the new formulas (emits network_rebuilt).
+        """
+        with self._lock:
+            if network.to_spec() != self.network.to_spec():
+                raise SessionError("swap_network needs a network with the same spec; "
+                                   "use rebuild(spec=...) to change the layer stack")
+            self.network, self.optimizer = network, optimizer
+            self._replay(self._index, records=True)
+            msg = f"iteration {self.iteration}, before {self.phase}: formulas swapped, current iteration recomputed"
+            self.log.append(msg)
+            self.events.emit("network_rebuilt", ["current iteration recomputed with the new formulas"])
+
+    def evaluate(self, split: str = "test", max_samples: int | None = None,
+                 batch_size: int = 256) -> tuple[float, float]:
+        """Mean loss and accuracy on the dataset's `split` ("train" | "test"), without disturbing the step state."""
+        with self._lock:
+            x = getattr(self.dataset, f"x_{split}")
+            y = getattr(self.dataset, f"y_{split}")
+            if max_samples is not None:
+                x, y = x[:max_samples], y[:max_samples]
+            if len(y) == 0:
+                return float("nan"), float("nan")
+            from .losses import log_softmax
+            total_loss = correct = 0.0
+            for s in range(0, len(y), batch_size):
+                logits = self.network.forward(x[s:s + batch_size])
+                log_p = log_softmax(logits.astype(np.float64))
+                yb = y[s:s + batch_size]
+                total_loss -= float(log_p[np.arange(len(yb)), yb].sum())
+                correct += float(np.sum(log_p.argmax(axis=1) == yb))
+            # the forward passes above overwrote the layers' caches: rebuild the live state exactly
+            self._replay(self._index, records=False)
+            return total_loss / len(y), correct / len(y)
+
+
+def check_batch_size(batch_size: Any) -> int:
+    if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
+        raise SessionError(f"batch size must be a whole number >= 1, got {batch_size!r}")
+    return int(batch_size)
+
+
+__all__ = ["SessionControl", "check_batch_size"]
