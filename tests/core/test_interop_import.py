@@ -171,6 +171,13 @@ REFUSED = [
     (lambda g: _conv_head(g).op("Relu", name="last"),
      r"not a classifier visualcnn can run: layer 1 relu: the last layer must output class scores"),
     (lambda g: g.op("Abs", name="abs"), r"'abs' \(Abs\) is supported only as part of Lp pooling"),
+    # found by fuzzing: an attribute of the wrong kind, a float target shape
+    (lambda g: g.op("MaxPool", kernel_shape=2, name="ki"),
+     r"'ki' \(MaxPool\) has a malformed kernel_shape attribute \('2'\); expected a list of integers"),
+    (lambda g: g.op("Conv", g.w(2, 2, 3, 3), group=helper.make_tensor("t", TensorProto.FLOAT, [1], [1.0]), name="gt"),
+     r"'gt' \(Conv\) has a malformed group attribute \('<TENSOR attribute>'\); expected an integer"),
+    (lambda g: g.op("Reshape", g.w(2, value=np.array([np.nan, 128], np.float32)), name="rf"),
+     r"'rf' \(Reshape\) has a float32 target shape; expected int64"),
 ]
 
 

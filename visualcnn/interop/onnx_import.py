@@ -162,6 +162,19 @@ class _Importer(OpHandlers):
             return self.consts[others[0]]
         return None
 
+    def attr(self, node: Any, name: str, default: Any) -> Any:
+        """Attribute `name` of `node` (or `default`), of the default's kind: a list of ints, an int, a number, a text."""
+        value = attributes(node).get(name, default)
+        if isinstance(default, list):
+            ok, kind = isinstance(value, list) and all(isinstance(v, int) for v in value), "a list of integers"
+        elif isinstance(default, float):
+            ok, kind = isinstance(value, (int, float)), "a number"
+        else:
+            ok, kind = isinstance(value, type(default)), f"{'an integer' if isinstance(default, int) else 'a text'}"
+        if not ok:
+            self.fail(node, f"has a malformed {name} attribute ({str(value)[:40]!r}); expected {kind}")
+        return value
+
     def unused_extra_outputs(self, node: Any) -> None:
         for name in list(node.output)[1:]:
             if name and (self.consumers.get(name) or name in self.outputs):
@@ -184,25 +197,25 @@ class _Importer(OpHandlers):
     # -- window attributes ------------------------------------------------------------------
     def window(self, node: Any, kernel: list[int] | None = None, padding_ok: bool = False) -> tuple[int, int, int]:
         """(k, stride, padding) of a square window with one stride and one padding, or a clear refusal."""
-        a = attributes(node)
-        ks = a.get("kernel_shape", kernel)
-        if ks is None or len(ks) != 2 or ks[0] != ks[1]:
+        ks = self.attr(node, "kernel_shape", kernel or [])
+        if len(ks) != 2 or ks[0] != ks[1]:
             self.fail(node, f"has kernel_shape {ks}; supported: square 2-D windows (k, k)")
-        strides = a.get("strides", [1, 1])
+        strides = self.attr(node, "strides", [1, 1])
         if len(strides) != 2 or strides[0] != strides[1]:
             self.fail(node, f"has strides {strides}; supported: the same stride on both axes")
-        if any(d != 1 for d in a.get("dilations", [1, 1])):
-            self.fail(node, f"has dilations {a['dilations']}; supported: no dilation")
-        auto_pad = a.get("auto_pad", "NOTSET")
+        dilations = self.attr(node, "dilations", [1, 1])
+        if any(d != 1 for d in dilations):
+            self.fail(node, f"has dilations {dilations}; supported: no dilation")
+        auto_pad = self.attr(node, "auto_pad", "NOTSET")
         if auto_pad not in ("NOTSET", "VALID"):
             self.fail(node, f"has auto_pad {auto_pad}; supported: explicit pads")
-        pads = a.get("pads", [0, 0, 0, 0]) if auto_pad == "NOTSET" else [0, 0, 0, 0]
-        if len(set(pads)) != 1:
+        pads = self.attr(node, "pads", [0, 0, 0, 0]) if auto_pad == "NOTSET" else [0, 0, 0, 0]
+        if len(pads) != 4 or len(set(pads)) != 1:
             self.fail(node, f"has pads {pads}; supported: the same padding on every border")
         if pads[0] and not padding_ok:
             self.fail(node, f"has pads {pads}; supported: pooling without padding")
         k, s, p = ks[0], strides[0], pads[0]
-        if a.get("ceil_mode", 0) and len(self.shape) == 3:
+        if self.attr(node, "ceil_mode", 0) and len(self.shape) == 3:
             H, W = self.shape[1:]
             if any((n + 2 * p - k) % s for n in (H, W)):
                 self.fail(node, "has ceil_mode 1 with windows that do not tile the input; supported: floor "

@@ -14,7 +14,7 @@ import numpy as np
 from ..layers import LAYER_TYPES
 from ..spec import format_shape
 from .onnx_export import IMPLICIT_FLATTEN
-from .onnx_read import attributes, node_name
+from .onnx_read import node_name
 
 
 class OpHandlers:
@@ -24,9 +24,9 @@ class OpHandlers:
         W = self.const(node, 1, "weights")
         if W.ndim != 4:
             self.fail(node, f"has {W.ndim}-D weights {W.shape}; supported: 2-D convolution (F, C, k, k)")
-        a = attributes(node)
-        if a.get("group", 1) != 1:
-            self.fail(node, f"has group {a['group']}; supported: group 1 (every filter sees every channel)")
+        group = self.attr(node, "group", 1)
+        if group != 1:
+            self.fail(node, f"has group {group}; supported: group 1 (every filter sees every channel)")
         k, s, p = self.window(node, kernel=list(W.shape[2:]), padding_ok=True)
         if tuple(W.shape[2:]) != (k, k):
             self.fail(node, f"has kernel_shape {k}×{k} but weights {W.shape}")
@@ -71,7 +71,7 @@ class OpHandlers:
 
     def _op_LpPool(self, node, cur):
         k, s, _ = self.window(node)
-        p = attributes(node).get("p", 2)
+        p = self.attr(node, "p", 2)
         return self.add(node, self._lp_entry(node, k, s, p, "sum"), {}, node.output[0])
 
     def _lp_entry(self, node, k: int, s: int, p: float, norm: str) -> dict[str, Any]:
@@ -143,7 +143,7 @@ class OpHandlers:
         return mul.output[0], [sign, absolute, relu, mul]
 
     def _op_Flatten(self, node, cur):
-        axis = attributes(node).get("axis", 1)
+        axis = self.attr(node, "axis", 1)
         if axis != 1:
             self.fail(node, f"has axis {axis}; supported: axis 1 ((N, C, H, W) → (N, C·H·W))")
         if node.doc_string == IMPLICIT_FLATTEN and self.sole_consumer(node.output[0], "Gemm") is not None:
@@ -153,11 +153,14 @@ class OpHandlers:
 
     def _op_Reshape(self, node, cur):
         if len(node.input) > 1:
-            target = [int(v) for v in self.const(node, 1, "target shape").ravel()]
+            shape = self.const(node, 1, "target shape")
+            if not np.issubdtype(shape.dtype, np.integer):
+                self.fail(node, f"has a {shape.dtype} target shape; expected int64")
+            target = [int(v) for v in shape.ravel()]
         else:
-            target = attributes(node).get("shape", [])
+            target = self.attr(node, "shape", [])
         D = int(np.prod(self.shape))
-        keep = (-1,) if attributes(node).get("allowzero", 0) else (0, -1)        # allowzero: a 0 means size 0
+        keep = (-1,) if self.attr(node, "allowzero", 0) else (0, -1)        # allowzero: a 0 means size 0
         keep += (self.batch,) if self.batch else ()          # an export with a fixed batch writes its size
         ok = len(target) == 2 and target[1] in (-1, D) and target[0] in keep and target != [-1, -1]
         if not ok:
@@ -174,14 +177,13 @@ class OpHandlers:
         return self.add(node, {"type": "dense", "out_features": int(W.shape[0])}, {"W": W, "b": b}, out)
 
     def _op_Gemm(self, node, cur):
-        a = attributes(node)
-        if a.get("transA", 0):
+        if self.attr(node, "transA", 0):
             self.fail(node, "has transA 1; supported: the running tensor as A, untransposed")
         B = self.const(node, 1, "weights")
         if B.ndim != 2:
             self.fail(node, f"has weights of shape {B.shape}; expected a matrix")
-        W = B if a.get("transB", 0) else B.T
-        alpha, beta = a.get("alpha", 1.0), a.get("beta", 1.0)
+        W = B if self.attr(node, "transB", 0) else B.T
+        alpha, beta = self.attr(node, "alpha", 1.0), self.attr(node, "beta", 1.0)
         if alpha != 1.0:
             W = W * np.float64(alpha)
         out_features = W.shape[0]
@@ -210,8 +212,7 @@ class OpHandlers:
         return self._dense(node, W, b, out)
 
     def _op_BatchNormalization(self, node, cur):
-        a = attributes(node)
-        if a.get("training_mode", 0):
+        if self.attr(node, "training_mode", 0):
             self.fail(node, "is in training mode; export the model in evaluation mode (model.eval())")
         if self.param_output != cur:
             self.fail(node, "does not directly follow a Conv or Gemm; visualcnn folds BatchNormalization "
@@ -224,7 +225,7 @@ class OpHandlers:
         if not all(v.shape == (F,) for v in (gamma, beta, mean, var)):
             self.fail(node, f"has statistics for {gamma.size} channels; the layer before has {F}")
         # eval-mode BN: y = γ (x − μ) / sqrt(σ² + ε) + β = scale·x + (β − scale·μ): a per-channel affine map
-        scale = gamma / np.sqrt(var + a.get("epsilon", 1e-5))
+        scale = gamma / np.sqrt(var + self.attr(node, "epsilon", 1e-5))
         expand = (slice(None),) + (None,) * (params["b"].ndim - 1)
         params["W"] = params["W"].astype(np.float64) * scale.reshape((F,) + (1,) * (params["W"].ndim - 1))
         params["b"] = (params["b"].astype(np.float64) - mean[expand]) * scale[expand] + beta[expand]
@@ -250,7 +251,7 @@ class OpHandlers:
     def _op_Softmax(self, node, cur):
         if self.consumers.get(node.output[0]) or node.output[0] not in self.outputs:
             self.fail(node, "is not the last node; Softmax is supported only at the end (folded into the loss)")
-        axis = attributes(node).get("axis", -1)
+        axis = self.attr(node, "axis", -1)
         if len(self.shape) != 1 or axis not in (-1, 1):
             self.fail(node, f"normalises axis {axis} of a {format_shape(self.shape)} tensor; supported: "
                             f"the class scores (N, K), axis -1 or 1")

@@ -222,6 +222,6 @@ def attributes(node: Any) -> dict[str, Any]:
             out[a.name] = [int(v) for v in a.ints]
         elif a.type == onnx.AttributeProto.FLOATS:
             out[a.name] = [float(v) for v in a.floats]
-        else:
-            out[a.name] = a
+        else:                                   # tensors, graphs, …: no supported op reads them
+            out[a.name] = f"<{onnx.AttributeProto.AttributeType.Name(a.type)} attribute>"
     return out
