@@ -92,3 +92,12 @@ def test_session_for_a_model_no_data_set_fits_says_what_to_give():
 def test_matching_dataset(shape, classes, name):
     source = matching_dataset(shape, classes)
     assert (source or {}).get("name_or_path") == name
+
+
+def test_a_colour_model_steps_on_the_colour_set_when_there_is_one():
+    from visualcnn.data.registry import LOADERS
+    if "colour-shapes" not in LOADERS:
+        assert matching_dataset((3, 32, 32), 12) is None
+        pytest.skip("this installation has no colour data set (colour-shapes) yet")
+    assert matching_dataset((3, 32, 32), 12) == {"name_or_path": "colour-shapes", "size": 32}
+    assert matching_dataset((3, 32, 32), 10) is None          # 12 classes would not fit 10 scores

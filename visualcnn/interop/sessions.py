@@ -17,21 +17,28 @@ from .onnx_read import ModelImportError
 MAX_SYNTHETIC_SIDE = 64
 
 
+#: data sets an imported model may step on: (registry name, channels, classes, image sides it comes in)
+CANDIDATES = (
+    ("digits", 1, 10, (8, 16, 28)),
+    ("shapes", 1, 4, range(8, MAX_SYNTHETIC_SIDE + 1)),
+    ("colour-shapes", 3, 12, range(8, MAX_SYNTHETIC_SIDE + 1)),
+)
+
+
 def matching_dataset(input_shape: tuple[int, ...], n_classes: int) -> dict[str, Any] | None:
     """The source of a data set whose images have the model's input shape and whose classes it can score.
 
-    Digits (10 classes) at 8, 16 or 28 pixels; the synthetic shapes (4 classes) at any side from 8 to
-    MAX_SYNTHETIC_SIDE; None when no set fits (colour images, vectors, other sizes).
+    The first of CANDIDATES that this installation has, with the model's channels and image side, and
+    no more classes than the model scores; None when none fits (vectors, other sizes or channels).
     """
-    if len(input_shape) != 3:
+    from ..data.registry import LOADERS
+
+    if len(input_shape) != 3 or input_shape[1] != input_shape[2]:
         return None
-    C, H, W = input_shape
-    if C != 1 or H != W:
-        return None
-    if n_classes >= 10 and H in (8, 16, 28):
-        return {"name_or_path": "digits", "size": H}
-    if n_classes >= 4 and 8 <= H <= MAX_SYNTHETIC_SIDE:
-        return {"name_or_path": "shapes", "size": H}
+    C, H, _ = input_shape
+    for name, channels, classes, sides in CANDIDATES:
+        if name in LOADERS and C == channels and classes <= n_classes and H in sides:
+            return {"name_or_path": name, "size": H}
     return None
 
 
