@@ -59,6 +59,7 @@ def _max_rel(a, b):
 def test_export_runs_in_the_reference_evaluator_with_the_same_logits_and_reads_back_bit_identical(layers, tmp_path):
     net = _randomised(_stack(*layers))
     path = to_onnx(net, tmp_path / "net.onnx")
+    onnx.checker.check_model(str(path), full_check=True)          # valid for any ONNX tool, shapes inferred
     x = np.random.default_rng(2).normal(size=(3, *net.input_shape)).astype(np.float32)
     (ref,) = ReferenceEvaluator(str(path)).run(None, {"input": x})
     ours = net.forward(x)
