@@ -127,3 +127,14 @@ def test_an_onnx_model_is_a_window_target_like_a_spec(tmp_path):
                for k in p)
     out = render_snapshot(str(TINYVGG), phases=3, out=tmp_path / "tv.png")
     assert out.stat().st_size > 0
+
+
+def test_a_model_no_data_set_fits_is_refused_with_what_to_do(window, monkeypatch, tmp_path):
+    import visualcnn as vc
+
+    net = vc.Network.from_spec({"input_shape": [3, 10, 10], "layers": [
+        {"type": "conv2d", "out_channels": 2, "kernel_size": 3}, {"type": "dense", "out_features": 5}]})
+    before = window.controller.session
+    _open(window, monkeypatch, net.to_onnx(tmp_path / "rgb.onnx"))
+    assert window.controller.session is before
+    assert "no bundled data set has 3×10×10 images with at most 5 classes" in window.banner.text()
