@@ -94,6 +94,14 @@ def test_matmul_add_reshape_and_final_softmax(tmp_path):
     assert "Softmax 'probs' at the end folded into the loss" in model.report.text()
 
 
+@pytest.mark.parametrize("op, kind", [("GlobalAveragePool", "avgpool2d"), ("GlobalMaxPool", "maxpool2d")])
+def test_global_pooling_is_one_window_over_the_map(tmp_path, op, kind):
+    g = G(shape=(3, 5, 5))
+    g.op("Conv", g.w(4, 3, 2, 2), g.w(4)).op("Relu").op(op).op("Flatten").op("Gemm", g.w(2, 4), g.w(2), transB=1)
+    model = _compare(g.save(tmp_path / "gap.onnx"), g.shape)
+    assert model.spec["layers"][2] == {"type": kind, "kernel_size": 4, "stride": None}
+
+
 def test_conv_then_constant_add_is_an_untied_bias(tmp_path):
     g = G(shape=(2, 5, 5))
     g.op("Conv", g.w(3, 2, 2, 2), g.w(3)).op("Add", g.w(1, 3, 4, 4)).op("Relu")
@@ -170,6 +178,8 @@ REFUSED = [
      r"'rs' \(Reshape\) reshapes to \[0, 2, -1\]"),
     (lambda g: _conv_head(g).op("Relu", name="last"),
      r"not a classifier visualcnn can run: layer 1 relu: the last layer must output class scores"),
+    (lambda g: setattr(g, "shape", (2, 8, 6)) or g.op("GlobalAveragePool", name="gap"),
+     r"'gap' \(GlobalAveragePool\) pools a 2×8×6 input; supported: square maps"),
     (lambda g: g.op("Abs", name="abs"), r"'abs' \(Abs\) is supported only as part of Lp pooling"),
     # found by fuzzing: an attribute of the wrong kind, a float target shape
     (lambda g: g.op("MaxPool", kernel_shape=2, name="ki"),

@@ -5,8 +5,9 @@
 
 Supported (the opset's default attributes apply): Conv (square kernel, one stride, the same padding on
 every border, group 1, with or without bias; a constant Add right after is its bias, per filter or per
-unit), Relu, Sigmoid, Tanh, MaxPool / AveragePool / LpPool (square window, no padding), Flatten /
-Reshape to (N, D), Gemm or MatMul (+ Add), Softmax / LogSoftmax at the end (folded into the loss).
+unit), Relu, Sigmoid, Tanh, MaxPool / AveragePool / LpPool (square window, no padding), GlobalAveragePool /
+GlobalMaxPool (on a square map: one window over all of it), Flatten / Reshape to (N, D), Gemm or MatMul
+(+ Add), Softmax / LogSoftmax at the end (folded into the loss).
 Exact in evaluation, and said in the report: BatchNormalization right after a Conv or Gemm is folded
 into its weights; Dropout and Identity are skipped. The Lp mean form written by `to_onnx`
 (Abs → Pow(p) → AveragePool → Pow(1/p)) is read back as an Lp pooling layer. Anything else is one
@@ -29,9 +30,9 @@ from .onnx_ops import OpHandlers
 from .onnx_read import ModelImportError, attributes, constants, graph_input, node_name, read_model
 from .report import ImportReport, describe_layer
 
-SUPPORTED = ("Conv, Relu, Sigmoid, Tanh, MaxPool, AveragePool, LpPool, Flatten, Reshape to (N, D), Gemm, "
-             "MatMul + Add, Softmax/LogSoftmax at the end; BatchNormalization after Conv/Gemm is folded, "
-             "Dropout and Identity are skipped")
+SUPPORTED = ("Conv, Relu, Sigmoid, Tanh, MaxPool, AveragePool, LpPool, GlobalAveragePool, GlobalMaxPool, "
+             "Flatten, Reshape to (N, D), Gemm, MatMul + Add, Softmax/LogSoftmax at the end; BatchNormalization "
+             "after Conv/Gemm is folded, Dropout and Identity are skipped")
 
 
 @dataclass

@@ -69,6 +69,15 @@ class OpHandlers:
         k, s, _ = self.window(node)
         return self.add(node, self.pool_entry(node, "avgpool2d", k, s), {}, node.output[0])
 
+    def _global(self, node, cur):
+        # PyTorch's AdaptiveAvgPool2d(1) / AdaptiveMaxPool2d(1): one window over the whole (square) map
+        if len(self.shape) != 3 or self.shape[1] != self.shape[2]:
+            self.fail(node, f"pools a {format_shape(self.shape)} input; supported: square maps (one k×k window)")
+        kind = "avgpool2d" if node.op_type == "GlobalAveragePool" else "maxpool2d"
+        return self.add(node, self.pool_entry(node, kind, self.shape[1], self.shape[1]), {}, node.output[0])
+
+    _op_GlobalAveragePool = _op_GlobalMaxPool = _global
+
     def _op_LpPool(self, node, cur):
         k, s, _ = self.window(node)
         p = self.attr(node, "p", 2)
