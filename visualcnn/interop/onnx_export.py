@@ -100,7 +100,9 @@ def build_onnx(net: Any, name: str = "visualcnn") -> Any:
         [helper.make_tensor_value_info("input", elem, ["N", *net.input_shape])],
         [helper.make_tensor_value_info("logits", elem, ["N", net.n_classes])],
         initializer=inits)
-    model = helper.make_model(graph, producer_name="visualcnn", opset_imports=[helper.make_opsetid("", OPSET)])
+    from .. import __version__
+    model = helper.make_model(graph, producer_name="visualcnn", producer_version=__version__,
+                              opset_imports=[helper.make_opsetid("", OPSET)])
     model.ir_version = 8                 # readable by every onnx/onnxruntime release since 1.10
     return model
 
