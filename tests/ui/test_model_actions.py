@@ -138,3 +138,19 @@ def test_a_model_no_data_set_fits_is_refused_with_what_to_do(window, monkeypatch
     _open(window, monkeypatch, net.to_onnx(tmp_path / "rgb.onnx"))
     assert window.controller.session is before
     assert "no bundled data set has 3×10×10 images with at most 5 classes" in window.banner.text()
+
+
+def test_the_model_panel_follows_the_session(qtbot, tmp_path, window, monkeypatch):
+    from visualcnn.interop.sessions import open_model_session
+
+    _open(window, monkeypatch, TINYVGG)
+    assert "tinyvgg_torch.onnx" in window.model_report.text()
+    window.controller.open_preset("digits-small")
+    assert "not opened from a model file" in window.model_report.text()
+    # a window opened on a model (`visualcnn model.onnx`) shows its report from the start
+    session, _ = open_model_session(TINYVGG)
+    w = MainWindow(session, QSettings(str(tmp_path / "t.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    assert w.docks["model"].isVisible() and "2,120 parameters" in w.model_report.text()

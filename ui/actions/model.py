@@ -16,7 +16,8 @@ from .common import add_action
 
 MODEL_FILTER = "ONNX models (*.onnx);;All files (*)"
 EXPORT_FILTER = "ONNX model (*.onnx);;PyTorch code and weights (*.py)"
-NO_MODEL = "No model opened yet: File ▸ Open model… reads an ONNX file (from torch.onnx.export, for example)."
+NO_MODEL = ("This session was not opened from a model file. File ▸ Open model… reads an ONNX file "
+            "(from torch.onnx.export, for example).")
 
 
 def install(window: Any) -> None:
@@ -38,6 +39,19 @@ def install(window: Any) -> None:
     window.docks["stack"].raise_()
     open_act.triggered.connect(lambda: open_model(window))
     export_act.triggered.connect(lambda: export_model(window))
+    window.controller.sessionChanged.connect(lambda session: show_report(window, session))
+    show_report(window, window.controller.session)      # a model given on the command line
+
+
+def show_report(window: Any, session: Any) -> None:
+    """The Model panel follows the session: its import report, shown, or a hint when it is not an import."""
+    from visualcnn.interop.sessions import import_report
+
+    report = import_report(session)
+    window.model_report.setText(NO_MODEL if report is None else "\n".join(report.detail_lines()))
+    if report is not None:
+        window.docks["model"].show()
+        window.docks["model"].raise_()
 
 
 def open_model(window: Any, path: str | Path | None = None) -> bool:
@@ -57,10 +71,7 @@ def open_model(window: Any, path: str | Path | None = None) -> bool:
         window.show_message(f"The model was not opened: {e}. The session is unchanged.")
         return False
     window.files.set_session(session, path=None)
-    c.set_session(session)
-    window.model_report.setText("\n".join(model.report.detail_lines()))
-    window.docks["model"].show()
-    window.docks["model"].raise_()
+    c.set_session(session)                      # the Model panel follows (sessionChanged)
     window.statusBar().showMessage(f"opened {model.report.summary()}", 10000)
     return True
 

@@ -6,12 +6,17 @@ saving and reopening it (a .vcnn) needs no ONNX file any more.
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import Any
 
 from ..spec import format_shape
 from .onnx_import import ImportedModel, load_onnx
 from .onnx_read import ModelImportError
+from .report import ImportReport
+
+#: the import report of each session made from a model (while the session lives)
+_REPORTS: "weakref.WeakKeyDictionary[Any, ImportReport]" = weakref.WeakKeyDictionary()
 
 #: the largest image side a synthetic set is generated at for an imported model (memory: n·side² floats)
 MAX_SYNTHETIC_SIDE = 64
@@ -63,7 +68,13 @@ def session_for_model(model: ImportedModel, dataset: Any = None, *, dtype: str =
     session = build_session(cfg, dataset=dataset, mistakes=mistakes)
     session.restore_state(model.params, session.optimizer.get_state(), 0, session.sampler.get_state())
     session.log.append(f"imported {where}: " + "; ".join(model.report.lines()[1:]))
+    _REPORTS[session] = model.report
     return session
+
+
+def import_report(session: Any) -> ImportReport | None:
+    """The import report of a session made from a model here (None for any other session)."""
+    return _REPORTS.get(session)
 
 
 def open_model_session(path: str | Path, dataset: Any = None, **options: Any) -> tuple[Any, ImportedModel]:
