@@ -47,6 +47,7 @@ def test_export_a_saved_session_keeps_its_trained_weights(tmp_path, capsys):
     (["export", "--preset", "digits-small", "--onnx", "out.txt"], "the file name must end in .onnx"),
     (["export", "--preset", "digits-small", "--pytorch", "my-net.py"], "'my-net' is not a valid Python module name"),
     (["export", "--preset", "digits-small", "--onnx", "/no/such/folder/x.onnx"], "does not exist"),
+    (["export", "--preset", "digits-small", "--pytorch", "torch.py"], "would hide the torch it imports"),
 ])
 def test_export_errors_are_one_line(argv, message, capsys):
     assert main(argv) == 2

@@ -96,6 +96,10 @@ def load(weights=None):
 '''
 
 
+#: modules the written code imports (a file named like one of them would import itself instead)
+_IMPORTS = ("torch", "numpy", "pathlib")
+
+
 def pytorch_source(net: Any, module: str = "model", weights: str = "model.npz") -> tuple[str, dict[str, np.ndarray]]:
     """(Python source, state dict as arrays) for `net`; the source loads `weights` from beside itself."""
     adds: list[str] = []
@@ -156,6 +160,9 @@ def to_pytorch(net: Any, path: str | Path) -> tuple[Path, Path]:
     if not path.stem.isidentifier():
         raise ExportError(f"cannot write PyTorch code to {path}: {path.stem!r} is not a valid Python module name "
                           f"(letters, digits and _ only, not starting with a digit)")
+    if path.stem in _IMPORTS:
+        raise ExportError(f"cannot write PyTorch code to {path}: a module named {path.stem!r} would hide the "
+                          f"{path.stem} it imports; choose another name")
     if not path.parent.exists():
         raise ExportError(f"cannot write {path}: the folder {path.parent} does not exist")
     weights = path.with_suffix(".npz")
