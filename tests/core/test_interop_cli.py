@@ -13,6 +13,8 @@ from visualcnn.interop import load_onnx
 from visualcnn.interop.sessions import matching_dataset, session_for_model
 from visualcnn.io import load_session, save_session
 
+from .interop_helpers import same_params
+
 pytest.importorskip("onnx")
 TINYVGG = Path(__file__).resolve().parents[1] / "fixtures" / "tinyvgg_torch.onnx"
 
@@ -25,7 +27,7 @@ def test_export_a_preset_to_onnx_and_pytorch_code(tmp_path, capsys):
     assert f"wrote {out_onnx}" in text and f"wrote {out_py} and {tmp_path / 'net.npz'}" in text
     net = vc.Session.from_preset("digits-small", seed=4).network
     back = load_onnx(out_onnx).network()
-    assert all(np.array_equal(p[k], q[k]) for p, q in zip(back.get_params(), net.get_params()) for k in p)
+    assert same_params(back, net)
     with np.load(tmp_path / "net.npz") as z:
         assert np.array_equal(z["layers.layer0.weight"], net.layers[0].params["W"])
 
@@ -37,9 +39,8 @@ def test_export_a_saved_session_keeps_its_trained_weights(tmp_path, capsys):
     assert main(["export", "--resume", str(tmp_path / "s.vcnn"), "--onnx", str(tmp_path / "s.onnx")]) == 0
     saved = load_session(tmp_path / "s.vcnn").network
     back = load_onnx(tmp_path / "s.onnx").network()
-    assert all(np.array_equal(p[k], q[k]) for p, q in zip(back.get_params(), saved.get_params()) for k in p)
-    assert not all(np.array_equal(p[k], q[k]) for p, q in
-                   zip(back.get_params(), vc.Session.from_preset("digits-small").network.get_params()) for k in p)
+    assert same_params(back, saved)
+    assert not same_params(back, vc.Session.from_preset("digits-small").network)      # trained, not initial
 
 
 @pytest.mark.parametrize("argv, message", [

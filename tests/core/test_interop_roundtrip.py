@@ -8,6 +8,8 @@ import pytest
 import visualcnn as vc
 from visualcnn.interop import load_onnx, to_onnx
 
+from .interop_helpers import same_params
+
 onnx = pytest.importorskip("onnx")
 from onnx.reference import ReferenceEvaluator  # noqa: E402
 
@@ -85,7 +87,7 @@ def test_float64_network_exports_double_tensors(tmp_path):
     assert ref.dtype == np.float64
     assert _max_rel(ref, net.forward(x)) <= 1e-12
     back = vc.Network.from_onnx(path, dtype=np.float64)
-    assert all(np.array_equal(p[k], q[k]) for p, q in zip(back.get_params(), net.get_params()) for k in p)
+    assert same_params(back, net)
 
 
 def test_dense_only_network_on_vector_input(tmp_path):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PyQt6.QtCore import QSettings, Qt
 
+from tests.core.interop_helpers import same_params
 from ui import files as files_mod
 from ui.main_window import MainWindow
 from visualcnn.interop import load_onnx
@@ -45,8 +45,7 @@ def test_open_model_steps_through_every_layer_and_shows_the_report(window, qtbot
     s = window.controller.session
     model = load_onnx(TINYVGG)
     assert s.network.to_spec()["layers"] == model.network().to_spec()["layers"]
-    assert all(np.array_equal(p[k], q[k]) for p, q in zip(s.network.get_params(), model.network().get_params())
-               for k in p)
+    assert same_params(s.network, model.network())
     dock = window.docks["model"]
     assert dock.isVisible() and not dock.visibleRegion().isEmpty()
     assert "opened tinyvgg_torch.onnx (made by pytorch" in window.model_report.text()
@@ -79,8 +78,7 @@ def test_opened_model_saves_and_reopens_as_a_session(window, monkeypatch, tmp_pa
     assert window.files.save_as(path)
     back = load_session(path)
     assert back.network.to_spec() == window.controller.session.network.to_spec()
-    assert all(np.array_equal(p[k], q[k]) for p, q in
-               zip(back.network.get_params(), window.controller.session.network.get_params()) for k in p)
+    assert same_params(back.network, window.controller.session.network)
 
 
 def test_a_corrupt_model_leaves_the_session_and_says_why(window, monkeypatch, tmp_path):
@@ -101,7 +99,7 @@ def test_export_model_writes_what_the_name_says(window, monkeypatch, tmp_path, n
     net = window.controller.session.network
     if name.endswith(".onnx"):
         back = load_onnx(target).network()
-        assert all(np.array_equal(p[k], q[k]) for p, q in zip(back.get_params(), net.get_params()) for k in p)
+        assert same_params(back, net)
     else:
         assert target.with_suffix(".npz").exists()
         assert "class Net(nn.Module)" in target.read_text()
@@ -123,8 +121,7 @@ def test_an_onnx_model_is_a_window_target_like_a_spec(tmp_path):
     session = load_session(str(TINYVGG), batch_size=2)
     assert session.batch_size == 2 and len(session.network.layers) == 10
     model = load_onnx(TINYVGG).network()
-    assert all(np.array_equal(p[k], q[k]) for p, q in zip(session.network.get_params(), model.get_params())
-               for k in p)
+    assert same_params(session.network, model)
     out = render_snapshot(str(TINYVGG), phases=3, out=tmp_path / "tv.png")
     assert out.stat().st_size > 0
 
