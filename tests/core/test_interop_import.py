@@ -212,6 +212,15 @@ def test_a_branching_graph_is_refused_naming_the_tensor(tmp_path):
         load_onnx(g.save(tmp_path / "branch.onnx"))
 
 
+def test_a_cyclic_graph_is_refused_not_walked_forever(tmp_path):
+    g = G()
+    g.nodes += [helper.make_node("Relu", ["x"], ["a"], name="r"), helper.make_node("Tanh", ["a"], ["c"], name="t"),
+                helper.make_node("Sigmoid", ["c"], ["a"], name="s")]
+    g.cur = "z"
+    with pytest.raises(ModelImportError, match=r"node 't' \(Tanh\) is reached a second time: the graph has a cycle"):
+        load_onnx(g.save(tmp_path / "cycle.onnx"))
+
+
 def test_dynamic_image_size_is_refused(tmp_path):
     g = G(shape=(1, "H", 8))
     g.op("Flatten")

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import SpecError
+from ..errors import SpecError, VisualCNNError
 from ..layers import LAYER_TYPES, BuildError
 from ..spec import format_shape, normalize_layer
 from .onnx_ops import OpHandlers
@@ -77,7 +77,7 @@ def load_onnx(path: str | Path) -> ImportedModel:
     imported = ImportedModel(spec, importer.params, report)
     try:
         imported.network()                  # every shape and parameter checked now, not when a session runs
-    except SpecError as e:
+    except VisualCNNError as e:
         raise ModelImportError(f"{where}: the imported network is not a classifier visualcnn can run: {e}") from None
     return imported
 
@@ -118,6 +118,8 @@ class _Importer(OpHandlers):
                 raise ModelImportError(f"{self.where}: tensor {cur!r} feeds {len(nxt)} nodes ({names}); "
                                        f"visualcnn opens sequential models (one chain, no branches)")
             node = nxt[0]
+            if id(node) in self.visited:
+                self.fail(node, "is reached a second time: the graph has a cycle")
             if self.final:
                 self.fail(node, "comes after the final Softmax; Softmax must be the last node")
             handler = getattr(self, "_op_" + node.op_type, None)
