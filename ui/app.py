@@ -56,7 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         last = QSettings().value("session/last_preset")
         args.target = last if isinstance(last, str) and last else DEFAULT_PRESET
     try:
-        session = load_session(args.target, args.batch_size)
+        from .files import ask_load_layer_files
+        session = load_session(args.target, args.batch_size, lambda needed: ask_load_layer_files(None, needed))
     except VisualCNNError as e:
         print(f"visualcnn: {e}", file=sys.stderr)
         return 2

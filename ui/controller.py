@@ -381,6 +381,8 @@ class Controller(RunControl, InputControl, FileControl, QObject):
         s = self.session
         net = Network.from_spec(spec, dtype=s.network.dtype, seed=s.seed)
         ds = s.dataset
+        if len(net.input_shape) == 3 and tuple(ds.input_shape) != net.input_shape:
+            return net          # no data set of this shape: apply_spec steps it on random images of it
         if tuple(ds.input_shape) != net.input_shape:
             raise SpecError(f"input shape {format_shape(net.input_shape)} does not match the data set's "
                             f"images ({format_shape(ds.input_shape)}); set the input to "
@@ -408,8 +410,30 @@ class Controller(RunControl, InputControl, FileControl, QObject):
         except VisualCNNError as e:
             self._error(str(e))
             return
+        self._follow_input_shape()
         self.clear_alert()
         self.refresh()
+
+    def _follow_input_shape(self) -> None:
+        """A stack no data set fits steps on random images of its input shape; when the stack fits the
+        data set it left again, it goes back to that set."""
+        from visualcnn.data.random_set import NAME, fits, random_for
+
+        s, net = self.session, self.session.network
+        on_random = s.dataset.source.get("name_or_path") == NAME
+        left = getattr(self, "_left_dataset", None)
+        if on_random and left is not None and fits(left, net.input_shape, net.n_classes):
+            self._left_dataset = None
+            self.set_dataset(left, left.describe())
+        elif not fits(s.dataset, net.input_shape, net.n_classes) and tuple(s.dataset.input_shape) != net.input_shape:
+            if not on_random:
+                self._left_dataset = s.dataset
+            left = getattr(self, "_left_dataset", None)
+            if self.set_dataset(random_for(net.input_shape, net.n_classes), "random images"):
+                self.window.statusBar().showMessage(
+                    f"no data set has {format_shape(net.input_shape)} images: stepping on random images of that "
+                    f"shape (a gradient check needs no data)"
+                    + (f"; set the input back to use {left.name} again" if left is not None else ""), 10000)
 
 
 __all__ = ["Controller", "FAST", "SessionBridge", "status_text"]

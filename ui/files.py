@@ -26,7 +26,7 @@ import numpy as np
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from visualcnn.errors import VisualCNNError
-from visualcnn.io import SESSION_SUFFIX, atomic_write, load_session, save_session
+from visualcnn.io import SESSION_SUFFIX, LayerFilesNeeded, atomic_write, load_session, save_session
 
 MAX_RECENT = 8
 RECENT_KEY = "files/recent"
@@ -47,6 +47,17 @@ def ask_save_changes(parent: QtWidgets.QWidget | None, name: str) -> str:
     box.setDefaultButton(B.Save)
     answer = box.exec()
     return {B.Save: "save", B.Discard: "discard"}.get(B(answer), "cancel")
+
+
+def ask_load_layer_files(parent: QtWidgets.QWidget | None, needed: LayerFilesNeeded) -> bool:
+    """Whether the user agrees to run the custom layer files a session names (they are Python code)."""
+    B = QtWidgets.QMessageBox.StandardButton
+    answer = QtWidgets.QMessageBox.question(
+        parent, "Load custom layer files?",
+        f"{needed.session_path.name} uses the custom layer type(s) {', '.join(needed.types)}, defined in:\n\n"
+        + "\n".join(needed.paths) + "\n\nLoading a layer file runs the Python code in it. Load only files you "
+        "trust. Load them and open the session?", B.Yes | B.No, B.No)
+    return answer == B.Yes
 
 
 def show_error(parent: QtWidgets.QWidget | None, title: str, text: str) -> None:
@@ -222,7 +233,12 @@ class SessionFiles(QtCore.QObject):
             return None
         path = Path(path)
         try:
-            session = load_session(path)
+            try:
+                session = load_session(path)
+            except LayerFilesNeeded as needed:
+                if not needed.paths or not ask_load_layer_files(self.window, needed):
+                    raise
+                session = load_session(path, layer_files=True)      # the user agreed to run them
         except (VisualCNNError, OSError) as e:
             show_error(self.window, "Could not open", str(e))
             self.message.emit(f"could not open {path.name}")
@@ -232,7 +248,10 @@ class SessionFiles(QtCore.QObject):
         self.add_recent(path)
         self.set_session(session, path)
         self.sessionOpened.emit(session)
-        self.message.emit(f"opened {path.name} (iteration {session.iteration})")
+        from visualcnn.mistakes import active
+        on = active(session.network, session.optimizer)
+        self.message.emit(f"opened {path.name} (iteration {session.iteration}, next: {session.describe()})"
+                          + (f" — study-note mistakes on: {', '.join(on)}" if on else ""))
         return session
 
     def maybe_close(self) -> bool:

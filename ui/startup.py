@@ -48,9 +48,12 @@ def make_app(argv: Sequence[str] | None = None):
     return app
 
 
-def load_session(target: str | None = None, batch_size: int | None = None) -> Any:
+def load_session(target: str | None = None, batch_size: int | None = None,
+                 ask_layer_files: Any = None) -> Any:
     """A Session for a preset name, a preset/session-config JSON, a bare spec JSON (on the default
-    preset's data and hyper-parameters), a saved session file (.vcnn) or an ONNX model (.onnx)."""
+    preset's data and hyper-parameters, or random images of its shape if they do not fit), a saved
+    session file (.vcnn) or an ONNX model (.onnx). ask_layer_files(needed) -> bool: whether to run the
+    custom layer files a saved session names (without it, such a session is refused with a message naming them)."""
     from visualcnn import presets
 
     overrides = {} if batch_size is None else {"batch_size": batch_size}
@@ -60,8 +63,13 @@ def load_session(target: str | None = None, batch_size: int | None = None) -> An
         from visualcnn.interop.sessions import open_model_session
         return open_model_session(path, batch_size=batch_size or 1)[0]
     if path.suffix not in ("", ".json") and path.exists():
-        from visualcnn.io import load_session as load_saved
-        session = load_saved(path)
+        from visualcnn.io import LayerFilesNeeded, load_session as load_saved
+        try:
+            session = load_saved(path)
+        except LayerFilesNeeded as needed:
+            if ask_layer_files is None or not needed.paths or not ask_layer_files(needed):
+                raise
+            session = load_saved(path, layer_files=True)        # the user agreed to run them
         if batch_size is not None:
             session.set_batch_size(batch_size)
         return session
@@ -75,5 +83,8 @@ def load_session(target: str | None = None, batch_size: int | None = None) -> An
             raise FileFormatError(f"{path}: not valid JSON ({e})") from None
         if isinstance(data, dict) and "spec" not in data:
             cfg = {**presets.load_preset(DEFAULT_PRESET), "spec": data, "title": path.stem}
-            return presets.build_session(cfg, **overrides)
+            from visualcnn.data import load_dataset
+            from visualcnn.data.random_set import fit_or_random
+            dataset = fit_or_random(data, load_dataset(cfg["dataset"]))
+            return presets.build_session(cfg, dataset=dataset, **overrides)
     return presets.session_from_preset(target, **overrides)

@@ -127,6 +127,9 @@ def _session(args: argparse.Namespace):
         return onnx_session(args, mistakes), {}
     cfg = _config_from_args(args)
     dataset = _dataset_for(args, cfg)
+    if not args.data:           # no data set asked for: a stack no data set fits steps on random images
+        from .data.random_set import fit_or_random
+        dataset = fit_or_random(cfg["spec"], dataset, say=lambda text: print(text, file=sys.stderr))
     return build_session(cfg, dataset=dataset, mistakes=mistakes), cfg
 
 
@@ -246,6 +249,11 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     verdict = "follows" if update.passed else "DOES NOT follow"
     print(f"update rule: one SGD step {verdict} Δw = −ε ∂C/∂w + α Δw^(t−1) − ελw (MATH.md §2)")
     report.results.extend(update.results)
+    from .gradcheck import dtype_check
+    same = dtype_check(net, ds.x_train[idx], ds.y_train[idx])
+    print(f"float32 path: analytic gradients {'agree' if same.passed else 'DO NOT agree'} with float64 "
+          f"on the same numbers (worst {max(r.max_rel_error for r in same.results):.1e}, tolerance {same.tol:.0e})")
+    report.results.extend(same.failures)
     for r in report.failures:
         print(f"FAILED: layer {r.layer} {r.layer_type} {r.name}: max relative error {r.max_rel_error:.2e} "
               f"on {r.failing.size} of {r.indices.size} entries", file=sys.stderr)

@@ -312,6 +312,46 @@ def at_kink(f: Callable[[], float], array: np.ndarray, indices: np.ndarray, h: f
     return out
 
 
+def _analytic(net: Network, x: np.ndarray, labels: Any) -> list[dict[str, np.ndarray]]:
+    """Every layer's parameter gradients and input gradient ("input") from one forward/backward of `net`."""
+    out = x
+    for layer in net.layers:
+        out = layer.forward(out)
+    net.loss(out, labels)
+    dout = net.loss_fn.backward()
+    grads: list[dict[str, np.ndarray]] = [{} for _ in net.layers]
+    for i in reversed(range(len(net.layers))):
+        dout = net.layers[i].backward(dout)
+        grads[i] = {**{k: np.array(g, dtype=np.float64) for k, g in net.layers[i].grads.items()},
+                    "input": np.array(dout, dtype=np.float64)}
+    return grads
+
+
+def dtype_check(net: Network, x: Any, labels: Any, *, tol: float = 1e-4) -> GradCheckReport:
+    """Compare the float32 network's analytic gradients with the float64 ones on the same numbers.
+
+    `gradcheck` runs on a float64 copy, so a bug only the float32 path has (a dtype-dependent fast
+    path, a cast in the wrong place) would pass it. Here the parameters and x are rounded to float32
+    once; a float32 copy and a float64 copy of those same values each run forward and backward, and
+    every tensor's gradients must agree to float32 precision: relative error against the tensor's
+    largest float64 entry below `tol` (1e-4 ≈ 800 float32 ulps, room for a stack's accumulated
+    rounding; a wrong formula is off by order 1). `analytic` holds float32's values, `numeric` float64's.
+    """
+    net32 = net.copy(np.float32)
+    net64 = net32.copy(np.float64)          # exactly the float32 parameters, widened
+    x32 = net32.check_input(x)
+    g32 = _analytic(net32, x32, labels)
+    g64 = _analytic(net64, x32.astype(np.float64), labels)
+    report = GradCheckReport(tol=tol)
+    for i, layer in enumerate(net64.layers):
+        for name, ref in g64[i].items():
+            scale = max(float(np.abs(ref).max(initial=0.0)), TINY)
+            report.results.append(CheckResult(
+                layer=i, layer_type=layer.type_name, name=name, shape=ref.shape, indices=np.arange(ref.size),
+                analytic=g32[i][name].reshape(-1), numeric=ref.reshape(-1), tol=tol, tiny=scale))
+    return report
+
+
 def update_check(optimizer: Any, *, seed: int = 0, tol: float = 1e-9) -> GradCheckReport:
     """Compare one optimizer step with MATH.md §2 computed by hand, for every parameter tensor.
 

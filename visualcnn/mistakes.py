@@ -34,6 +34,7 @@ import numpy as np
 from .errors import VisualCNNError
 from .gradcheck import GradCheckReport, gradcheck_layer, gradcheck_loss, update_check
 from .layers import LAYER_TYPES, Conv2D, Layer, LpPool2D, Sigmoid
+from .layers.activations import sigmoid_and_slope
 from .layers.windows import scatter_windows, windows
 from .losses import LOSS_TYPES, SoftmaxCrossEntropy
 from .network import Network
@@ -108,11 +109,9 @@ class SigmoidSign(Sigmoid):
 
     def forward(self, x):
         self.x = x
-        y = np.tanh(0.5 * x)        # 1/(1 + e^{x}) = 0.5 − 0.5·tanh(x/2): never overflows
-        y *= -0.5
-        y += 0.5
-        self.y = y
-        return y
+        # 1/(1 + e^{x}) = σ(−x); the inherited backward's y(1 − y) is the same slope as the right sigmoid's
+        self.y, self._slope = sigmoid_and_slope(x, mirrored=True)
+        return self.y
 
 
 def full_correlation_input_grad(dout: np.ndarray, W: np.ndarray, input_shape: Sequence[int],

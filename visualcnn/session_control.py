@@ -42,6 +42,8 @@ class SessionControl:
                 raise SessionError(f"phase {phase_index} needs the iteration's batch, and none was given")
             self.network.set_params(params)
             self.optimizer.set_state(velocity)
+            if sampler_after is not None:
+                self._set_sampler(sampler_after)            # checked now, not at the first step
             self._set_sampler(sampler_state)
             self.pinned = None if pinned is None else self._checked_pin(*pinned)
             self.metrics = list(metrics or [])

@@ -48,7 +48,7 @@ def _check_field(where: str, name: str, value: Any, field: Field) -> Any:
     if field.minimum is not None and value < field.minimum:
         raise SpecError(f"{where}: {name} must be >= {field.minimum:g}, got {value!r}")
     if field.maximum is not None and value > field.maximum:
-        raise SpecError(f"{where}: {name} must be {field.describe()} ({field.help}), got {value!r}")
+        raise SpecError(f"{where}: {name} must be {field.describe()}, got {value!r} ({field.help})")
     if isinstance(value, float) and value != value:
         raise SpecError(f"{where}: {name} must be a number, got NaN")
     return value

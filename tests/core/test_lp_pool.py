@@ -151,7 +151,7 @@ def test_norm_is_saved_in_the_spec_and_defaults_to_mean():
 
 @pytest.mark.parametrize("entry, fragment", [
     ({"p": float("inf")}, "p must be int or number from 1 to 1000"),
-    ({"p": 1001}, "got 1001"),
+    ({"p": 1001}, "got 1001 (order of the norm"),
     ({"p": 0.5}, "p must be >= 1"),
     ({"p": float("nan")}, "NaN"),
     ({"norm": "max"}, "norm must be one of 'mean' | 'sum', got 'max'"),

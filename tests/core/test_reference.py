@@ -337,7 +337,8 @@ def test_sigmoid_never_overflows():
     layer = built(Sigmoid(), (4,), np.float32)
     with np.errstate(all="raise"):
         y = layer.forward(np.array([[-1e4, -50.0, 50.0, 1e4]], dtype=np.float32))
-    np.testing.assert_array_equal(y, [[0.0, 0.0, 1.0, 1.0]])
+    # σ(−50) = 1.9e-22 is a float32 number: it must not be rounded to 0 (σ(−1e4) is below every float32)
+    np.testing.assert_allclose(y, [[0.0, 1.9287498e-22, 1.0, 1.0]], rtol=2e-7, atol=0)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])

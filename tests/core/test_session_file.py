@@ -245,3 +245,48 @@ def test_a_missing_layer_file_is_named(tmp_path, digits, layer_file):
     with pytest.raises(vc.errors.FileFormatError) as e:
         load_session(tmp_path / "c.vcnn", dataset=digits, layer_files=True)
     assert "c.vcnn" in str(e.value) and "my_layer.py: no such file" in str(e.value)
+
+
+def test_a_run_stopped_between_phases_saves_and_resumes_exactly(tmp_path, digits):
+    # the command line's Ctrl-C: run(records=False) stops between two phases, then the session is saved
+    s = make(digits, np.float64)
+    calls = {"n": 0}
+
+    def stop():
+        calls["n"] += 1
+        return calls["n"] > 2 * s.n_phases + 5              # in the middle of the third iteration
+
+    assert s.run(10, should_stop=stop, records=False).stopped_by == "stop"
+    assert s.iteration == 2 and 0 < s.phase_index < s.n_phases
+    save_session(s, tmp_path / "stopped.vcnn")
+    t = load_session(tmp_path / "stopped.vcnn", dataset=digits)
+    s.run(2, records=False), t.run(2, records=False)
+    assert_identical(fingerprint(t), fingerprint(s))
+
+
+def _rewrite(src, dst, meta_change=None, drop=()):
+    with np.load(src) as z:
+        arrays = dict(z)
+    meta = json.loads(str(arrays.pop("__meta__")))
+    (meta_change or (lambda m: None))(meta)
+    for k in drop:
+        arrays.pop(k)
+    with open(dst, "wb") as f:
+        np.savez(f, __meta__=np.array(json.dumps(meta)), **arrays)
+
+
+@pytest.mark.parametrize("change, drop, fragment", [
+    (lambda m: m.update(phase_index=99), (), "phase 99 is outside this network's iteration (0 … 11)"),
+    (lambda m: m.update(phase_index="3"), (), "phase_index must be a whole number, got '3'"),
+    (None, ("batch/y",), "batch/x and batch/y come together"),
+    (lambda m: m.update(sampler_after={"version": 1}), (), "not a sampler state"),
+    (lambda m: m.update(mistakes="softmax-diagonal"), (), "'mistakes' must be a list of names"),
+])
+def test_a_damaged_v2_session_file_is_refused_by_name(tmp_path, digits, change, drop, fragment):
+    s = make(digits)
+    s.step(), s.step()
+    save_session(s, tmp_path / "good.vcnn")
+    _rewrite(tmp_path / "good.vcnn", tmp_path / "bad.vcnn", change, drop)
+    with pytest.raises(vc.errors.FileFormatError) as e:
+        load_session(tmp_path / "bad.vcnn", dataset=digits)
+    assert str(e.value).startswith(str(tmp_path / "bad.vcnn")) and fragment in str(e.value)

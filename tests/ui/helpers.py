@@ -13,3 +13,18 @@ def stroke(qtbot, canvas, points):
         for t in np.linspace(0, 1, 8)[1:]:
             qtbot.mouseMove(canvas, QtCore.QPoint(int(a.x() + (b.x() - a.x()) * t), int(a.y() + (b.y() - a.y()) * t)))
     qtbot.mouseRelease(canvas, QtCore.Qt.MouseButton.LeftButton, pos=pos[-1])
+
+
+def shown_window(qtbot, tmp_path, session=None):
+    """A MainWindow on `session` (default: the digits-small preset) with its own settings file, shown."""
+    from PyQt6.QtCore import QSettings
+
+    from ui.main_window import MainWindow
+    from visualcnn.session import Session
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(session if session is not None else Session.from_preset("digits-small"), settings)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w

@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PyQt6.QtCore import QSettings
 from PyQt6.QtWidgets import QComboBox, QDoubleSpinBox
 
 import visualcnn as vc
-from ui.main_window import MainWindow
-from ui.views.inspector import Inspector
+from tests.ui.helpers import shown_window
 from visualcnn.data import load_dataset
 from visualcnn.layers import LpPool2D
-from visualcnn.session import Session
 
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(Session.from_preset("digits-small"), settings)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+    return shown_window(qtbot, tmp_path)
 
 
 def test_the_editor_offers_p_up_to_the_spec_maximum_and_the_norm(window):
@@ -41,25 +33,22 @@ def test_the_editor_offers_p_up_to_the_spec_maximum_and_the_norm(window):
     assert window.controller.session.network.layers[2].options["norm"] == "sum"
 
 
-def test_the_pooling_slider_reaches_p_1000_and_previews_it(qtbot):
+def test_the_pooling_slider_reaches_p_1000_and_previews_it(qtbot, tmp_path):
     spec = {"input_shape": [1, 8, 8], "layers": [
         {"type": "lppool2d", "kernel_size": 2, "p": 500}, {"type": "flatten"}, {"type": "dense", "out_features": 10}]}
     net = vc.Network.from_spec(spec)
-    s = vc.Session(net, vc.SGD(net, lr=0.1), load_dataset("digits"), batch_size=1)
-    ins = Inspector()
-    qtbot.addWidget(ins)
-    ins.set_network(net)
-    ins.select_layer(0)
-    ins.setCurrentIndex(ins.TABS.index("Pooling"))
-    rec = s.step()
-    ins.show_state([rec], (s.phase, s.layer))
-    slider = ins.pooling.slider
-    assert ins.pooling.p_label.text() == "p = 500"
+    w = shown_window(qtbot, tmp_path, vc.Session(net, vc.SGD(net, lr=0.1), load_dataset("digits")))
+    tab = w.inspector.pooling
+    w.inspector.select_layer(0)
+    w.inspector.setCurrentIndex(w.inspector.TABS.index("Pooling"))
+    assert w.controller.step()
+    rec = w.controller.session.records[0]
+    assert tab.p_label.text() == "p = 500"
     # the layer's own p (500, beyond the old slider's 16) sits at its place on the slider, not at the end
-    assert 0 < slider.value() < slider.maximum()
-    slider.setValue(slider.maximum())
-    assert ins.pooling.p_label.text() == "p = 1000.00"
-    preview = ins.pooling.panel.data[2]
+    assert 0 < tab.slider.value() < tab.slider.maximum()
+    tab.slider.setValue(tab.slider.maximum())
+    assert tab.p_label.text() == "p = 1000.00"
+    preview = tab.panel.data[2]
     win = np.abs(rec.x[0, 0]).reshape(4, 2, 4, 2).max(axis=(1, 3))
     # mean form at p = 1000 over 4 values: between max·4^(-1/1000) and max
     assert np.all(preview <= win + 1e-6) and np.all(preview >= win * 4 ** (-1 / 1000) - 1e-6)

@@ -155,14 +155,16 @@ def test_optional_stride_auto_checkbox(window):
     assert window.controller.session.network.layers[2].output_shape == (8, 7, 7)
 
 
-def test_input_shape_must_match_the_data(window):
+def test_an_input_shape_no_data_set_has_steps_on_random_images(window):
+    # issue 11 item 9: was refused ("does not match the data set"); now stepped on random images of the shape
     editor = window.editor
     editor.input_boxes[2].setValue(9)
-    assert not editor.valid
-    assert "does not match the data set" in editor.error.text()
-    assert not window.actions["step"].isEnabled()
-    editor.input_boxes[2].setValue(8)
-    assert editor.valid
+    assert editor.valid and window.actions["step"].isEnabled()
+    s = window.controller.session
+    assert s.dataset.source["name_or_path"] == "random" and s.dataset.input_shape == (1, 8, 9)
+    assert "no data set has 1×8×9 images" in window.statusBar().currentMessage()
+    editor.input_boxes[2].setValue(8)                       # back to the digits' shape: back to the digits
+    assert editor.valid and window.controller.session.dataset.name == "digits"
 
 
 def test_too_few_class_scores_for_the_data(window):

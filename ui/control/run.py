@@ -209,8 +209,9 @@ class RunControl:
             if s.phase_index == 0:
                 # nothing computed yet: the batch shown was only fetched for display, so fetch it anew
                 s.restart_iteration()
-            s.set_batch_size(int(n))
+            said = s.set_batch_size(int(n))
             self.window.hyper_panel.show_error("")
+            self.window.statusBar().showMessage(said, 8000)     # when the new size takes effect
             self.refresh()
         except VisualCNNError as e:
             self.window.hyper_panel.show_error(str(e))
@@ -225,5 +226,7 @@ class RunControl:
                 self._show_hyper()
             else:
                 self.window.hyper_panel.show_error("")
+                if isinstance(result, str):                     # set_batch_size says when it takes effect
+                    self.window.statusBar().showMessage(result, 8000)
         elif tag[0] == "predictions" and tag[2] is self.session.dataset and isinstance(result, np.ndarray):
             self.window.browser.set_predictions(tag[1], result)

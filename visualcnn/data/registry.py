@@ -15,6 +15,7 @@ from .digits import load_digits
 from .download import default_dest, download_fashion_mnist, download_mnist
 from .idx import load_idx_dir
 from .npz import load_array_file
+from .random_set import load_random
 from .synthetic import BARS_CLASSES, SHAPES_CLASSES, make_bars, make_shapes
 
 # Name -> one line for a menu.
@@ -24,6 +25,7 @@ DATASETS: dict[str, str] = {
     "shapes": "Synthetic shapes: circle, square, triangle, cross (4 classes, from a seed)",
     "mnist": "MNIST handwritten digits 28×28 (70,000 images; downloaded once to the cache)",
     "fashion-mnist": "Fashion-MNIST clothing 28×28 (70,000 images; downloaded once to the cache)",
+    "random": "Random images of any shape, random labels: for a stack no data set fits (a gradient check needs no data)",
 }
 
 # Options any data set accepts: take a subset after loading (see Dataset.subset).
@@ -74,6 +76,7 @@ LOADERS: dict[str, Callable[..., Dataset]] = {
     "shapes": _synthetic("shapes", make_shapes, SHAPES_CLASSES),
     "mnist": _cached_idx("mnist", download_mnist),
     "fashion-mnist": _cached_idx("fashion-mnist", download_fashion_mnist),
+    "random": load_random,
 }
 
 

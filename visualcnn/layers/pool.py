@@ -206,7 +206,7 @@ class LpPool2D(_Pool2D):
     fields = {
         **_Pool2D.fields,
         "p": Field((int, float), default=2.0, minimum=1, maximum=P_MAX,
-                   help="the norm's order p (1: average of |x|; large p: close to max |x|)"),
+                   help="order of the norm: 1 averages |x|, large p nears max |x|; for the max itself use maxpool2d"),
         "norm": Field(str, default="mean", choices=("mean", "sum"),
                       help="mean: ((1/|P|) Σ|x|^p)^(1/p); sum: (Σ|x|^p)^(1/p), as ONNX LpPool"),
     }
