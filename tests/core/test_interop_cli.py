@@ -81,11 +81,25 @@ def test_a_corrupt_onnx_spec_is_one_line(tmp_path, capsys):
     assert str(bad) in err and len(err.strip().splitlines()) == 1
 
 
-def test_session_for_a_model_no_data_set_fits_says_what_to_give():
-    model = load_onnx(TINYVGG)
-    model.spec = {**model.spec, "input_shape": [3, 16, 16]}
-    with pytest.raises(vc.VisualCNNError, match=r"no bundled data set has 3×16×16 images with at most 10 classes"):
-        session_for_model(model)
+def test_a_model_no_data_set_fits_steps_on_random_images_and_checks_green(tmp_path, capsys):
+    net = vc.Network.from_spec({"input_shape": [3, 10, 10], "layers": [
+        {"type": "conv2d", "out_channels": 2, "kernel_size": 3}, {"type": "tanh"}, {"type": "dense", "out_features": 5}]})
+    path = net.to_onnx(tmp_path / "rgb.onnx")
+    session = session_for_model(load_onnx(path))
+    assert session.dataset.source["name_or_path"] == "random"
+    assert session.dataset.input_shape == (3, 10, 10) and session.dataset.n_classes == 5
+    assert same_params(session.network, net)
+    assert main(["gradcheck", "--spec", str(path)]) == 0
+    assert "random" in capsys.readouterr().out
+    save_session(session, tmp_path / "rgb.vcnn")                  # the random set is rebuilt from its source
+    back = load_session(tmp_path / "rgb.vcnn")
+    assert np.array_equal(back.dataset.x_train, session.dataset.x_train) and same_params(back.network, net)
+
+
+def test_a_vector_model_no_data_set_fits_says_what_to_give(tmp_path):
+    net = vc.Network.from_spec({"input_shape": [6], "layers": [{"type": "dense", "out_features": 3}]})
+    with pytest.raises(vc.VisualCNNError, match=r"no data set has 6 inputs with at most 3 classes; give one"):
+        session_for_model(load_onnx(net.to_onnx(tmp_path / "v.onnx")))
 
 
 @pytest.mark.parametrize("shape, classes, name", [

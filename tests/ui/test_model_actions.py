@@ -126,15 +126,21 @@ def test_an_onnx_model_is_a_window_target_like_a_spec(tmp_path):
     assert out.stat().st_size > 0
 
 
-def test_a_model_no_data_set_fits_is_refused_with_what_to_do(window, monkeypatch, tmp_path):
+def test_a_model_no_data_set_fits_opens_on_random_images(window, monkeypatch, tmp_path, qtbot):
     import visualcnn as vc
+    from ui.mathlab import install_mathlab
 
     net = vc.Network.from_spec({"input_shape": [3, 10, 10], "layers": [
-        {"type": "conv2d", "out_channels": 2, "kernel_size": 3}, {"type": "dense", "out_features": 5}]})
-    before = window.controller.session
+        {"type": "conv2d", "out_channels": 2, "kernel_size": 3}, {"type": "sigmoid"},
+        {"type": "dense", "out_features": 5}]})
     _open(window, monkeypatch, net.to_onnx(tmp_path / "rgb.onnx"))
-    assert window.controller.session is before
-    assert "no bundled data set has 3×10×10 images with at most 5 classes" in window.banner.text()
+    s = window.controller.session
+    assert s.dataset.source["name_or_path"] == "random" and same_params(s.network, net)
+    assert "stepping on random images of its input shape (no data set fits)" in window.statusBar().currentMessage()
+    lab = getattr(window, "mathlab", None) or install_mathlab(window)
+    with qtbot.waitSignal(lab.check_view.checkFinished, timeout=120_000) as blocker:
+        assert lab.run_check(whole=True)
+    assert blocker.args[0] is not None and blocker.args[0].passed
 
 
 def test_the_model_panel_follows_the_session(qtbot, tmp_path, window, monkeypatch):

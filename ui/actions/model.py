@@ -72,7 +72,10 @@ def open_model(window: Any, path: str | Path | None = None) -> bool:
         return False
     window.files.set_session(session, path=None)
     c.set_session(session)                      # the Model panel follows (sessionChanged)
-    window.statusBar().showMessage(f"opened {model.report.summary()}", 10000)
+    data = session.dataset.describe()
+    if session.dataset.source.get("name_or_path") == "random":
+        data = "random images of its input shape (no data set fits)"
+    window.statusBar().showMessage(f"opened {model.report.summary()}; stepping on {data}", 10000)
     return True
 
 

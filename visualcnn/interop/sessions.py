@@ -49,7 +49,8 @@ def matching_dataset(input_shape: tuple[int, ...], n_classes: int) -> dict[str, 
 
 def session_for_model(model: ImportedModel, dataset: Any = None, *, dtype: str = "float32", seed: int = 0,
                       batch_size: int = 1, mistakes: Any = ()) -> Any:
-    """A Session stepping `model` with its imported weights, on `dataset` or a matching bundled one."""
+    """A Session stepping `model` with its imported weights, on `dataset`, a matching bundled one, or
+    random images of its input shape when no data set fits."""
     from ..data import load_dataset
     from ..presets import build_session, check_config
 
@@ -58,16 +59,20 @@ def session_for_model(model: ImportedModel, dataset: Any = None, *, dtype: str =
     n_classes = model.spec["layers"][-1]["out_features"]
     if dataset is None:
         source = matching_dataset(shape, n_classes)
-        if source is None:
+        if source is not None:
+            dataset = load_dataset(source)
+        elif len(shape) == 3:            # stepping and the gradient check work on random images of its shape
+            from ..data.random_set import random_for
+            dataset = random_for(shape, n_classes, seed=seed)
+        else:
             raise ModelImportError(
-                f"{where}: no bundled data set has {format_shape(shape)} images with at most {n_classes} classes; "
-                f"give one of that shape (an .npz of images and labels, or a folder of IDX files)")
-        dataset = load_dataset(source)
+                f"{where}: no data set has {format_shape(shape)} inputs with at most {n_classes} classes; "
+                f"give one of that shape (an .npz of inputs and labels)")
     cfg = check_config({"title": where, "spec": model.spec, "dataset": dict(dataset.source), "dtype": dtype,
                         "seed": seed, "batch_size": batch_size}, where)
     session = build_session(cfg, dataset=dataset, mistakes=mistakes)
     session.restore_state(model.params, session.optimizer.get_state(), 0, session.sampler.get_state())
-    session.log.append(f"imported {where}: " + "; ".join(model.report.lines()[1:]))
+    session.log.append(f"imported {where}: " + "; ".join(model.report.lines()[1:]) + f"; data: {dataset.describe()}")
     _REPORTS[session] = model.report
     return session
 
