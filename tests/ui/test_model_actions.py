@@ -47,7 +47,8 @@ def test_open_model_steps_through_every_layer_and_shows_the_report(window, qtbot
     assert s.network.to_spec()["layers"] == model.network().to_spec()["layers"]
     assert same_params(s.network, model.network())
     dock = window.docks["model"]
-    assert dock.isVisible() and not dock.visibleRegion().isEmpty()
+    assert dock.isVisible()
+    qtbot.waitUntil(lambda: not dock.visibleRegion().isEmpty(), timeout=5000)      # raised, on screen
     assert "opened tinyvgg_torch.onnx (made by pytorch" in window.model_report.text()
     assert "2,120 parameters" in window.model_report.text()
     assert window.editor.tree.topLevelItemCount() >= 10                 # the stack editor lists its layers
