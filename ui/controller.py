@@ -28,8 +28,24 @@ from visualcnn.spec import format_shape
 from .control.bridge import SessionBridge, status_text
 from .control.files import FileControl
 from .control.inputs import InputControl
+from .controls import DEFAULT_RUN_BATCH, DEFAULT_RUN_LR
 from .control.run import MAX_REDRAWS_PER_S, METRICS_EVERY_S, STATUS_EVERY_S, RunControl
 from .worker import FAST, PAUSED, RUNNING, RunWorker
+
+
+def run_hyper(session: Any) -> tuple[int, float]:
+    """Run's batch size and ε for `session`: its preset's "train" settings (what `visualcnn train` uses), else
+    DEFAULT_RUN_BATCH and the session's own ε scaled by the batch (the mean gradient of a batch is smaller)."""
+    from visualcnn.presets import load_preset
+    train: dict[str, Any] = {}
+    if getattr(session, "preset", None):
+        try:
+            train = dict(load_preset(session.preset).get("train") or {})
+        except VisualCNNError:
+            train = {}
+    batch = int(train.get("batch_size", DEFAULT_RUN_BATCH))
+    lr = float(train.get("lr", DEFAULT_RUN_LR))
+    return batch, lr
 
 
 class Controller(RunControl, InputControl, FileControl, QObject):
@@ -85,6 +101,7 @@ class Controller(RunControl, InputControl, FileControl, QObject):
         a["reset"].triggered.connect(self.reset_weights)
         w.hyper_panel.hyperEdited.connect(self.set_hyper)
         w.hyper_panel.batchSizeEdited.connect(self.set_batch_size)
+        w.hyper_panel.runHyperEdited.connect(self.set_run_hyper)
         w.hyper_panel.speedChanged.connect(self.set_speed)
         w.breakpoints_panel.changed.connect(self.set_breakpoints)
         w.editor.specApplied.connect(self.apply_spec)
@@ -149,6 +166,7 @@ class Controller(RunControl, InputControl, FileControl, QObject):
         self._shown_network = None
         self._metrics_seen = ()
         self._show_hyper()
+        w.hyper_panel.show_run_hyper(*run_hyper(session))
         self.clear_alert()
         self.refresh(force=True)
         self.sessionChanged.emit(session)
@@ -192,6 +210,7 @@ class Controller(RunControl, InputControl, FileControl, QObject):
             if not force and not self._frame_due():
                 return                      # a redraw signal with nothing new to draw: no hold, no work
             self.hold_worker()
+        mistakes_due = force or s.network is not self._shown_network
         if s.network is not self._shown_network:
             for v in self.views:
                 v.set_network(s.network)
@@ -199,6 +218,8 @@ class Controller(RunControl, InputControl, FileControl, QObject):
                                        if layer.params})
             self._shown_network = s.network
             force = True
+        if mistakes_due:
+            w.show_mistakes(s.network, s.optimizer)
         batch = None
         if running:
             records, next_phase = self._running_records()

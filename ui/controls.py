@@ -15,16 +15,28 @@ from PyQt6.QtWidgets import (
     QSpinBox, QVBoxLayout, QWidget,
 )
 
-from .worker import FAST, SPEED_STEPS, speed_label
+from .worker import SPEED_STEPS, WATCH, speed_label
 
-#: the speed a new window starts at: slow enough to watch the wave go forward and come back
-DEFAULT_SPEED = 5.0
+#: the speed a new window's Run starts at: whole iterations at a pace where the curves climb within seconds
+#: (the slower "watch the wave" speeds, 0.5–100 phases/s, are on the same slider)
+DEFAULT_SPEED = WATCH
 RUN_UNITS = ("iterations", "epochs")
+#: Run trains on batches of this many images (stepping stays at the session's batch size, 1 by default):
+#: with one image per iteration the first run would show a loss that hardly moves
+DEFAULT_RUN_BATCH = 16
+DEFAULT_RUN_LR = 0.02
+DEFAULT_RUN_LENGTH = (3, "epochs")
 
 
-def _log(pps: float) -> float:
+def _speed_index(speed: float) -> int:
+    """The slider position of the offered speed nearest `speed`."""
+    if speed in SPEED_STEPS:
+        return SPEED_STEPS.index(speed)
     import math
-    return 99.0 if pps == FAST or math.isinf(pps) else math.log(pps)
+    paced = [i for i, v in enumerate(SPEED_STEPS) if 0 < v < math.inf]
+    if not 0 < speed < math.inf:
+        return SPEED_STEPS.index(WATCH) if speed < 0 else len(SPEED_STEPS) - 1
+    return min(paced, key=lambda i: abs(math.log(SPEED_STEPS[i]) - math.log(speed)))
 
 
 def _double(minimum: float, maximum: float, decimals: int, tip: str) -> QDoubleSpinBox:
@@ -59,6 +71,7 @@ class HyperPanel(QWidget):
 
     hyperEdited = pyqtSignal(str, object)      # name ("lr", "momentum", "weight_decay", "decay_biases"), value
     batchSizeEdited = pyqtSignal(int)
+    runHyperEdited = pyqtSignal(str, object)   # Run's own "batch_size" (int) or "lr" (float)
     speedChanged = pyqtSignal(float)           # phases per second; worker.FAST (inf) = as fast as possible
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -72,26 +85,36 @@ class HyperPanel(QWidget):
         self.batch_size = QSpinBox()
         self.batch_size.setRange(1, 4096)
         self.batch_size.setKeyboardTracking(False)
-        self.batch_size.setToolTip("images per iteration; 1 is easiest to follow when stepping.\n"
-                                   "Takes effect with the next batch fetched.")
+        self.batch_size.setToolTip("images per iteration now: when stepping (F10, F11), 1 is easiest to follow;\n"
+                                   "during a run, the run's batch (Run). Takes effect with the next batch fetched.")
+        self.run_batch = QSpinBox()
+        self.run_batch.setRange(1, 4096)
+        self.run_batch.setValue(DEFAULT_RUN_BATCH)
+        self.run_batch.setKeyboardTracking(False)
+        self.run_batch.setToolTip("images per iteration while Run (F5) trains; stepping goes back to its own "
+                                  "batch size when the run ends")
+        self.run_lr = _double(1e-6, 1e6, 6, "ε while Run (F5) trains: a batch of many images takes a larger step "
+                              "than one image; stepping goes back to its own ε when the run ends")
+        self.run_lr.setValue(DEFAULT_RUN_LR)
         self.iterations = QSpinBox()
         self.iterations.setRange(1, 1_000_000)
-        self.iterations.setValue(100)
+        self.iterations.setValue(DEFAULT_RUN_LENGTH[0])
         self.iterations.setGroupSeparatorShown(True)
         self.iterations.setToolTip("how long Run (F5) goes before it stops by itself")
         self.run_unit = QComboBox()
         self.run_unit.addItems(list(RUN_UNITS))
+        self.run_unit.setCurrentText(DEFAULT_RUN_LENGTH[1])
         self.run_unit.setToolTip("iterations: batches; epochs: passes over the whole training set")
         self.speed_slider = QSlider(Qt.Orientation.Horizontal)
         self.speed_slider.setRange(0, len(SPEED_STEPS) - 1)
         self.speed_slider.setPageStep(1)
         self.speed_slider.setTickPosition(QSlider.TickPosition.TicksBelow)
-        self.speed_slider.setValue(SPEED_STEPS.index(DEFAULT_SPEED))
+        self.speed_slider.setValue(_speed_index(DEFAULT_SPEED))
         self.speed_slider.setToolTip("how fast Run goes: slow speeds show every phase (the wave of activations "
                                      "forward, the gradients back); the fastest trains at full speed and "
                                      "redraws about 30 times a second. Can be changed during a run.")
         self.speed_label = QLabel(speed_label(DEFAULT_SPEED))
-        self.speed_label.setMinimumWidth(self.speed_label.fontMetrics().horizontalAdvance("as fast as possible"))
+        self.speed_label.setWordWrap(True)
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("seed of the initial weights and batch order used by Reset weights")
@@ -110,6 +133,8 @@ class HyperPanel(QWidget):
         length.addWidget(self.iterations, 1)
         length.addWidget(self.run_unit)
         form2.addRow("run for", length)
+        form2.addRow("batch (Run)", self.run_batch)
+        form2.addRow("ε (Run)", self.run_lr)
         form2.addRow("speed", self.speed_slider)
         form2.addRow("", self.speed_label)
         form2.addRow("seed", self.seed)
@@ -124,6 +149,8 @@ class HyperPanel(QWidget):
         self.weight_decay.valueChanged.connect(lambda v: self.hyperEdited.emit("weight_decay", float(v)))
         self.decay_biases.toggled.connect(lambda v: self.hyperEdited.emit("decay_biases", bool(v)))
         self.batch_size.valueChanged.connect(self.batchSizeEdited)
+        self.run_batch.valueChanged.connect(lambda v: self.runHyperEdited.emit("batch_size", int(v)))
+        self.run_lr.valueChanged.connect(lambda v: self.runHyperEdited.emit("lr", float(v)))
         self.speed_slider.valueChanged.connect(self._speed_moved)
 
     # -- run settings --------------------------------------------------------------------
@@ -134,9 +161,7 @@ class HyperPanel(QWidget):
 
     def set_speed(self, phases_per_second: float) -> None:
         """Move the slider to the offered speed nearest `phases_per_second`."""
-        pps = float(phases_per_second)
-        k = min(range(len(SPEED_STEPS)), key=lambda i: abs(_log(SPEED_STEPS[i]) - _log(pps)))
-        self.speed_slider.setValue(k)
+        self.speed_slider.setValue(_speed_index(float(phases_per_second)))
 
     def _speed_moved(self, k: int) -> None:
         self.speed_label.setText(speed_label(SPEED_STEPS[k]))
@@ -158,6 +183,13 @@ class HyperPanel(QWidget):
         with QSignalBlocker(self.batch_size):
             self.batch_size.setValue(int(batch_size))
         self.seed.setValue(int(seed))
+
+    def show_run_hyper(self, batch_size: int, lr: float) -> None:
+        """Run's own batch size and ε (a preset's "train" settings), without echoing them as edits."""
+        with QSignalBlocker(self.run_batch):
+            self.run_batch.setValue(int(batch_size))
+        with QSignalBlocker(self.run_lr):
+            self.run_lr.setValue(float(lr))
 
     def show_error(self, message: str) -> None:
         show_error(self.error, message)

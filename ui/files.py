@@ -20,7 +20,7 @@ happens between two of the worker's chunks (a few tens of milliseconds at most).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from PyQt6 import QtCore, QtGui, QtWidgets
@@ -80,6 +80,12 @@ def export_widget(widget: QtWidgets.QWidget, path: str | Path) -> Path:
         import pyqtgraph as pg
         from pyqtgraph.exporters import SVGExporter
 
+        if isinstance(widget, QtWidgets.QGraphicsView) and not isinstance(widget, pg.GraphicsView):
+            # a plain QGraphicsScene (the pipeline): Qt's SVG generator draws the whole scene, scrolled-out
+            # columns too, as vector shapes and real text
+            svg = _scene_svg(widget, widget.sceneRect())
+            atomic_write(path, lambda f: f.write(svg))
+            return path
         views = [widget] if isinstance(widget, pg.GraphicsView) else widget.findChildren(pg.GraphicsView)
         if not views:
             raise ValueError(f"{path.name}: this view is not a pyqtgraph plot, so it has no SVG form; "
@@ -95,7 +101,16 @@ def export_widget(widget: QtWidgets.QWidget, path: str | Path) -> Path:
         return path
     if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         path = path.with_suffix(".png")
-    pixmap = widget.grab()
+    if isinstance(widget, QtWidgets.QGraphicsView) and not isinstance(widget, pg_view_class()):
+        rect = widget.sceneRect()            # the whole scene, not only the part scrolled into view
+        pixmap = QtGui.QPixmap(int(rect.width()), int(rect.height()))
+        pixmap.fill(widget.palette().color(QtGui.QPalette.ColorRole.Window))
+        painter = QtGui.QPainter(pixmap)
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+        widget.scene().render(painter, QtCore.QRectF(pixmap.rect()), rect)
+        painter.end()
+    else:
+        pixmap = widget.grab()
     buffer = QtCore.QBuffer()
     buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
     if not pixmap.save(buffer, path.suffix.lstrip(".").upper().replace("JPG", "JPEG")):
@@ -105,11 +120,18 @@ def export_widget(widget: QtWidgets.QWidget, path: str | Path) -> Path:
     return path
 
 
-def _scene_svg(view) -> bytes:
-    """The visible scene of a pyqtgraph GraphicsView rendered by Qt's QSvgGenerator (vector lines, real text)."""
+def pg_view_class():
+    import pyqtgraph as pg
+    return pg.GraphicsView
+
+
+def _scene_svg(view, rect=None) -> bytes:
+    """The scene of a graphics view (its visible part for a pyqtgraph view, or `rect`) rendered by Qt's
+    QSvgGenerator (vector lines, real text)."""
     from PyQt6 import QtSvg
 
-    rect = view.viewRect() if hasattr(view, "viewRect") else view.sceneRect()
+    if rect is None:
+        rect = view.viewRect() if hasattr(view, "viewRect") else view.sceneRect()
     buffer = QtCore.QBuffer()
     buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
     generator = QtSvg.QSvgGenerator()
@@ -306,7 +328,7 @@ class SessionFiles(QtCore.QObject):
         """Ask for a file (PNG or SVG) if none given, and write the view there."""
         if path is None:
             path = get_save_path(self.window, "Export view", str(Path.home() / "view.png"),
-                                 "PNG image (*.png);;SVG drawing, plots only (*.svg)")
+                                 "PNG image (*.png);;SVG drawing (*.svg)")
             if not path:
                 return None
         try:

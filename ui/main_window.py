@@ -15,7 +15,7 @@ from typing import Any
 from PyQt6.QtCore import QEvent, QSettings, Qt
 from PyQt6.QtGui import QAction, QCloseEvent
 from PyQt6.QtWidgets import (
-    QDockWidget, QFrame, QLabel, QMainWindow, QMenu, QScrollArea, QSizePolicy, QStyle, QVBoxLayout, QWidget,
+    QDockWidget, QFrame, QLabel, QMainWindow, QMenu, QScrollArea, QStyle, QVBoxLayout, QWidget,
 )
 
 from . import actions
@@ -23,7 +23,7 @@ from .controller import Controller
 from .controls import BreakpointsPanel, HyperPanel
 from .files import SessionFiles
 from .stack_editor import StackEditor
-from .strips import Banner, PadLabels, PinStrip, make_view
+from .strips import Banner, FittedLabel, MistakeStrip, PadLabels, PinStrip, make_view, mistakes_text, shorter_status
 from .textsize import ensure_readable_font
 from .views.dataset_browser import DatasetBrowser
 from .views.drawing_pad import DrawingPad
@@ -55,6 +55,7 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
         self.pad_labels = PadLabels()
         self.banner = Banner()
         self.pin_strip = PinStrip()
+        self.mistake_strip = MistakeStrip()
         self.files = SessionFiles(self, settings=self.settings)
         self._close_confirmed = False
         self._restore_run_settings()
@@ -63,6 +64,7 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
         box = QVBoxLayout(central)
         box.setContentsMargins(6, 6, 6, 0)
         box.setSpacing(6)
+        box.addWidget(self.mistake_strip)
         box.addWidget(self.banner)
         box.addWidget(self.pin_strip)
         box.addWidget(self.pipeline, 1)
@@ -91,11 +93,12 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
         self.add_dock("breakpoints", "Breakpoints", self.breakpoints_panel, R, tabify_with="controls", scroll=True)
         self.add_dock("samples", "Samples", self.samples, R, tabify_with="controls")
         self.add_dock("metrics", "Metrics", self.metrics, B)
-        self.add_dock("draw", "Draw an input", pad_box, B, tabify_with="metrics", scroll=True)
+        self.add_dock("draw", "Draw", pad_box, B, tabify_with="metrics", scroll=True)   # short: six tabs share a row
         self.add_dock("dataset", "Dataset", self.browser, B, tabify_with="draw")
         self.docks["controls"].raise_()
         self.docks["metrics"].raise_()
         self.docks["controls"].toggleViewAction().setText("Training (hyper-parameters, run)")
+        self.docks["draw"].toggleViewAction().setText("Draw an input")
         self._make_status_bar()
         self._default_state = self.saveState()
         self.controller = Controller(session, self)
@@ -161,10 +164,10 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
     # -- building ---------------------------------------------------------------------
     def _make_status_bar(self) -> None:
         bar = self.statusBar()
-        self.location_label = QLabel()
+        # a long description must not widen the window nor run into the labels on the right: it shows the
+        # longest form of itself that fits, and its tooltip has it whole
+        self.location_label = FittedLabel()
         self.location_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        # a long description must not widen the window: it is clipped, and its tooltip has it whole
-        self.location_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.progress_label = QLabel()
         self.progress_label.setToolTip("phase within the iteration; iterations step back can reach")
         self.dataset_label = QLabel()
@@ -176,12 +179,11 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
     # -- what the controller calls --------------------------------------------------------
     def set_status(self, text: str, alert: str, phase_index: int, n_phases: int, history: int) -> None:
         if alert:
-            self.location_label.setText(alert)
+            self.location_label.set_texts(alert)
             self.location_label.setStyleSheet("color: #d03030; font-weight: 600;")
         else:
-            self.location_label.setText(text)
+            self.location_label.set_texts(*shorter_status(text))
             self.location_label.setStyleSheet("")
-        self.location_label.setToolTip(self.location_label.text())
         self.progress_label.setText(f"phase {phase_index} / {n_phases} · back {history} it.")
 
     def set_running(self, running: bool, paused: bool = False) -> None:
@@ -197,9 +199,23 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
         self.dataset_label.setText(text)
 
     def _update_title(self) -> None:
+        # Qt (the window manager) appends the application's name, "visualcnn": not written here a second time
         name = self.files.display_name()
-        self.setWindowTitle(f"{name}[*] — visualcnn: backpropagation, step by step")
+        wrong = " — ⚠ deliberately wrong math" if self.mistake_strip.text() else ""
+        self.setWindowTitle(f"{name}[*]{wrong} — backpropagation, step by step")
         self.setWindowModified(self.files.is_dirty)
+
+    def show_mistakes(self, network: Any, optimizer: Any = None) -> None:
+        """The mistake strip, the title and the pipeline say when the math is deliberately wrong."""
+        text = mistakes_text(network, optimizer)
+        changed = text != self.mistake_strip.text()
+        self.mistake_strip.show_mistakes(text)
+        if hasattr(self.pipeline, "set_mistakes"):
+            from visualcnn.mistakes import mistake_of
+            self.pipeline.set_mistakes({i for i, layer in enumerate(network.layers) if mistake_of(layer)},
+                                       bool(text))
+        if changed:
+            self._update_title()
 
     def show_message(self, message: str) -> None:
         self.banner.show_message(message)

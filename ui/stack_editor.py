@@ -130,7 +130,9 @@ class _LayerTree(QTreeWidget):
         header = self.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        # a narrow dock scrolls sideways rather than cutting "maxpool2d" to "maxp…"
+        self.setTextElideMode(Qt.TextElideMode.ElideNone)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
 
@@ -197,7 +199,7 @@ class StackEditor(QWidget):
         self.layer_box = QGroupBox("Layer")
         self.layer_form = QFormLayout(self.layer_box)
         self.layer_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.layer_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)     # narrow docks: label above
+        self.layer_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)      # labels above: fields get the width
         self.net_box = QGroupBox("Input and loss")
         net_form = QFormLayout(self.net_box)
         net_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
@@ -508,6 +510,17 @@ class StackEditor(QWidget):
                     item.widget().deleteLater()
         self._form_widgets = {}
 
+    def eventFilter(self, obj, event) -> bool:
+        """Ctrl+Z / Ctrl+Shift+Z typed in one of the layer's fields undo the stack edit (what the window says
+        Ctrl+Z does), not the field's own typing."""
+        from PyQt6.QtCore import QEvent
+        from PyQt6.QtGui import QKeySequence
+        if event.type() == QEvent.Type.ShortcutOverride:
+            if event.matches(QKeySequence.StandardKey.Undo) or event.matches(QKeySequence.StandardKey.Redo):
+                event.ignore()             # not overridden by the field: the window's Undo action gets the key
+                return True
+        return False
+
     def _field_widget(self, row: int, name: str, f: Field) -> QWidget:
         kinds = f.kind if isinstance(f.kind, tuple) else (f.kind,)
         tip = f"{f.help} ({f.describe()})"
@@ -550,6 +563,8 @@ class StackEditor(QWidget):
                 spin.valueChanged.connect(lambda v, r=row, n=name: self.set_field(r, n, int(v)))
             spin.setToolTip(tip)
         w.setToolTip(tip)
+        for target in (w, *w.findChildren(QWidget)):
+            target.installEventFilter(self)
         return w
 
     def _fill_form(self, entry: dict[str, Any]) -> None:

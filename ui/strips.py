@@ -128,15 +128,18 @@ class PinStrip(QFrame):
 
 
 class PadLabels(QWidget):
-    """'My image is a: [class]' above the drawing pad: the label the loss compares the drawing with."""
+    """'My image shows: [class]' above the drawing pad: the label the loss compares the drawing with. Until one
+    is chosen the image is unlabelled and only runs forward (a prediction, nothing scored right or wrong)."""
 
     labelChanged = pyqtSignal(int)
+    UNCHOSEN = "— choose —"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.combo = QComboBox()
-        self.combo.setToolTip("the true class of your image: the loss, its gradients and the green bar use it")
-        self.combo.currentIndexChanged.connect(lambda k: k >= 0 and self.labelChanged.emit(k))
+        self.combo.setToolTip("the true class of your image: the loss, its gradients and the green bar use it. "
+                              "Unchosen, the image only runs forward and the network's answer is not scored")
+        self.combo.currentIndexChanged.connect(lambda k: k >= 1 and self.labelChanged.emit(k - 1))
         hint = QLabel("Draw or open a picture; the network's answer shows in Samples and the pipeline.")
         hint.setWordWrap(True)
         hint.setEnabled(False)
@@ -150,9 +153,110 @@ class PadLabels(QWidget):
         keep = self.combo.currentIndex()
         self.combo.blockSignals(True)
         self.combo.clear()
-        self.combo.addItems([str(n) for n in names])
-        self.combo.setCurrentIndex(keep if 0 <= keep < len(names) else 0)
+        self.combo.addItems([self.UNCHOSEN, *[str(n) for n in names]])
+        self.combo.setCurrentIndex(keep if 0 <= keep <= len(names) else 0)
         self.combo.blockSignals(False)
 
-    def label(self) -> int:
-        return max(0, self.combo.currentIndex())
+    def label(self) -> int | None:
+        """The chosen class, or None while the image is unlabelled."""
+        k = self.combo.currentIndex()
+        return k - 1 if k >= 1 else None
+
+
+class FittedLabel(QLabel):
+    """A one-line label that shows the longest of its texts that fits its width (never cut mid-word or
+    run into its neighbour); the whole text is its tooltip. set_texts(full, shorter, shortest, …)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._texts: tuple[str, ...] = ("",)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_texts(self, *texts: str) -> None:
+        self._texts = tuple(t for t in texts if t) or ("",)
+        self.setToolTip(self._texts[0])
+        self._fit()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        fm = self.fontMetrics()
+        width = self.contentsRect().width()
+        for text in self._texts:
+            if fm.horizontalAdvance(text) <= width:
+                break
+        else:
+            text = fm.elidedText(self._texts[-1], Qt.TextElideMode.ElideRight, max(width, 0)) if width > 0 else ""
+        if text != self.text():
+            self.setText(text)
+
+
+def shorter_status(text: str) -> tuple[str, ...]:
+    """A status line and ever shorter forms of it: without its bracketed detail, then only what comes
+    before "— next:"."""
+    import re
+    out = [text]
+    no_detail = re.sub(r"\s*\([^()]*\)\s*$", "", text)
+    if no_detail != text:
+        out.append(no_detail)
+    if " — " in no_detail:
+        out.append(no_detail.split(" — ")[0])
+    return tuple(out)
+
+
+def mistakes_text(network: Any, optimizer: Any = None) -> str:
+    """'' for correct math; else one sentence naming each of the study note's mistakes switched on, where it
+    is computed and which layers' gradients or updates it spoils."""
+    from visualcnn.mistakes import MISTAKES, active, mistake_of
+
+    names = active(network, optimizer)
+    if not names:
+        return ""
+    parts = []
+    last = len(network.layers) - 1
+    for name in names:
+        m = MISTAKES[name]
+        if m.kind == "loss":
+            parts.append(f"{name} in the loss: every gradient and update (layers 0–{last})")
+        elif m.kind == "optimizer":
+            parts.append(f"{name} in the SGD update: the bias updates of every layer")
+        else:
+            at = [i for i, layer in enumerate(network.layers) if mistake_of(layer) == name]
+            top = max(at) if at else last
+            where = ", ".join(str(i) for i in at)
+            parts.append(f"{name} in layer {where}: ∂C/∂x there and every gradient and update below it "
+                         f"(layers 0–{top})")
+    return "Deliberately wrong math (the study note's slips): " + "; ".join(parts) + "."
+
+
+class MistakeStrip(QFrame):
+    """Shown while a study-note mistake is switched on: which one and what it spoils. Not closable: a student
+    must never take these gradients for correct ones."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mistakeStrip")
+        self.setStyleSheet("QFrame#mistakeStrip { background: #f9d6d5; border: 2px solid #c0392b; border-radius: 4px; }"
+                           "QFrame#mistakeStrip QLabel { color: #5c0b05; }")
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        f = QFont(self.label.font())
+        f.setBold(True)
+        self.label.setFont(f)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(10, 4, 6, 4)
+        icon = QLabel()
+        icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical).pixmap(24, 24))
+        row.addWidget(icon)
+        row.addWidget(self.label, 1)
+        self.hide()
+
+    def show_mistakes(self, text: str) -> None:
+        if text != self.label.text():
+            self.label.setText(text)
+        self.setVisible(bool(text))
+
+    def text(self) -> str:
+        return "" if self.isHidden() else self.label.text()

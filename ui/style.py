@@ -157,6 +157,22 @@ def set_image(item: pg.ImageItem, data: np.ndarray | None, gradient: bool,
     return levels
 
 
+#: room a colour bar with its numbers may take beside a map (px at the base text size; long numbers)
+COLOR_BAR_BASE_WIDTH = 100
+
+
+def plot_title_height() -> float:
+    """Height of a plot title line at the current text size (px)."""
+    return QtGui.QFontMetricsF(font(FONT_PT)).lineSpacing() + 10
+
+
+def __getattr__(name: str):
+    if name == "COLOR_BAR_WIDTH":          # follows the text size: the bar's numbers grow with it
+        from ui.textsize import scale
+        return COLOR_BAR_BASE_WIDTH * scale()
+    raise AttributeError(name)
+
+
 class ScaledImage:
     """A plot with one ImageItem, a colour bar (min/max numbers) and a title: `image_item_with_scale`."""
 
@@ -182,7 +198,8 @@ class ScaledImage:
         self._shape: tuple[int, ...] | None = None
 
     def set_title(self, title: str) -> None:
-        self.plot.setTitle(title, size=f"{FONT_PT}pt", color=text_color())
+        self.plot.setTitle(title, size=f"{font(FONT_PT).pointSizeF():g}pt", color=text_color())
+        self.bar.axis.setStyle(tickFont=font(FONT_SMALL_PT))
 
     def show(self, data: np.ndarray | None, levels: tuple[float, float] | None = None) -> None:
         if data is None or np.size(data) == 0:

@@ -9,6 +9,10 @@ from .controls import RUN_UNITS
 from .textsize import PRESENTATION_PT, set_text_size, text_size
 
 
+#: the panels presentation mode keeps (beside the pipeline): what a lecture looks at
+PRESENTATION_DOCKS = ("inspector", "samples", "metrics")
+
+
 class WindowState:
     """Mixin of MainWindow: restore / save / reset the layout and the remembered settings."""
 
@@ -21,7 +25,7 @@ class WindowState:
             return
         panel.set_speed(speed)
         panel.iterations.setValue(length)
-        unit = s.value("run/unit", "iterations")
+        unit = s.value("run/unit", panel.run_unit.currentText())
         if unit in RUN_UNITS:
             panel.run_unit.setCurrentText(unit)
 
@@ -51,16 +55,24 @@ class WindowState:
         if on == self.presenting:
             return
         if on:
-            self._presentation_from = (text_size(), self.isFullScreen(), self.isMaximized(), full_screen)
+            self._presentation_from = (text_size(), self.isFullScreen(), self.isMaximized(), full_screen,
+                                       self.saveState())
+            # large text needs the room: only what a lecture looks at stays (View brings back any panel)
+            for key, dock in self.docks.items():
+                if key not in PRESENTATION_DOCKS:
+                    dock.hide()
             set_text_size(max(PRESENTATION_PT, text_size()))
             if full_screen:
                 self.showFullScreen()
+            self._presentation_sizes()
         else:
-            pt, full, maximized, went_full = self._presentation_from
+            pt, full, maximized, went_full, state = self._presentation_from
             self._presentation_from = None
             set_text_size(pt)
+            self.restoreState(state)
             if went_full and not full:
                 self.showMaximized() if maximized else self.showNormal()
+            self._hide_stale_tab_bars()
         act = self.actions.get("presentation")
         if act is not None and act.isChecked() != on:
             act.setChecked(on)
@@ -83,8 +95,10 @@ class WindowState:
         from PyQt6.QtWidgets import QTabBar
         bars = [b for b in self.findChildren(QTabBar) if b.parent() is self and b.isVisibleTo(self)]
         tabs = [{b.tabText(i) for i in range(b.count())} for b in bars]
+        shown = {d.windowTitle() for d in self.docks.values() if not d.isHidden()}
         for bar, mine in zip(bars, tabs):
-            if any(mine < other for other in tabs):
+            # a leftover of a second group, or a bar whose docks were hidden but one (presentation mode)
+            if any(mine < other for other in tabs) or len(mine & shown) <= 1:
                 bar.hide()
 
     def showEvent(self, event) -> None:
@@ -99,16 +113,33 @@ class WindowState:
             self._default_sizes()
 
     def _default_sizes(self) -> None:
-        """Side columns about a quarter of the width each: the pipeline keeps the middle half, the curves
-        below it about a third of the height."""
-        left = max(250, min(420, self.width() // 5))
-        right = max(370, min(560, self.width() // 4))
+        """The stack a fifth of the width; the inspector's column about 30 % (its maps ≥ 120 px at 1440×900),
+        with the inspector over 60 % of its height; the curves under the pipeline about a third of the height."""
+        left = max(290, min(400, self.width() // 6))
+        right = max(400, min(640, self.width() * 32 // 100))
         self.resizeDocks([self.docks["stack"], self.docks["inspector"]], [left, right], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["inspector"], self.docks["controls"]],
-                         [self.height() // 2, self.height() // 2], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["metrics"]], [max(260, self.height() * 38 // 100)], Qt.Orientation.Vertical)
+                         [self.height() * 60 // 100, self.height() * 40 // 100], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["metrics"]], [max(310, self.height() * 36 // 100)], Qt.Orientation.Vertical)
+
+    def _presentation_sizes(self) -> None:
+        for key, dock in self.docks.items():
+            if key not in PRESENTATION_DOCKS:
+                dock.hide()
+        self.docks["samples"].show()
+        self.docks["inspector"].show()
+        self.docks["metrics"].show()
+        self.resizeDocks([self.docks["inspector"]], [max(420, self.width() * 36 // 100)], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["inspector"], self.docks["samples"]],
+                         [self.height() * 62 // 100, self.height() * 38 // 100], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["metrics"]], [self.height() * 26 // 100], Qt.Orientation.Vertical)
+        self._hide_stale_tab_bars()
 
     def save_layout(self) -> None:
+        if self.presenting:            # remember the working layout, not presentation mode's
+            self.settings.setValue("window/state", self._presentation_from[4])
+            self.settings.sync()
+            return
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.sync()

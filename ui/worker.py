@@ -53,8 +53,16 @@ from PyQt6 import QtCore
 from visualcnn.errors import VisualCNNError
 
 FAST = math.inf
-#: speeds offered by a slider, in phases per second (the last is "as fast as possible")
-SPEED_STEPS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 100.0, FAST)
+#: "watch it learn": whole iterations at WATCH_ITERATIONS_PER_S, paced like the slow speeds so every frame
+#: shows a recent iteration, fast enough that the curves climb within seconds. A speed below 0 is
+#: iterations per second (-speed), not phases per second: the pace then does not depend on the stack's depth.
+WATCH_ITERATIONS_PER_S = 10.0
+WATCH = -WATCH_ITERATIONS_PER_S
+#: speeds offered by a slider: phases per second from "watch the wave" (0.5) up, then WATCH, then FAST
+SPEED_STEPS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 100.0, WATCH, FAST)
+#: held-out test points in the window: besides every `eval_every` iterations, at least this often (seconds),
+#: so that a slow run's test curve still grows every second (RunWorker.eval_every_s)
+EVAL_EVERY_S = 1.0
 MAX_REDRAWS_PER_SECOND = 30.0
 CHUNK_SECONDS = 0.02            # one session.run() call in FAST mode lasts about this long
 
@@ -62,9 +70,11 @@ IDLE, RUNNING, PAUSED, FINISHED = "idle", "running", "paused", "finished"
 
 
 def speed_label(phases_per_second: float) -> str:
-    """'1 phase/s', '10 phases/s', 'as fast as possible'."""
+    """'1 phase/s', '10 phases/s', 'watch it learn (10 iterations/s)', 'as fast as possible'."""
     if math.isinf(phases_per_second):
         return "as fast as possible"
+    if phases_per_second < 0:
+        return f"watch it learn ({-phases_per_second:g} iterations/s)"
     n = f"{phases_per_second:g}"
     return f"{n} phase/s" if phases_per_second == 1 else f"{n} phases/s"
 
@@ -112,6 +122,8 @@ class RunWorker(QtCore.QObject):
         self.redraw_count = 0
         self.sample_every: float | None = None     # FAST mode: seconds between recorded iterations
         self._last_sample = 0.0
+        self.eval_every_s: float | None = None      # also evaluate at least this often (seconds), if set
+        self._last_eval = 0.0
         self._speed = FAST
         self._state = IDLE
         self._total = 0
@@ -149,10 +161,12 @@ class RunWorker(QtCore.QObject):
         return self._speed
 
     def set_speed(self, phases_per_second: float) -> None:
-        """Phases per second (> 0), or FAST for as fast as possible; takes effect at the next phase."""
+        """Phases per second (> 0), WATCH-like iterations per second (< 0), or FAST for as fast as possible;
+        takes effect at the next phase."""
         pps = float(phases_per_second)
-        if not pps > 0:
-            raise ValueError(f"speed must be a positive number of phases per second or FAST, got {phases_per_second!r}")
+        if not (pps > 0 or pps < 0) or math.isinf(pps) and pps < 0:
+            raise ValueError(f"speed must be a positive number of phases per second, a negative number of "
+                             f"iterations per second or FAST, got {phases_per_second!r}")
         with self._cond:
             self._speed = pps
             self._cond.notify_all()
@@ -289,8 +303,13 @@ class RunWorker(QtCore.QObject):
 
     def _evaluate_if_due(self) -> None:
         s = self.session
-        if self.eval_every > 0 and s.iteration % self.eval_every == 0 and (
-                not self.test_points or self.test_points[-1][0] != s.iteration):
+        now = time.perf_counter()
+        if self.eval_every <= 0:
+            return
+        due = s.iteration % self.eval_every == 0 or (
+            self.eval_every_s is not None and now - self._last_eval >= self.eval_every_s)
+        if due and (not self.test_points or self.test_points[-1][0] != s.iteration):
+            self._last_eval = now
             loss, acc = s.evaluate("test", max_samples=self.eval_samples)
             self.test_points.append((s.iteration, loss, acc))
             self.evaluated.emit(s.iteration, loss, acc)
@@ -304,7 +323,7 @@ class RunWorker(QtCore.QObject):
             self._run_body()
 
     def _run_body(self) -> None:
-        t_start = time.perf_counter()
+        t_start = self._last_eval = time.perf_counter()
         paused_for = 0.0
         hit, error = None, None
         self._last_redraw = 0.0
@@ -392,7 +411,7 @@ class RunWorker(QtCore.QObject):
         if s.iteration != start_iteration:
             on_iteration(s)
         hit = s.last_hit
-        frame = self._maybe_redraw(force=self._speed <= MAX_REDRAWS_PER_SECOND)
+        frame = self._maybe_redraw(force=self._phase_rate() <= MAX_REDRAWS_PER_SECOND)
         if frame or hit is not None:
             self.recordReady.emit(rec)
             self.progress.emit(self._done, self._total, self._eta_paced())
@@ -400,7 +419,7 @@ class RunWorker(QtCore.QObject):
             return hit
         with self._cond:
             while not (self._stop or self._pause or self._jobs):
-                left = t0 + 1.0 / self._speed - time.perf_counter()
+                left = t0 + 1.0 / self._phase_rate() - time.perf_counter()
                 if left <= 0 or math.isinf(self._speed):
                     break
                 self._cond.wait(left)
@@ -411,8 +430,13 @@ class RunWorker(QtCore.QObject):
             return math.nan
         s = self.session
         remaining = (self._total - self._done) * s.n_phases - s.phase_index
-        return max(0.0, remaining / self._speed)
+        return max(0.0, remaining / self._phase_rate())
+
+    def _phase_rate(self) -> float:
+        """Phases per second of the current pace (a WATCH-like speed counts whole iterations)."""
+        speed = self._speed
+        return -speed * self.session.n_phases if speed < 0 else speed
 
 
-__all__ = ["FAST", "MAX_REDRAWS_PER_SECOND", "RUNNING", "PAUSED", "IDLE", "FINISHED", "SPEED_STEPS",
+__all__ = ["EVAL_EVERY_S", "FAST", "WATCH", "MAX_REDRAWS_PER_SECOND", "RUNNING", "PAUSED", "IDLE", "FINISHED", "SPEED_STEPS",
            "RunSummary", "RunWorker", "speed_label"]

@@ -56,7 +56,7 @@ def draw(qtbot, window, points):
 
 def test_drawing_pins_the_input_and_updates_the_prediction_live(window, qtbot):
     c, s = window.controller, window.controller.session
-    window.pad_labels.combo.setCurrentIndex(1)
+    window.pad_labels.combo.setCurrentIndex(2)                   # label 1 (index 0 is "— choose —")
     one = draw(qtbot, window, [(0.5, 0.1), (0.5, 0.9)])
     assert s.pinned is not None and np.array_equal(s.pinned[0][0], one) and list(s.pinned[1]) == [1]
     # forward phases and the loss ran: the pipeline, the probabilities and the inspector have them
@@ -69,7 +69,7 @@ def test_drawing_pins_the_input_and_updates_the_prediction_live(window, qtbot):
     zero = draw(qtbot, window, [(0.5, 0.1), (0.8, 0.3), (0.8, 0.7), (0.5, 0.9), (0.2, 0.7), (0.2, 0.3), (0.5, 0.1)])
     assert not np.array_equal(one, zero)
     assert not np.allclose(window.samples.probs, p_one)          # the prediction followed the drawing
-    window.pad_labels.combo.setCurrentIndex(0)                   # relabelling reruns the loss
+    window.pad_labels.combo.setCurrentIndex(1)                   # relabelling (to 0) reruns the loss
     assert list(s.pinned[1]) == [0] and s.last_record.phase == "loss"
     window.pin_strip.button.click()                              # back to dataset batches
     assert s.pinned is None and not window.pin_strip.isVisible() and s.phase_index == 0
@@ -122,7 +122,8 @@ def test_open_an_image_file(window, qtbot, tmp_path, monkeypatch):
     assert img.save(str(path))
     monkeypatch.setattr(files_mod, "get_open_path", lambda *a: str(path))
     window.actions["open_image"].trigger()
-    assert s.pinned is not None and s.last_record.phase == "loss"
+    # unlabelled until the user says what it shows: forward only, nothing scored
+    assert s.pinned is not None and s.last_record.phase == "forward"
     x = s.pinned[0][0]
     C, H, W = s.dataset.input_shape
     assert x.shape == (C, H, W) and x[0, :, W // 2 - 1:W // 2 + 1].sum() > 0 and x[0, :, 0].sum() == 0
@@ -210,3 +211,15 @@ def test_a_dataset_from_an_npz_file(window, qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(files_mod, "get_open_path", lambda *a: str(bad))
     window.actions["load_npz"].trigger()
     assert window.controller.session.dataset is ds and "bad.npz" in window.banner.text()
+
+
+def test_an_unlabelled_drawing_is_not_scored(window, qtbot):
+    """Issue 10 §7: the label no longer defaults to "0" (a drawn 7 was scored "0 → 4 ✗")."""
+    s = window.controller.session
+    assert window.pad_labels.label() is None and window.pad_labels.combo.currentText() == "— choose —"
+    draw(qtbot, window, [(0.2, 0.1), (0.8, 0.1), (0.4, 0.9)])
+    assert s.pinned is not None and s.last_record.phase == "forward"            # no loss: nothing scored
+    assert s.last_record.layer == len(s.network.layers) - 1
+    assert "no label yet" in window.pin_strip.label.text()
+    window.pad_labels.combo.setCurrentIndex(8)                                  # "7"
+    assert list(s.pinned[1]) == [7] and s.last_record.phase == "loss"

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PyQt6.QtCore import QSettings, Qt
+from PyQt6.QtCore import Qt
 
 from tests.core.interop_helpers import same_params
+from tests.ui.helpers import open_window
 from ui import files as files_mod
-from ui.main_window import MainWindow
 from visualcnn.interop import load_onnx
 from visualcnn.io import load_session
-from visualcnn.session import Session
 
 pytest.importorskip("onnx")
 TINYVGG = Path(__file__).resolve().parents[1] / "fixtures" / "tinyvgg_torch.onnx"
@@ -20,12 +19,7 @@ TINYVGG = Path(__file__).resolve().parents[1] / "fixtures" / "tinyvgg_torch.onnx
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    w = MainWindow(Session.from_preset("digits-small"), QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+    return open_window(qtbot, tmp_path, size=(1280, 800))
 
 
 def _open(window, monkeypatch, path):
@@ -153,8 +147,5 @@ def test_the_model_panel_follows_the_session(qtbot, tmp_path, window, monkeypatc
     assert "not opened from a model file" in window.model_report.text()
     # a window opened on a model (`visualcnn model.onnx`) shows its report from the start
     session, _ = open_model_session(TINYVGG)
-    w = MainWindow(session, QSettings(str(tmp_path / "t.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
+    w = open_window(qtbot, tmp_path, session)
     assert w.docks["model"].isVisible() and "2,120 parameters" in w.model_report.text()

@@ -108,7 +108,10 @@ def test_a_slow_run_shows_the_wave_phase_by_phase(window, qtbot):
 def test_speed_changes_during_a_run_and_epochs_set_the_length(window, qtbot):
     c, s = window.controller, window.controller.session
     window.hyper_panel.set_speed(2.0)
-    fast_total = s.sampler.batches_per_epoch
+    # an epoch is counted in batches of the run's size (stepping keeps its own batch size)
+    fast_total = math.ceil(len(s.dataset.y_train) / window.hyper_panel.run_batch.value())
+    assert fast_total != s.sampler.batches_per_epoch
+    step_batch = s.batch_size
     window.hyper_panel.run_unit.setCurrentText("epochs")
     window.hyper_panel.iterations.setValue(1)
     window.actions["run"].trigger()
@@ -118,6 +121,7 @@ def test_speed_changes_during_a_run_and_epochs_set_the_length(window, qtbot):
         window.hyper_panel.set_speed(math.inf)                # the slider, during the run
     assert done.args[0].total == fast_total and s.iteration == fast_total
     assert window.metrics.progress_bar.maximum() == fast_total
+    assert s.batch_size == window.hyper_panel.batch_size.value() == step_batch    # stepping's batch is back
 
 
 def test_hyper_parameters_edited_during_a_run_reach_the_session(window, qtbot):
@@ -136,7 +140,7 @@ def test_a_breakpoint_pauses_the_run_at_the_phase_that_tripped_it(window, qtbot)
     c, s = window.controller, window.controller.session
     window.breakpoints_panel.grad_on.setChecked(True)
     window.breakpoints_panel.grad_norm.setValue(5.0)
-    window.hyper_panel.lr.setValue(5.0)                       # diverges within a few iterations
+    window.hyper_panel.run_lr.setValue(5.0)                   # Run's ε: diverges within a few iterations
     fast(window, 2000)
     window.actions["run"].trigger()
     qtbot.waitUntil(lambda: window.banner.isVisible() and c.worker.state == "paused", timeout=20_000)
@@ -156,7 +160,7 @@ def test_a_breakpoint_pauses_the_run_at_the_phase_that_tripped_it(window, qtbot)
 def test_nan_during_a_fast_run_pauses_with_the_banner(window, qtbot):
     c, s = window.controller, window.controller.session
     assert window.breakpoints_panel.nonfinite.isChecked()
-    window.hyper_panel.lr.setValue(1e6)
+    window.hyper_panel.run_lr.setValue(1e6)                   # Run's own ε
     fast(window, 500)
     window.actions["run"].trigger()
     qtbot.waitUntil(lambda: window.banner.isVisible() and c.worker.state == "paused", timeout=20_000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PyQt6.QtCore import QSettings, Qt
-from PyQt6.QtWidgets import QSpinBox
+from PyQt6.QtWidgets import QApplication, QSpinBox
 
 from ui.main_window import MainWindow
 from ui.stack_editor import ERROR_BRUSH
@@ -199,3 +199,22 @@ def test_drag_reorder_is_one_undoable_edit(window):
     assert _types(editor) == ["conv2d", "maxpool2d", "relu", "flatten", "dense"]
     editor.undo()
     assert _types(editor) == ["conv2d", "relu", "maxpool2d", "flatten", "dense"]
+
+
+def test_ctrl_z_in_the_field_just_edited_undoes_the_stack_edit(window, qtbot):
+    """Issue 10 §7: Ctrl+Z did nothing while the cursor was still in the field (the field ate the key)."""
+    from PyQt6.QtCore import QEvent, Qt
+    from PyQt6.QtGui import QKeyEvent
+
+    editor = window.editor
+    editor.select_layer(0)
+    spin = _form_spin(editor, "out_channels")
+    spin.setValue(12)
+    assert editor.spec()["layers"][0]["out_channels"] == 12
+    override = QKeyEvent(QEvent.Type.ShortcutOverride, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    for target in (spin, spin.lineEdit()):
+        override.setAccepted(False)
+        QApplication.sendEvent(target, override)
+        assert not override.isAccepted()          # the field does not claim Ctrl+Z: the window's Undo gets it
+    window.actions["undo"].trigger()
+    assert editor.spec()["layers"][0]["out_channels"] == 8

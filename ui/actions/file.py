@@ -81,7 +81,7 @@ def connect(window: Any) -> None:
     a, c = window.actions, window.controller
     a["quit"].triggered.connect(window.request_close)
     a["open_image"].triggered.connect(lambda: window.open_image())
-    a["export_pipeline"].triggered.connect(lambda: window.files.export_view(window.pipeline))
+    a["export_pipeline"].triggered.connect(lambda: window.files.export_view(window.pipeline.export_target()))
     a["export_metrics_plot"].triggered.connect(lambda: window.files.export_view(window.metrics.graphics))
     a["export_csv"].triggered.connect(c.export_metrics_csv)
     a["export_record"].triggered.connect(c.export_record)

@@ -45,17 +45,21 @@ class InputControl:
 
     def try_input(self, x: np.ndarray) -> bool:
         """The drawing pad's image x (C, H, W): pin it and run the forward phases and the loss, so the
-        pipeline, the probabilities and the inspector show what the network makes of it."""
+        pipeline, the probabilities and the inspector show what the network makes of it. Until its label
+        is chosen it runs forward only: the network's answer, scored neither right nor wrong."""
         if self.running:
             self.window.statusBar().showMessage("Training is running: pause it (F5) to try your own image.", 5000)
             return False
         label = self.window.pad_labels.label()
-        name = self.session.dataset.class_names[label]
-        if not self.pin_input(np.asarray(x)[None], [label], f"your image (labelled {name})"):
+        if label is None:
+            source = "your image (no label yet: forward only — choose what it shows to compute the loss)"
+        else:
+            source = f"your image (labelled {self.session.dataset.class_names[label]})"
+        if not self.pin_input(np.asarray(x)[None], [0 if label is None else label], source):
             return False
         s = self.session
         try:
-            for _ in range(len(s.network.layers) + 1):
+            for _ in range(len(s.network.layers) + (label is not None)):
                 s.step()
                 if s.last_hit is not None:
                     break

@@ -17,7 +17,7 @@ from PyQt6.QtCore import QAbstractEventDispatcher, QThread
 
 from visualcnn.errors import VisualCNNError
 
-from ..worker import PAUSED, RUNNING, RunWorker, speed_label
+from ..worker import EVAL_EVERY_S, PAUSED, RUNNING, RunWorker, speed_label
 
 #: at most this many redraws per second while running
 MAX_REDRAWS_PER_S = 30
@@ -35,6 +35,24 @@ EVAL_EVERY = 100
 EVAL_SAMPLES = 200
 
 
+def plural(n: int, word: str) -> str:
+    """'1 iteration', '2 iterations', '1,234 iterations'."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
+def run_summary_text(summary: Any) -> str:
+    """What the status bar says when a run ends: its length, and its rate over the time it really ran
+    (RunSummary.seconds leaves out every pause)."""
+    n = plural(summary.iterations, "iteration")
+    if summary.stopped_by == "done":
+        rate = summary.iterations / summary.seconds if summary.seconds > 0 else math.inf
+        per_s = f"{rate:,.0f}" if rate >= 10 else f"{rate:.2g}"
+        return f"run finished: {n} in {summary.seconds:.1f} s of running ({per_s} iterations/s)"
+    if summary.stopped_by == "stop":
+        return f"run stopped after {n}"
+    return ""
+
+
 class RunControl:
     """Mixin of Controller: the run's commands, its worker and how the GUI shares the Session with it."""
 
@@ -46,6 +64,7 @@ class RunControl:
                 self._retired.append(old)           # its QThread must not be destroyed while running
         w = RunWorker(session, eval_every=EVAL_EVERY, eval_samples=EVAL_SAMPLES)
         w.sample_every = SAMPLE_EVERY_S
+        w.eval_every_s = EVAL_EVERY_S
         w.set_speed(self.window.hyper_panel.speed)
         # every slot checks it is still the current worker: queued signals of a replaced one may still land
         w.redraw.connect(lambda w=w: w is self.worker and self.refresh())
@@ -66,7 +85,8 @@ class RunControl:
         """While the worker runs: the records its steps delivered, and the phase after the last of them.
         Paced, the iteration as it goes (the wave forward and back); as fast as possible, the latest whole one."""
         s = self.session
-        records = self._completed if math.isinf(self.worker.speed) else self._collected
+        # as fast as possible, and "watch it learn": the latest whole iteration; slower, the wave as it goes
+        records = self._completed if not 0 < self.worker.speed < math.inf else self._collected
         if not records:
             return [], ("forward", 0)
         nxt = records[-1].index + 1
@@ -125,11 +145,23 @@ class RunControl:
             return False
         self.clear_alert()
         self._collected, self._completed = [], []
+        s = self.session
+        panel = self.window.hyper_panel
+        self._stepping = {"batch_size": s.batch_size, "lr": s.optimizer.hyper()["lr"]}
+        try:
+            self._use_batch(panel.run_batch.value())
+            if panel.run_lr.value() != self._stepping["lr"]:
+                s.set_hyper(lr=float(panel.run_lr.value()))
+        except VisualCNNError as e:
+            self._restore_stepping()
+            self._error(f"Cannot run: {e}")
+            return False
         try:
             self.bridge.quiet = True          # before the first phase: the worker may start at once
             self.worker.start(n_iterations=n_iterations, epochs=epochs)
         except (ValueError, RuntimeError) as e:
             self.bridge.quiet = False
+            self._restore_stepping()
             self._error(f"Cannot run: {e}")
             return False
         self.runningChanged.emit(True)
@@ -172,14 +204,13 @@ class RunControl:
         self._progress = (done, total, eta)
 
     def _run_finished(self, summary: Any) -> None:
-        self._progress = (summary.iterations, summary.total, 0.0)
-        if summary.stopped_by == "done":
-            rate = summary.iterations / summary.seconds if summary.seconds > 0 else math.inf
-            self.window.statusBar().showMessage(
-                f"run finished: {summary.iterations:,} iterations in {summary.seconds:.1f} s "
-                f"({rate:,.0f} per second)", 8000)
-        elif summary.stopped_by == "stop":
-            self.window.statusBar().showMessage(f"run stopped after {summary.iterations:,} iterations", 5000)
+        self._progress = self._progress_shown = (summary.iterations, summary.total, math.nan)
+        self.window.metrics.set_progress(summary.iterations, summary.total, math.nan)
+        self.window.metrics.set_run_state(summary.stopped_by)
+        message = run_summary_text(summary)
+        if message:
+            self.window.statusBar().showMessage(message, 8000)
+        self._restore_stepping()
         self._forget_predictions()
         self.runningChanged.emit(False)
         self.refresh(force=True)
@@ -189,7 +220,11 @@ class RunControl:
         self.refresh()
 
     def set_hyper(self, name: str, value: Any) -> None:
-        """A hyper-parameter from the Training panel; during a run it is applied by the worker between phases."""
+        """A hyper-parameter from the Training panel; during a run it is applied by the worker between phases.
+        The panel shows the values in effect: during a run, ε is the run's (and becomes its ε (Run))."""
+        if name == "lr" and self.worker.is_active:
+            self.window.hyper_panel.run_lr.setValue(float(value))      # -> set_run_hyper
+            return
         if self.running:
             self.worker.submit(lambda s: s.set_hyper(**{name: value}), tag=("hyper", name))
             return
@@ -201,21 +236,53 @@ class RunControl:
             self._show_hyper()
 
     def set_batch_size(self, n: int) -> None:
-        if self.running:
-            self.worker.submit(lambda s: s.set_batch_size(int(n)), tag=("hyper", "batch_size"))
+        """The batch size in effect: stepping's, or during a run (also paused) the run's (its batch (Run))."""
+        if self.worker.is_active:
+            self.window.hyper_panel.run_batch.setValue(int(n))          # -> set_run_hyper
             return
         try:
-            s = self.session
-            if s.phase_index == 0:
-                # nothing computed yet: the batch shown was only fetched for display, so fetch it anew
-                s.restart_iteration()
-            said = s.set_batch_size(int(n))
+            said = self._use_batch(int(n))
             self.window.hyper_panel.show_error("")
-            self.window.statusBar().showMessage(said, 8000)     # when the new size takes effect
+            if said:
+                self.window.statusBar().showMessage(said, 8000)     # when the new size takes effect
             self.refresh()
         except VisualCNNError as e:
             self.window.hyper_panel.show_error(str(e))
             self._show_hyper()
+
+    def set_run_hyper(self, name: str, value: Any) -> None:
+        """Run's own batch size ("batch_size") or ε ("lr"); during a run from the next batch or update."""
+        def apply(s: Any) -> None:
+            s.set_batch_size(int(value)) if name == "batch_size" else s.set_hyper(lr=float(value))
+        if self.running:
+            self.worker.submit(apply, tag=("hyper", name))
+        elif self.worker.is_active:
+            try:
+                apply(self.session)
+                self._show_hyper()
+            except VisualCNNError as e:
+                self.window.hyper_panel.show_error(str(e))
+
+    def _use_batch(self, n: int) -> str | None:
+        """Step with batch size n; returns when it takes effect (None when it is already n)."""
+        s = self.session
+        if n == s.batch_size:
+            return None
+        if s.phase_index == 0:
+            # nothing computed yet: the batch shown was only fetched for display, so fetch it anew
+            s.restart_iteration()
+        return s.set_batch_size(n)
+
+    def _restore_stepping(self) -> None:
+        stepping, self._stepping = getattr(self, "_stepping", None), None
+        if stepping is not None:
+            try:
+                self._use_batch(stepping["batch_size"])
+                if self.session.optimizer.hyper()["lr"] != stepping["lr"]:
+                    self.session.set_hyper(lr=stepping["lr"])
+            except VisualCNNError as e:
+                self.window.hyper_panel.show_error(str(e))
+        self._show_hyper()
 
     def _job_done(self, tag: Any, result: Any) -> None:
         if not isinstance(tag, tuple):

@@ -5,15 +5,19 @@ Also `LayerState`: what the records say about one layer (its forward, backward a
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6 import QtCore, QtWidgets
+from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ui import style
 from visualcnn.records import StepRecord
+
+#: no inspector map is drawn smaller than this (px, short side): the panel scrolls instead
+MIN_MAP_PX = 150
 
 
 @dataclass
@@ -101,7 +105,11 @@ def as_matrix(a: np.ndarray) -> np.ndarray:
 
 
 class MapPanel(QtWidgets.QWidget):
-    """A vertical stack of image plots, each with its colour bar, a read-out line and click callbacks.
+    """Image plots in a grid, each with its colour bar, a read-out line and click callbacks.
+
+    The grid takes the number of columns that makes the smallest map largest for the panel's size
+    (two maps side by side in a wide dock, stacked in a tall one); below MIN_MAP_PX per map it scrolls
+    instead of shrinking them.
 
     panel.add("input x", gradient=False) -> index; panel.show(index, data2d, levels=None)
     on_click(index, (row, col)) is called when a pixel is clicked.
@@ -115,10 +123,16 @@ class MapPanel(QtWidgets.QWidget):
         self.status = QtWidgets.QLabel("hover over a map to read its values")
         self.status.setFont(style.font(style.FONT_SMALL_PT, mono=True))
         self.status.setWordWrap(True)
+        self.scroll = QtWidgets.QScrollArea()
+        self.scroll.setWidget(self.glw)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         box = QtWidgets.QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(self.glw, 1)
+        box.addWidget(self.scroll, 1)
         box.addWidget(self.status)
+        self._grid = 0
         self.plots: list[style.ScaledImage] = []
         self.data: list[np.ndarray | None] = []
         self.names: list[str] = []
@@ -132,7 +146,52 @@ class MapPanel(QtWidgets.QWidget):
         self.plots[-1].set_title(name)
         self.data.append(None)
         self.names.append(name)
+        self._grid = 0
+        self._arrange()
         return row
+
+    def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(ev)
+        self._arrange()
+
+    def changeEvent(self, ev: QtCore.QEvent) -> None:
+        super().changeEvent(ev)
+        if ev.type() == QtCore.QEvent.Type.ApplicationFontChange:
+            for sp, name in zip(self.plots, self.names):
+                sp.set_title(name)
+            self._grid = 0
+            self._arrange()
+
+    def _arrange(self) -> None:
+        """Lay the maps out in the number of grid columns that makes the smallest one largest."""
+        n = len(self.plots)
+        if n == 0:
+            return
+        W = self.scroll.viewport().width()
+        H = self.scroll.viewport().height()
+        # a colour bar is as wide as its numbers need ("−0.00123"): measure, never assume
+        title_h = style.plot_title_height()
+        bar_w = max([style.COLOR_BAR_WIDTH, *(sp.bar.boundingRect().width() + style.SPACING for sp in self.plots)])
+        # a grid too tall for the panel scrolls (each row at least MIN_MAP_PX), so height never forces a map smaller
+        cell = {g: min((W - g * bar_w) / g,
+                       max(MIN_MAP_PX, (H - math.ceil(n / g) * (title_h + style.SPACING)) / math.ceil(n / g)))
+                for g in range(1, n + 1)}
+        grid = max(cell, key=lambda g: (cell[g], -g))
+        rows = math.ceil(n / grid)
+        self.glw.setMinimumHeight(int(rows * (MIN_MAP_PX + title_h + style.SPACING)))
+        if grid == self._grid:
+            return
+        self._grid = grid
+        ci = self.glw.ci
+        for sp in self.plots:
+            ci.removeItem(sp.plot)
+            ci.removeItem(sp.bar)
+        for k, sp in enumerate(self.plots):
+            r, c = divmod(k, grid)
+            ci.addItem(sp.plot, row=r, col=2 * c)
+            ci.addItem(sp.bar, row=r, col=2 * c + 1)
+        for c in range(2 * len(self.plots)):         # the maps share the width equally, the bars take what they need
+            ci.layout.setColumnStretchFactor(c, 1 if c % 2 == 0 and c < 2 * grid else 0)
 
     def set_gradient(self, index: int, gradient: bool) -> None:
         sp = self.plots[index]
@@ -153,6 +212,7 @@ class MapPanel(QtWidgets.QWidget):
             sp.plot.setAspectLocked(data.shape[0] > 1 and data.shape[0] * 8 > data.shape[1])
         self.data[index] = data
         sp.show(data, levels)
+        self._arrange()                 # the bar's numbers may have widened it: maybe fewer maps a row now
 
     def _index_at(self, pos) -> tuple[int, int, int] | None:
         for k, sp in enumerate(self.plots):

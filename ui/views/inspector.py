@@ -136,7 +136,16 @@ class Inspector(QtWidgets.QTabWidget):
         self.tabBar().setExpanding(False)
         self.setUsesScrollButtons(True)
         self.currentChanged.connect(lambda _=0: self._refresh())
-        self.setMinimumWidth(360)
+        self._fit_tabs()
+
+    def _fit_tabs(self) -> None:
+        """Never narrower than its tabs: no tab hides behind scroll arrows, at any text size."""
+        self.setMinimumWidth(max(360, self.tabBar().sizeHint().width() + 6))
+
+    def changeEvent(self, ev: QtCore.QEvent) -> None:
+        super().changeEvent(ev)
+        if ev.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.ApplicationFontChange):
+            QtCore.QTimer.singleShot(0, self._fit_tabs)         # once the tab bar has its new font
 
     # -- public API ----------------------------------------------------------------
     def set_network(self, network) -> None:

@@ -153,6 +153,8 @@ class CompareView(WorkerHost, QtWidgets.QWidget):
         self.plot.setLabel("bottom", "iteration")
         self.plot.setLogMode(y=True)          # a mistake's loss can be 10⁵ times the correct one: both stay visible
         self.plot.setLabel("left", "training loss (log scale)")
+        # no "(x1e+15)" multiplier on a log axis: the ticks are the losses themselves
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.legend = self.plot.addLegend(offset=(-10, 10), brush=pg.mkBrush(255, 255, 255, 220),
                                           pen=pg.mkPen(160, 160, 160), labelTextColor=style.text_color(self),
                                           labelTextSize=f"{style.FONT_PT}pt")

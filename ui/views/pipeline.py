@@ -4,11 +4,17 @@ Columns: the input image, then one per layer (title "2 maxpool2d" and its output
 the loss / probabilities. A column shows what the records say about it:
 - forward (and until the backward wave reaches it): the layer's output for sample 0, in the
   sequential map, levels = that column's own min … max;
-- once backward has passed it: ∂C/∂y, the gradient arriving at the layer's output, in the
+- once backward has passed it: ∂C/∂y, the gradient that arrived at the layer's output, in the
   diverging map with levels ±max|g| of that column (white is exactly 0);
+- in the phase where layer k's backward runs, column k shows the ∂C/∂y that arrived and the column
+  below it at once shows the ∂C/∂x layer k sent down (for max pooling: the sparse routed gradient);
 - the input column shows ∂C/∂x of the image after the last backward phase.
-The column of the phase just run is tinted, the next one outlined with "→ next" / "← next".
-Every item is created in `set_network`; `show_state` only calls setImage / setRect / setText.
+The column of the phase just run is tinted, the next one outlined with "→ next" / "← next", the one
+the inspector shows has a bar under its title; the loss column's bars carry their probabilities.
+
+Where things go is ui/views/pipeline_layout.py (the columns never squeeze their captions: the view
+scrolls instead); this module creates the items in `set_network` and `show_state` only calls
+setImage / setRect / setText. Text follows the window's text size (Ctrl+= / Ctrl+-, presentation).
 """
 
 from __future__ import annotations
@@ -21,48 +27,69 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ui import style
+from ui.views.pipeline_layout import ColumnBox, ColumnSpec, Fonts, layout
 from visualcnn.records import StepRecord
-from visualcnn.spec import format_shape
 
-_MARK_H = 24        # "→ next" line above the titles
-_TITLE_LINES = 2
-_BOTTOM_LINES = 2
-_ARROW_GAP = 22     # horizontal room between columns for the flow arrow
-_MAX_MAP = 150      # largest size of one feature map, px
+#: ImageItems made per column at most (a page shows what fits; the pager reaches the others)
+MAX_CHANNEL_ITEMS = 64
+INSPECTED = QtGui.QColor(142, 68, 173)       # the bar under the inspected column's title
 
 
 @dataclass
 class _Column:
     kind: str                           # "input" | "layer" | "loss"
     layer: int | None
-    title: str
-    shape: tuple[int, ...]
-    images: list[pg.ImageItem] = field(default_factory=list)
+    spec: ColumnSpec
+    images: list[pg.ImageItem] = field(default_factory=list)       # one per channel (up to MAX_CHANNEL_ITEMS)
     frames: list[QtWidgets.QGraphicsRectItem] = field(default_factory=list)
-    title_item: QtWidgets.QGraphicsSimpleTextItem | None = None
-    info_item: QtWidgets.QGraphicsSimpleTextItem | None = None
-    mark_item: QtWidgets.QGraphicsSimpleTextItem | None = None
+    title_item: "_Text | None" = None
+    info_item: "_Text | None" = None
+    size_item: "_Text | None" = None
+    mark_item: "_Text | None" = None
     highlight: QtWidgets.QGraphicsRectItem | None = None
     outline: QtWidgets.QGraphicsRectItem | None = None
-    rect: QtCore.QRectF = field(default_factory=QtCore.QRectF)
-    shown: tuple = ()                   # (id(array), mode) of what the images show now
-    # loss column
+    inspect_bar: QtWidgets.QGraphicsRectItem | None = None
+    box: ColumnBox | None = None
+    page: int = 0
+    shown: tuple = ()                   # (id(array), mode, dim, page) of what the images show now
     bars: list[QtWidgets.QGraphicsRectItem] = field(default_factory=list)
-    bar_labels: list[QtWidgets.QGraphicsSimpleTextItem] = field(default_factory=list)
+    bar_labels: list["_Text"] = field(default_factory=list)
+    bar_values: list["_Text"] = field(default_factory=list)
     tracks: list[QtWidgets.QGraphicsRectItem] = field(default_factory=list)
-    bar_area: QtCore.QRectF = field(default_factory=QtCore.QRectF)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.spec.shape
 
     @property
     def spatial(self) -> bool:
-        return len(self.shape) == 3
+        return self.spec.spatial
 
     @property
-    def n_shown(self) -> int:
-        return min(self.shape[0], style.MAX_CHANNELS) if self.spatial else 1
+    def rect(self) -> QtCore.QRectF:
+        return self.box.rect if self.box is not None else QtCore.QRectF()
+
+    @property
+    def bar_area(self) -> QtCore.QRectF:
+        return self.box.bar_area if self.box is not None else QtCore.QRectF()
+
+    @property
+    def page_range(self) -> tuple[int, int]:
+        """The channels [start, end) the current page shows."""
+        if not self.spatial:
+            return 0, 1
+        per = self.box.per_page if self.box is not None else 1
+        n = min(self.shape[0], len(self.images))
+        start = min(self.page * per, max(0, n - 1) // per * per)
+        return start, min(n, start + per)
+
+    def texts(self) -> list["_Text"]:
+        return [t for t in (self.title_item, self.info_item, self.size_item, self.mark_item, *self.bar_labels,
+                            *self.bar_values) if t is not None and t.text().strip()]
 
 
 class _Scene(QtWidgets.QGraphicsView):
-    """The drawing surface: scene coordinates are the viewport's pixels (no zoom, no scroll)."""
+    """The drawing surface: scene coordinates are pixels (no zoom); it scrolls when the columns need more room."""
 
     clicked = QtCore.pyqtSignal(QtCore.QPointF)
     resized = QtCore.pyqtSignal()
@@ -73,16 +100,28 @@ class _Scene(QtWidgets.QGraphicsView):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setScene(QtWidgets.QGraphicsScene(self))
-        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         self.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
         self.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
         self.setMouseTracking(True)
+        # scrolling must not blit stale pixels of pyqtgraph items: every frame repaints what is shown
+        self.setViewportUpdateMode(QtWidgets.QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
+
+    def follow(self, rect: QtCore.QRectF, edges: Sequence[float] = ()) -> None:
+        """Scroll sideways (only) so that `rect` is in view, starting at one of the column `edges` so that no
+        column is cut in half at the left."""
+        bar = self.horizontalScrollBar()
+        left, width = bar.value(), self.viewport().width()
+        if rect.left() >= left and rect.right() <= left + width:
+            return
+        target = rect.left() - 4 if rect.left() < left else rect.right() + 4 - width
+        snapped = [e - 4 for e in edges if e - 4 >= target and e - 4 <= rect.left()]
+        bar.setValue(int(min(snapped) if snapped else target))
 
     def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:
         super().resizeEvent(ev)
-        self.scene().setSceneRect(0, 0, self.viewport().width(), self.viewport().height())
         self.resized.emit()
 
     def mousePressEvent(self, ev: QtGui.QMouseEvent) -> None:
@@ -101,10 +140,12 @@ class _Text(QtWidgets.QGraphicsSimpleTextItem):
         self.setZValue(5)
         self._fm = QtGui.QFontMetricsF(font)
         self._anchor = (0.0, 0.0)
+        self._plain = ""
 
     def setText(self, text: str) -> None:
-        if text == self.text():
+        if text == self._plain:
             return
+        self._plain = text
         lines = text.split("\n")
         width = max(self._fm.horizontalAdvance(line) for line in lines)
         space = self._fm.horizontalAdvance(" ") or 1.0
@@ -113,18 +154,89 @@ class _Text(QtWidgets.QGraphicsSimpleTextItem):
                                   for line in lines))
         self.set_center(*self._anchor)
 
+    def plain(self) -> str:
+        return self._plain
+
     def set_font(self, font: QtGui.QFont) -> None:
         if font == self.font():
             return
-        text = self.text().split("\n")
         self.setFont(font)
         self._fm = QtGui.QFontMetricsF(font)
-        super().setText("")
-        self.setText("\n".join(line.strip() for line in text))
+        text, self._plain = self._plain, None
+        self.setText(text)
 
     def set_center(self, cx: float, top: float) -> None:
         self._anchor = (cx, top)
         self.setPos(cx - self.boundingRect().width() / 2, top)
+
+
+def _legend_swatch(fill: QtGui.QColor | None, pen: QtGui.QPen | None) -> QtGui.QPixmap:
+    pm = QtGui.QPixmap(22, 14)
+    pm.fill(QtCore.Qt.GlobalColor.transparent)
+    p = QtGui.QPainter(pm)
+    p.setPen(pen if pen is not None else QtGui.QPen(QtCore.Qt.PenStyle.NoPen))
+    p.setBrush(QtGui.QBrush(fill) if fill is not None else QtGui.QBrush())
+    p.drawRect(QtCore.QRectF(1, 1, 20, 12))
+    p.end()
+    return pm
+
+
+class Legend(QtWidgets.QWidget):
+    """What the colours, the shading, the outline and the bars mean: as many entries a row as fit whole."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.grid = QtWidgets.QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setHorizontalSpacing(style.SPACING)
+        self.grid.setVerticalSpacing(2)
+        self.entries: list[tuple[QtWidgets.QLabel, QtWidgets.QLabel]] = []
+        for pixmap, text in (
+            (style.colormap_pixmap(False, 60, 14), "activation low → high"),
+            (style.colormap_pixmap(True, 60, 14), "gradient − 0 +"),
+            (_legend_swatch(style.with_alpha(style.HIGHLIGHT, 70), None), "shaded: just ran"),
+            (_legend_swatch(None, QtGui.QPen(style.NEXT, 2, QtCore.Qt.PenStyle.DashLine)), "dashed: next"),
+            (_legend_swatch(INSPECTED, None), "purple: inspected"),
+            (_legend_swatch(style.TRUE_CLASS, None), "green: true class"),
+        ):
+            swatch = QtWidgets.QLabel()
+            swatch.setPixmap(pixmap)
+            self.entries.append((swatch, QtWidgets.QLabel(text)))
+        self.labels = [label for _, label in self.entries]
+        self._per_row = 0
+        self._arrange()
+        self.setToolTip("each column has its own scale: activations from its min to its max, gradients ±max|g| "
+                        "(white is exactly 0); the loss column's orange bar is the prediction")
+
+    def _arrange(self) -> None:
+        entry_w = max(s.sizeHint().width() + self.grid.horizontalSpacing() + lab.sizeHint().width()
+                      for s, lab in self.entries) + self.grid.horizontalSpacing()
+        per_row = max(1, min(len(self.entries), int(max(self.width(), 1) // max(entry_w, 1))))
+        if per_row == self._per_row:
+            return
+        self._per_row = per_row
+        for swatch, label in self.entries:
+            self.grid.removeWidget(swatch)
+            self.grid.removeWidget(label)
+        for k, (swatch, label) in enumerate(self.entries):
+            row, col = divmod(k, per_row)
+            self.grid.addWidget(swatch, row, 2 * col)
+            self.grid.addWidget(label, row, 2 * col + 1)
+        for col in range(2 * len(self.entries)):
+            self.grid.setColumnStretch(col, 1 if col % 2 and col < 2 * per_row else 0)
+
+    def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(ev)
+        self._arrange()
+
+    def changeEvent(self, ev: QtCore.QEvent) -> None:
+        super().changeEvent(ev)
+        if ev.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.ApplicationFontChange):
+            self._per_row = 0
+            QtCore.QTimer.singleShot(0, self._arrange)
+
+    def minimumSizeHint(self) -> QtCore.QSize:
+        return QtCore.QSize(0, super().minimumSizeHint().height())
 
 
 class PipelineView(QtWidgets.QWidget):
@@ -140,38 +252,29 @@ class PipelineView(QtWidgets.QWidget):
         self.next_phase: tuple[str, int | None] | None = None
         self.executed_column: int | None = None   # index into self.columns
         self.next_column: int | None = None
+        self.sent_column: int | None = None       # the column that just received a backward phase's ∂C/∂x
+        self.selected: int | None = None          # the layer the inspector shows
         self.class_names: list[str] | None = None
         self.input_batch: np.ndarray | None = None    # shown in the input column before the first phase
+        self.arrows: list[_Text] = []
 
-        self.header = QtWidgets.QLabel("no network")
+        from ui.strips import FittedLabel
+        self.header = FittedLabel()          # one line: the longest form of "just ran … · next …" that fits
         self.header.setFont(style.font(style.FONT_TITLE_PT, bold=True))
-        self.header.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.view = _Scene(self)
         self.view.clicked.connect(self._on_click)
         self.view.resized.connect(self._relayout)
         self.scene = self.view.scene()
-
-        legend = QtWidgets.QHBoxLayout()
-        legend.setSpacing(style.SPACING)
-        for gradient, text in ((False, "activation (low → high, per column)"),
-                               (True, "gradient ∂C/∂y (− 0 +, per column ±max)")):
-            strip = QtWidgets.QLabel()
-            strip.setPixmap(style.colormap_pixmap(gradient, 110, 14))
-            label = QtWidgets.QLabel(text)
-            label.setFont(style.font(style.FONT_SMALL_PT))
-            legend.addWidget(strip)
-            legend.addWidget(label)
-            legend.addSpacing(style.SPACING * 2)
-        legend.addStretch(1)
+        self.legend = Legend()
 
         box = QtWidgets.QVBoxLayout(self)
         box.setContentsMargins(style.SPACING, style.SPACING, style.SPACING, style.SPACING)
         box.setSpacing(style.SPACING // 2)
         box.addWidget(self.header)
         box.addWidget(self.view, 1)
-        box.addLayout(legend)
-        self.setMinimumSize(480, 320)
-        self.arrows: list[QtWidgets.QGraphicsSimpleTextItem] = []
+        box.addWidget(self.legend)
+        self.setMinimumSize(420, 300)
+        self._fonts = self._make_fonts()
 
     # -- public API ------------------------------------------------------------------
     def set_class_names(self, names: Sequence[str] | None) -> None:
@@ -184,50 +287,58 @@ class PipelineView(QtWidgets.QWidget):
         self.network = network
         self.scene.clear()
         self.columns, self.arrows = [], []
-        self.records, self.executed_column, self.next_column = [], None, None
+        self._mistakes = (frozenset(), False)
+        self.records, self.executed_column, self.next_column, self.sent_column = [], None, None, None
         self.input_batch = None
-        self.columns.append(_Column("input", None, "input", tuple(network.input_shape)))
+        n = network.n_classes
+        names = self.class_names or [str(k) for k in range(n)]
+        names = [names[k] if k < len(names) else str(k) for k in range(n)]
+        self.columns.append(self._column("input", None, "input", tuple(network.input_shape)))
         for i, layer in enumerate(network.layers):
-            self.columns.append(_Column("layer", i, f"{i} {layer.type_name}", tuple(layer.output_shape)))
-        self.columns.append(_Column("loss", None, "loss", (network.n_classes,)))
-        fg = style.text_color(self)
+            self.columns.append(self._column("layer", i, f"{i} {layer.type_name}", tuple(layer.output_shape)))
+        loss = _Column("loss", None, ColumnSpec("loss", (n,), "loss", f"{n} classes", bar_labels=tuple(names)))
+        self.columns.append(loss)
+        if self.selected is None or self.selected >= len(network.layers):
+            self.selected = 0
         for ci, col in enumerate(self.columns):
             col.highlight = self.scene.addRect(QtCore.QRectF(), QtGui.QPen(QtCore.Qt.PenStyle.NoPen),
                                                QtGui.QBrush(style.with_alpha(style.HIGHLIGHT, 45)))
             col.highlight.setZValue(-10)
-            pen = QtGui.QPen(style.NEXT, 2, QtCore.Qt.PenStyle.DashLine)
-            col.outline = self.scene.addRect(QtCore.QRectF(), pen)
+            col.outline = self.scene.addRect(QtCore.QRectF(), QtGui.QPen(style.NEXT, 2, QtCore.Qt.PenStyle.DashLine))
             col.outline.setZValue(-9)
-            col.title_item = self._text(style.FONT_PT, bold=True)
-            col.info_item = self._text(style.FONT_SMALL_PT)
-            col.mark_item = self._text(style.FONT_PT, bold=True)
+            col.inspect_bar = self.scene.addRect(QtCore.QRectF(), QtGui.QPen(QtCore.Qt.PenStyle.NoPen),
+                                                 QtGui.QBrush(INSPECTED))
+            col.inspect_bar.setVisible(False)
+            col.title_item = self._text(bold=True)
+            col.mark_item = self._text(bold=True)
+            col.info_item = self._text()
+            col.size_item = self._text(bold=True)
             if col.kind == "loss":
-                names = self.class_names or [str(k) for k in range(network.n_classes)]
-                for k in range(network.n_classes):
-                    track = self.scene.addRect(QtCore.QRectF(), QtGui.QPen(style.FRAME, 1))
-                    col.tracks.append(track)
+                col.size_item.setText(f"{n} classes")
+                for k in range(n):
+                    col.tracks.append(self.scene.addRect(QtCore.QRectF(), QtGui.QPen(style.FRAME, 1)))
                     bar = self.scene.addRect(QtCore.QRectF(), QtGui.QPen(QtCore.Qt.PenStyle.NoPen),
                                              QtGui.QBrush(style.BAR))
                     col.bars.append(bar)
-                    label = self._text(style.FONT_SMALL_PT)
-                    label.setText(names[k] if k < len(names) else str(k))
+                    label = self._text()
+                    label.setText(names[k])
                     col.bar_labels.append(label)
+                    col.bar_values.append(self._text())
             else:
-                for _ in range(col.n_shown):
+                count = min(col.shape[0], MAX_CHANNEL_ITEMS) if col.spatial else 1
+                for _ in range(count):
                     img = pg.ImageItem()
                     self.scene.addItem(img)
                     col.images.append(img)
                     frame = self.scene.addRect(QtCore.QRectF(), QtGui.QPen(style.FRAME, 1))
                     frame.setZValue(1)
                     col.frames.append(frame)
+            col.title_item.setText(col.spec.title)
             if ci < len(self.columns) - 1:
-                arrow = self._text(style.FONT_TITLE_PT, bold=True)
+                arrow = self._text(arrow=True)
                 arrow.setText("→")
                 self.arrows.append(arrow)
-        for col in self.columns:
-            col.title_item.setText(f"{col.title}\n{format_shape(col.shape)}" if col.kind != "loss"
-                                   else f"loss\n{network.n_classes} classes")
-        self.header.setText(f"{len(network.layers)} layers, {network.n_params:,} parameters\nstep to begin")
+        self.header.set_texts(f"{len(network.layers)} layers, {network.n_params:,} parameters · step to begin")
         self._relayout()
         self.show_state([], ("forward", 0))
 
@@ -252,14 +363,16 @@ class PipelineView(QtWidgets.QWidget):
         for col in self.columns:
             if col.kind == "loss":
                 self._show_loss(col, loss_rec)
-                continue
-            if col.kind == "input":
+            elif col.kind == "input":
                 if 0 in bwd:
                     self._show_maps(col, bwd[0].dx, "grad", "∂C/∂x (image)")
                 else:
                     self._show_maps(col, batch_x, "act", "input image", dim=dim)
             elif col.layer in bwd:
-                self._show_maps(col, bwd[col.layer].dout, "grad", "∂C/∂y arriving")
+                self._show_maps(col, bwd[col.layer].dout, "grad", "∂C/∂y arrived")
+            elif col.layer + 1 in bwd:
+                # the layer above has just run its backward: what it sent down arrives here in the same phase
+                self._show_maps(col, bwd[col.layer + 1].dx, "grad", "∂C/∂x sent down")
             elif col.layer in fwd:
                 self._show_maps(col, fwd[col.layer].y, "act", "activation", dim=dim)
             else:
@@ -273,43 +386,110 @@ class PipelineView(QtWidgets.QWidget):
         if self.network is not None and not self.records:
             self.show_state([], self.next_phase)
 
+    def select_layer(self, index: int | None) -> None:
+        """Mark layer `index`'s column as the one the inspector shows."""
+        self.selected = index
+        for col in self.columns:
+            col.inspect_bar.setVisible(col.kind == "layer" and col.layer == index)
+
+    def set_mistakes(self, layers: set[int], wrong: bool) -> None:
+        """Mark the columns whose layer computes a study-note mistake (⚠, red title) — in the window and in
+        every export of the pipeline — and say in the header that the math is wrong on purpose."""
+        key = (frozenset(layers), wrong)
+        if key == getattr(self, "_mistakes", (frozenset(), False)):
+            return
+        self._mistakes = key
+        loss_wrong = wrong and not layers and self.network is not None
+        for col in self.columns:
+            spoiled = (col.kind == "layer" and col.layer in layers) or (col.kind == "loss" and loss_wrong)
+            base = col.spec.title.removeprefix("⚠ ")
+            col.spec.title = f"⚠ {base}" if spoiled else base
+            col.title_item.setText(col.spec.title)
+            col.title_item.setBrush(QtGui.QBrush(QtGui.QColor(192, 57, 43) if spoiled else style.text_color(self)))
+        self._relayout()
+        self._update_header()
+
     def column_of_layer(self, layer: int) -> int:
         """Index into `columns` of layer `layer` (the input column is 0)."""
         return layer + 1
 
+    def images_of_layer(self, layer: int) -> list[pg.ImageItem]:
+        """The ImageItems of layer `layer`'s column on its current page (for tests and snapshots)."""
+        col = self.columns[layer + 1]
+        start, end = col.page_range
+        return col.images[start:end]
+
+    def next_page(self, column: int) -> None:
+        """Show the next page of channels of `column` (wrapping round to the first)."""
+        col = self.columns[column]
+        start, end = col.page_range
+        col.page = 0 if end >= min(col.shape[0], len(col.images)) else col.page + 1
+        col.shown = ()
+        self._place_images(col)
+        self.show_state(self.records, self.next_phase)
+
+    def caption_items(self) -> list[QtWidgets.QGraphicsSimpleTextItem]:
+        """Every piece of text in the scene that shows something (the legibility tests measure them)."""
+        return [t for col in self.columns for t in col.texts()] + [a for a in self.arrows if a.isVisible()]
+
     # -- drawing ---------------------------------------------------------------------
-    def _text(self, size: int, bold: bool = False) -> "_Text":
-        item = _Text(style.font(size, bold), style.text_color(self))
+    def _column(self, kind: str, layer: int | None, title: str, shape: tuple[int, ...]) -> _Column:
+        if len(shape) == 3:
+            C, h, w = shape
+            sizes = (f"{C} maps {h}×{w}", f"{C} of {C} · {h}×{w} ▸", f"{h}×{w}")
+        else:
+            sizes = (f"{shape[0]} units",)
+        return _Column(kind, layer, ColumnSpec(kind, shape, title, sizes[0], size_texts=sizes))
+
+    def _make_fonts(self) -> Fonts:
+        return Fonts(style.font(style.FONT_PT, bold=True), style.font(style.FONT_SMALL_PT),
+                     style.font(style.FONT_TITLE_PT, bold=True))
+
+    def _text(self, bold: bool = False, arrow: bool = False) -> _Text:
+        f = self._fonts.arrow if arrow else (self._fonts.title if bold else self._fonts.small)
+        item = _Text(f, style.text_color(self))
+        item._role = "arrow" if arrow else ("title" if bold else "small")
         self.scene.addItem(item)
         return item
 
     def _show_maps(self, col: _Column, array: np.ndarray | None, mode: str, what: str, dim: bool = False) -> None:
-        key = (id(array), mode, dim)
+        key = (id(array), mode, dim, col.page, what)
         if col.shown == key:
             return
         col.shown = key
-        opacity = 0.35 if dim else 1.0
+        start, end = col.page_range
         if array is None:
             for img in col.images:
                 img.clear()
-            col.info_item.setText(what)
-            self._center_info(col)
+            col.info_item.setText(f"{what}\n")
+            self._size_text(col, start, end)
+            self._place_captions(col)
             return
         sample = np.asarray(array[0])
         gradient = mode == "grad"
         levels = style.symmetric_levels(sample) if gradient else style.activation_levels(sample)
+        opacity = 0.35 if dim else 1.0
         if col.spatial:
-            for c, img in enumerate(col.images):
-                style.set_image(img, sample[c], gradient, levels)
-                img.setOpacity(opacity)
+            for c in range(start, end):
+                style.set_image(col.images[c], sample[c], gradient, levels)
+                col.images[c].setOpacity(opacity)
         else:
             style.set_image(col.images[0], sample.reshape(-1), gradient, levels)
             col.images[0].setOpacity(opacity)
-        self._place_images(col)
-        more = col.shape[0] - col.n_shown if col.spatial else 0
-        extra = f"  (+{more} more)" if more > 0 else ""
-        col.info_item.setText(f"{what}{extra}\n{style.levels_text(levels, gradient)}")
-        self._center_info(col)
+        self._place_images(col)        # an ImageItem's rect is relative to its image's size: set it after
+        col.info_item.setText(f"{what}\n{style.levels_text(levels, gradient)}")
+        self._size_text(col, start, end)
+        self._place_captions(col)
+
+    def _size_text(self, col: _Column, start: int, end: int) -> None:
+        if not col.spatial:
+            col.size_item.setText(f"{col.shape[0]} units")
+            return
+        C, h, w = col.shape
+        if end - start >= C:
+            col.size_item.setText(f"{C} maps {h}×{w}" if C > 1 else f"{h}×{w}")
+        else:
+            col.size_item.setText(f"{start + 1}–{end} of {C} · {h}×{w} ▸")
 
     def _show_loss(self, col: _Column, rec: StepRecord | None) -> None:
         key = (id(rec),)
@@ -317,37 +497,49 @@ class PipelineView(QtWidgets.QWidget):
             return
         col.shown = key
         area = col.bar_area
-        K = len(col.bars)
         if rec is None:
-            for bar in col.bars:
+            for bar, value in zip(col.bars, col.bar_values):
                 bar.setRect(QtCore.QRectF())
-            col.info_item.setText("C = —\n(after the\nloss phase)")
-            self._center_info(col)
+                value.setText("")
+            col.info_item.setText("C = —\n(after the loss phase)")
+            self._place_captions(col)
             return
         probs = np.asarray(rec.probs[0])
-        truth = int(rec.batch_y[0])
+        truth = int(rec.batch_y[0]) if rec.batch_y is not None and len(rec.batch_y) else -1
         pred = int(np.argmax(probs))
-        row_h = area.height() / max(K, 1)
-        for k, bar in enumerate(col.bars):
+        row_h = col.box.row_h
+        fm = QtGui.QFontMetricsF(col.bar_values[0].font()) if col.bar_values else None
+        for k, (bar, value) in enumerate(zip(col.bars, col.bar_values)):
             w = float(probs[k]) * area.width()
             bar.setRect(QtCore.QRectF(area.left(), area.top() + k * row_h + row_h * 0.15, max(w, 1.0), row_h * 0.7))
             color = style.TRUE_CLASS if k == truth else (style.PREDICTED if k == pred else style.BAR)
             bar.setBrush(QtGui.QBrush(color))
-        col.info_item.setText(f"C = {style.format_number(rec.loss, 4)}\np(true) = {probs[truth]:.2f}")
-        self._center_info(col)
+            value.setText(f"{probs[k]:.2f}")
+            value.setPos(area.right() + 4, area.top() + k * row_h + (row_h - fm.height()) / 2)
+        p_true = f"p(true) = {probs[truth]:.2f}" if truth >= 0 else f"predicted {pred}"
+        col.info_item.setText(f"C = {style.format_number(rec.loss, 4)}\n{p_true}")
+        self._place_captions(col)
 
     def _mark(self, last: StepRecord | None, update_rec: StepRecord | None) -> None:
-        executed = nxt = None
+        executed = nxt = sent = None
         if last is not None:
             executed = self._column_for(last.phase, last.layer)
+            if last.phase == "backward" and last.layer is not None:
+                sent = last.layer            # the column below layer k is column k (the input column for k = 0)
         phase, layer = self.next_phase if self.next_phase is not None else (None, None)
         if phase is not None:
             nxt = self._column_for(phase, layer)
-        self.executed_column, self.next_column = executed, nxt
+        if executed is not None and executed != self.executed_column and self.columns[executed].box is not None:
+            shown = QtCore.QRectF(self.columns[executed].rect)      # follow the wave when the columns scroll
+            if sent is not None:
+                shown = shown.united(self.columns[sent].rect)       # with where its gradient went
+            self.view.follow(shown, [c.rect.left() for c in self.columns])
+        self.executed_column, self.next_column, self.sent_column = executed, nxt, sent
         backward = phase in ("backward", "update") or (last is not None and last.phase == "backward")
         for ci, col in enumerate(self.columns):
             tinted = ci == executed or (last is not None and last.phase == "update" and self._has_params(col))
-            col.highlight.setVisible(tinted)
+            col.highlight.setVisible(tinted or ci == sent)
+            col.highlight.setBrush(QtGui.QBrush(style.with_alpha(style.HIGHLIGHT, 45 if tinted else 22)))
             is_next = ci == nxt or (phase == "update" and self._has_params(col))
             col.outline.setVisible(is_next)
             if is_next:
@@ -357,9 +549,11 @@ class PipelineView(QtWidgets.QWidget):
             elif tinted:
                 col.mark_item.setText("updated" if last.phase == "update" else "just ran")
                 col.mark_item.setBrush(QtGui.QBrush(style.HIGHLIGHT))
+            elif ci == sent:
+                col.mark_item.setText("sent down")
+                col.mark_item.setBrush(QtGui.QBrush(style.HIGHLIGHT))
             else:
                 col.mark_item.setText("")
-            self._center(col.mark_item, col.rect.center().x(), col.rect.top() + 2)
         arrow_color = style.GRADIENT_CMAP.map(0.08, mode="qcolor") if backward else style.dim_text_color(self)
         for a in self.arrows:
             a.setText("←" if backward else "→")
@@ -377,14 +571,14 @@ class PipelineView(QtWidgets.QWidget):
 
     def _update_header(self) -> None:
         last = self.records[-1] if self.records else None
-        parts = []
         if last is not None:
-            parts.append(f"iteration {last.iteration} · just ran: {self._describe(last.phase, last.layer)}")
+            ran = f"just ran: {self._describe(last.phase, last.layer)}"
+            where = f"iteration {last.iteration} · "
         else:
-            parts.append("start of an iteration: nothing computed yet")
-        if self.next_phase is not None:
-            parts.append(f"next: {self._describe(*self.next_phase)}")
-        self.header.setText("\n".join(parts))
+            ran, where = "nothing computed yet", "start of an iteration: "
+        nxt = f"next: {self._describe(*self.next_phase)}" if self.next_phase is not None else ""
+        wrong = "⚠ wrong on purpose · " if getattr(self, "_mistakes", (None, False))[1] else ""
+        self.header.set_texts(f"{wrong}{where}{ran} · {nxt}", f"{wrong}{ran} · {nxt}", f"{wrong}{nxt or ran}")
 
     def _describe(self, phase: str, layer: int | None) -> str:
         if phase in ("forward", "backward") and layer is not None and 0 <= layer < len(self.network.layers):
@@ -395,124 +589,92 @@ class PipelineView(QtWidgets.QWidget):
             return "update (SGD step)"
         return str(phase)
 
-    # -- layout (pixels; recomputed on resize only) ----------------------------------------
+    # -- layout (pixels; recomputed on resize and text size only) ----------------------------
+    def changeEvent(self, ev: QtCore.QEvent) -> None:
+        super().changeEvent(ev)
+        if ev.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.ApplicationFontChange):
+            self._fonts = self._make_fonts()
+            self.header.setFont(style.font(style.FONT_TITLE_PT, bold=True))
+            self._relayout()
+
     def _relayout(self) -> None:
         if not self.columns:
             return
-        W = self.view.viewport().width()
-        H = self.view.viewport().height()
-        n = len(self.columns)
-        m = style.SPACING
-        col_w = max(40.0, (W - 2 * m - (n - 1) * _ARROW_GAP) / n)
-        title_pt, small_pt = self._fit_fonts(col_w + _ARROW_GAP - 6)
-        title_font, small_font = style.font(title_pt, bold=True), style.font(small_pt)
+        fonts = self._fonts
         for col in self.columns:
-            col.title_item.set_font(title_font)
-            col.mark_item.set_font(title_font)
-            col.info_item.set_font(small_font)
-        fm_title = QtGui.QFontMetricsF(title_font)
-        fm_small = QtGui.QFontMetricsF(small_font)
-        title_h = _TITLE_LINES * fm_title.lineSpacing()
-        bottom_h = _BOTTOM_LINES * fm_small.lineSpacing() + 4
-        top = m + _MARK_H + title_h + 6
-        area_h = max(30.0, H - top - bottom_h - m - 6)
-        for ci, col in enumerate(self.columns):
-            x = m + ci * (col_w + _ARROW_GAP)
-            col.rect = QtCore.QRectF(x - 3, m, col_w + 6, H - 2 * m)
-            col.highlight.setRect(col.rect)
-            col.outline.setRect(col.rect.adjusted(1, 1, -1, -1))
-            self._center(col.title_item, x + col_w / 2, m + _MARK_H)
-            col.map_area = QtCore.QRectF(x, top, col_w, area_h)
+            for t in (col.title_item, col.mark_item, col.info_item, col.size_item, *col.bar_labels, *col.bar_values):
+                t.set_font(fonts.title if t._role == "title" else fonts.small)
+        for a in self.arrows:
+            a.set_font(fonts.arrow)
+        vp = self.view.maximumViewportSize()
+        geo = layout([c.spec for c in self.columns], vp.width(), vp.height(), fonts)
+        if geo.width > vp.width():        # a horizontal scroll bar will take some height
+            geo = layout([c.spec for c in self.columns], vp.width(),
+                         vp.height() - self.view.horizontalScrollBar().sizeHint().height(), fonts)
+        self.scene.setSceneRect(0, 0, geo.width, geo.height)
+        for col, box in zip(self.columns, geo.boxes):
+            col.box = box
+            col.highlight.setRect(box.rect)
+            col.outline.setRect(box.rect.adjusted(1, 1, -1, -1))
+            col.title_item.set_center(box.center, box.title_top)
+            col.size_item.set_center(box.center, box.title_top + QtGui.QFontMetricsF(fonts.title).lineSpacing())
+            col.mark_item.set_center(box.center, box.mark_top)
+            col.inspect_bar.setRect(QtCore.QRectF(box.rect.left() + 6, box.map_area.top() - 5,
+                                                  box.rect.width() - 12, 4))
             if col.kind == "loss":
-                label_w = max(fm_small.horizontalAdvance(lab.text()) for lab in col.bar_labels) + 6
-                K = len(col.bars)
-                row_h = min(area_h / max(K, 1), 26.0)
-                area = QtCore.QRectF(x + label_w, top, col_w - label_w - 4, row_h * K)
-                col.bar_area = area
-                for k, track in enumerate(col.tracks):
-                    track.setRect(QtCore.QRectF(area.left(), top + k * row_h + row_h * 0.15, area.width(), row_h * 0.7))
-                for k, lab in enumerate(col.bar_labels):
-                    lab.setPos(x + label_w - 4 - fm_small.horizontalAdvance(lab.text()),
-                               top + k * row_h + (row_h - fm_small.height()) / 2)
-                col.info_top = top + row_h * K + 6
-                col.shown = ()
+                area = box.bar_area
+                for k, (track, lab) in enumerate(zip(col.tracks, col.bar_labels)):
+                    track.setRect(QtCore.QRectF(area.left(), area.top() + k * box.row_h + box.row_h * 0.15,
+                                                area.width(), box.row_h * 0.7))
+                    lab.setPos(area.left() - 4 - lab.boundingRect().width(),
+                               area.top() + k * box.row_h + (box.row_h - lab.boundingRect().height()) / 2)
             else:
                 self._place_images(col)
-            if ci < len(self.arrows):
-                arrow = self.arrows[ci]
-                self._center(arrow, x + col_w + _ARROW_GAP / 2, top + area_h / 2 - 10)
-        if self.records or self.network is not None:
+            col.shown = ()
+            self._place_captions(col)
+        for arrow, pos in zip(self.arrows, geo.arrows):
+            arrow.set_center(pos.x(), pos.y())
+        self.select_layer(self.selected)
+        if self.network is not None:
             self.show_state(self.records, self.next_phase)
 
-    def _fit_fonts(self, width: float) -> tuple[int, int]:
-        """The largest title and info point sizes whose texts fit a column `width` px wide."""
-        titles = [line for col in self.columns for line in (col.title, format_shape(col.shape))] + ["just ran"]
-        infos = ["−0.0000 … 0.0000", "∂C/∂y arriving"]
-        title_pt = small_pt = 7
-        for pt in range(style.FONT_PT, 6, -1):
-            fm = QtGui.QFontMetricsF(style.font(pt, bold=True))
-            if max(fm.horizontalAdvance(t) for t in titles) <= width:
-                title_pt = pt
-                break
-        for pt in range(style.FONT_SMALL_PT, 6, -1):
-            fm = QtGui.QFontMetricsF(style.font(pt))
-            if max(fm.horizontalAdvance(t) for t in infos) <= width:
-                small_pt = pt
-                break
-        return title_pt, min(small_pt, title_pt)
-
     def _place_images(self, col: _Column) -> None:
-        area: QtCore.QRectF = getattr(col, "map_area", QtCore.QRectF())
-        if area.isEmpty():
+        box = col.box
+        if box is None:
             return
-        gap = style.GAP
-        if col.spatial:
-            C, h, w = col.shape
-            k = col.n_shown
-            best = None
-            for gcols in (1, 2, 3, 4):
-                rows = -(-k // gcols)
-                cell_w = (area.width() - (gcols - 1) * gap) / gcols
-                cell_h = (area.height() - (rows - 1) * gap) / rows
-                scale = min(cell_w / w, cell_h / h, _MAX_MAP / max(h, w))
-                if best is None or scale > best[0] + 1e-9:
-                    best = (scale, gcols, rows)
-            scale, gcols, rows = best
-            mw, mh = w * scale, h * scale
-            total_w = gcols * mw + (gcols - 1) * gap
-            total_h = rows * mh + (rows - 1) * gap
-            x0 = area.left() + (area.width() - total_w) / 2
-            y0 = area.top() + max(0.0, (area.height() - total_h) / 2)
-            for c, (img, frame) in enumerate(zip(col.images, col.frames)):
-                r, q = divmod(c, gcols)
-                rect = QtCore.QRectF(x0 + q * (mw + gap), y0 + r * (mh + gap), mw, mh)
+        start, end = col.page_range
+        for c, (img, frame) in enumerate(zip(col.images, col.frames)):
+            visible = start <= c < end
+            img.setVisible(visible)
+            frame.setVisible(visible)
+            if visible:
+                rect = box.cells[c - start] if col.spatial else box.cells[0]
                 img.setRect(rect)
                 frame.setRect(rect)
-            col.info_top = y0 + total_h + 6
-        else:
-            D = col.shape[0]
-            sw = min(26.0, area.width() / 3)
-            sh = min(area.height(), max(D * 7.0, sw * 2), D * sw)
-            rect = QtCore.QRectF(area.center().x() - sw / 2, area.top() + (area.height() - sh) / 2, sw, sh)
-            col.images[0].setRect(rect)
-            col.frames[0].setRect(rect)
-            col.info_top = rect.bottom() + 6
-        self._center_info(col)
 
-    def _center_info(self, col: _Column) -> None:
-        top = getattr(col, "info_top", col.rect.bottom() - 40)
-        self._center(col.info_item, col.rect.center().x(), top)
-
-    def _center(self, item: "_Text", cx: float, top: float) -> None:
-        item.set_center(cx, top)
+    def _place_captions(self, col: _Column) -> None:
+        box = col.box
+        if box is None:
+            return
+        col.info_item.set_center(box.center, box.caption_top)
+        col.size_item.set_center(box.center, col.size_item._anchor[1])
+        # a caption wider than its column (a long number): widen the column once, never squeeze or clip
+        need = max(col.info_item.boundingRect().width(), col.size_item.boundingRect().width()) + 8
+        if need > box.rect.width() and need > col.spec.wider:
+            col.spec.wider = need
+            QtCore.QTimer.singleShot(0, self._relayout)
 
     # -- interaction -------------------------------------------------------------------------
     def _on_click(self, pos: QtCore.QPointF) -> None:
-        for col in self.columns:
+        for ci, col in enumerate(self.columns):
+            if col.size_item.sceneBoundingRect().contains(pos) and col.spatial and \
+                    col.box is not None and col.box.per_page < col.shape[0]:
+                self.next_page(ci)
+                return
             if col.kind == "layer" and col.rect.contains(pos):
                 self.layerClicked.emit(col.layer)
                 return
 
-    def images_of_layer(self, layer: int) -> list[pg.ImageItem]:
-        """The ImageItems of layer `layer`'s column (for tests and snapshots)."""
-        return self.columns[layer + 1].images
+    def export_target(self) -> QtWidgets.QGraphicsView:
+        """What File ▸ Export ▸ Pipeline writes: the whole scene (also the part scrolled out of view)."""
+        return self.view

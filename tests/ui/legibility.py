@@ -1,0 +1,128 @@
+"""What a reader at the back of the room would call a bug, measured: text cut or elided, captions on top of
+each other, columns out of reach, maps too small. Used by test_legibility.py at several window sizes."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+from PyQt6 import QtCore, QtGui, QtWidgets
+
+
+def _plain(label: QtWidgets.QLabel) -> str:
+    text = label.text()
+    if label.textFormat() == QtCore.Qt.TextFormat.RichText or (
+            label.textFormat() == QtCore.Qt.TextFormat.AutoText and QtCore.Qt.mightBeRichText(text)):
+        doc = QtGui.QTextDocument()
+        doc.setHtml(text)
+        text = doc.toPlainText()
+    return text
+
+
+def _shown(widget: QtWidgets.QWidget, window: QtWidgets.QWidget) -> bool:
+    return widget.isVisibleTo(window) and widget.width() > 0 and widget.height() > 0
+
+
+def cut_labels(window: QtWidgets.QWidget) -> list[str]:
+    """Every visible label whose text does not fit it (a line wider than the label, or wrapped text taller)."""
+    bad = []
+    for label in window.findChildren(QtWidgets.QLabel):
+        if not _shown(label, window) or not label.text() or label.pixmap() is not None and not label.pixmap().isNull():
+            continue
+        rect = label.contentsRect()
+        fm = QtGui.QFontMetricsF(label.font())
+        text = _plain(label)
+        if label.wordWrap():
+            need = label.heightForWidth(rect.width())
+            if need > rect.height() + 2:
+                bad.append(f"{text!r}: wrapped text needs {need} px of height, has {rect.height()}")
+            continue
+        widest = max(fm.horizontalAdvance(line) for line in text.split("\n"))
+        if widest > rect.width() + 1:
+            bad.append(f"{text!r}: {widest:.0f} px wide in a {rect.width()} px label")
+    return bad
+
+
+def cut_controls(window: QtWidgets.QWidget) -> list[str]:
+    """Spin boxes, combo boxes, buttons and check boxes narrower than their text needs."""
+    bad = []
+    kinds = (QtWidgets.QAbstractSpinBox, QtWidgets.QComboBox, QtWidgets.QAbstractButton)
+    for w in window.findChildren(QtWidgets.QWidget):
+        if not isinstance(w, kinds) or not _shown(w, window) or isinstance(w, QtWidgets.QToolButton):
+            continue
+        if w.parent() is not None and isinstance(w.parent(), QtWidgets.QTabBar):
+            continue
+        need = w.minimumSizeHint().width()
+        if w.width() + 1 < need:
+            text = w.currentText() if isinstance(w, QtWidgets.QComboBox) else getattr(w, "text", lambda: "")()
+            bad.append(f"{type(w).__name__} {text!r} in {type(w.parentWidget()).__name__}: {w.width()} px, "
+                       f"needs {need}")
+    return bad
+
+
+def hidden_tabs(window: QtWidgets.QWidget) -> list[str]:
+    """Tabs that are scrolled out of a visible tab bar, or cut by its edge."""
+    bad = []
+    for bar in window.findChildren(QtWidgets.QTabBar):
+        if not _shown(bar, window):
+            continue
+        fm = QtGui.QFontMetricsF(bar.font())
+        text_h = fm.height()
+        for i in range(bar.count()):
+            r = bar.tabRect(i)
+            elided = r.width() < fm.horizontalAdvance(bar.tabText(i).replace("&", "")) + 8
+            if r.left() < 0 or r.right() > bar.rect().right() or text_h > bar.height() or elided:
+                bad.append(f"tab {bar.tabText(i)!r} is not wholly shown ({r} in {bar.rect()})")
+    return bad
+
+
+def overlapping_captions(pipeline) -> list[str]:
+    items = pipeline.caption_items()
+    bad = []
+    for a, b in combinations(items, 2):
+        ra, rb = a.sceneBoundingRect(), b.sceneBoundingRect()
+        inter = ra.intersected(rb)
+        if inter.width() > 0.5 and inter.height() > 0.5:
+            bad.append(f"{a.text().strip()!r} overlaps {b.text().strip()!r}")
+    return bad
+
+
+def captions_outside_columns(pipeline) -> list[str]:
+    bad = []
+    for col in pipeline.columns:
+        for t in col.texts():
+            r = t.sceneBoundingRect()
+            if col.kind == "loss" and t in col.bar_values + col.bar_labels:
+                continue
+            if r.left() < col.rect.left() - 0.5 or r.right() > col.rect.right() + 0.5:
+                bad.append(f"{t.text().strip()!r} sticks out of column {col.spec.title!r}")
+    return bad
+
+
+def unreachable_columns(pipeline) -> list[str]:
+    """Columns that scrolling cannot bring wholly into view (sideways; a scene taller than the view must
+    scroll up and down too)."""
+    view = pipeline.view
+    bad = []
+    vp = view.viewport().rect()
+    if pipeline.scene.sceneRect().height() > vp.height() + 1 and not view.verticalScrollBar().isVisible():
+        bad.append(f"the scene is {pipeline.scene.sceneRect().height():.0f} px high in a {vp.height()} px view "
+                   f"that cannot scroll")
+    for col in pipeline.columns:
+        view.ensureVisible(col.rect, 0, 0)
+        QtWidgets.QApplication.processEvents()
+        shown = view.mapFromScene(col.rect).boundingRect()
+        if shown.left() < -1 or shown.right() > vp.right() + 1:
+            bad.append(f"column {col.spec.title!r} at {shown} cannot be brought into the {vp}")
+    view.horizontalScrollBar().setValue(0)
+    return bad
+
+
+def map_sizes(panel) -> list[float]:
+    """The short side (px on screen) of every map with data in an inspector MapPanel."""
+    out = []
+    for sp, data in zip(panel.plots, panel.data):
+        if data is None:
+            continue
+        r = sp.image.mapRectToScene(sp.image.boundingRect())
+        out.append(min(r.width(), r.height()))
+    return out

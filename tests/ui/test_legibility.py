@@ -1,0 +1,101 @@
+"""Readable at 1280×800, 1440×900, 1920×1080 and in presentation mode (issue 10 §3), measured in the default
+layout as ui/render.py builds it (the same window the snapshots draw)."""
+
+from __future__ import annotations
+
+import pytest
+from PyQt6.QtGui import QKeySequence
+
+from tests.ui import legibility as L
+from ui.render import offscreen_window
+from ui.textsize import text_size
+from visualcnn.session import Session
+
+SIZES = [(1280, 800), (1440, 900), (1920, 1080)]
+
+
+def stepped(window, phases: int) -> None:
+    for _ in range(phases):
+        window.controller.step()
+    window.controller.refresh()
+
+
+@pytest.mark.parametrize("size", SIZES + ["presentation"], ids=["1280", "1440", "1920", "presentation"])
+@pytest.mark.parametrize("preset, phases", [("digits-small", 9), ("lenet5", 20)])
+def test_no_text_is_cut_and_pipeline_captions_never_overlap(qtbot, size, preset, phases):
+    presentation = size == "presentation"
+    with offscreen_window(Session.from_preset(preset), (1440, 900) if presentation else size,
+                          presentation=presentation) as window:
+        stepped(window, phases)
+        qtbot.wait(10)
+        assert L.cut_labels(window) == []
+        assert L.cut_controls(window) == []
+        assert L.hidden_tabs(window) == []
+        pipeline = window.pipeline
+        assert L.overlapping_captions(pipeline) == []
+        assert L.captions_outside_columns(pipeline) == []
+        assert L.unreachable_columns(pipeline) == []
+
+
+@pytest.mark.parametrize("size", [(1440, 900), (1920, 1080)], ids=["1440", "1920"])
+def test_inspector_maps_are_at_least_120_px(qtbot, size):
+    with offscreen_window(Session.from_preset("digits-small"), size) as window:
+        stepped(window, 12)                      # a whole iteration: every tab has something to show
+        insp = window.inspector
+        for layer, tab in ((0, insp.activations), (0, insp.gradient), (2, insp.pooling), (0, insp.parameters),
+                           (4, insp.parameters)):
+            window.controller.select_layer(layer)
+            insp.setCurrentWidget(tab)
+            qtbot.wait(10)
+            sizes = L.map_sizes(tab.panel)
+            assert sizes and min(sizes) >= 120, (type(tab).__name__, layer, sizes)
+
+
+def test_presentation_mode_scales_the_pipeline_text_and_ctrl_plus_too(qtbot):
+    with offscreen_window(Session.from_preset("digits-small"), (1440, 900)) as window:
+        title = window.pipeline.columns[1].title_item
+        base_pt, base_app = title.font().pointSizeF(), text_size()
+        assert QKeySequence("Ctrl+=") in window.actions["zoom_in"].shortcuts()
+        assert window.actions["presentation"].shortcut() == QKeySequence("F12")
+        window.actions["zoom_in"].trigger()
+        qtbot.wait(20)                           # the font change reaches the views as an event
+        assert text_size() == base_app + 1 and title.font().pointSizeF() > base_pt
+        window.actions["zoom_out"].trigger()
+        qtbot.wait(20)
+        assert text_size() == base_app and title.font().pointSizeF() == base_pt
+        window.actions["presentation"].trigger()
+        qtbot.wait(20)
+        assert window.presenting and text_size() >= 16
+        assert title.font().pointSizeF() >= base_pt * 16 / base_app - 0.5
+        window.set_presentation(False, full_screen=False)
+        qtbot.wait(20)
+        assert text_size() == base_app and title.font().pointSizeF() == base_pt
+
+
+def test_every_channel_can_be_paged_into_view(qtbot):
+    session = Session.from_preset("digits-small")
+    spec = session.network.to_spec()
+    spec["layers"][0]["out_channels"] = 64
+    session.rebuild(spec=spec)
+    with offscreen_window(session, (1280, 800)) as window:
+        stepped(window, 1)
+        pipeline = window.pipeline
+        col = pipeline.columns[1]
+        assert col.box.per_page < 64                      # not all fit: the caption says which are shown
+        seen = set()
+        for _ in range(64):
+            start, end = col.page_range
+            seen.update(range(start, end))
+            assert f"{start + 1}–{end} of 64" in col.size_item.text()
+            assert [img.image is not None for img in pipeline.images_of_layer(0)] == [True] * (end - start)
+            pipeline.next_page(1)
+            if col.page_range[0] == 0:
+                break
+        assert seen == set(range(64))
+
+
+def test_the_inspected_column_is_marked(qtbot):
+    with offscreen_window(Session.from_preset("digits-small"), (1440, 900)) as window:
+        window.controller.select_layer(2)
+        marked = [c for c in window.pipeline.columns if c.inspect_bar.isVisible()]
+        assert [c.layer for c in marked] == [2]

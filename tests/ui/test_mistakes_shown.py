@@ -1,0 +1,50 @@
+"""Issue 10 §6: with a study-note mistake switched on, the window says so everywhere a student could be
+misled — the title, a strip naming the mistake and the layers it spoils, the pipeline (and so its exports)
+and the snapshot."""
+
+from tests.ui.helpers import open_window
+from ui.render import offscreen_window
+from ui.snapshot import render_snapshot
+from ui.startup import APP_NAME
+from visualcnn.session import Session
+
+
+def window_for(qtbot, tmp_path, session):
+    return open_window(qtbot, tmp_path, session)
+
+
+def test_correct_math_says_nothing_and_the_title_names_visualcnn_once(qtbot, tmp_path):
+    w = window_for(qtbot, tmp_path, Session.from_preset("digits-small"))
+    assert w.mistake_strip.isHidden() and "wrong" not in w.windowTitle()
+    # the window manager appends the application's display name (make_app sets it to "visualcnn"): the
+    # title itself must not say it again
+    assert APP_NAME == "visualcnn" and APP_NAME not in w.windowTitle()
+    w.controller.shutdown()
+
+
+def test_a_mistake_is_named_with_the_layers_it_spoils(qtbot, tmp_path):
+    w = window_for(qtbot, tmp_path, Session.from_preset("lenet5"))
+    assert w.mathlab.set_mistakes(["conv-no-flip"])
+    strip = w.mistake_strip.text()
+    assert not w.mistake_strip.isHidden()
+    assert "conv-no-flip" in strip and "layer 0, 3" in strip and "layers 0–3" in strip
+    assert "deliberately wrong" in w.windowTitle()
+    titles = {c.layer: c.title_item.plain() for c in w.pipeline.columns if c.kind == "layer"}
+    assert titles[0].startswith("⚠") and titles[3].startswith("⚠") and not titles[1].startswith("⚠")
+    assert w.pipeline.header.text().startswith("⚠ wrong on purpose")
+    assert w.mathlab.set_mistakes([])
+    assert w.mistake_strip.isHidden() and "wrong" not in w.windowTitle()
+    assert not any(c.title_item.plain().startswith("⚠") for c in w.pipeline.columns)
+    w.controller.shutdown()
+
+
+def test_the_snapshot_shows_the_strip(qtbot, tmp_path):
+    from visualcnn.mistakes import apply_to_session
+    session = Session.from_preset("digits-small")
+    apply_to_session(session, ["softmax-diagonal"])
+    with offscreen_window(session, (1280, 800)) as window:
+        window.controller.refresh(force=True)
+        assert "softmax-diagonal in the loss" in window.mistake_strip.text()
+        assert window.mistake_strip.isVisibleTo(window)
+    out = render_snapshot(session=session, size=(1280, 800), out=tmp_path / "m.png")
+    assert out.exists()
