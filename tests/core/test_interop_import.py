@@ -352,3 +352,20 @@ def test_reshape_to_a_fixed_batch_is_a_flatten_when_the_input_fixes_that_batch(t
     g.op("Reshape", g.w(2, value=np.array([2, 18], np.int64)), name="rs").op("Gemm", g.w(3, 18), transB=1)
     with pytest.raises(ModelImportError, match=r"'rs' \(Reshape\) reshapes to \[2, 18\]"):
         load_onnx(g.save(tmp_path / "b4.onnx"))
+
+
+def test_strings_that_are_not_utf8_are_read_as_text(tmp_path):
+    """Found by fuzzing: protobuf hands over bytes for a proto2 string that is not valid UTF-8."""
+    data = _small_model(tmp_path)
+    data.producer_name = "maker"
+    raw = data.SerializeToString()
+    path = tmp_path / "p.onnx"
+    path.write_bytes(raw.replace(b"maker", b"ma\xffer"))
+    assert load_onnx(path).report.lines()[0].startswith("opened p.onnx (made by ma\ufffder")
+    path.write_bytes(raw.replace(b"Flatten", b"Flat\xffen"))
+    with pytest.raises(ModelImportError, match="\\(Flat\ufffden\\) is not supported; supported: Conv"):
+        load_onnx(path)
+    path.write_bytes(raw.replace(b"Flatten", b"Flat\nen"))
+    with pytest.raises(ModelImportError, match=r"\(Flat\\nen\) is not supported") as info:
+        load_onnx(path)
+    assert "\n" not in str(info.value)

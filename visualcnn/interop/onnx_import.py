@@ -27,7 +27,7 @@ from ..errors import SpecError, VisualCNNError
 from ..layers import LAYER_TYPES, BuildError
 from ..spec import format_shape, normalize_layer
 from .onnx_ops import OpHandlers
-from .onnx_read import ModelImportError, attributes, constants, graph_input, node_name, read_model
+from .onnx_read import ModelImportError, attributes, constants, graph_input, node_name, read_model, text
 from .report import ImportReport, describe_layer
 
 SUPPORTED = ("Conv, Relu, Sigmoid, Tanh, MaxPool, AveragePool, LpPool, GlobalAveragePool, GlobalMaxPool, "
@@ -58,8 +58,8 @@ def load_onnx(path: str | Path) -> ImportedModel:
     model = read_model(path)
     for node in model.graph.node:
         if node.domain not in ("", "ai.onnx"):
-            raise ModelImportError(f"{where}: node {node_name(node)!r} ({node.op_type}) is from the custom domain "
-                                   f"{node.domain!r}; visualcnn opens standard ONNX ops: {SUPPORTED}")
+            raise ModelImportError(f"{where}: node {node_name(node)!r} ({text(node.op_type)}) is from the custom "
+                                   f"domain {node.domain!r}; visualcnn opens standard ONNX ops: {SUPPORTED}")
     consts = constants(model, where, folder=path.parent)
     input_name, input_shape, batch = graph_input(model, consts, where)
     importer = _Importer(model, consts, where, input_shape)
@@ -68,8 +68,8 @@ def load_onnx(path: str | Path) -> ImportedModel:
     spec = {"input_shape": list(input_shape), "layers": importer.layers,
             "loss": {"type": "softmax_cross_entropy", "reduction": "mean"}}
     opset = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)
-    report = ImportReport(source=path.name, producer=" ".join(filter(None, (model.producer_name,
-                                                                             model.producer_version))),
+    report = ImportReport(source=path.name, producer=" ".join(filter(None, (text(model.producer_name),
+                                                                             text(model.producer_version)))),
                           opset=int(opset), input_shape=input_shape,
                           layers=[describe_layer(e) for e in importer.layers],
                           n_params=int(sum(v.size for p in importer.params for v in p.values())),
@@ -114,7 +114,7 @@ class _Importer(OpHandlers):
                 raise ModelImportError(f"{self.where}: tensor {cur!r} leads to no graph output; "
                                        f"visualcnn opens a chain of nodes from the input to the output")
             if len(nxt) > 1:
-                names = ", ".join(f"{node_name(n)!r} ({n.op_type})" for n in nxt)
+                names = ", ".join(f"{node_name(n)!r} ({text(n.op_type)})" for n in nxt)
                 raise ModelImportError(f"{self.where}: tensor {cur!r} feeds {len(nxt)} nodes ({names}); "
                                        f"visualcnn opens sequential models (one chain, no branches)")
             node = nxt[0]
@@ -122,7 +122,7 @@ class _Importer(OpHandlers):
                 self.fail(node, "is reached a second time: the graph has a cycle")
             if self.final:
                 self.fail(node, "comes after the final Softmax; Softmax must be the last node")
-            handler = getattr(self, "_op_" + node.op_type, None)
+            handler = getattr(self, "_op_" + text(node.op_type), None)
             if handler is None:
                 self.fail(node, f"is not supported; supported: {SUPPORTED}")
             if node.input[0] != cur:
@@ -140,7 +140,7 @@ class _Importer(OpHandlers):
             raise ModelImportError(f"{self.where}: no layers found between the input and the output")
 
     def fail(self, node: Any, problem: str) -> None:
-        raise ModelImportError(f"{self.where}: node {node_name(node)!r} ({node.op_type}) {problem}")
+        raise ModelImportError(f"{self.where}: node {node_name(node)!r} ({text(node.op_type)}) {problem}")
 
     def const(self, node: Any, index: int, what: str) -> np.ndarray:
         if index >= len(node.input) or not node.input[index]:
@@ -211,7 +211,7 @@ class _Importer(OpHandlers):
             self.fail(node, f"has dilations {dilations}; supported: no dilation")
         auto_pad = self.attr(node, "auto_pad", "NOTSET")
         if auto_pad not in ("NOTSET", "VALID"):
-            self.fail(node, f"has auto_pad {auto_pad}; supported: explicit pads")
+            self.fail(node, f"has auto_pad {auto_pad!r}; supported: explicit pads")
         pads = self.attr(node, "pads", [0, 0, 0, 0]) if auto_pad == "NOTSET" else [0, 0, 0, 0]
         if len(pads) != 4 or len(set(pads)) != 1:
             self.fail(node, f"has pads {pads}; supported: the same padding on every border")

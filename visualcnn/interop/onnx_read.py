@@ -201,9 +201,16 @@ def graph_input(model: Any, consts: dict[str, np.ndarray], where: str) -> tuple[
     return inp.name, tuple(shape), batch
 
 
+def text(value: Any) -> str:
+    """A string field as one line of text: protobuf hands over bytes when a (proto2) string is not valid
+    UTF-8, and a hostile file may put line breaks or control characters in any name (shown escaped)."""
+    value = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in value)
+
+
 def node_name(node: Any) -> str:
     """How an error names a node: its name, else its first output, else its op."""
-    return node.name or (node.output[0] if node.output else node.op_type)
+    return text(node.name or (node.output[0] if node.output else node.op_type))
 
 
 def attributes(node: Any) -> dict[str, Any]:
