@@ -51,14 +51,17 @@ def make_app(argv: Sequence[str] | None = None):
 def load_session(target: str | None = None, batch_size: int | None = None,
                  ask_layer_files: Any = None) -> Any:
     """A Session for a preset name, a preset/session-config JSON, a bare spec JSON (on the default
-    preset's data and hyper-parameters, or random images of its shape if they do not fit) or a saved
-    session file (.vcnn). ask_layer_files(needed) -> bool: whether to run the custom layer files a
-    saved session names (without it, such a session is refused with a message naming them)."""
+    preset's data and hyper-parameters, or random images of its shape if they do not fit), a saved
+    session file (.vcnn) or an ONNX model (.onnx). ask_layer_files(needed) -> bool: whether to run the
+    custom layer files a saved session names (without it, such a session is refused with a message naming them)."""
     from visualcnn import presets
 
     overrides = {} if batch_size is None else {"batch_size": batch_size}
     target = str(target or DEFAULT_PRESET)
     path = Path(target)
+    if path.suffix.lower() == ".onnx":              # a model from elsewhere, with its weights
+        from visualcnn.interop.sessions import open_model_session
+        return open_model_session(path, batch_size=batch_size or 1)[0]
     if path.suffix not in ("", ".json") and path.exists():
         from visualcnn.io import LayerFilesNeeded, load_session as load_saved
         try:

@@ -79,7 +79,7 @@ def _size(text: str) -> tuple[int, int]:
 def _add_source(p: argparse.ArgumentParser, resume: bool = False) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--preset", help="a bundled preset (see `visualcnn presets`); default digits-small")
-    g.add_argument("--spec", type=Path, help="a layer-stack spec or preset JSON file")
+    g.add_argument("--spec", type=Path, help="a layer-stack spec or preset JSON file, or an ONNX model (.onnx)")
     if resume:
         g.add_argument("--resume", type=Path, help="continue a session saved by the GUI or by --save")
     p.add_argument("--data", help="bundled set name (digits, bars, shapes), a directory of MNIST IDX files, "
@@ -151,6 +151,9 @@ def _session(args: argparse.Namespace):
             from .mistakes import apply_to_session
             apply_to_session(session, mistakes)
         return session, {}
+    from .interop.commands import is_onnx, onnx_session
+    if is_onnx(args.spec):                          # an ONNX model: its spec and its weights
+        return onnx_session(args, mistakes), {}
     cfg = _config_from_args(args)
     dataset = _dataset_for(args, cfg)
     if not args.data:           # no data set asked for: a stack no data set fits steps on random images
@@ -375,6 +378,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-presentation", action="store_true", help="the window's normal text size")
     p.add_argument("--out", type=Path, required=True, help="a .gif, .png (animated PNG) or .mp4 file")
     p.set_defaults(func=cmd_animate)
+
+    from .interop.commands import add_export_parser
+    add_export_parser(sub)
 
     p = sub.add_parser("presets", help="list the bundled presets")
     p.set_defaults(func=cmd_presets)

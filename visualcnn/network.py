@@ -83,6 +83,17 @@ class Network:
         loss = losses[spec["loss"]["type"]](reduction=spec["loss"]["reduction"])
         return cls(layers, spec["input_shape"], loss, dtype=dtype, seed=seed)
 
+    @classmethod
+    def from_onnx(cls, path: Any, dtype: Any = np.float32) -> "Network":
+        """The network in an ONNX file, with its weights (see visualcnn.interop; the report: load_onnx)."""
+        from .interop import load_onnx
+        return load_onnx(path).network(dtype=dtype)
+
+    def to_onnx(self, path: Any) -> Any:
+        """Write this network and its current weights as a self-contained ONNX file; returns the path."""
+        from .interop import to_onnx
+        return to_onnx(self, path)
+
     def _build(self) -> None:
         rng = np.random.default_rng(self.seed)
         shape = self.input_shape

@@ -15,12 +15,15 @@ def stroke(qtbot, canvas, points):
     qtbot.mouseRelease(canvas, QtCore.Qt.MouseButton.LeftButton, pos=pos[-1])
 
 
-def open_window(qtbot, tmp_path, session, size=(1440, 900)):
-    """A MainWindow for `session` with throw-away settings (the default layout), shown at `size` (None: its own)."""
+def open_window(qtbot, tmp_path, session=None, size=(1440, 900)):
+    """A MainWindow for `session` (default: the digits-small preset) with throw-away settings (the default
+    layout), shown at `size` (None: the window's own default size)."""
     from PyQt6.QtCore import QSettings
 
     from ui.main_window import MainWindow
+    from visualcnn.session import Session
 
+    session = session if session is not None else Session.from_preset("digits-small")
     w = MainWindow(session, QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(w)
     if size is not None:
@@ -31,8 +34,5 @@ def open_window(qtbot, tmp_path, session, size=(1440, 900)):
 
 
 def shown_window(qtbot, tmp_path, session=None):
-    """open_window on `session` (default: the digits-small preset) at the window's own default size."""
-    from visualcnn.session import Session
-
-    return open_window(qtbot, tmp_path, session if session is not None else Session.from_preset("digits-small"),
-                       size=None)
+    """open_window at the window's own default size."""
+    return open_window(qtbot, tmp_path, session, size=None)
