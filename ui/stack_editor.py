@@ -534,7 +534,7 @@ class StackEditor(QWidget):
             w.toggled.connect(lambda v, r=row, n=name: self.set_field(r, n, bool(v)))
         elif float in kinds:
             w = QDoubleSpinBox()
-            w.setRange(f.minimum if f.minimum is not None else -1e6, 1e6)
+            w.setRange(f.minimum if f.minimum is not None else -1e6, f.maximum if f.maximum is not None else 1e6)
             w.setDecimals(3)
             w.setKeyboardTracking(False)
             w.valueChanged.connect(lambda v, r=row, n=name: self.set_field(r, n, float(v)))

@@ -51,6 +51,7 @@ from typing import Any, Callable
 from PyQt6 import QtCore
 
 from visualcnn.errors import VisualCNNError
+from visualcnn.runaway import LayerStopped
 
 FAST = math.inf
 #: "watch it learn": whole iterations at WATCH_ITERATIONS_PER_S, paced like the slow speeds so every frame
@@ -65,6 +66,7 @@ SPEED_STEPS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 100.0, WATCH, FAST)
 EVAL_EVERY_S = 1.0
 MAX_REDRAWS_PER_SECOND = 30.0
 CHUNK_SECONDS = 0.02            # one session.run() call in FAST mode lasts about this long
+STOP_GRACE = 1.0                # seconds a layer may take to return after Stop before it is interrupted
 
 IDLE, RUNNING, PAUSED, FINISHED = "idle", "running", "paused", "finished"
 
@@ -132,6 +134,7 @@ class RunWorker(QtCore.QObject):
         self._stop = False
         self._pause = False
         self._closed = False
+        self._ident: int | None = None          # the worker thread's id, for interrupting a stuck layer
         self.last_error: VisualCNNError | None = None     # what made the last run fail (`failed` carries its text)
         self._jobs: deque[tuple[Callable[[Any], Any], Any]] = deque()
         self._last_redraw = 0.0
@@ -206,11 +209,21 @@ class RunWorker(QtCore.QObject):
                 self._cond.notify_all()
 
     def stop(self) -> None:
-        """End the run at the next phase boundary; `finished` follows."""
+        """End the run at the next phase boundary; `finished` follows. A layer that does not return within
+        STOP_GRACE seconds is interrupted (visualcnn.runaway: works for Python code, not for a C-level sleep)."""
         with self._cond:
             self._stop = True
             self._pause = False
             self._cond.notify_all()
+        if self._state == RUNNING:
+            timer = threading.Timer(STOP_GRACE, self._interrupt_if_stuck)
+            timer.daemon = True
+            timer.start()
+
+    def _interrupt_if_stuck(self) -> None:
+        if self._stop and self._state == RUNNING and self._ident is not None:
+            from visualcnn.runaway import interrupt_thread
+            interrupt_thread(self._ident)
 
     def hold(self, seconds: float = 0.05) -> None:
         """Ask the worker to wait at its next phase boundary for up to `seconds` while the GUI draws a frame.
@@ -315,6 +328,13 @@ class RunWorker(QtCore.QObject):
             self.evaluated.emit(s.iteration, loss, acc)
 
     def _loop(self) -> None:
+        self._ident = threading.get_ident()
+        try:
+            self._loop_body()
+        except LayerStopped:        # an interrupt that arrived after the run ended: nothing left to stop
+            pass
+
+    def _loop_body(self) -> None:
         if self.limit_blas:
             from threadpoolctl import threadpool_limits
             with threadpool_limits(1):
@@ -358,6 +378,10 @@ class RunWorker(QtCore.QObject):
             error = str(e)
             self.last_error = e                 # the exception itself (a LayerFailure's traceback) for the GUI
             self.failed.emit(error)
+        except LayerStopped:
+            # Stop interrupted a layer that did not return: its phase never completed; start the iteration
+            # over from its checkpoint so the session is consistent whatever was half done
+            self.session.restart_iteration()
         if error is not None:
             stopped_by = "error"
         elif self._done >= self._total:

@@ -8,9 +8,7 @@ lazily, inside the commands that need it, so the core stays Qt-free.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -27,14 +25,45 @@ class CLIError(VisualCNNError):
 
 # -- helpers -----------------------------------------------------------------------------------
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
-    return value
+def _whole_number(minimum: int, maximum: int | None = None, what: str | None = None) -> Any:
+    """An argparse type for a whole number in [minimum, maximum] ("a seed must be …" when `what` is given)."""
+    lead = f"{what} must be" if what else "expected"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            valid = f"from {minimum} to {maximum}" if maximum is not None else f">= {minimum}"
+            raise argparse.ArgumentTypeError(f"{lead} a whole number {valid}, got {value}")
+        return value
+    return parse
+
+
+def _seed(text: str) -> int:
+    from .limits import MAX_SEED
+    return _whole_number(0, MAX_SEED, "a seed")(text)
+
+
+_positive_int = _whole_number(1)
+_number_of_phases = _whole_number(0, 100_000)
+
+
+def _number(minimum: float, inclusive: bool) -> Any:
+    """An argparse type for a finite number >= minimum (or > minimum)."""
+    def parse(text: str) -> float:
+        import math
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        ok = math.isfinite(value) and (value >= minimum if inclusive else value > minimum)
+        if not ok:
+            raise argparse.ArgumentTypeError(f"expected a finite number {'>=' if inclusive else '>'} {minimum:g}, "
+                                             f"got {text}")
+        return value
+    return parse
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -55,7 +84,7 @@ def _add_source(p: argparse.ArgumentParser, resume: bool = False) -> None:
         g.add_argument("--resume", type=Path, help="continue a session saved by the GUI or by --save")
     p.add_argument("--data", help="bundled set name (digits, bars, shapes), a directory of MNIST IDX files, "
                                   "or an .npz with images and labels")
-    p.add_argument("--seed", type=int, help="seed for initial weights and batch order")
+    p.add_argument("--seed", type=_seed, help="seed for initial weights and batch order (0 to 4294967295)")
     p.add_argument("--dtype", choices=("float32", "float64"))
     p.add_argument("--mistake", action="append", default=[], metavar="NAME",
                    help="swap a correct formula for the study note's version (repeatable; see the Mistakes menu)")
@@ -81,11 +110,11 @@ def _config_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _is_config(path: Path) -> bool:
-    import json
+    from .jsontext import read_json_file
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return False
+        data = read_json_file(path, CLIError)
+    except CLIError:
+        return False            # load_spec reads it again and says what is wrong
     return isinstance(data, dict) and "spec" in data
 
 
@@ -129,39 +158,12 @@ def _session(args: argparse.Namespace):
 
 # -- commands ----------------------------------------------------------------------------------
 
-def _duration(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
-
-
-class _Progress:
-    """A one-line progress bar on a terminal; silent elsewhere (per-epoch lines are printed anyway)."""
-
-    def __init__(self, total: int, stream=sys.stderr) -> None:
-        self.total, self.stream = total, stream
-        self.tty = stream.isatty()
-        self.start = time.perf_counter()
-        self.last = 0.0
-
-    def update(self, done: int, text: str = "") -> None:
-        now = time.perf_counter()
-        if not self.tty or (now - self.last < 0.1 and done < self.total):
-            return
-        self.last = now
-        frac = done / max(self.total, 1)
-        bar = "#" * int(30 * frac)
-        eta = (now - self.start) / frac * (1 - frac) if frac > 0 else 0
-        self.stream.write(f"\r[{bar:<30}] {done}/{self.total} {text} eta {eta:4.0f}s ")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.tty:
-            self.stream.write("\r" + " " * 78 + "\r")
-            self.stream.flush()
-
-
 def cmd_train(args: argparse.Namespace) -> int:
-    from .io import save_session
+    from .cli_run import StopRequests, save_or_rescue, train_epochs
+    from .io import check_writable
 
+    if args.save is not None:
+        check_writable(args.save)           # before training, not after: the results would be lost
     session, cfg = _session(args)
     train_cfg = cfg.get("train", {})
     # a resumed session keeps the batch size it was saved with; a preset has its own for training
@@ -175,8 +177,6 @@ def cmd_train(args: argparse.Namespace) -> int:
                                     ("weight_decay", args.weight_decay)) if v is not None})
     if hyper:
         session.set_hyper(**hyper)
-    if args.save is not None and not args.save.parent.exists():
-        raise CLIError(f"cannot save to {args.save}: the folder {args.save.parent} does not exist")
     if args.threads:
         from threadpoolctl import threadpool_limits
         threadpool_limits(args.threads)
@@ -186,41 +186,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"training {session.network.n_params:,} parameters on {ds.describe()}")
     print(f"batch {batch_size}, {per_epoch} iterations per epoch, lr {h['lr']:g}, momentum {h['momentum']:g}, "
           f"weight decay {h['weight_decay']:g}, {session.network.dtype.name}")
-    stop = {"flag": False}
-
-    def on_sigint(signum, frame):
-        stop["flag"] = True
-    previous = signal.signal(signal.SIGINT, on_sigint)
     status = 0
     try:
-        for epoch in range(1, epochs + 1):
-            progress = _Progress(per_epoch)
-            t0 = time.perf_counter()
-            start_metrics = len(session.metrics)
-            result = session.run(per_epoch, should_stop=lambda: stop["flag"], records=False,
-                                 on_iteration=lambda s: progress.update(len(s.metrics) - start_metrics,
-                                                                        f"loss {s.metrics[-1].loss:.3f}"))
-            progress.close()
-            seconds = time.perf_counter() - t0
-            ms = session.metrics[start_metrics:]
-            train_loss = float(np.mean([m.loss for m in ms])) if ms else float("nan")
-            train_acc = float(np.mean([m.accuracy for m in ms])) if ms else float("nan")
-            test_loss, test_acc = session.evaluate("test")
-            print(f"epoch {epoch:>3}/{epochs}  train loss {train_loss:.4f}  acc {train_acc:6.1%}  |  "
-                  f"test loss {test_loss:.4f}  acc {test_acc:6.1%}  ({_duration(seconds)})", flush=True)
-            if result.stopped_by == "breakpoint":
-                print(f"stopped: {result.breakpoint.message}", file=sys.stderr)
-                status = 1
-                break
-            if result.stopped_by == "stop":
-                print("interrupted: stopping cleanly", file=sys.stderr)
-                status = 130
-                break
+        with StopRequests() as stop:
+            status = train_epochs(session, epochs, per_epoch, stop)
     finally:
-        signal.signal(signal.SIGINT, previous)
         if args.save is not None:
-            save_session(session, args.save)
-            print(f"saved to {args.save} (iteration {session.iteration})")
+            where, failure = save_or_rescue(session, args.save)
+            if failure is not None:
+                print(f"{PROG}: error: {failure}; the trained session was saved to {where} instead",
+                      file=sys.stderr)
+                status = status or 2
+            else:
+                print(f"saved to {args.save} (iteration {session.iteration})")
     return status
 
 
@@ -236,8 +214,14 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     if args.jitter:
         print(f"inputs jittered by N(0, {args.jitter:g}²): flat image regions would otherwise tie in max-pooling "
               f"windows or sit at ReLU's kink, where there is no derivative to check")
-    report = gradcheck(net, ds.x_train[idx], ds.y_train[idx], tol=args.tol, max_entries=args.max_entries,
-                       seed=args.seed or 0, jitter=args.jitter)
+    try:
+        report = gradcheck(net, ds.x_train[idx], ds.y_train[idx], tol=args.tol, max_entries=args.max_entries,
+                           seed=args.seed or 0, jitter=args.jitter)
+    except VisualCNNError:
+        raise
+    except (Exception, SystemExit) as e:  # noqa: BLE001 - a user-written layer may raise anything; one line
+        raise CLIError(f"{_failing_layer(e, net)}raised {type(e).__name__}: {e} during the gradient check "
+                       f"(--debug shows the traceback)") from e
     print(report.table())
     update = update_check(session.optimizer)
     verdict = "follows" if update.passed else "DOES NOT follow"
@@ -247,6 +231,18 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
         print(f"FAILED: layer {r.layer} {r.layer_type} {r.name}: max relative error {r.max_rel_error:.2e} "
               f"on {r.failing.size} of {r.indices.size} entries", file=sys.stderr)
     return 0 if report.passed else 1
+
+
+def _failing_layer(exc: BaseException, net) -> str:
+    """'layer 3 my_layer: ' for the innermost layer of `net` (by type, in any copy of it) in exc's traceback."""
+    tb, found = exc.__traceback__, ""
+    types_ = {type(layer): i for i, layer in enumerate(net.layers)}
+    while tb is not None:
+        owner = tb.tb_frame.f_locals.get("self")
+        if type(owner) in types_ and hasattr(owner, "type_name"):
+            found = f"layer {types_[type(owner)]} {owner.type_name}: "
+        tb = tb.tb_next
+    return found
 
 
 def cmd_presets(args: argparse.Namespace) -> int:
@@ -259,17 +255,21 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 def cmd_data(args: argparse.Namespace) -> int:
     if args.data_command == "download":
-        from .data.download import download_mnist
+        from .data.download import download_fashion_mnist, download_mnist
 
         def progress(name, done, total):
             if sys.stderr.isatty():
                 of = f" / {total / 2**20:.1f}" if total else ""
                 sys.stderr.write(f"\r{name}: {done / 2**20:.1f}{of} MB ")
                 sys.stderr.flush()
-        dest = download_mnist(args.dest, progress=progress)
+        from .data.download import DEFAULT_MIRROR, FASHION_MNIST_MIRROR, default_dest
+        download = download_mnist if args.name == "mnist" else download_fashion_mnist
+        mirror = DEFAULT_MIRROR if args.name == "mnist" else FASHION_MNIST_MIRROR
+        print(f"downloading {args.name} from {mirror} into {args.dest or default_dest(args.name)}", flush=True)
+        dest = download(args.dest, progress=progress)
         if sys.stderr.isatty():
             sys.stderr.write("\n")
-        print(f"MNIST is in {dest}; train on it with: visualcnn train --preset lenet5 --data {dest}")
+        print(f"{args.name} is in {dest}; train on it with: visualcnn train --preset lenet5 --data {dest}")
         return 0
     from .data import DATASETS
     for name, text in DATASETS.items():
@@ -291,8 +291,9 @@ def cmd_gui(args: argparse.Namespace) -> int:
         raise CLIError(f"the GUI cannot start: {e}. Install the project with `make run` "
                        f"(it checks Qt's system libraries and says what is missing)") from None
     argv = []
-    if args.preset:
-        argv += ["--preset", args.preset]
+    preset = getattr(args, "preset", None) or getattr(args, "top_preset", None)
+    if preset:
+        argv += ["--preset", preset]
     if getattr(args, "open", None):
         argv += [str(args.open)]
     return gui_main(argv)
@@ -301,8 +302,9 @@ def cmd_gui(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Step through backpropagation in a small CNN.")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
-    parser.add_argument("--preset", help=argparse.SUPPRESS)
-    parser.add_argument("open", nargs="?", type=Path, help=argparse.SUPPRESS)
+    # `visualcnn --preset NAME` and `visualcnn FILE.vcnn` open the window: main() routes a bare file to
+    # `gui FILE` (a positional here would swallow the command's name: `data list` was "invalid choice")
+    parser.add_argument("--preset", dest="top_preset", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("gui", help="open the window (the default)")
@@ -326,14 +328,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=_positive_int, default=2, help="samples in the checked batch (default 2)")
     p.add_argument("--max-entries", type=_positive_int, default=64,
                    help="entries checked per tensor, sampled (default 64)")
-    p.add_argument("--tol", type=float, default=1e-6, help="relative error tolerance (default 1e-6)")
-    p.add_argument("--jitter", type=float, default=0.05,
+    p.add_argument("--tol", type=_number(0, inclusive=False), default=1e-6,
+                   help="relative error tolerance (default 1e-6)")
+    p.add_argument("--jitter", type=_number(0, inclusive=True), default=0.05,
                    help="noise added to the images to move them off ties and kinks (default 0.05; 0 = none)")
     p.set_defaults(func=cmd_gradcheck)
 
     p = sub.add_parser("snapshot", help="render the window after N phases to a PNG (for slides)")
     p.add_argument("--preset")
-    p.add_argument("--phases", type=int, default=0)
+    p.add_argument("--phases", type=_number_of_phases, default=0)
     p.add_argument("--size", type=_size, default=(1600, 1000))
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=cmd_snapshot)
@@ -344,16 +347,38 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("data", help="list data sets, or download MNIST")
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION")
     d = dsub.add_parser("download", help="download MNIST into the user cache (checksummed)")
-    d.add_argument("name", choices=("mnist",))
+    d.add_argument("name", choices=("mnist", "fashion-mnist"))
     d.add_argument("--dest", type=Path, help="folder to download into (default: the user cache)")
     dsub.add_parser("list", help="list the bundled and synthetic data sets")
     p.set_defaults(func=cmd_data)
     return parser
 
 
+def _route_bare_file(argv: list[str], commands: set[str]) -> list[str]:
+    """`visualcnn [--debug] [--preset P] FILE` → the same with `gui` before FILE (the window opens FILE).
+
+    Only a word that is no command and names an existing path or a .vcnn/.json file is routed, so a
+    mistyped command still gets argparse's "invalid choice" with the list of commands.
+    """
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--preset":
+            i += 2
+            continue
+        if word.startswith("-"):
+            i += 1
+            continue
+        if word not in commands and (Path(word).suffix.lower() in (".vcnn", ".json") or Path(word).exists()):
+            return [*argv[:i], "gui", *argv[i:]]
+        return argv
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    commands = set(next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices)
+    args = parser.parse_args(_route_bare_file(list(sys.argv[1:] if argv is None else argv), commands))
     if args.command is None:
         args.func = cmd_gui
     try:

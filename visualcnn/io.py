@@ -1,10 +1,7 @@
 """Save and load specs and sessions: JSON and .npz (allow_pickle=False), written atomically.
 
-A session file (`.vcnn`) is one .npz archive:
-    __meta__      JSON: format name and version, the configuration (spec, dataset, optimizer,
-                  batch size, dtype, seed), the iteration, the sampler state, the metrics
-    param/I/K     layer I's parameter K
-    velocity/I/K  its momentum velocity
+A session file (`.vcnn`) is one .npz archive: `__meta__` (JSON) and the arrays that
+session_file.py describes (parameters, velocities, the current batch, a pinned input).
 It is written to a temporary file beside the target and renamed over it, so a crash
 mid-save never destroys the previous file. A corrupt, truncated or foreign file is a
 FileFormatError naming the file and the problem; nothing is changed when loading fails.
@@ -13,36 +10,20 @@ FileFormatError naming the file and the problem; nothing is changed when loading
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-import zipfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
+from .archive import load_npz
+from .atomic import SaveError, atomic_write, check_writable  # noqa: F401 - part of this module's API
 from .errors import FileFormatError, VisualCNNError
-from .presets import build_session, check_config, read_json
+from . import schema
+from .jsontext import parse_json
+from .presets import check_config, read_json
+from .session_file import FORMAT, VERSION, LayerFilesNeeded, restore_session, session_state  # noqa: F401 - API
 
-FORMAT = "visualcnn-session"
-VERSION = 1
 SESSION_SUFFIX = ".vcnn"
-
-
-def atomic_write(path: str | Path, write: Callable[[Any], None], binary: bool = True) -> Path:
-    """Call write(file) on a temporary file beside `path`, flush it to disk, then rename it over `path`."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def save_spec(spec: dict[str, Any], path: str | Path) -> Path:
@@ -60,25 +41,6 @@ def load_spec(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def session_state(session) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """(meta, arrays) describing `session` completely enough to continue training it."""
-    meta = {
-        "format": FORMAT, "version": VERSION,
-        "config": session.config(),
-        "iteration": session.iteration,
-        "sampler": session.sampler.get_state(),
-        "metrics": [{"iteration": m.iteration, "loss": m.loss, "accuracy": m.accuracy}
-                    for m in session.metrics],
-    }
-    arrays: dict[str, np.ndarray] = {}
-    cp = session.checkpoint_state()
-    for i, (params, vel) in enumerate(zip(cp["params"], cp["velocity"])):
-        for k in params:
-            arrays[f"param/{i}/{k}"] = params[k]
-            arrays[f"velocity/{i}/{k}"] = vel[k]
-    return meta, arrays
-
-
 def save_session(session, path: str | Path) -> Path:
     """Write `session` to `path` (.vcnn) atomically (between two phases, if another thread is stepping it)."""
     with session.lock:
@@ -92,63 +54,61 @@ def read_session_file(path: str | Path) -> tuple[dict[str, Any], dict[str, np.nd
     path = Path(path)
     if not path.exists():
         raise FileFormatError(f"{path}: no such file")
-    try:
-        # our own handle: np.load leaves its file open when the archive turns out to be corrupt
-        with open(path, "rb") as fh:
-            z = np.load(fh, allow_pickle=False)
-            if not hasattr(z, "files"):
-                raise FileFormatError(f"{path}: not a visualcnn session (a bare .npy array, not an archive)")
-            with z:
-                if "__meta__" not in z.files:
-                    raise FileFormatError(f"{path}: not a visualcnn session file (no __meta__ entry); "
-                                          f"open a .vcnn file saved by visualcnn")
-                arrays = {k: z[k] for k in z.files}
-    except FileFormatError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as e:
-        raise FileFormatError(f"{path}: corrupt or truncated session file ({type(e).__name__}: {e})") from None
-    try:
-        meta = json.loads(str(arrays.pop("__meta__")))
-    except (json.JSONDecodeError, TypeError) as e:
-        raise FileFormatError(f"{path}: the session's description is not valid JSON ({e})") from None
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head == b"\x93NUM":
+        raise FileFormatError(f"{path}: not a visualcnn session (a bare .npy array, not an archive)")
+    # every declared size (members, uncompressed bytes, array shapes) is checked before inflating
+    arrays = load_npz(path, FileFormatError, name=str(path), member_limits={"__meta__": "MAX_META_BYTES"})
+    if "__meta__" not in arrays:
+        raise FileFormatError(f"{path}: not a visualcnn session file (no __meta__ entry); "
+                              f"open a .vcnn file saved by visualcnn")
+    raw = arrays.pop("__meta__")
+    if raw.dtype.kind != "U" or raw.shape != ():
+        raise FileFormatError(f"{path}: not a visualcnn session file (its __meta__ is {raw.dtype} {raw.shape}, "
+                              f"not text)")
+    meta = parse_json(str(raw), f"{path}: the session's description", FileFormatError, allow_nan=True)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise FileFormatError(f"{path}: not a visualcnn session file (format {meta.get('format')!r})"
+        raise FileFormatError(f"{path}: not a visualcnn session file (format {_quoted(meta.get('format'))})"
                               if isinstance(meta, dict) else f"{path}: not a visualcnn session file")
-    if meta.get("version", 0) > VERSION:
-        raise FileFormatError(f"{path}: saved by a newer visualcnn (format version {meta['version']}, "
+    version = meta.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
+        raise FileFormatError(f"{path}: saved by a newer visualcnn (format version {version}, "
                               f"this one reads up to {VERSION})")
-    for key in ("config", "iteration", "sampler"):
-        if key not in meta:
-            raise FileFormatError(f"{path}: the session description lacks {key!r}")
+    # one schema, as rigorous as the spec's: every field's type and range, no unknown keys (schema.py)
+    meta = schema.check(meta, schema.session_meta(VERSION, FORMAT), f"{path}:")
     meta["config"] = check_config(meta["config"], str(path))
+    check_session_arrays(arrays, path)
     return meta, arrays
 
 
-def load_session(path: str | Path, dataset: Any = None):
-    """A Session restored from `path`: same spec, weights, velocities, hyper-parameters, dataset and batch order."""
-    from .session import IterationMetrics
+def _quoted(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
 
+
+def check_session_arrays(arrays: dict[str, np.ndarray], path: Path) -> None:
+    """Parameters, velocities and batches must be numbers (not text), finite-sized and of one network's shapes;
+    a velocity must have its parameter's shape (the network then checks the parameters' own)."""
+    for key, a in arrays.items():
+        kind = key.split("/", 1)[0]
+        if kind in ("param", "velocity", "batch", "pinned") and key not in ("batch/y", "pinned/y"):
+            if a.dtype.kind != "f":
+                raise FileFormatError(f"{path}: array {key!r} must hold floating-point numbers, got {a.dtype}")
+        elif key in ("batch/y", "pinned/y"):
+            if a.dtype.kind not in "iu" or a.ndim != 1:
+                raise FileFormatError(f"{path}: array {key!r} must be whole-number labels (N,), got {a.dtype} "
+                                      f"{a.shape}")
+        if kind == "velocity":
+            param = arrays.get("param/" + key.split("/", 1)[1])
+            if param is not None and param.shape != a.shape:
+                raise FileFormatError(f"{path}: array {key!r} has shape {a.shape}; its parameter has {param.shape}")
+
+
+def load_session(path: str | Path, dataset: Any = None, layer_files: bool = False):
+    """A Session restored from `path`, at the phase it was saved in: same spec, weights, velocities,
+    hyper-parameters, mistakes, dataset, batch and batch order. A stack with custom layers needs their
+    files run: pass layer_files=True only once the user agreed (else LayerFilesNeeded names them)."""
     path = Path(path)
     meta, arrays = read_session_file(path)
-    try:
-        session = build_session(meta["config"], dataset=dataset)
-        L = len(session.network.layers)
-        params = [{k: arrays[f"param/{i}/{k}"] for k in layer.params} for i, layer in
-                  enumerate(session.network.layers)]
-        velocity = [{k: arrays[f"velocity/{i}/{k}"] for k in layer.params} for i, layer in
-                    enumerate(session.network.layers)]
-        extra = set(arrays) - {f"{kind}/{i}/{k}" for kind in ("param", "velocity") for i in range(L)
-                               for k in session.network.layers[i].params}
-        if extra:
-            raise FileFormatError(f"{path}: arrays {sorted(extra)[:3]} do not belong to this network")
-        metrics = [IterationMetrics(int(m["iteration"]), float(m["loss"]), float(m["accuracy"]))
-                   for m in meta.get("metrics", [])]
-        session.restore_state(params, velocity, int(meta["iteration"]), meta["sampler"], metrics)
-    except KeyError as e:
-        raise FileFormatError(f"{path}: missing array {e.args[0]!r} for this network") from None
-    except FileFormatError:
-        raise
-    except VisualCNNError as e:
-        raise FileFormatError(f"{path}: {e}") from None
-    session.path = path
-    return session
+    return restore_session(meta, arrays, path, dataset=dataset, layer_files=layer_files)

@@ -194,6 +194,8 @@ class Mistake:
     affects: tuple[tuple[str, tuple[str, ...]], ...]
     cls: type
     section: str = ""
+    #: the layer's input gradient is exactly −(the right one): two such layers in a chain cancel out
+    flips_sign: bool = False
 
     @property
     def kind(self) -> str:
@@ -247,7 +249,7 @@ MISTAKES: dict[str, Mistake] = {m.name: m for m in (
             "every gradient below this layer has its sign flipped, so the layers below climb the loss "
             "instead of descending it.",
         affects=(("sigmoid", ("input",)),),
-        cls=SigmoidSign),
+        cls=SigmoidSign, flips_sign=True),
     Mistake(
         name="conv-no-flip",
         title="Convolution: input gradient without the 180° rotation of the filter",
@@ -380,18 +382,27 @@ def apply_to_session(session: Any, names: Iterable[str] | None) -> list[str]:
 def expected_failures(network: Network) -> set[tuple[int, str]]:
     """(layer, tensor) pairs a full gradient check of `network` must flag, given the mistake classes it holds.
 
-    A layer whose input gradient is the note's spoils its "input" and every tensor of the layers below;
-    a loss mistake spoils everything; optimizer mistakes spoil no gradient.
+    Walking down from the loss, the gradient arriving at a layer is right, sign-flipped or spoiled.
+    A layer's parameter gradients are wrong unless what arrives is right; its input gradient is then
+    what arrives, passed through its backward: a sign-flipping mistake (sigmoid-sign) turns right
+    into flipped and flipped back into right (two of them cancel), any other input mistake spoils it,
+    and every backward is linear in what arrives, so a flip or a spoil carries on below. A loss
+    mistake spoils everything; optimizer mistakes spoil no gradient.
     """
-    everything_below: set[tuple[int, str]] = set()
+    state = "spoiled" if mistake_of(network.loss_fn) is not None else "right"
     out: set[tuple[int, str]] = set()
-    for i, layer in enumerate(network.layers):
+    for i in reversed(range(len(network.layers))):
+        layer = network.layers[i]
+        if state != "right":
+            out |= {(i, k) for k in layer.params}
         name = mistake_of(layer)
         if name is not None and "input" in MISTAKES[name].affects[0][1]:
-            out |= everything_below | {(i, "input")}
-        everything_below |= {(i, k) for k in layer.params} | {(i, "input")}
-    if mistake_of(network.loss_fn) is not None:
-        out = everything_below
+            if not MISTAKES[name].flips_sign:
+                state = "spoiled"
+            elif state != "spoiled":
+                state = "flipped" if state == "right" else "right"
+        if state != "right":
+            out.add((i, "input"))
     return out
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any, Sequence
 
 import numpy as np
 
+from . import limits
 from .errors import ShapeError, SpecError
 from .layers import LAYER_TYPES, BuildError, Layer
 from .losses import LOSS_TYPES, SoftmaxCrossEntropy
@@ -20,6 +22,29 @@ def _as_dtype(dtype: Any) -> np.dtype:
     if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ValueError(f"dtype must be float32 or float64, got {dt}")
     return dt
+
+
+def _check_sizes_before_build(layer: Layer, shape: tuple[int, ...], n_params: int, where: str) -> None:
+    """Refuse a layer whose output or parameters would exceed the limits, before it allocates them.
+
+    The output shape is inferred without allocating; parameters are estimated from the options every
+    parameterised layer type uses (out_features: a weight per input and output; out_channels and
+    kernel_size: one filter per output channel). The counts after building are checked again.
+    """
+    try:
+        out = layer.infer_output_shape(tuple(shape))
+    except BuildError:
+        return                                  # build() reports it, with the layer's own words
+    units_in = math.prod(shape)
+    units_out = math.prod(int(s) for s in out)
+    limits.check(units_out, "MAX_LAYER_UNITS", where, "the output's size per sample", SpecError)
+    opts = layer.options
+    estimate = 0
+    if isinstance(opts.get("out_features"), int):
+        estimate = units_in * units_out + units_out
+    elif isinstance(opts.get("out_channels"), int) and isinstance(opts.get("kernel_size"), int) and shape:
+        estimate = opts["out_channels"] * shape[0] * opts["kernel_size"] ** 2 + opts["out_channels"]
+    limits.check(n_params + estimate, "MAX_PARAMS", where, "the parameter count up to this layer", SpecError)
 
 
 class Network:
@@ -61,13 +86,33 @@ class Network:
     def _build(self) -> None:
         rng = np.random.default_rng(self.seed)
         shape = self.input_shape
+        limits.check(len(self.layers), "MAX_LAYERS", "spec", "the number of layers", SpecError)
+        n_params = 0
         for i, layer in enumerate(self.layers):
+            where = f"layer {i} {layer.type_name}"
             try:
+                _check_sizes_before_build(layer, shape, n_params, where)
                 layer.build(shape, rng, self.dtype)
             except BuildError as e:
-                raise SpecError(f"layer {i} {layer.type_name}: {e} (incoming shape {format_shape(shape)})",
-                                layer_index=i) from None
+                raise SpecError(f"{where}: {e} (incoming shape {format_shape(shape)})", layer_index=i) from None
+            except SpecError as e:
+                raise SpecError(str(e), layer_index=i) from None
+            except MemoryError:
+                raise SpecError(f"{where}: building it ran out of memory (incoming shape {format_shape(shape)}); "
+                                f"make it smaller", layer_index=i) from None
+            except (Exception, SystemExit) as e:  # noqa: BLE001 - a user-written layer's build may raise anything
+                raise SpecError(f"{where}: build raised {type(e).__name__}: {e} "
+                                f"(incoming shape {format_shape(shape)})", layer_index=i) from e
             shape = layer.output_shape
+            n_params += layer.n_params
+            try:
+                limits.check(math.prod(shape), "MAX_LAYER_UNITS", where, "the output's size per sample", SpecError)
+                limits.check(n_params, "MAX_PARAMS", where, "the parameter count up to this layer", SpecError)
+            except SpecError as e:
+                raise SpecError(str(e), layer_index=i) from None
+        # where training's backward pass may stop; layers are built once, so it is kept (asking every
+        # backward phase made an iteration quadratic in depth)
+        self._lowest_param_layer = next((i for i, layer in enumerate(self.layers) if layer.params), 0)
         if len(shape) != 1 or shape[0] < 2:
             last = len(self.layers) - 1
             raise SpecError(
@@ -99,7 +144,7 @@ class Network:
     @property
     def lowest_param_layer(self) -> int:
         """Index of the first layer with parameters (0 if none): training needs no gradient below it."""
-        return next((i for i, layer in enumerate(self.layers) if layer.params), 0)
+        return self._lowest_param_layer
 
     @property
     def n_params(self) -> int:

@@ -35,12 +35,25 @@ def check_hyper(lr: float, momentum: float, weight_decay: float) -> None:
         raise HyperParameterError(f"weight decay must be >= 0, got {weight_decay!r}")
 
 
+def check_for_dtype(lr: float, weight_decay: float, decay_biases: Any, dtype: np.dtype) -> None:
+    """Refuse what check_hyper cannot see: a non-boolean decay_biases ("no" is not false), and a rate the
+    network's dtype turns into infinity (lr 1e39 is inf in float32)."""
+    if not isinstance(decay_biases, (bool, np.bool_)):
+        raise HyperParameterError(f"decay_biases must be true or false, got {decay_biases!r}")
+    biggest = float(np.finfo(dtype).max)
+    for name, value in (("learning rate", lr), ("learning rate × weight decay", lr * weight_decay)):
+        if value > biggest:
+            raise HyperParameterError(f"{name} {value:g} is not representable in {np.dtype(dtype).name} "
+                                      f"(largest {biggest:g}); use a smaller value or float64")
+
+
 class SGD:
     """opt = SGD(net, lr=0.1, momentum=0.9, weight_decay=1e-4, decay_biases=True); opt.step()."""
 
     def __init__(self, net: Network, lr: float = 0.1, momentum: float = 0.0,
                  weight_decay: float = 0.0, decay_biases: bool = True) -> None:
         check_hyper(lr, momentum, weight_decay)
+        check_for_dtype(lr, weight_decay, decay_biases, net.dtype)
         self.net = net
         self.lr = float(lr)
         self.momentum = float(momentum)
@@ -61,6 +74,7 @@ class SGD:
             raise HyperParameterError(f"unknown hyper-parameter {sorted(unknown)[0]!r}; "
                                       f"valid: lr, momentum, weight_decay, decay_biases")
         check_hyper(new["lr"], new["momentum"], new["weight_decay"])
+        check_for_dtype(new["lr"], new["weight_decay"], new["decay_biases"], self.net.dtype)
         self.lr, self.momentum = float(new["lr"]), float(new["momentum"])
         self.weight_decay, self.decay_biases = float(new["weight_decay"]), bool(new["decay_biases"])
 

@@ -14,7 +14,6 @@ time); "train" is for `visualcnn train`, with a larger batch that can take a lar
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -55,16 +54,10 @@ def load_preset(name_or_path: str | Path) -> dict[str, Any]:
 
 
 def read_json(path: str | Path, what: str = "valid JSON") -> Any:
-    """The JSON in `path`, or a FileFormatError naming the file: missing, not text, not JSON."""
-    path = Path(path)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileFormatError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise FileFormatError(f"{path}: a folder, not a file") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise FileFormatError(f"{path}: not {what} ({e})") from None
+    """The JSON in `path`, or a FileFormatError naming the file: missing, too big, not text, not JSON,
+    NaN/Infinity, nested too deep (see visualcnn.jsontext)."""
+    from .jsontext import read_json_file
+    return read_json_file(path, FileFormatError, what)
 
 
 def check_config(cfg: Any, where: str) -> dict[str, Any]:
@@ -76,6 +69,8 @@ def check_config(cfg: Any, where: str) -> dict[str, Any]:
     unknown = [k for k in cfg if k not in CONFIG_KEYS]
     if unknown:
         raise FileFormatError(f"{where}: unknown key {unknown[0]!r}; valid keys: {', '.join(CONFIG_KEYS)}")
+    from . import schema
+    cfg = schema.check(cfg, schema.CONFIG, f"{where}:")      # every field's type and range (schema.py)
     out = {"dataset": {"name_or_path": "digits"}, "optimizer": {}, "batch_size": 1, "train": {},
            "dtype": "float32", "seed": 0, **cfg}
     if out["dtype"] not in DTYPES:

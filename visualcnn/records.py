@@ -77,7 +77,8 @@ class PoolView:
 
     @property
     def mask(self) -> np.ndarray | None:
-        if self._mask is None and hasattr(self._twin, "mask"):
+        # ask the class: on the instance, hasattr would evaluate the property before any forward pass
+        if self._mask is None and hasattr(type(self._twin), "mask"):
             self.routing                            # noqa: B018 - runs the twin's forward pass
             self._mask = frozen(self._twin.mask)
         return self._mask

@@ -7,24 +7,26 @@ to the state before the last phase bit for bit.
 
 How undo stays exact and cheap: at the start of every iteration the engine keeps
 a checkpoint (parameters, velocities, sampler state) and, once fetched, the
-batch. Every phase is a deterministic function of that checkpoint, so any state
-inside an iteration is restored by resetting to the checkpoint and replaying the
-phases before it quietly. Checkpoints are kept within a memory budget; past it
-the oldest go and the `history_trimmed` event says so.
+batch (see history.py). Every phase is a deterministic function of that
+checkpoint, so any state inside an iteration is restored by resetting to the
+checkpoint and replaying the phases before it quietly. Checkpoints are kept
+within a memory budget; past it the oldest go and the `history_trimmed` event
+says so.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
 from .errors import SessionError, VisualCNNError
 from .events import Events
+from .history import Checkpoint, History, IterationMetrics
+from .metrics import EventLog, MetricsLog
 from .network import Network
 from .optim import SGD
 from .records import PHASES, ParamUpdate, PoolView, StepRecord, frozen, frozen_dict
@@ -33,57 +35,6 @@ from .watches import BreakpointHit, Breakpoints
 
 EVENTS = ("phase_completed", "stepped_back", "breakpoint_hit", "network_rebuilt", "history_trimmed",
           "hyper_changed", "iteration_completed")
-
-
-@dataclass(slots=True)
-class _Checkpoint:
-    """The state at the start of an iteration, from which every phase of it can be replayed.
-
-    One is kept per iteration of history (tens of thousands in a long run), so it stays out of the cyclic
-    garbage collector's way: tuples of dicts of arrays and JSON text are not GC-tracked. As plain lists
-    and dicts, a long run's history made every full collection stall the window for 50–100 ms.
-    """
-
-    iteration: int
-    params: tuple[dict[str, np.ndarray], ...]
-    velocity: tuple[dict[str, np.ndarray], ...]
-    sampler_json: str
-    batch: tuple[np.ndarray, np.ndarray] | None = None      # (x, labels), once fetched
-    sampler_after_json: str | None = None
-
-    @property
-    def sampler_state(self) -> dict[str, Any]:
-        return json.loads(self.sampler_json)
-
-    @sampler_state.setter
-    def sampler_state(self, state: dict[str, Any]) -> None:
-        self.sampler_json = json.dumps(state)
-
-    @property
-    def sampler_after(self) -> dict[str, Any] | None:
-        return None if self.sampler_after_json is None else json.loads(self.sampler_after_json)
-
-    @sampler_after.setter
-    def sampler_after(self, state: dict[str, Any] | None) -> None:
-        self.sampler_after_json = None if state is None else json.dumps(state)
-
-    @property
-    def nbytes(self) -> int:
-        n = sum(a.nbytes for d in (*self.params, *self.velocity) for a in d.values())
-        if self.batch is not None:
-            n += self.batch[0].nbytes + self.batch[1].nbytes
-        return n
-
-
-@dataclass(slots=True)
-class IterationMetrics:
-    """Per-iteration figures for curves: loss, accuracy, per-layer gradient norms and update ratios."""
-
-    iteration: int
-    loss: float
-    accuracy: float
-    grad_norms: dict[int, float] = field(default_factory=dict)
-    update_ratios: dict[int, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -110,14 +61,14 @@ class Session:
         self.network = network
         self.optimizer = optimizer
         self.dataset = dataset
-        self.seed = int(seed)
+        self.seed = check_seed(seed)
         self.batch_size = _check_batch_size(batch_size)
         self.sampler = Sampler(len(dataset.y_train), self.batch_size, self.seed)
-        self.history_budget = int(history_budget)
+        self.history = History(history_budget)
         self.breakpoints = Breakpoints()
         self.events = Events(EVENTS)
-        self.metrics: list[IterationMetrics] = []
-        self.log: list[str] = []            # what changed when: hyper-parameters, rebuilds, trims
+        self.metrics = MetricsLog()         # bounded: the newest in full, older ones summarised
+        self.log = EventLog()               # what changed when: hyper-parameters, rebuilds, trims (bounded)
         self.last_hit: BreakpointHit | None = None
         self.pinned: tuple[np.ndarray, np.ndarray] | None = None
         self._descriptions: tuple[Network, list[str]] | None = None
@@ -141,18 +92,54 @@ class Session:
 
     def checkpoint_state(self) -> dict[str, Any]:
         """Parameters and velocities at the start of the current iteration (what a save keeps)."""
-        cp = self._checkpoints[-1]
+        cp = self.history.current
         return {"params": cp.params, "velocity": cp.velocity, "sampler": cp.sampler_state}
 
     def restore_state(self, params, velocity, iteration: int, sampler_state: dict[str, Any],
-                      metrics: list[IterationMetrics] | None = None) -> None:
-        """Continue from saved parameters, velocities, iteration and batch order (clears the step history)."""
+                      metrics: list[IterationMetrics] | None = None, *, phase_index: int = 0,
+                      batch: tuple[np.ndarray, np.ndarray] | None = None,
+                      sampler_after: dict[str, Any] | None = None,
+                      pinned: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """Continue from a saved iteration start (parameters, velocities, sampler state), at phase `phase_index`
+        of that iteration, on its `batch` (and the sampler state after fetching it) if it was fetched.
+
+        The phases before `phase_index` are recomputed from the iteration's start, so the session goes on
+        bit for bit as the saved one would have (clears the step history before this iteration).
+        """
         with self._lock:
+            if not 0 <= phase_index < self.n_phases:
+                raise SessionError(f"phase {phase_index} is outside this network's iteration "
+                                   f"(0 … {self.n_phases - 1})")
+            if phase_index > 0 and batch is None:
+                raise SessionError(f"phase {phase_index} needs the iteration's batch, and none was given")
             self.network.set_params(params)
             self.optimizer.set_state(velocity)
-            self.sampler.set_state(sampler_state)
-            self.metrics = list(metrics or [])
+            self._set_sampler(sampler_state)
+            self.pinned = None if pinned is None else self._checked_pin(*pinned)
+            self.metrics = MetricsLog(metrics or [])
             self._reset_history(iteration)
+            if batch is not None:
+                x, y = batch
+                self.history.set_batch((frozen(self.network.check_input(x)), frozen(np.asarray(y, np.int64))),
+                                       sampler_state if sampler_after is None else sampler_after)
+            self._replay(phase_index, records=True)
+
+    def file_state(self) -> dict[str, Any]:
+        """Everything a saved session needs to go on exactly where this one stands (see restore_state):
+        the current iteration's start, the phase reached, the batch if fetched, the pinned input."""
+        with self._lock:
+            cp = self.history.current
+            return {"params": cp.params, "velocity": cp.velocity, "iteration": self.iteration,
+                    "phase_index": self._index, "sampler": cp.sampler_state, "batch": cp.batch,
+                    "sampler_after": cp.sampler_after, "pinned": self.pinned}
+
+    @property
+    def history_budget(self) -> int:
+        return self.history.budget
+
+    @history_budget.setter
+    def history_budget(self, budget: int) -> None:
+        self.history.budget = int(budget)
 
     @property
     def lock(self) -> threading.RLock:
@@ -200,7 +187,7 @@ class Session:
 
     @property
     def can_step_back(self) -> bool:
-        return self._index > 0 or len(self._checkpoints) > 1
+        return self._index > 0 or len(self.history) > 1
 
     def describe(self, index: int | None = None) -> str:
         """What phase `index` (default: the next) does, in words: 'forward through layer 0 conv2d (1×8×8 → 4×6×6)'."""
@@ -228,20 +215,20 @@ class Session:
         """The batch (x (N, C, H, W), labels (N,)) the current iteration steps on, fetched now if need be,
         so a view can show the input before the first phase runs. Read-only arrays."""
         with self._lock:
-            if self._index == 0 and self._checkpoints[-1].batch is None:
+            if self._index == 0 and self.history.current.batch is None:
                 batch = self._batch(0)
-                self.sampler.set_state(self._checkpoints[-1].sampler_state)   # the fetch "happens" at phase 0
+                self._set_sampler(self.history.current.sampler_state)   # the fetch "happens" at phase 0
                 return batch
-            return self._checkpoints[-1].batch
+            return self.history.current.batch
 
     @property
     def history_bytes(self) -> int:
-        return self._checkpoint_bytes + sum(r.nbytes for r in self._records)
+        return self.history.nbytes + sum(r.nbytes for r in self._records)
 
     @property
     def history_iterations(self) -> int:
         """How many iterations back step_back can still go."""
-        return len(self._checkpoints) - 1
+        return len(self.history) - 1
 
     # -- stepping -----------------------------------------------------------
     def step(self) -> StepRecord:
@@ -264,12 +251,12 @@ class Session:
             if not self.can_step_back:
                 raise SessionError("already at the start of history: nothing to step back to"
                                    + (f" (older history was dropped to stay within the "
-                                      f"{self.history_budget / 2**20:.0f} MB budget)" if self._trimmed else ""))
+                                      f"{self.history_budget / 2**20:.0f} MB budget)" if self.history.trimmed else ""))
             if self._index == 0:
                 # back across the iteration boundary: undo the previous update
-                self._checkpoint_bytes -= self._checkpoints.pop().nbytes
+                self.history.pop()
                 self.iteration -= 1
-                self.metrics = [m for m in self.metrics if m.iteration < self.iteration]
+                self.metrics.truncate(self.iteration)
                 self._replay(self.n_phases - 1, records=True)
             else:
                 self._replay(self._index - 1, records=False)
@@ -315,24 +302,35 @@ class Session:
                         continue
                     phase = self.phase
                     self._execute(self._index, record=False, train_only=True)
+                    # Non-finite values in this iteration show in its loss or, if they arose in the backward
+                    # pass or the update, in the parameters after it: look there, before the next iteration's
+                    # forward pass would make them look as if they came from layer 0's forward.
+                    if bp.nonfinite and ((phase == "loss" and not np.isfinite(self.network.loss_fn.value))
+                                         or (phase == "update" and not self._params_finite())):
+                        return RunResult(done, "breakpoint", self._locate_breakpoint())
                     self._advance()
-                    if phase == "loss" and bp.nonfinite and not np.isfinite(self.network.loss_fn.value):
-                        hit = self._locate_breakpoint()
-                        return RunResult(done, "breakpoint", hit)
                 done += 1
                 if on_iteration is not None:
                     on_iteration(self)
         return RunResult(done, "done")
 
     def _locate_breakpoint(self) -> BreakpointHit | None:
-        """Replay the current iteration with records up to the first phase that trips a breakpoint."""
-        end = self._index
+        """Replay the current iteration with records, through the phase just run, up to the first phase that
+        trips a breakpoint (the cursor then stands after it, as when stepping)."""
+        end, iteration = self._index, self.iteration
         self._replay(0, records=True)
-        while self._index < end:
+        while self.iteration == iteration and self._index <= end:
+            self.last_hit = None
             self.step()
-            if self.last_hit is not None and self.last_hit.iteration == self.iteration:
+            if self.last_hit is not None:
                 return self.last_hit
-        return self.last_hit
+        # the records showed nothing the fast path did not (cannot happen for NaN/Inf that reached the loss
+        # or the parameters): still stop, saying where it was seen
+        return BreakpointHit("nonfinite", iteration, self.phase_at(end)[0], None, float("nan"),
+                             f"NaN/Inf seen after the {self.phase_at(end)[0]} phase of iteration {iteration}")
+
+    def _params_finite(self) -> bool:
+        return all(np.isfinite(p).all() for layer in self.network.layers for p in layer.params.values())
 
     # -- the phases -----------------------------------------------------------
     def _advance(self) -> None:
@@ -341,16 +339,16 @@ class Session:
             self.iteration += 1
             self._index = 0
             self._records = []
-            self._push_checkpoint()
+            self.history.push(self._new_checkpoint())
             self._trim()
             self.events.emit("iteration_completed", self.iteration)
 
     def _batch(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """The current iteration's batch, fetched (and remembered in its checkpoint) on first use."""
-        cp = self._checkpoints[-1]
+        cp = self.history.current
         if cp.batch is not None:
             if index == 0:              # (re)entering phase 0: the fetch happens again, identically
-                self.sampler.set_state(cp.sampler_after)
+                self._set_sampler(cp.sampler_after)
         else:
             if self.pinned is not None:
                 x, y = self.pinned
@@ -358,9 +356,8 @@ class Session:
                 # the sampler stands at cp.sampler_state here: pushed with the checkpoint, or reset by _replay
                 idx = self.sampler.next_indices()
                 x, y = self.dataset.x_train[idx], self.dataset.y_train[idx]
-            cp.batch = (frozen(self.network.check_input(x)), frozen(np.asarray(y, dtype=np.int64)))
-            self._checkpoint_bytes += cp.batch[0].nbytes + cp.batch[1].nbytes
-            cp.sampler_after = self.sampler.get_state()
+            self.history.set_batch((frozen(self.network.check_input(x)), frozen(np.asarray(y, dtype=np.int64))),
+                                   self.sampler.get_state())
         return cp.batch
 
     def _execute(self, index: int, record: bool, train_only: bool = False) -> StepRecord | None:
@@ -449,18 +446,16 @@ class Session:
                    for li, (layer, vel) in enumerate(zip(net.layers, self.optimizer.velocity)) if layer.params}
         return StepRecord(**common, updates=updates, hyper=dict(self.optimizer.hyper()))
 
-    def _push_checkpoint(self) -> None:
-        cp = _Checkpoint(self.iteration, tuple(self.network.get_params()), tuple(self.optimizer.get_state()),
-                         json.dumps(self.sampler.get_state()))
-        self._checkpoints.append(cp)
-        self._checkpoint_bytes += cp.nbytes
+    def _new_checkpoint(self) -> Checkpoint:
+        return Checkpoint(self.iteration, tuple(self.network.get_params()), tuple(self.optimizer.get_state()),
+                          json.dumps(self.sampler.get_state()))
 
     def _replay(self, index: int, records: bool) -> None:
         """Reset to the current iteration's checkpoint and quietly run phases 0 … index−1."""
-        cp = self._checkpoints[-1]
+        cp = self.history.current
         self.network.set_params(cp.params)
         self.optimizer.set_state(cp.velocity)
-        self.sampler.set_state(cp.sampler_state)
+        self._set_sampler(cp.sampler_state)
         self._acts, self._douts, self._pending_metrics = [], [], None
         if records:
             self._records = []
@@ -470,6 +465,12 @@ class Session:
                 self._records.append(rec)
         self._index = index
 
+    def _set_sampler(self, state: dict[str, Any]) -> None:
+        """Put the sampler at a saved position, drawing batches of the session's batch size from there:
+        a replay re-creates where the batches come from, never an older batch size."""
+        self.sampler.set_state(state)
+        self.sampler.set_batch_size(self.batch_size)
+
     def _reset_history(self, iteration: int) -> None:
         self.iteration = iteration
         self._index = 0
@@ -477,22 +478,15 @@ class Session:
         self._acts: list[np.ndarray] = []
         self._douts: list[np.ndarray] = []
         self._pending_metrics: IterationMetrics | None = None
-        self._checkpoints: deque[_Checkpoint] = deque()
-        self._checkpoint_bytes = 0          # kept as a running sum: summing every iteration would be O(n²)
-        self._push_checkpoint()
-        self._trimmed = False
+        self.history.reset(self._new_checkpoint())
 
     def _trim(self) -> None:
-        dropped = 0
-        while len(self._checkpoints) > 1 and self._checkpoint_bytes > self.history_budget:
-            self._checkpoint_bytes -= self._checkpoints.popleft().nbytes
-            dropped += 1
+        dropped = self.history.trim()
         if dropped:
-            self._trimmed = True
-            oldest = self._checkpoints[0].iteration
+            oldest = self.history.oldest.iteration
             msg = (f"history trimmed: dropped {dropped} iteration(s) to stay within "
                    f"{self.history_budget / 2**20:.0f} MB; step back reaches iteration {oldest}")
-            self.log.append(msg)
+            self.log.append(msg, kind="history_trimmed")      # one line per run of trims, not per iteration
             self.events.emit("history_trimmed", dropped, msg)
 
     def _check_breakpoints(self, rec: StepRecord) -> BreakpointHit | None:
@@ -512,60 +506,71 @@ class Session:
             self.log.append(msg)
             self.events.emit("hyper_changed", dict(changes))
 
-    def set_batch_size(self, batch_size: int) -> None:
-        """Takes effect with the next batch fetched (the current iteration keeps its batch)."""
+    def set_batch_size(self, batch_size: int) -> str:
+        """Takes effect with the next batch fetched: this iteration's if it has not fetched one yet, else the
+        next iteration's (this one keeps its batch, also when stepped back or replayed). Returns that, in words.
+        """
         with self._lock:
             self.batch_size = _check_batch_size(batch_size)
             self.sampler.set_batch_size(self.batch_size)
-            cp = self._checkpoints[-1]
-            if cp.batch is None:
-                cp.sampler_state = self.sampler.get_state()
-            self.log.append(f"iteration {self.iteration}: batch size = {self.batch_size}")
+            msg = f"iteration {self.iteration}: batch size = {self.batch_size}, {self.batch_size_takes_effect()}"
+            self.log.append(msg)
             self.events.emit("hyper_changed", {"batch_size": self.batch_size})
+            return msg
+
+    def batch_size_takes_effect(self) -> str:
+        """When the current batch size applies: 'from this iteration' or 'from iteration N (…)'."""
+        batch = self.history.current.batch
+        if self.pinned is not None:
+            return "once the dataset's batches are used again (the pinned images are stepped on now)"
+        if batch is None or len(batch[1]) == self.batch_size:
+            return "from this iteration"
+        return (f"from iteration {self.iteration + 1} (iteration {self.iteration} keeps its batch of "
+                f"{len(batch[1])})")
 
     def pin_input(self, x: np.ndarray | None, labels: Any = None) -> None:
         """Step on these images (N, C, H, W) from the next iteration on, instead of the dataset's batches;
         None returns to the dataset. The current iteration is restarted if it has not fetched its batch."""
         with self._lock:
-            if x is None:
-                self.pinned = None
-            else:
-                xs = self.network.check_input(x)
-                ys = np.zeros(len(xs), dtype=np.int64) if labels is None else np.asarray(labels, np.int64)
-                from .losses import check_labels
-                self.pinned = (xs, check_labels(ys, len(xs), self.network.n_classes))
+            self.pinned = None if x is None else self._checked_pin(x, labels)
             self.restart_iteration()
+
+    def _checked_pin(self, x: np.ndarray, labels: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        from .losses import check_labels
+
+        xs = self.network.check_input(x)
+        ys = np.zeros(len(xs), dtype=np.int64) if labels is None else np.asarray(labels, np.int64)
+        return xs, check_labels(ys, len(xs), self.network.n_classes)
 
     def restart_iteration(self) -> None:
         """Go back to the start of the current iteration and fetch its batch anew."""
         with self._lock:
-            cp = self._checkpoints[-1]
-            if cp.batch is not None:
-                self._checkpoint_bytes -= cp.batch[0].nbytes + cp.batch[1].nbytes
-            cp.batch = None
-            cp.sampler_after = None
+            self.history.clear_batch()
             self._replay(0, records=True)
 
     def rebuild(self, spec: dict | None = None, dtype: Any = None, seed: int | None = None) -> list[str]:
         """Rebuild the network for a new spec, dtype or seed; returns (and emits) the list of what was reset.
 
         A new spec or seed means new weights (and a seed also a new batch order); a dtype change
-        keeps the weights and velocities, cast. The step history is always cleared.
+        keeps the weights and velocities, cast. The step history is always cleared; the study-note
+        mistakes switched on stay on (the new network and optimizer compute the same formulas).
         """
+        from .mistakes import active, build_network
+
         with self._lock:
             reset: list[str] = []
             velocity = None
             if spec is not None or seed is not None:
-                new_seed = self.seed if seed is None else int(seed)
-                net = Network.from_spec(spec if spec is not None else self.network.to_spec(),
-                                        dtype=dtype or self.network.dtype, seed=new_seed)
+                new_seed = self.seed if seed is None else check_seed(seed)
+                net = build_network(spec if spec is not None else self.network.to_spec(),
+                                    active(self.network), dtype=dtype or self.network.dtype, seed=new_seed)
                 reset += ["weights (new initialisation)", "momentum velocities", "iteration count"]
                 if seed is not None:
                     from .data.batching import Sampler
                     self.seed = new_seed
                     self.sampler = Sampler(len(self.dataset.y_train), self.batch_size, new_seed)
                     reset.append("batch order")
-                self.metrics = []
+                self.metrics = MetricsLog()
                 iteration = 0
             else:
                 net = self.network.copy(dtype) if dtype is not None else self.network
@@ -574,7 +579,7 @@ class Session:
                     reset.append(f"arrays cast to {np.dtype(dtype).name}")
                 iteration = self.iteration
             self.network = net
-            self.optimizer = SGD(net, **self.optimizer.hyper())
+            self.optimizer = type(self.optimizer)(net, **self.optimizer.hyper())   # an optimizer mistake stays
             if velocity is not None:
                 self.optimizer.set_state(velocity)
             self._reset_history(iteration)
@@ -642,7 +647,8 @@ def _guarded(layer, method: str, index: int, arg: np.ndarray, expected: tuple[in
         out = getattr(layer, method)(arg)
     except VisualCNNError:
         raise
-    except Exception as e:  # noqa: BLE001 - any failure of layer code is reported, not fatal
+    except (Exception, SystemExit) as e:  # noqa: BLE001 - any failure of layer code is reported, not fatal;
+        # sys.exit() in a layer is a failure of that layer, not a request to close the app unsaved
         raise LayerFailure(f"layer {index} {layer.type_name}: {method} raised {type(e).__name__}: {e}",
                            phase=method, layer=index, traceback_text=traceback.format_exc()) from e
     if expected is None:            # the caller wants no result (backward for parameter gradients only)
@@ -652,6 +658,16 @@ def _guarded(layer, method: str, index: int, arg: np.ndarray, expected: tuple[in
         raise LayerFailure(f"layer {index} {layer.type_name}: {method} returned {got}, expected an array of "
                            f"shape {expected}", phase=method, layer=index)
     return out
+
+
+def check_seed(seed: Any) -> int:
+    """A seed is a whole number from 0 to limits.MAX_SEED (what NumPy's seeding and a saved file take; a
+    window's seed box must hold that range too)."""
+    from .limits import MAX_SEED
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise SessionError(f"seed must be a whole number from 0 to {MAX_SEED} (visualcnn.limits.MAX_SEED), "
+                           f"got {seed!r}")
+    return int(seed)
 
 
 def _check_batch_size(batch_size: Any) -> int:

@@ -69,15 +69,15 @@ def test_round_trip_is_exact(tmp_path, dtype):
     assert_same_arrays(state(s)[0], state(t)[0])
 
 
-def test_mid_iteration_save_keeps_the_iteration_start(tmp_path, trained):
+def test_mid_iteration_save_resumes_at_its_phase_from_the_iteration_start(tmp_path, trained):
     start_params, _ = state(trained)
     for _ in range(4):
         trained.step()
     path = tmp_path / "mid.vcnn"
     save_session(trained, path)
     t = load_session(path)
-    assert t.iteration == trained.iteration and t.phase_index == 0
-    assert_same_arrays(state(t)[0], start_params)
+    assert t.iteration == trained.iteration and t.phase_index == trained.phase_index == 4
+    assert_same_arrays(state(t)[0], start_params)       # the iteration's start, its first phases recomputed
 
 
 def write_truncated(path, good):

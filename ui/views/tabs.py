@@ -10,13 +10,13 @@ from ui import style
 from ui.views.common import LayerState, MapPanel, as_matrix, channel_slice, message_label, set_max, spin
 from visualcnn.explain import explain_unit, fmt, pool_preview
 from visualcnn.layers import LpPool2D, MaxPool2D
+from visualcnn.layers.pool import P_MAX         # the spec's range of p: the slider covers all of it
 
-P_MAX = 16.0
-_SLIDER_STEPS = 100
+_SLIDER_STEPS = 300
 
 
 def slider_to_p(v: int) -> float:
-    """Slider position 0 … 100 → p = 16^(v/100): 1 … 16, evenly spaced in log p."""
+    """Slider position 0 … 300 → p = 1000^(v/300): 1 … 1000 (P_MAX), evenly spaced in log p."""
     return float(P_MAX ** (v / _SLIDER_STEPS))
 
 
@@ -58,7 +58,7 @@ class PoolingTab(_Tab):
         self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.slider.setRange(0, _SLIDER_STEPS)
         self.p_row_widgets = (QtWidgets.QLabel("avg"), self.slider, QtWidgets.QLabel("max"), self.p_label)
-        self.slider.setToolTip("p from 1 (average of |x|) to 16 (close to the max); a preview computed by "
+        self.slider.setToolTip(f"p from 1 (average of |x|) to {P_MAX:g} (close to the max); a preview computed by "
                                "LpPool2D itself — the layer keeps its own p")
         for w in self.p_row_widgets:
             p_row.addWidget(w)

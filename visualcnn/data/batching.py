@@ -129,7 +129,7 @@ class Sampler:
         try:
             bit_generator = getattr(np.random, rng_state["bit_generator"])()
             bit_generator.state = copy.deepcopy(rng_state)
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as exc:
             raise DataError(f"Sampler.set_state: unusable rng_state ({exc})") from None
         self._batch_size = _check_count("batch_size", state["batch_size"])
         self._seed = _check_count("seed", state["seed"], minimum=0)

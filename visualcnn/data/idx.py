@@ -8,12 +8,14 @@ big-endian, row-major. Files may be gzip-compressed (.gz).
 from __future__ import annotations
 
 import gzip
+import math
 import zlib
 from pathlib import Path
 
 import numpy as np
 
 from visualcnn.errors import DataError
+from visualcnn.limits import check as check_limit
 
 from .dataset import Dataset
 from .imaging import InputFraming
@@ -51,15 +53,17 @@ MNIST_FRAMING = InputFraming(fit="mass", box=20 / 28, stroke=0.15)
 FASHION_FRAMING = InputFraming(fit="box", box=1.0)
 
 
-def _read_bytes(path: Path) -> bytes:
-    """The file's (decompressed) contents, or a DataError that names it."""
+def _read_bytes(path: Path, reader) -> bytes:
+    """reader(stream) on the file's (decompressed) contents, or a DataError that names it.
+
+    A stream rather than the whole contents: a .gz of a few kilobytes can inflate to gigabytes,
+    so the reader takes only as many bytes as the header allows (see read_idx).
+    """
     if not path.is_file():
         raise DataError(f"{path.name}: no such file in {path.parent}")
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                return f.read()
-        return path.read_bytes()
+        with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as f:
+            return reader(f)
     except (OSError, EOFError, zlib.error) as exc:
         # BadGzipFile is an OSError; a gzip cut short raises EOFError.
         raise DataError(f"{path.name}: not a readable gzip file ({exc}); download it again") from None
@@ -85,7 +89,12 @@ def read_idx(path: str | Path, expected_magic: int | None = None, kind: str = "d
     a truncated header or data, or extra bytes after the data.
     """
     path = Path(path)
-    data = _read_bytes(path)
+    return _read_bytes(path, lambda f: _parse_idx(path, f, expected_magic, kind))
+
+
+def _parse_idx(path: Path, f, expected_magic: int | None, kind: str) -> np.ndarray:
+    """The checks of read_idx on an open (decompressed) stream: header first, then only the bytes it declares."""
+    data = f.read(4)
     if len(data) < 4:
         raise DataError(f"{path.name}: truncated: {len(data)} bytes, too short for the 4-byte IDX magic number")
     magic = int.from_bytes(data[:4], "big")
@@ -102,20 +111,26 @@ def read_idx(path: str | Path, expected_magic: int | None = None, kind: str = "d
     if ndim == 0:
         raise DataError(f"{path.name}: the magic number 0x{magic:08X} declares 0 dimensions; at least 1 is needed")
     header = 4 + 4 * ndim
-    if len(data) < header:
+    dims = f.read(4 * ndim)
+    if len(dims) < 4 * ndim:
         raise DataError(f"{path.name}: truncated: the header of a {ndim}-dimensional IDX file needs {header} bytes, "
-                        f"the file has {len(data)}")
-    shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
+                        f"the file has {4 + len(dims)}")
+    shape = tuple(int.from_bytes(dims[4 * k:4 * k + 4], "big") for k in range(ndim))
     dtype = np.dtype(IDX_DTYPES[code][0])
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    found = len(data) - header
+    # Python integers: (2**31, 2**31, 4) must not wrap around in int64 and look small
+    check_limit(math.prod(shape), "MAX_IDX_VALUES", path.name, f"the header's value count {shape}", DataError)
+    expected = math.prod(shape) * dtype.itemsize
+    data = f.read(expected + 1)             # one byte more than declared tells "extra bytes" apart
+    found = len(data)
     if found < expected:
         raise DataError(f"{path.name}: truncated: the header promises {shape} {IDX_DTYPES[code][1]} "
                         f"= {expected} bytes of data, the file has {found}; download it again")
     if found > expected:
-        raise DataError(f"{path.name}: {found - expected} unexpected bytes after the {expected} bytes of data "
+        rest = 1 + len(f.read(2**20))
+        more = f"{rest:,}" if rest <= 2**20 else "more than a million"
+        raise DataError(f"{path.name}: {more} unexpected bytes after the {expected} bytes of data "
                         f"the header describes ({shape} {IDX_DTYPES[code][1]}); not a valid IDX file")
-    values = np.frombuffer(data, dtype=dtype, count=expected // dtype.itemsize, offset=header)
+    values = np.frombuffer(data, dtype=dtype, count=expected // dtype.itemsize)
     return values.reshape(shape).astype(dtype.newbyteorder("="))
 
 

@@ -5,13 +5,14 @@ Files are opened with allow_pickle=False: a data file must never be able to run 
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from visualcnn.archive import PICKLE_REFUSAL, load_npy, load_npz
 from visualcnn.errors import DataError
+from visualcnn.limits import check as check_limit
 
 from .dataset import Dataset, check_int, check_test_fraction, split_dataset
 
@@ -24,20 +25,6 @@ KEYS = {
 }
 _LAYOUT = ("an .npz needs arrays 'images' (N, H, W) or (N, C, H, W) and 'labels' (N,), optionally "
            "'test_images' and 'test_labels' and 'class_names' (Keras-style x_train, y_train, x_test, y_test also work)")
-_PICKLE = "contains pickled objects; only plain numeric arrays are accepted"
-
-
-def _guarded_load(path: Path, what: str, loader):
-    """Run a NumPy load step, turning its failures into DataErrors that name the file."""
-    try:
-        return loader()
-    except ValueError as exc:
-        # NumPy's refusal to unpickle (object arrays, or a pickle saved as .npy) is a ValueError.
-        if "pickle" in str(exc).lower() or "object arrays" in str(exc).lower():
-            raise DataError(f"{path.name}: {what}{_PICKLE}") from None
-        raise DataError(f"{path.name}: cannot read {what or 'it '}as a NumPy file ({exc})") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise DataError(f"{path.name}: cannot read it as a NumPy .npz/.npy file ({exc})") from None
 
 
 def _check_magic(path: Path) -> None:
@@ -49,25 +36,23 @@ def _check_magic(path: Path) -> None:
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY")):
         return
     if head.startswith(b"\x80"):                     # the pickle protocol marker
-        raise DataError(f"{path.name}: {_PICKLE}")
+        raise DataError(f"{path.name}: {PICKLE_REFUSAL}")
     raise DataError(f"{path.name}: cannot read it: not a NumPy .npz or .npy file (it starts with {head!r}); "
                     f"{_LAYOUT}")
 
 
 def _load_npy(path: Path) -> np.ndarray:
     _check_magic(path)
-    return _guarded_load(path, "", lambda: np.load(path, allow_pickle=False))
+    return load_npy(path, DataError)
 
 
 def _load_npz(path: Path) -> dict[str, np.ndarray]:
-    """All arrays of an .npz, read eagerly so the file is closed before returning."""
+    """All arrays of an .npz, every declared size checked against visualcnn.limits before inflating."""
     _check_magic(path)
-    archive = _guarded_load(path, "", lambda: np.load(path, allow_pickle=False))
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        # np.load reads a plain .npy whatever its suffix says.
-        raise DataError(f"{path.name}: holds a single array, not an .npz archive; {_LAYOUT}")
-    with archive:
-        return {key: _guarded_load(path, f"array '{key}' ", lambda key=key: archive[key]) for key in archive.files}
+    with open(path, "rb") as f:
+        if f.read(6) == b"\x93NUMPY":
+            raise DataError(f"{path.name}: holds a single array, not an .npz archive; {_LAYOUT}")
+    return load_npz(path, DataError)
 
 
 def images_to_float(images: np.ndarray, label: str) -> np.ndarray:
@@ -81,6 +66,7 @@ def images_to_float(images: np.ndarray, label: str) -> np.ndarray:
     if images.ndim != 4:
         raise DataError(f"{label}: images must be (N, H, W) or (N, C, H, W); got shape {images.shape}")
     N, C, H, W = images.shape
+    check_limit(images.size, "MAX_DATASET_PIXELS", label, f"the pixel count of {images.shape}", DataError)
     if N == 0 or H < 2 or W < 2:
         raise DataError(f"{label}: images of shape {images.shape}: expected at least one image of at least 2×2")
     if C > 4 and W <= 4:
@@ -186,6 +172,9 @@ def load_array_file(path: str | Path, test_fraction: float = 0.2, seed: int = 0,
     x, y = convert("images", "labels")
     test = convert("test_images", "test_labels") if picked["test_images"] is not None else None
     top = int(max(y.max(), test[1].max() if test is not None and len(test[1]) else 0))
+    # labels are class indices: label 1e8 would mean 1e8 class names
+    check_limit(top + 1, "MAX_CLASSES", f"{path.name}: labels", "the number of classes (largest label + 1)",
+                DataError)
     if "class_names" in arrays:
         names = arrays["class_names"]
         if names.ndim != 1 or not (np.issubdtype(names.dtype, np.str_) or np.issubdtype(names.dtype, np.integer)):

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from visualcnn.errors import DataError
+from visualcnn.limits import check as check_limit
 
 from .dataset import Dataset, check_int, check_test_fraction, split_dataset
 from .digits import load_digits
@@ -35,6 +36,8 @@ def _synthetic(name: str, make: Callable, class_names: list[str]) -> Callable[..
              test_fraction: float = 0.2) -> Dataset:
         size = check_int(name, "size", size, minimum=8)
         n = check_int(name, "n", n, minimum=2 * len(class_names))
+        check_limit(size, "MAX_SYNTHETIC_SIZE", name, "size", DataError)
+        check_limit(n * size * size, "MAX_SYNTHETIC_PIXELS", name, f"n × size × size ({n:,} × {size}²)", DataError)
         seed = check_int(name, "seed", seed)
         test_fraction = check_test_fraction(name, test_fraction)
         if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0.0 <= noise <= 0.5:
@@ -55,16 +58,16 @@ def _synthetic(name: str, make: Callable, class_names: list[str]) -> Callable[..
 
 
 def _cached_idx(name: str, download: Callable[..., Path]) -> Callable[..., Dataset]:
-    def load(download_missing: bool = False) -> Dataset:
+    def load() -> Dataset:
+        # Loading never downloads: a session or preset naming this set must not make opening a file
+        # touch the network. Downloading is the user's explicit action (`visualcnn data download`).
         directory = default_dest(name)
-        if download_missing:
-            download(directory)
-        elif not directory.is_dir():
-            raise DataError(f"{name}: not downloaded yet (looked in {directory}); call "
-                            f"visualcnn.data.{download.__name__}() or load_dataset({name!r}, download_missing=True)")
+        if not directory.is_dir():
+            raise DataError(f"{name}: not downloaded yet (looked in {directory}); download it with "
+                            f"`visualcnn data download {name}` or visualcnn.data.{download.__name__}()")
         return load_idx_dir(directory, name=name, source={"name_or_path": name})
 
-    load.__doc__ = f"""Load {name} from the user's cache directory (download_missing=True fetches it first)."""
+    load.__doc__ = f"""Load {name} from the user's cache directory (never downloads; see {download.__name__})."""
     return load
 
 
@@ -111,7 +114,7 @@ def load_dataset(name_or_path: str | os.PathLike | Mapping[str, Any] | None = No
         path of the same name (write "./digits" for the directory).
     options: the loader's own (digits: size, test_fraction, seed; bars/shapes: size, n,
         seed, noise, test_fraction; .npz/.npy: test_fraction, seed, labels_path;
-        mnist/fashion-mnist: download_missing), plus n_train / n_test for any set
+        mnist/fashion-mnist: none; they are never downloaded here), plus n_train / n_test for any set
         (a smaller subset for quick runs).
     """
     if isinstance(name_or_path, Mapping):

@@ -33,6 +33,7 @@ class Field:
     required: bool = False
     choices: tuple[Any, ...] | None = None
     minimum: float | None = None
+    maximum: float | None = None
     help: str = ""
 
     def describe(self) -> str:
@@ -40,8 +41,12 @@ class Field:
             return " | ".join(repr(c) for c in self.choices)
         names = self.kind if isinstance(self.kind, tuple) else (self.kind,)
         text = " or ".join("number" if k is float else k.__name__ for k in names)
-        if self.minimum is not None:
+        if self.minimum is not None and self.maximum is not None:
+            text += f" from {self.minimum:g} to {self.maximum:g}"
+        elif self.minimum is not None:
             text += f" >= {self.minimum:g}"
+        elif self.maximum is not None:
+            text += f" <= {self.maximum:g}"
         return text
 
 

@@ -1,4 +1,4 @@
-"""Pooling layers: max, average and Lp (mean form), each channel on its own (MATH.md §3).
+"""Pooling layers: max, average and Lp (mean or sum form), each channel on its own (MATH.md §3).
 
 All three share the same skeleton: k×k windows at stride s (default s = k), no
 padding, output size floored (as PyTorch). Each exposes, after a forward pass,
@@ -107,8 +107,10 @@ class _Pool2D(Layer):
 class MaxPool2D(_Pool2D):
     """y_ij = max over the window P_ij; the gradient goes to the window's winner only.
 
-    One winner per window: ties go to the first position in row-major order (as PyTorch).
-    `mask` (shape of the input) counts the windows each input won: the pooling mask.
+    One winner per window: ties go to the first position in row-major order, and a NaN wins over
+    any number (the last NaN of the window in row-major order), both as PyTorch: y_ij is then NaN
+    and its gradient goes to that NaN. `mask` (shape of the input) counts the windows each input
+    won: the pooling mask.
     """
 
     type_name = "maxpool2d"
@@ -121,6 +123,10 @@ class MaxPool2D(_Pool2D):
             np.maximum(y, xo, out=y)
 
     def _local_grads(self):
+        nan_windows = np.isnan(self.y)
+        if nan_windows.any():
+            yield from self._local_grads_with_nan()
+            return
         # the winner of a window is its first offset (row-major) equal to the max: `free` marks windows not yet won
         free = None
         last = (self.kernel - 1, self.kernel - 1)
@@ -135,6 +141,21 @@ class MaxPool2D(_Pool2D):
                 hit &= free
                 free ^= hit
             yield p, q, hit
+
+    def _local_grads_with_nan(self):
+        """As _local_grads, where some windows hold a NaN: there the last NaN (row-major) wins, as in
+        PyTorch's `if (val > maxval || isnan(val))` scan; elsewhere the first position equal to the max."""
+        offsets = list(self._offsets(self.x))
+        nan_hits, taken = {}, np.zeros(self.y.shape, dtype=bool)
+        for p, q, xo in reversed(offsets):
+            hit = np.isnan(xo) & ~taken
+            taken |= hit
+            nan_hits[p, q] = hit
+        free = ~taken
+        for p, q, xo in offsets:
+            hit = np.equal(xo, self.y) & free
+            free &= ~hit
+            yield p, q, hit | nan_hits[p, q]
 
     @property
     def mask(self) -> np.ndarray:
@@ -161,30 +182,77 @@ class AvgPool2D(_Pool2D):
                 yield p, q, share
 
 
-class LpPool2D(_Pool2D):
-    """y_ij = ((1/|P|) Σ_{P_ij} |x|^p)^{1/p}  (mean form; p = 1: mean of |x|, p → ∞: max of |x|).
+P_MAX = 1000.0      # the largest Lp order accepted (the spec, the stack editor and the Pooling tab's slider)
 
-    ∂y_ij/∂x_ab = (1/|P|) · sign(x_ab) · |x_ab|^{p−1} · y_ij^{1−p}, and 0 where y_ij = 0.
+
+class LpPool2D(_Pool2D):
+    """Lp pooling of |x| over each window, in one of two forms (`norm`):
+
+        mean (default):  y_ij = ((1/|P|) Σ_{P_ij} |x|^p)^{1/p}   (p = 1: mean of |x|, p → ∞: max |x|)
+        sum:             y_ij = (Σ_{P_ij} |x|^p)^{1/p}           (ONNX LpPool; PyTorch LPPool2d for x >= 0)
+
+    With c = 1/|P| (mean) or 1 (sum): ∂y_ij/∂x_ab = c · sign(x_ab) · (|x_ab| / y_ij)^{p−1}, and 0 where y_ij = 0.
+
+    Computed scaled by each window's m = max |x| (exact in exact arithmetic):
+    y = m · (c Σ (|x|/m)^p)^{1/p}. Every ratio is <= 1 and the sum >= 1, so nothing overflows
+    or underflows to a wrong result for any |x| the dtype holds and any p up to P_MAX; the
+    gradient's base |x|/y stays <= |P|^{1/p}. The arithmetic runs in float64 and is rounded
+    once to the layer's dtype. p must be finite: p = ∞ is refused (use maxpool2d for a max;
+    at p = 1000 y is within a factor |P|^{±1/p} of max |x|: 0.22 % for a 3×3 window).
     """
 
     type_name = "lppool2d"
     description = "Lp pooling: the p-mean of each window (p=1 average of |x|, large p → max)"
     fields = {
         **_Pool2D.fields,
-        "p": Field((int, float), default=2.0, minimum=1, help="the norm's order p >= 1"),
+        "p": Field((int, float), default=2.0, minimum=1, maximum=P_MAX,
+                   help="the norm's order p (1: average of |x|; large p: close to max |x|)"),
+        "norm": Field(str, default="mean", choices=("mean", "sum"),
+                      help="mean: ((1/|P|) Σ|x|^p)^(1/p); sum: (Σ|x|^p)^(1/p), as ONNX LpPool"),
     }
 
+    @property
+    def p(self) -> float:
+        return float(self.options.get("p", 2.0))
+
+    @property
+    def norm_factor(self) -> float:
+        """c: 1/|P| in the mean form, 1 in the sum form."""
+        return 1.0 / (self.kernel * self.kernel) if self.options.get("norm", "mean") == "mean" else 1.0
+
     def _pool(self, offsets, y):
-        p = float(self.options["p"])
-        y[...] = 0
-        for _, _, xo in offsets:
-            y += np.abs(xo) ** p
-        y *= 1.0 / (self.kernel * self.kernel)
-        y **= 1.0 / p
+        p = self.p
+        offsets = list(offsets)
+        m = batch_last(y.shape, np.float64)     # m = max |x| of each window (NaN propagates)
+        tmp = batch_last(y.shape, np.float64)
+        np.abs(offsets[0][2], out=m)              # a float32 input is widened exactly
+        for _, _, xo in offsets[1:]:
+            np.maximum(m, np.abs(xo, out=tmp), out=m)
+        # windows of zeros (and of inf or NaN) are divided by 1: they give 0 (and inf or NaN)
+        scale = np.where((m > 0) & (m < np.inf), m, 1.0)
+        total = batch_last(y.shape, np.float64, zero=True)      # Σ (|x|/m)^p >= 1 (the max contributes 1)
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):   # inf/NaN inputs; tiny ratios
+            for _, _, xo in offsets:
+                np.abs(xo, out=tmp)
+                tmp /= scale
+                tmp **= p
+                total += tmp
+            total *= self.norm_factor
+            total **= 1.0 / p
+            total *= scale
+        self._y64 = total                       # y in float64: the gradient's base |x|/y uses it
+        np.copyto(y, total)
 
     def _local_grads(self):
-        p = float(self.options["p"])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(self.y > 0, self.y ** (1.0 - p), 0.0) / (self.kernel * self.kernel)
-        for a, b, xo in self._offsets(self.x):
-            yield a, b, (np.sign(xo) * np.abs(xo) ** (p - 1.0) * scale).astype(self.dtype, copy=False)
+        p, c = self.p, self.norm_factor
+        y = self._y64
+        base = np.where(y > 0, y, 1.0)          # y = 0 only where the window is all zeros: gradient 0
+        tmp = np.empty_like(base)
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):   # inf/NaN inputs; tiny ratios
+            for a, b, xo in self._offsets(self.x):
+                np.abs(xo, out=tmp)
+                tmp /= base                     # <= |P|^{1/p}: the power below cannot overflow
+                tmp **= p - 1.0
+                tmp *= np.sign(xo)
+                tmp *= c
+                yield a, b, tmp.astype(self.dtype)

@@ -1,0 +1,142 @@
+"""Read .npy files and .npz archives without trusting what they declare.
+
+`np.load` believes a file: a 4 MB zip inflates to whatever its members say, an .npy header of
+shape (2**31, 2**31) is allocated before the data is found missing. Here every declared size —
+the archive's member count, each member's uncompressed size, each array header's shape — is
+checked against `visualcnn.limits` and against the bytes actually present *before* anything is
+inflated or allocated. Never unpickles (object arrays are refused). Every problem is one
+`error(...)` (the caller's error class) naming the file, the member and the limit.
+"""
+
+from __future__ import annotations
+
+import math
+import zipfile
+import zlib
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from . import limits
+from .reading import opened
+
+#: dtype kinds a data or session file may hold: bool, integers, floats, and strings (class names)
+ALLOWED_KINDS = "biufUS"
+PICKLE_REFUSAL = "contains pickled objects; only plain numeric arrays are accepted"
+
+
+def _header(fp: IO[bytes], where: str, error: type[Exception]) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """(shape, fortran_order, dtype) of the .npy stream at fp, checked but not allocated."""
+    fmt = np.lib.format
+    try:
+        version = fmt.read_magic(fp)
+        if version == (1, 0):
+            shape, fortran, dtype = fmt.read_array_header_1_0(fp)
+        elif version == (2, 0):
+            shape, fortran, dtype = fmt.read_array_header_2_0(fp)
+        else:
+            shape, fortran, dtype = fmt._read_array_header(fp, version)   # 3.0: no public reader
+    except Exception as e:  # noqa: BLE001 - numpy parses the header text with ast/tokenize: any failure means
+        # the header is broken (ValueError, SyntaxError, tokenize.TokenError, MemoryError from a nesting bomb…)
+        raise error(f"{where}: not a valid .npy array header ({type(e).__name__}: {str(e)[:200]})") from None
+    if dtype.hasobject:
+        # "x.npy: contains …", "x.npz: array 'labels' contains …"
+        sep = "" if where.endswith("'") else ":"
+        raise error(f"{where}{sep} {PICKLE_REFUSAL}")
+    if dtype.kind not in ALLOWED_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+        raise error(f"{where}: arrays of dtype {dtype} are not accepted; expected bool, integers, floats or strings")
+    if not all(isinstance(n, int) and n >= 0 for n in shape):
+        raise error(f"{where}: the header's shape {shape!r} is not a shape")
+    return tuple(shape), bool(fortran), dtype
+
+
+def _read_into(fp: IO[bytes], out: np.ndarray) -> int:
+    """Fill `out`'s bytes from fp; returns how many bytes were read (less at end of file)."""
+    view = memoryview(out.reshape(-1).view(np.uint8)) if out.size else memoryview(b"")
+    done = 0
+    while done < len(view):
+        n = fp.readinto(view[done:])
+        if not n:
+            break
+        done += n
+    return done
+
+
+def read_array(fp: IO[bytes], where: str, error: type[Exception], available: int | None = None) -> np.ndarray:
+    """One .npy array from the stream `fp`, its header checked first.
+
+    available: bytes the stream holds after its start (a zip member's declared size, a file's size);
+    a header that promises more data than that is refused before allocating.
+    """
+    start = fp.tell() if available is not None else 0
+    shape, fortran, dtype = _header(fp, where, error)
+    nbytes = math.prod(shape) * dtype.itemsize          # Python ints: never overflows
+    limits.check(nbytes, "MAX_ARRAY_BYTES", where, f"the array declared as {dtype} {shape}", error, "bytes")
+    if available is not None:
+        left = available - (fp.tell() - start)
+        if nbytes > left:
+            raise error(f"{where}: truncated: its header declares {dtype} {shape} = {nbytes:,} bytes, "
+                        f"but only {max(left, 0):,} bytes follow")
+    out = np.empty(shape, dtype=dtype, order="F" if fortran else "C")
+    try:
+        got = _read_into(fp, out)
+        extra = fp.read(1)              # reading to the end also makes zipfile check the member's CRC
+    except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as e:
+        raise error(f"{where}: corrupt data ({type(e).__name__}: {e})") from None
+    if got < nbytes:
+        raise error(f"{where}: truncated: its header declares {nbytes:,} bytes of data, the file has {got:,}")
+    if extra:
+        raise error(f"{where}: unexpected bytes after the {nbytes:,} bytes its header declares")
+    return out
+
+
+def load_npy(path: str | Path, error: type[Exception], name: str | None = None) -> np.ndarray:
+    """The array in an .npy file, checked against its size and the limits before allocating."""
+    path = Path(path)
+    with opened(path, error, name or path.name) as (fp, size):
+        return read_array(fp, name or path.name, error, available=size)
+
+
+def load_npz(path: str | Path, error: type[Exception], name: str | None = None,
+             member_limits: dict[str, str] | None = None) -> dict[str, np.ndarray]:
+    """Every array of an .npz archive by key, each member's declared sizes checked before inflating.
+
+    member_limits: key -> name of a tighter limit in visualcnn.limits for that member's size.
+    """
+    path = Path(path)
+    where = name or path.name
+    member_limits = member_limits or {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            limits.check(len(infos), "MAX_ARCHIVE_MEMBERS", where, "the number of arrays", error)
+            total = 0
+            for info in infos:
+                key = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+                limit = member_limits.get(key, "MAX_ARRAY_BYTES")
+                # a little room for the .npy header on top of the array itself
+                limits.check(max(info.file_size - 4096, 0), limit, where,
+                             f"member {info.filename!r} (uncompressed)", error, "bytes")
+                total += info.file_size
+            limits.check(total, "MAX_ARCHIVE_BYTES", where, "the archive's uncompressed size", error, "bytes")
+            arrays: dict[str, np.ndarray] = {}
+            for info in infos:
+                if not info.filename.endswith(".npy"):
+                    raise error(f"{where}: member {info.filename!r} is not a .npy array; not a NumPy .npz archive")
+                key = info.filename[:-4]
+                with zf.open(info) as fp:
+                    arrays[key] = read_array(fp, f"{where}: array {key!r}", error, available=info.file_size)
+            return arrays
+    except FileNotFoundError:
+        raise error(f"{where}: no such file") from None
+    except IsADirectoryError:
+        raise error(f"{where}: a folder, not a file") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError,
+            zlib.error, ValueError, OSError) as e:
+        if isinstance(e, error):
+            raise
+        raise error(f"{where}: corrupt or truncated archive ({type(e).__name__}: {e})") from None
+
+
+__all__ = ["ALLOWED_KINDS", "PICKLE_REFUSAL", "load_npy", "load_npz", "read_array"]
