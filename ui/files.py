@@ -31,6 +31,8 @@ from visualcnn.io import SESSION_SUFFIX, atomic_write, load_session, save_sessio
 MAX_RECENT = 8
 RECENT_KEY = "files/recent"
 SESSION_FILTER = f"visualcnn sessions (*{SESSION_SUFFIX});;All files (*)"
+#: a save waits at most this long for the session's lock (a run holds it a chunk at a time: ~20 ms)
+SAVE_WAIT_S = 2.0
 DIRTY_EVENTS = ("iteration_completed", "stepped_back", "hyper_changed", "network_rebuilt")
 
 
@@ -216,11 +218,19 @@ class SessionFiles(QtCore.QObject):
     def _save_to(self, path: Path) -> bool:
         if self.session is None:
             return False
+        lock = self.session.lock
+        if not lock.acquire(timeout=SAVE_WAIT_S):
+            # a layer's code still runs (and holds it): waiting could freeze the window for good
+            show_error(self.window, "Could not save", f"{path.name} was not saved: a layer's code is still "
+                       f"running on this session. Press Stop (Shift+F5), then save again.")
+            return False
         try:
-            save_session(self.session, path)       # takes the session's lock itself
+            save_session(self.session, path)       # takes the session's lock itself (re-entrant)
         except (VisualCNNError, OSError) as e:
             show_error(self.window, "Could not save", f"Could not save to {path}:\n{e}")
             return False
+        finally:
+            lock.release()
         self.path = path
         self.session.path = path
         self.set_dirty(False)

@@ -141,7 +141,7 @@ class RunControl:
 
     def run(self, n_iterations: int | None = None, epochs: int | None = None) -> bool:
         """Start a run of `n_iterations` iterations or `epochs` epochs on the worker thread (returns at once)."""
-        if not self.spec_valid or self.worker.is_active:
+        if not self.spec_valid or self.worker.is_active or self.refuse():
             return False
         self.clear_alert()
         self._collected, self._completed = [], []
@@ -176,8 +176,10 @@ class RunControl:
         self.worker.resume()
 
     def stop(self) -> None:
-        """End the run at the next phase boundary (Shift+F5); `finished` follows."""
-        self.worker.stop()
+        """End the run at the next phase boundary (Shift+F5); `finished` follows. While a step's layer is still
+        running (GuardControl), interrupt that instead."""
+        if not self.stop_pending():
+            self.worker.stop()
 
     def wait_until_paused(self, timeout: float = 2.0) -> bool:
         """Pause and wait (briefly, on the GUI thread) until the worker has let go of the Session."""
@@ -228,6 +230,9 @@ class RunControl:
         if self.running:
             self.worker.submit(lambda s: s.set_hyper(**{name: value}), tag=("hyper", name))
             return
+        if self.refuse():
+            self._show_hyper()
+            return
         try:
             self.session.set_hyper(**{name: value})
             self.window.hyper_panel.show_error("")
@@ -239,6 +244,9 @@ class RunControl:
         """The batch size in effect: stepping's, or during a run (also paused) the run's (its batch (Run))."""
         if self.worker.is_active:
             self.window.hyper_panel.run_batch.setValue(int(n))          # -> set_run_hyper
+            return
+        if self.refuse():
+            self._show_hyper()
             return
         try:
             self._use_batch(int(n))

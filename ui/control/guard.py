@@ -1,0 +1,165 @@
+"""GuardControl: stepping commands run off the GUI thread, so a user layer that never returns (a loop, a
+sleep) cannot freeze the window, and nothing a layer raises (SystemExit included) can close it.
+
+A command (F10, F11, Shift+F10, reset) runs as a `visualcnn.runaway.AbandonableCall` on a daemon thread of
+its own, while the GUI thread waits for it up to FAST_WAIT_S: an ordinary phase takes milliseconds, so it is
+done by then and the command ends exactly as a direct call would (same return value, refresh at once). A call
+still going after that lets the event loop go on: the window answers, every command that would touch the
+Session is refused with a message, and after STILL_RUNNING_S the banner says "layer k is still running…"
+with a Stop button (Stop / Shift+F5 do the same).
+
+Stop interrupts the layer (Python code: LayerStopped at its next instruction; the phase is not completed and
+the cursor stays before it). A layer blocked inside C (time.sleep, a lock) cannot be interrupted: after
+STOP_GRACE_S the call is abandoned — its thread stays parked — and the window goes on with
+`rescued_session` (the same session at the start of the iteration, sharing nothing with that thread).
+Every failure (a LayerFailure, anything unexpected, a stopped or abandoned layer) goes to the Errors panel.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from visualcnn.errors import VisualCNNError
+from visualcnn.runaway import AbandonableCall, LayerStopped, interrupt_thread, rescued_session
+
+#: the GUI thread waits this long for a command before letting the event loop run (an ordinary phase: ms)
+FAST_WAIT_S = 0.25
+#: after this long the banner says which layer is still running, with a Stop button
+STILL_RUNNING_S = 0.5
+#: Stop: a layer that has not returned this long after the interrupt is abandoned (blocked in C)
+STOP_GRACE_S = 0.5
+POLL_MS = 20
+
+
+class PendingCommand:
+    """A command still running on its own thread: where it is, since when, and whether Stop was pressed."""
+
+    def __init__(self, call: AbandonableCall, phase: str, layer: int | None, what: str) -> None:
+        self.call, self.phase, self.layer, self.what = call, phase, layer, what
+        self.started = time.perf_counter()
+        self.stop_pressed: float | None = None
+        self.announced = False
+
+    def running_text(self) -> str:
+        return f"{self.what} is still running… Stop (Shift+F5) interrupts it"
+
+
+class GuardControl:
+    """Mixin of Controller: `_guarded(fn)` runs a stepping command off the GUI thread (see the module doc)."""
+
+    _pending: PendingCommand | None = None
+
+    def _guard_init(self) -> None:
+        from PyQt6.QtCore import QTimer
+        self._pending = None
+        self._pending_timer = QTimer(self)
+        self._pending_timer.setInterval(POLL_MS)
+        self._pending_timer.timeout.connect(self._poll_pending)
+        self.window.banner.stopRequested.connect(self.stop)
+
+    @property
+    def busy(self) -> bool:
+        """A command's layer call is still running: the Session belongs to its thread until it returns."""
+        return self._pending is not None
+
+    def busy_refusal(self) -> str | None:
+        p = self._pending
+        if p is None:
+            return None
+        return f"{p.what} is still running: wait for it, or press Stop (Shift+F5)"
+
+    def _guarded(self, fn: Callable[[], Any]) -> bool:
+        """Run fn() (which steps the Session) off the GUI thread; True if it succeeded or is still going."""
+        s = self.session
+        phase, layer = s.phase, s.layer
+        what = f"layer {layer} {s.network.layers[layer].type_name} ({phase})" if layer is not None else f"the {phase}"
+        call = AbandonableCall(fn, name="visualcnn-step")
+        if call.wait(FAST_WAIT_S):
+            return self._command_done(call, phase, layer)
+        self._pending = PendingCommand(call, phase, layer, what)
+        self._pending_timer.start()
+        self.update_actions()
+        self.window.statusBar().showMessage(f"{what} is running…")
+        return True
+
+    def _poll_pending(self) -> None:
+        p = self._pending
+        if p is None:
+            self._pending_timer.stop()
+            return
+        now = time.perf_counter()
+        if p.call.done:
+            self._end_pending()
+            self._command_done(p.call, p.phase, p.layer)
+            return
+        if p.stop_pressed is not None and now - p.stop_pressed >= STOP_GRACE_S:
+            self._abandon_pending(p)
+            return
+        if not p.announced and now - p.started >= STILL_RUNNING_S:
+            p.announced = True
+            self.alert = p.running_text()
+            self.window.banner.show_message(self.alert, p.layer, stop=True)
+
+    def _end_pending(self) -> None:
+        self._pending = None
+        self._pending_timer.stop()
+        self.window.banner.show_stop(False)
+
+    def stop_pending(self) -> bool:
+        """Stop (the banner's button, Shift+F5) while a command runs: interrupt its layer; False if none runs."""
+        p = self._pending
+        if p is None:
+            return False
+        if p.stop_pressed is None:
+            p.stop_pressed = time.perf_counter()
+            if p.call.thread.ident is not None:
+                interrupt_thread(p.call.thread.ident)
+            self.window.statusBar().showMessage(f"stopping {p.what}…")
+        return True
+
+    def _abandon_pending(self, p: PendingCommand) -> None:
+        """The layer did not react to Stop (blocked in C): leave its thread behind, go on with a rescued copy."""
+        self._end_pending()
+        p.call.abandon()
+        old = self.session
+        new = rescued_session(old)
+        files = self.window.files
+        dirty = files.is_dirty
+        files.set_session(new, path=files.path, dirty=dirty)
+        self.set_session(new)
+        self._report_stuck(p, f"{p.what} did not return and could not be interrupted (it waits inside "
+                              f"compiled code, e.g. time.sleep): it was abandoned and iteration {new.iteration} "
+                              f"starts again from its beginning")
+
+    def _forget_pending(self) -> None:
+        """The Session is being replaced (a file, a preset): the running command's result no longer matters."""
+        p = self._pending
+        if p is not None:
+            self._end_pending()
+            p.call.abandon()
+            if p.call.thread.ident is not None:
+                interrupt_thread(p.call.thread.ident)
+
+    def _report_stuck(self, p: PendingCommand, message: str) -> None:
+        from visualcnn.session import LayerFailure
+        self._failed(LayerFailure(message, phase=p.phase, layer=p.layer if p.layer is not None else -1))
+
+    def _command_done(self, call: AbandonableCall, phase: str, layer: int | None) -> bool:
+        """The end of a command: refresh, or show its failure (banner + Errors panel); never re-raises."""
+        try:
+            call.result()
+        except VisualCNNError as e:
+            self._failed(e)
+            return False
+        except LayerStopped:
+            p = PendingCommand(call, phase, layer, f"layer {layer}" if layer is not None else f"the {phase}")
+            self._report_stuck(p, f"{p.what}: {phase} stopped by the user before it returned; the phase was not "
+                                  f"completed (the next step runs it again)")
+            return False
+        except BaseException as e:  # noqa: BLE001 - SystemExit or a bug in layer code must not close the window
+            self._failed(e, f"{phase} failed: {type(e).__name__}: ")
+            return False
+        self.window.files.set_dirty(True)
+        self.refresh()
+        return True
