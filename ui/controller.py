@@ -119,7 +119,7 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
         w.browser.predictionsWanted.connect(self.request_predictions)
         w.pad.imageChanged.connect(self.try_input)
         w.pin_strip.unpinRequested.connect(self.unpin_input)
-        w.files.sessionOpened.connect(self.set_session)
+        w.files.switch = self.switch_session          # all or nothing (FileControl)
 
     def set_session(self, session: Any) -> None:
         """Drive `session` from now on (at start, and for a preset, a file or another data set)."""
@@ -385,7 +385,7 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
 
     def reset_weights(self) -> bool:
         """New initial weights from the seed box (clears the step history)."""
-        seed = self.window.hyper_panel.seed.value()
+        seed = self.window.hyper_panel.seed_value()
         return self._command(lambda: self.session.rebuild(seed=seed))
 
     def set_breakpoints(self, values: dict[str, Any]) -> None:

@@ -161,6 +161,9 @@ class SessionFiles(QtCore.QObject):
         self.path: Path | None = None
         self._dirty = False
         self._dirty_from_worker.connect(lambda: self.set_dirty(True), QtCore.Qt.ConnectionType.QueuedConnection)
+        #: the lead's all-or-nothing switch to an opened session: switch(session, path) -> bool; on False
+        #: it has already put everything back and said why (Controller.switch_session)
+        self.switch: Any = None
         self.actions = self._make_actions()
         self._recent_menus: list[QtWidgets.QMenu] = []
 
@@ -261,8 +264,13 @@ class SessionFiles(QtCore.QObject):
             if not path.exists():
                 self.prune_recent()
             return None
+        if self.switch is not None:
+            if not self.switch(session, path):
+                self.message.emit(f"could not open {path.name}: the window stays on the session it had")
+                return None
+        else:
+            self.set_session(session, path)
         self.add_recent(path)
-        self.set_session(session, path)
         self.sessionOpened.emit(session)
         self.message.emit(f"opened {path.name} (iteration {session.iteration})")
         return session
