@@ -64,6 +64,10 @@ class WindowIO:
         if not self.pad.open_image(path):
             self.show_message(self.pad.message.text())
             return False
+        load = self.pad._load
+        if load is not None:        # a big picture, decoded off the GUI thread: its progress and any failure here too
+            load.progress.connect(lambda pct, text: self.statusBar().showMessage(f"{text} {pct} %", 4000))
+            load.failed.connect(self.show_message)
         return True
 
     def _relabel_drawing(self, _label: int) -> None:

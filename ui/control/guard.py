@@ -1,15 +1,17 @@
 """GuardControl: stepping commands run off the GUI thread, so a user layer that never returns (a loop, a
 sleep) cannot freeze the window, and nothing a layer raises (SystemExit included) can close it.
 
-A command (F10, F11, Shift+F10, reset) runs as a `visualcnn.runaway.AbandonableCall` on a daemon thread of
-its own, while the GUI thread waits for it up to FAST_WAIT_S: an ordinary phase takes milliseconds, so it is
+A command (F10, F11, Shift+F10, reset) runs on the window's step thread (`StepThread`: one daemon thread,
+reused — a new thread per F10 costs ~0.5 ms, mostly per-thread set-up of NumPy/BLAS), while the GUI thread
+waits for it up to FAST_WAIT_S: an ordinary phase takes milliseconds, so it is
 done by then and the command ends exactly as a direct call would (same return value, refresh at once). A call
 still going after that lets the event loop go on: the window answers, every command that would touch the
 Session is refused with a message, and after STILL_RUNNING_S the banner says "layer k is still running…"
 with a Stop button (Stop / Shift+F5 do the same).
 
 Stop interrupts the layer (Python code: LayerStopped at its next instruction; the phase is not completed and
-the cursor stays before it). A layer blocked inside C (time.sleep, a lock) cannot be interrupted: after
+the cursor stays before it); the step thread is then retired and the next command gets a fresh one, so a
+late interrupt can never hit another command. A layer blocked inside C (time.sleep, a lock) cannot be interrupted: after
 STOP_GRACE_S the call is abandoned — its thread stays parked — and the window goes on with
 `rescued_session` (the same session at the start of the iteration, sharing nothing with that thread).
 Every failure (a LayerFailure, anything unexpected, a stopped or abandoned layer) goes to the Errors panel.
@@ -17,11 +19,13 @@ Every failure (a LayerFailure, anything unexpected, a stopped or abandoned layer
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from typing import Any, Callable
 
 from visualcnn.errors import VisualCNNError
-from visualcnn.runaway import AbandonableCall, LayerStopped, interrupt_thread, rescued_session
+from visualcnn.runaway import LayerStopped, interrupt_thread, rescued_session
 
 #: the GUI thread waits this long for a command before letting the event loop run (an ordinary phase: ms)
 FAST_WAIT_S = 0.25
@@ -32,10 +36,72 @@ STOP_GRACE_S = 0.5
 POLL_MS = 20
 
 
+class StepCall:
+    """One command handed to a StepThread: wait for it, read its result (visualcnn.runaway.AbandonableCall's
+    interface: done, wait, result, abandon, thread)."""
+
+    def __init__(self, fn: Callable[[], Any], thread: threading.Thread) -> None:
+        self._fn, self.thread = fn, thread
+        self._done = threading.Event()
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self.abandoned = False
+
+    def run(self) -> None:
+        try:
+            self._value = self._fn()
+        except BaseException as e:  # noqa: BLE001 - handed to the GUI thread by result()
+            self._error = e
+        finally:
+            self._done.set()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    def abandon(self) -> None:
+        self.abandoned = True
+
+    def result(self) -> Any:
+        if not self.done:
+            raise RuntimeError("the command is still running")
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+class StepThread:
+    """A daemon thread running StepCalls one at a time. Once a call on it was interrupted or abandoned, retire()
+    it: it ends after whatever it is doing (a late LayerStopped ends it too) and takes no more calls."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[StepCall | None] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._loop, name="visualcnn-step", daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        try:
+            while (call := self._queue.get()) is not None:
+                call.run()
+        except LayerStopped:        # an interrupt that landed after its call had returned: this thread ends
+            pass
+
+    def submit(self, fn: Callable[[], Any]) -> StepCall:
+        call = StepCall(fn, self.thread)
+        self._queue.put(call)
+        return call
+
+    def retire(self) -> None:
+        self._queue.put(None)
+
+
 class PendingCommand:
     """A command still running on its own thread: where it is, since when, and whether Stop was pressed."""
 
-    def __init__(self, call: AbandonableCall, phase: str, layer: int | None, what: str) -> None:
+    def __init__(self, call: StepCall, phase: str, layer: int | None, what: str) -> None:
         self.call, self.phase, self.layer, self.what = call, phase, layer, what
         self.started = time.perf_counter()
         self.stop_pressed: float | None = None
@@ -53,6 +119,7 @@ class GuardControl:
     def _guard_init(self) -> None:
         from PyQt6.QtCore import QTimer
         self._pending = None
+        self._step_thread: StepThread | None = None
         self._pending_timer = QTimer(self)
         self._pending_timer.setInterval(POLL_MS)
         self._pending_timer.timeout.connect(self._poll_pending)
@@ -74,7 +141,9 @@ class GuardControl:
         s = self.session
         phase, layer = s.phase, s.layer
         what = f"layer {layer} {s.network.layers[layer].type_name} ({phase})" if layer is not None else f"the {phase}"
-        call = AbandonableCall(fn, name="visualcnn-step")
+        if self._step_thread is None:
+            self._step_thread = StepThread()
+        call = self._step_thread.submit(fn)
         if call.wait(FAST_WAIT_S):
             return self._command_done(call, phase, layer)
         self._pending = PendingCommand(call, phase, layer, what)
@@ -113,6 +182,7 @@ class GuardControl:
             return False
         if p.stop_pressed is None:
             p.stop_pressed = time.perf_counter()
+            self._retire_step_thread()
             if p.call.thread.ident is not None:
                 interrupt_thread(p.call.thread.ident)
             self.window.statusBar().showMessage(f"stopping {p.what}…")
@@ -138,14 +208,21 @@ class GuardControl:
         if p is not None:
             self._end_pending()
             p.call.abandon()
+            self._retire_step_thread()
             if p.call.thread.ident is not None:
                 interrupt_thread(p.call.thread.ident)
+
+    def _retire_step_thread(self) -> None:
+        """The next command gets a fresh thread (this one was interrupted, abandoned, or the window closes)."""
+        t, self._step_thread = self._step_thread, None
+        if t is not None:
+            t.retire()
 
     def _report_stuck(self, p: PendingCommand, message: str) -> None:
         from visualcnn.session import LayerFailure
         self._failed(LayerFailure(message, phase=p.phase, layer=p.layer if p.layer is not None else -1))
 
-    def _command_done(self, call: AbandonableCall, phase: str, layer: int | None) -> bool:
+    def _command_done(self, call: StepCall, phase: str, layer: int | None) -> bool:
         """The end of a command: refresh, or show its failure (banner + Errors panel); never re-raises."""
         try:
             call.result()

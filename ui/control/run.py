@@ -79,6 +79,7 @@ class RunControl:
         """Stop any run and end the worker's thread (closeEvent); True if it ended."""
         ok = self.worker.shutdown(5.0) if self.worker is not None else True
         self._refresh_timer.stop()
+        self._retire_step_thread()
         return ok
 
     def _running_records(self) -> tuple[list[Any], tuple[str, int | None]]:
