@@ -172,3 +172,32 @@ def test_saving_while_a_layer_spins_says_why_instead_of_freezing(qtbot, tmp_path
     qtbot.waitUntil(lambda: not w.controller.busy, timeout=3000)
     SPIN.clear()
     assert w.files.save_as(target) is True and target.exists()
+
+
+class RecordsItsThread(Layer):
+    type_name = "test_records_its_thread"
+    seen: list[int] = []
+
+    def forward(self, x):
+        RecordsItsThread.seen.append(threading.get_ident())
+        return x
+
+    def backward(self, dout):
+        return dout
+
+
+def test_user_layers_step_off_the_gui_thread_and_built_in_stacks_on_it(qtbot, tmp_path, monkeypatch):
+    import ui.control.guard as guard
+    custom.register_layer(RecordsItsThread)
+    w = _window(qtbot, tmp_path, "test_records_its_thread")
+    RecordsItsThread.seen.clear()
+    _press_f10(qtbot, w)
+    _press_f10(qtbot, w)
+    assert w.controller.session.phase_index == 2
+    assert RecordsItsThread.seen and RecordsItsThread.seen[0] != threading.get_ident()
+    # a stack of built-in layers only: no thread hop at all (F10 stays as fast as it was)
+    monkeypatch.setattr(guard, "StepThread", lambda: pytest.fail("a built-in stack was stepped off the GUI thread"))
+    w.files.set_dirty(False)                         # nothing to save: no question before switching
+    assert w.controller.open_preset("digits-small")
+    _press_f10(qtbot, w)
+    assert w.controller.session.phase_index == 1 and not w.controller.busy

@@ -1,9 +1,12 @@
 """GuardControl: stepping commands run off the GUI thread, so a user layer that never returns (a loop, a
 sleep) cannot freeze the window, and nothing a layer raises (SystemExit included) can close it.
 
-A command (F10, F11, Shift+F10, reset) runs on the window's step thread (`StepThread`: one daemon thread,
-reused — a new thread per F10 costs ~0.5 ms, mostly per-thread set-up of NumPy/BLAS), while the GUI thread
-waits for it up to FAST_WAIT_S: an ordinary phase takes milliseconds, so it is
+A stack of built-in layers only (their code is the package's: it returns) steps on the GUI thread as before:
+handing a phase to another thread costs two thread wake-ups, which on a loaded machine are milliseconds each
+(benchmarks/bench_step_guard.py). With a user layer in the stack (`runs_user_code`), a command (F10, F11,
+Shift+F10, reset) runs on the window's step thread (`StepThread`: one daemon thread, reused — a new thread per
+F10 costs ~0.5 ms more, mostly per-thread set-up of NumPy/BLAS), while the GUI thread waits for it up to
+FAST_WAIT_S: an ordinary phase takes milliseconds, so it is
 done by then and the command ends exactly as a direct call would (same return value, refresh at once). A call
 still going after that lets the event loop go on: the window answers, every command that would touch the
 Session is refused with a message, and after STILL_RUNNING_S the banner says "layer k is still running…"
@@ -34,6 +37,35 @@ STILL_RUNNING_S = 0.5
 #: Stop: a layer that has not returned this long after the interrupt is abandoned (blocked in C)
 STOP_GRACE_S = 0.5
 POLL_MS = 20
+
+
+def runs_user_code(network: Any) -> bool:
+    """Does stepping `network` run code from outside the package (a custom layer from a user's file)?"""
+    return any(not type(layer).__module__.startswith("visualcnn.") for layer in network.layers)
+
+
+class InlineCall:
+    """StepCall's interface for a command run right here on the GUI thread (the built-in fast path)."""
+
+    abandoned = False
+    done = True
+    thread = None
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+        try:
+            self._value = fn()
+        except BaseException as e:  # noqa: BLE001 - handed back by result(), as a StepCall does
+            self._error = e
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return True
+
+    def result(self) -> Any:
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 class StepCall:
@@ -141,6 +173,8 @@ class GuardControl:
         s = self.session
         phase, layer = s.phase, s.layer
         what = f"layer {layer} {s.network.layers[layer].type_name} ({phase})" if layer is not None else f"the {phase}"
+        if not runs_user_code(s.network):
+            return self._command_done(InlineCall(fn), phase, layer)
         if self._step_thread is None:
             self._step_thread = StepThread()
         call = self._step_thread.submit(fn)
@@ -222,7 +256,7 @@ class GuardControl:
         from visualcnn.session import LayerFailure
         self._failed(LayerFailure(message, phase=p.phase, layer=p.layer if p.layer is not None else -1))
 
-    def _command_done(self, call: StepCall, phase: str, layer: int | None) -> bool:
+    def _command_done(self, call: StepCall | InlineCall, phase: str, layer: int | None) -> bool:
         """The end of a command: refresh, or show its failure (banner + Errors panel); never re-raises."""
         try:
             call.result()
