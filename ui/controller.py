@@ -342,7 +342,8 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
         unexpected = not isinstance(e, VisualCNNError)      # SystemExit, a bug in layer code: its traceback too
         if (isinstance(e, LayerFailure) or unexpected) and self.receivers(self.layerFailed) > 0:
             self.layerFailed.emit(e)
-            self._error(f"{prefix}{e} — the traceback is in the Errors panel")
+            what = f"{type(e).__name__}: {e}" if unexpected else str(e)
+            self._error(f"{prefix}{what} — the traceback is in the Errors panel")
         else:
             self._error(f"{prefix}{e}")
 

@@ -201,3 +201,43 @@ def test_user_layers_step_off_the_gui_thread_and_built_in_stacks_on_it(qtbot, tm
     assert w.controller.open_preset("digits-small")
     _press_f10(qtbot, w)
     assert w.controller.session.phase_index == 1 and not w.controller.busy
+
+
+def test_stop_in_run_mode_abandons_a_layer_blocked_in_c_and_the_window_goes_on(qtbot, tmp_path):
+    w = _window(qtbot, tmp_path, "test_blocks_when_armed")
+    c = w.controller
+    old = c.session
+    assert c.run(n_iterations=10**6)
+    qtbot.waitUntil(lambda: old.iteration >= 3, timeout=10000)
+    BLOCK.set()                                      # the next forward through layer 1 never returns
+    qtbot.wait(200)
+    qtbot.keyClick(w, Qt.Key.Key_F5, Qt.KeyboardModifier.ShiftModifier)     # before: the run never ended
+    qtbot.waitUntil(lambda: c.session is not old, timeout=8000)
+    new = c.session
+    assert not c.running and not c.worker.is_active and new.phase_index == 0
+    assert "abandoned" in w.banner.text() and "abandoned" in _errors(w)[0].message
+    BLOCK.clear()
+    for _ in range(3):
+        _press_f10(qtbot, w)
+    assert new.phase_index == 3
+    from ui.control.run import ABANDONED
+    stuck = ABANDONED.pop()
+    RELEASE.set()                                    # let the stuck thread return, so it ends with the test
+    assert stuck.shutdown(5.0)
+
+
+def test_an_unexpected_exception_in_a_run_is_reported_and_the_window_stays(qtbot, tmp_path, monkeypatch):
+    w = _window(qtbot, tmp_path, "test_spins_when_armed")
+    c = w.controller
+
+    def broken(*args, **kwargs):
+        raise SystemExit("a hook called sys.exit()")
+    monkeypatch.setattr(c.session, "run", broken)
+    monkeypatch.setattr(c.session, "step", broken)
+    with qtbot.waitSignal(c.worker.finished, timeout=5000):
+        assert c.run(n_iterations=5)
+    qtbot.waitUntil(lambda: bool(_errors(w)), timeout=3000)
+    assert w.isVisible() and "The run stopped: SystemExit: a hook called sys.exit()" in w.banner.text()
+    entry = _errors(w)[0]
+    assert entry.source == "run" and "a hook called sys.exit()" in entry.message
+    assert "SystemExit" in entry.traceback_text

@@ -13,11 +13,12 @@ import time
 from typing import Any
 
 import numpy as np
-from PyQt6.QtCore import QAbstractEventDispatcher, QThread
+from PyQt6.QtCore import QAbstractEventDispatcher, QCoreApplication, QThread, QTimer
 
 from visualcnn.errors import VisualCNNError
 
-from ..worker import EVAL_EVERY_S, PAUSED, RUNNING, RunWorker, speed_label
+from ..worker import EVAL_EVERY_S, PAUSED, RUNNING, STOP_GRACE, RunWorker, speed_label
+from .guard import STOP_GRACE_S
 
 #: at most this many redraws per second while running
 MAX_REDRAWS_PER_S = 30
@@ -33,6 +34,8 @@ STATUS_EVERY_S = 0.2
 #: held-out test points during a run: every so many iterations, on so many test images
 EVAL_EVERY = 100
 EVAL_SAMPLES = 200
+#: run workers whose thread is stuck in a layer that could not be interrupted (RunControl._abandon_run)
+ABANDONED: list[RunWorker] = []
 
 
 def plural(n: int, word: str) -> str:
@@ -179,8 +182,39 @@ class RunControl:
     def stop(self) -> None:
         """End the run at the next phase boundary (Shift+F5); `finished` follows. While a step's layer is still
         running (GuardControl), interrupt that instead."""
-        if not self.stop_pending():
-            self.worker.stop()
+        if self.stop_pending():
+            return
+        w = self.worker
+        w.stop()
+        if w.state == RUNNING:
+            # a layer blocked inside C (a sleep) cannot be interrupted: after the worker's own grace and ours,
+            # leave its thread behind and go on with a rescued session (GuardControl does the same for F10)
+            QTimer.singleShot(int((STOP_GRACE + STOP_GRACE_S) * 1000), lambda w=w: self._abandon_run(w))
+
+    def _abandon_run(self, w: RunWorker) -> None:
+        if w is not self.worker or w.state != RUNNING:
+            return                                  # it did stop (or was replaced meanwhile)
+        # its QThread is stuck in the layer for good: referenced for the life of the process (a QThread destroyed
+        # while running aborts it), and not waited for when the app quits
+        ABANDONED.append(w)
+        app = QCoreApplication.instance()
+        if app is not None:
+            try:
+                app.aboutToQuit.disconnect(w.shutdown)
+            except TypeError:
+                pass
+        self.worker = None                          # so set_session does not wait for it to end
+        from visualcnn.runaway import rescued_session
+        new = rescued_session(self.session)
+        files = self.window.files
+        files.set_session(new, path=files.path, dirty=files.is_dirty)
+        self.set_session(new)
+        self.bridge.quiet = False
+        self.runningChanged.emit(False)
+        from visualcnn.session import LayerFailure
+        self._failed(LayerFailure(f"run: a layer did not return and could not be interrupted (it waits inside "
+                                  f"compiled code, e.g. time.sleep): it was abandoned and iteration "
+                                  f"{new.iteration} starts again from its beginning", phase="", layer=None))
 
     def wait_until_paused(self, timeout: float = 2.0) -> bool:
         """Pause and wait (briefly, on the GUI thread) until the worker has let go of the Session."""
