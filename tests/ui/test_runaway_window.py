@@ -241,3 +241,18 @@ def test_an_unexpected_exception_in_a_run_is_reported_and_the_window_stays(qtbot
     entry = _errors(w)[0]
     assert entry.source == "run" and "a hook called sys.exit()" in entry.message
     assert "SystemExit" in entry.traceback_text
+
+
+def test_trying_a_drawing_on_a_spinning_layer_does_not_freeze_the_window(qtbot, tmp_path):
+    import numpy as np
+    w = _window(qtbot, tmp_path, "test_spins_when_armed")
+    c = w.controller
+    SPIN.set()
+    t0 = time.perf_counter()
+    assert c.try_input(np.zeros((1, 8, 8), np.float32))     # before: the forward ran on the GUI thread, for ever
+    assert time.perf_counter() - t0 < 2.0 and c.busy
+    qtbot.waitUntil(lambda: w.banner.stop_button.isVisible(), timeout=3000)
+    assert "layer 1 test_spins_when_armed (forward) is still running" in w.banner.text()
+    c.stop()
+    qtbot.waitUntil(lambda: not c.busy, timeout=3000)
+    assert c.session.phase_index == 1

@@ -130,17 +130,27 @@ class StepThread:
         self._queue.put(None)
 
 
-class PendingCommand:
-    """A command still running on its own thread: where it is, since when, and whether Stop was pressed."""
+def where(session: Any) -> tuple[str, int | None, str]:
+    """(phase, layer, in words) of the phase `session` runs next — read without its lock, for a stuck call: the
+    cursor only moves once a phase has completed, so it names the phase a stuck layer call is in."""
+    phase, layer = session.phase, session.layer
+    if layer is None:
+        return phase, None, f"the {phase}"
+    return phase, layer, f"layer {layer} {session.network.layers[layer].type_name} ({phase})"
 
-    def __init__(self, call: StepCall, phase: str, layer: int | None, what: str) -> None:
-        self.call, self.phase, self.layer, self.what = call, phase, layer, what
+
+class PendingCommand:
+    """A command still running on its own thread: its session, since when, and whether Stop was pressed."""
+
+    def __init__(self, call: StepCall, session: Any) -> None:
+        self.call, self.session = call, session
         self.started = time.perf_counter()
         self.stop_pressed: float | None = None
         self.announced = False
 
-    def running_text(self) -> str:
-        return f"{self.what} is still running… Stop (Shift+F5) interrupts it"
+    @property
+    def what(self) -> str:
+        return where(self.session)[2]
 
 
 class GuardControl:
@@ -169,21 +179,20 @@ class GuardControl:
         return f"{p.what} is still running: wait for it, or press Stop (Shift+F5)"
 
     def _guarded(self, fn: Callable[[], Any]) -> bool:
-        """Run fn() (which steps the Session) off the GUI thread; True if it succeeded or is still going."""
+        """Run fn() (which steps the Session) — off the GUI thread when the stack has a user layer; True if it
+        succeeded or is still going (then the banner and Stop take over after STILL_RUNNING_S)."""
         s = self.session
-        phase, layer = s.phase, s.layer
-        what = f"layer {layer} {s.network.layers[layer].type_name} ({phase})" if layer is not None else f"the {phase}"
         if not runs_user_code(s.network):
-            return self._command_done(InlineCall(fn), phase, layer)
+            return self._command_done(InlineCall(fn))
         if self._step_thread is None:
             self._step_thread = StepThread()
         call = self._step_thread.submit(fn)
         if call.wait(FAST_WAIT_S):
-            return self._command_done(call, phase, layer)
-        self._pending = PendingCommand(call, phase, layer, what)
+            return self._command_done(call)
+        self._pending = p = PendingCommand(call, s)
         self._pending_timer.start()
         self.update_actions()
-        self.window.statusBar().showMessage(f"{what} is running…")
+        self.window.statusBar().showMessage(f"{p.what} is running…")
         return True
 
     def _poll_pending(self) -> None:
@@ -194,15 +203,16 @@ class GuardControl:
         now = time.perf_counter()
         if p.call.done:
             self._end_pending()
-            self._command_done(p.call, p.phase, p.layer)
+            self._command_done(p.call)
             return
         if p.stop_pressed is not None and now - p.stop_pressed >= STOP_GRACE_S:
             self._abandon_pending(p)
             return
         if not p.announced and now - p.started >= STILL_RUNNING_S:
             p.announced = True
-            self.alert = p.running_text()
-            self.window.banner.show_message(self.alert, p.layer, stop=True)
+            _phase, layer, what = where(p.session)
+            self.alert = f"{what} is still running… Stop (Shift+F5) interrupts it"
+            self.window.banner.show_message(self.alert, layer, stop=True)
 
     def _end_pending(self) -> None:
         self._pending = None
@@ -226,15 +236,14 @@ class GuardControl:
         """The layer did not react to Stop (blocked in C): leave its thread behind, go on with a rescued copy."""
         self._end_pending()
         p.call.abandon()
-        old = self.session
-        new = rescued_session(old)
+        phase, layer, what = where(p.session)
+        new = rescued_session(p.session)
         files = self.window.files
-        dirty = files.is_dirty
-        files.set_session(new, path=files.path, dirty=dirty)
+        files.set_session(new, path=files.path, dirty=files.is_dirty)
         self.set_session(new)
-        self._report_stuck(p, f"{p.what} did not return and could not be interrupted (it waits inside "
-                              f"compiled code, e.g. time.sleep): it was abandoned and iteration {new.iteration} "
-                              f"starts again from its beginning")
+        self._report_stuck(phase, layer, f"{what} did not return and could not be interrupted (it waits inside "
+                                         f"compiled code, e.g. time.sleep): it was abandoned and iteration "
+                                         f"{new.iteration} starts again from its beginning")
 
     def _forget_pending(self) -> None:
         """The Session is being replaced (a file, a preset): the running command's result no longer matters."""
@@ -252,11 +261,11 @@ class GuardControl:
         if t is not None:
             t.retire()
 
-    def _report_stuck(self, p: PendingCommand, message: str) -> None:
+    def _report_stuck(self, phase: str, layer: int | None, message: str) -> None:
         from visualcnn.session import LayerFailure
-        self._failed(LayerFailure(message, phase=p.phase, layer=p.layer if p.layer is not None else -1))
+        self._failed(LayerFailure(message, phase=phase, layer=layer))
 
-    def _command_done(self, call: StepCall | InlineCall, phase: str, layer: int | None) -> bool:
+    def _command_done(self, call: StepCall | InlineCall) -> bool:
         """The end of a command: refresh, or show its failure (banner + Errors panel); never re-raises."""
         try:
             call.result()
@@ -264,12 +273,13 @@ class GuardControl:
             self._failed(e)
             return False
         except LayerStopped:
-            p = PendingCommand(call, phase, layer, f"layer {layer}" if layer is not None else f"the {phase}")
-            self._report_stuck(p, f"{p.what}: {phase} stopped by the user before it returned; the phase was not "
-                                  f"completed (the next step runs it again)")
+            phase, layer, what = where(self.session)
+            self._report_stuck(phase, layer, f"{what}: stopped by the user before it returned; the phase was not "
+                                             f"completed (the next step runs it again)")
+            self.refresh()
             return False
         except BaseException as e:  # noqa: BLE001 - SystemExit or a bug in layer code must not close the window
-            self._failed(e, f"{phase} failed: {type(e).__name__}: ")
+            self._failed(e, f"{where(self.session)[2]} failed: ")
             return False
         self.window.files.set_dirty(True)
         self.refresh()
