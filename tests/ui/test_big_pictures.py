@@ -10,13 +10,14 @@ import zlib
 
 import pytest
 from PyQt6 import QtGui
-from PyQt6.QtCore import QSettings, QTimer
+from PyQt6.QtCore import QTimer
 
 import ui.picture_load as picture_load
 from ui import files as files_mod
-from ui.main_window import MainWindow
 from visualcnn import limits
 from visualcnn.session import Session
+
+from tests.ui.helpers import show_window
 
 
 def png_header(width: int, height: int) -> bytes:
@@ -28,11 +29,7 @@ def png_header(width: int, height: int) -> bytes:
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    w = MainWindow(Session.from_preset("digits-small"), QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+    return show_window(qtbot, tmp_path, Session.from_preset("digits-small"))
 
 
 def test_an_8000_by_8000_picture_is_refused_from_its_header_before_decoding(window, tmp_path, monkeypatch):

@@ -5,26 +5,20 @@ session it had."""
 from __future__ import annotations
 
 import pytest
-from PyQt6.QtCore import QSettings, Qt
-from PyQt6.QtWidgets import QApplication
+from PyQt6.QtCore import Qt
 
 from ui import files as files_mod
-from ui.main_window import MainWindow
 from visualcnn import cli
 from visualcnn.io import save_session
 from visualcnn.limits import MAX_SEED
 from visualcnn.session import Session
 
+from tests.ui.helpers import show_window
+
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    w = MainWindow(Session.from_preset("digits-small"), QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=3000)
-    return w
+    return show_window(qtbot, tmp_path, Session.from_preset("digits-small"), active=True)
 
 
 @pytest.fixture

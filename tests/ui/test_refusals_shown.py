@@ -5,21 +5,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from PyQt6.QtCore import QSettings
 
 from ui import app as ui_app
 from ui import files as files_mod
-from ui.main_window import MainWindow
 from visualcnn.session import Session
+
+from tests.ui.helpers import show_window
 
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    w = MainWindow(Session.from_preset("digits-small"), QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+    return show_window(qtbot, tmp_path, Session.from_preset("digits-small"))
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ import threading
 import time
 
 import pytest
-from PyQt6.QtCore import QSettings, Qt
-from PyQt6.QtWidgets import QApplication
+from PyQt6.QtCore import Qt
 
-from ui.main_window import MainWindow
 from visualcnn import custom
 from visualcnn.layers import Layer
 from visualcnn.presets import build_session
+
+from tests.ui.helpers import show_window
 
 SPIN = threading.Event()        # set: SpinsWhenArmed loops in Python (interruptible)
 BLOCK = threading.Event()       # set: BlocksWhenArmed waits inside C (not interruptible) until RELEASE
@@ -64,13 +64,7 @@ def _window(qtbot, tmp_path, layer_type):
                                                   {"type": "dense", "out_features": 10}]}
     session = build_session({"spec": spec, "dataset": {"name_or_path": "digits"}, "optimizer": {"lr": 0.1},
                              "batch_size": 2, "train": {}, "dtype": "float32", "seed": 0})
-    w = MainWindow(session, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.activateWindow()                  # the keys go to the window's shortcuts
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=3000)
-    return w
+    return show_window(qtbot, tmp_path, session, active=True)
 
 
 @pytest.fixture(autouse=True)

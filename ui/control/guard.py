@@ -28,7 +28,7 @@ import time
 from typing import Any, Callable
 
 from visualcnn.errors import VisualCNNError
-from visualcnn.runaway import LayerStopped, interrupt_thread, rescued_session
+from visualcnn.runaway import AbandonableCall, LayerStopped, interrupt_thread, rescued_session
 
 #: the GUI thread waits this long for a command before letting the event loop run (an ordinary phase: ms)
 FAST_WAIT_S = 0.25
@@ -44,35 +44,12 @@ def runs_user_code(network: Any) -> bool:
     return any(not type(layer).__module__.startswith("visualcnn.") for layer in network.layers)
 
 
-class InlineCall:
-    """StepCall's interface for a command run right here on the GUI thread (the built-in fast path)."""
+class StepCall(AbandonableCall):
+    """One command for a StepThread (or, thread=None, run at once on the caller's thread: the built-in fast path):
+    AbandonableCall's wait / done / result / abandon, without a thread of its own."""
 
-    abandoned = False
-    done = True
-    thread = None
-
-    def __init__(self, fn: Callable[[], Any]) -> None:
-        self._value: Any = None
-        self._error: BaseException | None = None
-        try:
-            self._value = fn()
-        except BaseException as e:  # noqa: BLE001 - handed back by result(), as a StepCall does
-            self._error = e
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return True
-
-    def result(self) -> Any:
-        if self._error is not None:
-            raise self._error
-        return self._value
-
-
-class StepCall:
-    """One command handed to a StepThread: wait for it, read its result (visualcnn.runaway.AbandonableCall's
-    interface: done, wait, result, abandon, thread)."""
-
-    def __init__(self, fn: Callable[[], Any], thread: threading.Thread) -> None:
+    def __init__(self, fn: Callable[[], Any], thread: threading.Thread | None) -> None:
+        # not AbandonableCall.__init__: that starts a thread per call
         self._fn, self.thread = fn, thread
         self._done = threading.Event()
         self._value: Any = None
@@ -80,29 +57,7 @@ class StepCall:
         self.abandoned = False
 
     def run(self) -> None:
-        try:
-            self._value = self._fn()
-        except BaseException as e:  # noqa: BLE001 - handed to the GUI thread by result()
-            self._error = e
-        finally:
-            self._done.set()
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return self._done.wait(timeout)
-
-    def abandon(self) -> None:
-        self.abandoned = True
-
-    def result(self) -> Any:
-        if not self.done:
-            raise RuntimeError("the command is still running")
-        if self._error is not None:
-            raise self._error
-        return self._value
+        self._run()
 
 
 class StepThread:
@@ -183,7 +138,9 @@ class GuardControl:
         succeeded or is still going (then the banner and Stop take over after STILL_RUNNING_S)."""
         s = self.session
         if not runs_user_code(s.network):
-            return self._command_done(InlineCall(fn))
+            call = StepCall(fn, None)
+            call.run()
+            return self._command_done(call)
         if self._step_thread is None:
             self._step_thread = StepThread()
         call = self._step_thread.submit(fn)
@@ -265,7 +222,7 @@ class GuardControl:
         from visualcnn.session import LayerFailure
         self._failed(LayerFailure(message, phase=phase, layer=layer))
 
-    def _command_done(self, call: StepCall | InlineCall) -> bool:
+    def _command_done(self, call: StepCall) -> bool:
         """The end of a command: refresh, or show its failure (banner + Errors panel); never re-raises."""
         try:
             call.result()
