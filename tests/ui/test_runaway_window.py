@@ -206,7 +206,7 @@ def test_stop_in_run_mode_abandons_a_layer_blocked_in_c_and_the_window_goes_on(q
     BLOCK.set()                                      # the next forward through layer 1 never returns
     qtbot.wait(200)
     qtbot.keyClick(w, Qt.Key.Key_F5, Qt.KeyboardModifier.ShiftModifier)     # before: the run never ended
-    qtbot.waitUntil(lambda: c.session is not old, timeout=8000)
+    qtbot.waitUntil(lambda: c.session is not old, timeout=12000)
     new = c.session
     assert not c.running and not c.worker.is_active and new.phase_index == 0
     assert "abandoned" in w.banner.text() and "abandoned" in _errors(w)[0].message

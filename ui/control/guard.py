@@ -175,6 +175,7 @@ class GuardControl:
         self._pending = None
         self._pending_timer.stop()
         self.window.banner.show_stop(False)
+        self.window.statusBar().clearMessage()          # "… is running" / "stopping …": over now
 
     def stop_pending(self) -> bool:
         """Stop (the banner's button, Shift+F5) while a command runs: interrupt its layer; False if none runs."""

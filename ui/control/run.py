@@ -18,7 +18,6 @@ from PyQt6.QtCore import QAbstractEventDispatcher, QCoreApplication, QThread, QT
 from visualcnn.errors import VisualCNNError
 
 from ..worker import EVAL_EVERY_S, PAUSED, RUNNING, STOP_GRACE, RunWorker, speed_label
-from .guard import STOP_GRACE_S
 
 #: at most this many redraws per second while running
 MAX_REDRAWS_PER_S = 30
@@ -34,6 +33,9 @@ STATUS_EVERY_S = 0.2
 #: held-out test points during a run: every so many iterations, on so many test images
 EVAL_EVERY = 100
 EVAL_SAMPLES = 200
+#: Stop in run mode: the worker interrupts a layer after its STOP_GRACE; a run still going this much later is
+#: stuck in compiled code and is abandoned (generous: a loaded machine may take a while to wind a run down)
+ABANDON_RUN_AFTER_S = 3.0
 #: run workers whose thread is stuck in a layer that could not be interrupted (RunControl._abandon_run)
 ABANDONED: list[RunWorker] = []
 
@@ -189,7 +191,7 @@ class RunControl:
         if w.state == RUNNING:
             # a layer blocked inside C (a sleep) cannot be interrupted: after the worker's own grace and ours,
             # leave its thread behind and go on with a rescued session (GuardControl does the same for F10)
-            QTimer.singleShot(int((STOP_GRACE + STOP_GRACE_S) * 1000), lambda w=w: self._abandon_run(w))
+            QTimer.singleShot(int((STOP_GRACE + ABANDON_RUN_AFTER_S) * 1000), lambda w=w: self._abandon_run(w))
 
     def _abandon_run(self, w: RunWorker) -> None:
         if w is not self.worker or w.state != RUNNING:
