@@ -93,11 +93,12 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
         self.add_dock("breakpoints", "Breakpoints", self.breakpoints_panel, R, tabify_with="controls", scroll=True)
         self.add_dock("samples", "Samples", self.samples, R, tabify_with="controls")
         self.add_dock("metrics", "Metrics", self.metrics, B)
-        self.add_dock("draw", "Draw an input", pad_box, B, tabify_with="metrics", scroll=True)
+        self.add_dock("draw", "Draw", pad_box, B, tabify_with="metrics", scroll=True)   # short: six tabs share a row
         self.add_dock("dataset", "Dataset", self.browser, B, tabify_with="draw")
         self.docks["controls"].raise_()
         self.docks["metrics"].raise_()
         self.docks["controls"].toggleViewAction().setText("Training (hyper-parameters, run)")
+        self.docks["draw"].toggleViewAction().setText("Draw an input")
         self._make_status_bar()
         self._default_state = self.saveState()
         self.controller = Controller(session, self)

@@ -114,13 +114,13 @@ class WindowState:
 
     def _default_sizes(self) -> None:
         """The stack a fifth of the width; the inspector's column about 30 % (its maps ≥ 120 px at 1440×900),
-        with the inspector over 60 % of its height; the curves under the pipeline about 30 % of the height."""
-        left = max(270, min(400, self.width() // 6))
+        with the inspector over 60 % of its height; the curves under the pipeline about a third of the height."""
+        left = max(290, min(400, self.width() // 6))
         right = max(400, min(640, self.width() * 32 // 100))
         self.resizeDocks([self.docks["stack"], self.docks["inspector"]], [left, right], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["inspector"], self.docks["controls"]],
                          [self.height() * 60 // 100, self.height() * 40 // 100], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["metrics"]], [max(220, self.height() * 30 // 100)], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["metrics"]], [max(310, self.height() * 36 // 100)], Qt.Orientation.Vertical)
 
     def _presentation_sizes(self) -> None:
         for key, dock in self.docks.items():

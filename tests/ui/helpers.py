@@ -15,18 +15,24 @@ def stroke(qtbot, canvas, points):
     qtbot.mouseRelease(canvas, QtCore.Qt.MouseButton.LeftButton, pos=pos[-1])
 
 
-def show_window(qtbot, tmp_path, session, active: bool = False):
-    """A MainWindow on `session` with settings of its own, shown; active=True also waits until it is the active
-    window, so key presses (F10, Shift+F5) reach its shortcuts."""
+def open_window(qtbot, tmp_path, session, size=(1440, 900)):
+    """A MainWindow for `session` with throw-away settings (the default layout), shown at `size`."""
     from PyQt6.QtCore import QSettings
-    from PyQt6.QtWidgets import QApplication
 
     from ui.main_window import MainWindow
-    w = MainWindow(session, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+
+    w = MainWindow(session, QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(w)
+    w.resize(*size)
     w.show()
     qtbot.waitExposed(w)
-    if active:
-        w.activateWindow()
-        qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=3000)
     return w
+
+
+def activate(qtbot, window):
+    """Make `window` the active window, so key presses (F10, Shift+F5) reach its shortcuts."""
+    from PyQt6.QtWidgets import QApplication
+
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
+    return window

@@ -65,10 +65,12 @@ def hidden_tabs(window: QtWidgets.QWidget) -> list[str]:
     for bar in window.findChildren(QtWidgets.QTabBar):
         if not _shown(bar, window):
             continue
-        text_h = QtGui.QFontMetricsF(bar.font()).height()
+        fm = QtGui.QFontMetricsF(bar.font())
+        text_h = fm.height()
         for i in range(bar.count()):
             r = bar.tabRect(i)
-            if r.left() < 0 or r.right() > bar.rect().right() or text_h > bar.height():
+            elided = r.width() < fm.horizontalAdvance(bar.tabText(i).replace("&", "")) + 8
+            if r.left() < 0 or r.right() > bar.rect().right() or text_h > bar.height() or elided:
                 bad.append(f"tab {bar.tabText(i)!r} is not wholly shown ({r} in {bar.rect()})")
     return bad
 

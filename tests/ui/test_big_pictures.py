@@ -17,7 +17,7 @@ from ui import files as files_mod
 from visualcnn import limits
 from visualcnn.session import Session
 
-from tests.ui.helpers import show_window
+from tests.ui.helpers import open_window
 
 
 def png_header(width: int, height: int) -> bytes:
@@ -29,7 +29,7 @@ def png_header(width: int, height: int) -> bytes:
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    return show_window(qtbot, tmp_path, Session.from_preset("digits-small"))
+    return open_window(qtbot, tmp_path, Session.from_preset("digits-small"))
 
 
 def test_an_8000_by_8000_picture_is_refused_from_its_header_before_decoding(window, tmp_path, monkeypatch):

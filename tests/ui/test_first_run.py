@@ -7,11 +7,11 @@ import time
 
 import numpy as np
 import pytest
-from PyQt6.QtCore import QSettings, Qt
+from PyQt6.QtCore import Qt
 
+from tests.ui.helpers import open_window
 from ui import files as files_mod
 from ui.control.run import run_summary_text
-from ui.main_window import MainWindow
 from ui.startup import load_session
 from ui.worker import FAST, SPEED_STEPS, WATCH, RunSummary, speed_label
 
@@ -24,11 +24,7 @@ def no_dialogs(monkeypatch):
 @pytest.fixture
 def fresh_window(qtbot, tmp_path):
     """What `visualcnn` opens the first time: the default preset, no remembered settings."""
-    w = MainWindow(load_session(None), QSettings(str(tmp_path / "fresh.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    w.resize(1440, 900)
-    w.show()
-    qtbot.waitExposed(w)
+    w = open_window(qtbot, tmp_path, load_session(None))
     yield w
     w.controller.shutdown()
 
@@ -78,12 +74,12 @@ def test_the_run_rate_leaves_out_the_time_spent_paused(fresh_window, qtbot):
     w, c = fresh_window, fresh_window.controller
     w.hyper_panel.set_speed(WATCH)
     w.hyper_panel.run_unit.setCurrentText("iterations")
-    w.hyper_panel.iterations.setValue(6)
+    w.hyper_panel.iterations.setValue(30)
     messages = []
     w.statusBar().messageChanged.connect(messages.append)
     started = time.perf_counter()
-    with qtbot.waitSignal(c.worker.finished, timeout=30_000) as done:
-        c.run(n_iterations=6)
+    with qtbot.waitSignal(c.worker.finished, timeout=60_000) as done:
+        c.run(n_iterations=30)                   # 3 s at 10 iterations/s: time to pause it midway
         qtbot.waitUntil(lambda: c.session.iteration >= 2, timeout=10_000)
         c.pause()
         qtbot.waitUntil(lambda: c.worker.state == "paused", timeout=5_000)
@@ -93,5 +89,5 @@ def test_the_run_rate_leaves_out_the_time_spent_paused(fresh_window, qtbot):
     summary = done.args[0]
     assert summary.seconds < wall - 1.4
     qtbot.wait(50)
-    assert any(m.startswith("run finished: 6 iterations in") and "of running" in m for m in messages), messages
+    assert any(m.startswith("run finished: 30 iterations in") and "of running" in m for m in messages), messages
     assert w.metrics.eta_label.text() == "done"

@@ -2,9 +2,7 @@
 misled — the title, a strip naming the mistake and the layers it spoils, the pipeline (and so its exports)
 and the snapshot."""
 
-from PyQt6.QtCore import QSettings
-
-from ui.main_window import MainWindow
+from tests.ui.helpers import open_window
 from ui.render import offscreen_window
 from ui.snapshot import render_snapshot
 from ui.startup import APP_NAME
@@ -12,11 +10,7 @@ from visualcnn.session import Session
 
 
 def window_for(qtbot, tmp_path, session):
-    w = MainWindow(session, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    w.resize(1440, 900)
-    w.show()
-    return w
+    return open_window(qtbot, tmp_path, session)
 
 
 def test_correct_math_says_nothing_and_the_title_names_visualcnn_once(qtbot, tmp_path):

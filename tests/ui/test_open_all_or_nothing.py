@@ -13,12 +13,12 @@ from visualcnn.io import save_session
 from visualcnn.limits import MAX_SEED
 from visualcnn.session import Session
 
-from tests.ui.helpers import show_window
+from tests.ui.helpers import activate, open_window
 
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    return show_window(qtbot, tmp_path, Session.from_preset("digits-small"), active=True)
+    return activate(qtbot, open_window(qtbot, tmp_path, Session.from_preset("digits-small")))
 
 
 @pytest.fixture

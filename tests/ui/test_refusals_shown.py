@@ -10,12 +10,12 @@ from ui import app as ui_app
 from ui import files as files_mod
 from visualcnn.session import Session
 
-from tests.ui.helpers import show_window
+from tests.ui.helpers import open_window
 
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    return show_window(qtbot, tmp_path, Session.from_preset("digits-small"))
+    return open_window(qtbot, tmp_path, Session.from_preset("digits-small"))
 
 
 @pytest.fixture

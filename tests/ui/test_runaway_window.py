@@ -15,7 +15,7 @@ from visualcnn import custom
 from visualcnn.layers import Layer
 from visualcnn.presets import build_session
 
-from tests.ui.helpers import show_window
+from tests.ui.helpers import activate, open_window
 
 SPIN = threading.Event()        # set: SpinsWhenArmed loops in Python (interruptible)
 BLOCK = threading.Event()       # set: BlocksWhenArmed waits inside C (not interruptible) until RELEASE
@@ -64,7 +64,7 @@ def _window(qtbot, tmp_path, layer_type):
                                                   {"type": "dense", "out_features": 10}]}
     session = build_session({"spec": spec, "dataset": {"name_or_path": "digits"}, "optimizer": {"lr": 0.1},
                              "batch_size": 2, "train": {}, "dtype": "float32", "seed": 0})
-    return show_window(qtbot, tmp_path, session, active=True)
+    return activate(qtbot, open_window(qtbot, tmp_path, session))
 
 
 @pytest.fixture(autouse=True)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from PyQt6.QtCore import QSettings
 from PyQt6.QtWidgets import QDockWidget
 
-from ui.main_window import MainWindow
+from tests.ui.helpers import open_window
 from visualcnn.session import Session
 
 
@@ -18,11 +17,7 @@ def no_dialogs(monkeypatch):
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    w = MainWindow(Session.from_preset("digits-small"), QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    w.resize(1440, 900)
-    w.show()
-    qtbot.waitExposed(w)
+    w = open_window(qtbot, tmp_path, Session.from_preset("digits-small"))
     yield w
     w.controller.shutdown()
 

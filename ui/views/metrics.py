@@ -184,10 +184,10 @@ class MetricsView(QtWidgets.QWidget):
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(style.background_color(self))
-        self.loss_plot = self._plot(0, 0, "Loss (cross-entropy)", "C")
-        self.acc_plot = self._plot(0, 1, "Accuracy (fraction correct)", "acc.")
-        self.grad_plot = self._plot(1, 0, "Gradient norm ‖∂C/∂W‖ per layer", "‖g‖", log=True)
-        self.ratio_plot = self._plot(1, 1, "Update / weight ‖ΔW‖ / ‖W‖", "ratio", log=True)
+        self.loss_plot = self._plot(0, 0, "Loss C", "cross-entropy")
+        self.acc_plot = self._plot(0, 1, "Accuracy", "fraction")
+        self.grad_plot = self._plot(1, 0, "‖∂C/∂W‖", "per layer", log=True)
+        self.ratio_plot = self._plot(1, 1, "‖ΔW‖ / ‖W‖", "update ratio", log=True)
         self.acc_plot.setYRange(0, 1, padding=0.02)
         self.acc_plot.getViewBox().setLimits(yMin=-0.05, yMax=1.05)
         for p in (self.grad_plot, self.ratio_plot):
@@ -219,21 +219,22 @@ class MetricsView(QtWidgets.QWidget):
         self.progress_bar.setFormat("no run")
         self.progress_bar.setTextVisible(True)
         self.progress_bar.setMinimumHeight(self.progress_bar.fontMetrics().height() + 8)
-        self.progress_bar.setMinimumWidth(self.progress_bar.fontMetrics().horizontalAdvance("10,000 / 10,000 iterations") + 16)
+        self.progress_bar.setMinimumWidth(self.progress_bar.fontMetrics().horizontalAdvance("1,000 / 1,000 iterations") + 16)
         self.eta_label = QtWidgets.QLabel("")
         self.eta_label.setFont(style.font(style.FONT_PT))
         self.eta_label.setWordWrap(True)
         self.eta_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.summary_label = QtWidgets.QLabel("no iterations yet")
         self.summary_label.setFont(style.font(style.FONT_PT))
-        # a long summary must not widen the window during a run: it wraps on its own line
+        # a long summary must not widen the window during a run: it wraps (the row grows to hold it)
         self.summary_label.setWordWrap(True)
+        self.summary_label.setMinimumHeight(2 * self.summary_label.fontMetrics().lineSpacing() + 4)
         self.summary_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.export_button = QtWidgets.QPushButton("Export CSV…")
         self.export_button.clicked.connect(self.exportRequested)
 
         bottom = QtWidgets.QHBoxLayout()
-        bottom.addWidget(self.summary_label, 2)
+        bottom.addWidget(self.summary_label, 3)
         bottom.addWidget(self.progress_bar, 2)
         bottom.addWidget(self.eta_label, 1)
         bottom.addWidget(self.export_button)
@@ -245,10 +246,22 @@ class MetricsView(QtWidgets.QWidget):
         self.reset()
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
-        """Four plots in a row when the view is wide and short (a dock under the pipeline), else 2 × 2."""
+        """Four plots in a row or 2 × 2: whichever leaves the smallest plot area larger (a short dock under the
+        pipeline gets a row, a tall one a square)."""
         super().resizeEvent(event)
         g = self.graphics
-        self.set_columns(4 if g.width() >= 4 * 220 and g.width() > 3 * g.height() else 2)
+        row_axis_w, frame_h = 46, 70         # a y axis of only its numbers (in a row); a title and an x axis
+        fm = QtGui.QFontMetricsF(style.font(style.FONT_PT))
+        titles = [fm.horizontalAdvance(p.titleLabel.text) + 12 for p in self.plot_items()]
+        fits_a_row = sum(max(t, 100) + row_axis_w for t in titles) <= g.width()
+
+        def room(columns: int) -> float:
+            rows = 4 // columns
+            return min(g.width() / columns - row_axis_w, g.height() / rows - frame_h)
+        self.set_columns(4 if fits_a_row and room(4) > room(2) else 2)
+        for p in self.plot_items():            # in a row the titles say what each is: the width goes to curves
+            p.getAxis("left").showLabel(self._columns == 2)
+            p.getAxis("left").setWidth(row_axis_w if self._columns == 4 else None)
         # short plots: the x axis says "iteration" once, under the bottom row, so the curves keep the height
         short = g.height() < 360
         plots = self.plot_items()

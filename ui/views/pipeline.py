@@ -109,14 +109,16 @@ class _Scene(QtWidgets.QGraphicsView):
         # scrolling must not blit stale pixels of pyqtgraph items: every frame repaints what is shown
         self.setViewportUpdateMode(QtWidgets.QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
 
-    def follow(self, rect: QtCore.QRectF) -> None:
-        """Scroll sideways (only) so that `rect` is in view."""
+    def follow(self, rect: QtCore.QRectF, edges: Sequence[float] = ()) -> None:
+        """Scroll sideways (only) so that `rect` is in view, starting at one of the column `edges` so that no
+        column is cut in half at the left."""
         bar = self.horizontalScrollBar()
         left, width = bar.value(), self.viewport().width()
-        if rect.left() < left:
-            bar.setValue(int(rect.left()) - 8)
-        elif rect.right() > left + width:
-            bar.setValue(int(rect.right() - width) + 8)
+        if rect.left() >= left and rect.right() <= left + width:
+            return
+        target = rect.left() - 4 if rect.left() < left else rect.right() + 4 - width
+        snapped = [e - 4 for e in edges if e - 4 >= target and e - 4 <= rect.left()]
+        bar.setValue(int(min(snapped) if snapped else target))
 
     def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:
         super().resizeEvent(ev)
@@ -528,7 +530,10 @@ class PipelineView(QtWidgets.QWidget):
         if phase is not None:
             nxt = self._column_for(phase, layer)
         if executed is not None and executed != self.executed_column and self.columns[executed].box is not None:
-            self.view.follow(self.columns[executed].rect)      # follow the wave when the columns scroll
+            shown = QtCore.QRectF(self.columns[executed].rect)      # follow the wave when the columns scroll
+            if sent is not None:
+                shown = shown.united(self.columns[sent].rect)       # with where its gradient went
+            self.view.follow(shown, [c.rect.left() for c in self.columns])
         self.executed_column, self.next_column, self.sent_column = executed, nxt, sent
         backward = phase in ("backward", "update") or (last is not None and last.phase == "backward")
         for ci, col in enumerate(self.columns):
