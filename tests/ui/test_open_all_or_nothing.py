@@ -77,3 +77,15 @@ def test_a_file_that_cannot_be_read_is_refused_in_the_window(window, tmp_path, s
     assert window.controller.session is old
     assert shown and "bad.vcnn" in shown[0][1]
     assert "could not open bad.vcnn" in window.statusBar().currentMessage()
+
+
+def test_a_preset_that_fails_on_the_way_is_named_and_the_window_stays(window, shown, monkeypatch):
+    c = window.controller
+    old = c.session
+    real = window.browser.set_dataset
+    monkeypatch.setattr(window.browser, "set_dataset",
+                        lambda ds: real(ds) if ds is old.dataset else (_ for _ in ()).throw(RuntimeError("no room")))
+    window.files.set_dirty(False)
+    assert c.open_preset("digits-small") is False
+    assert c.session is old and window.files.session is old
+    assert shown and "the preset 'digits-small' was not opened" in shown[0][1] and "no room" in shown[0][1]

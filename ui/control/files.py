@@ -29,15 +29,16 @@ class FileControl:
             self._new_worker(s)
             new = build()
         new.breakpoints = s.breakpoints
-        if not self.switch_session(new, self.window.files.path, dirty=True):
+        if not self.switch_session(new, self.window.files.path, dirty=True, label=label):
             return False
         self.window.statusBar().showMessage(f"now on {dataset.describe()} — weights kept; curves and step "
                                             f"history start again", 8000)
         return True
 
-    def switch_session(self, session: Any, path: Any = None, dirty: bool = False) -> bool:
-        """Drive `session` (opened from `path`) from now on — or, if anything on the way fails, stay exactly on
-        the session the window had (its file, title, stack, views and test points) and say why. True if switched."""
+    def switch_session(self, session: Any, path: Any = None, dirty: bool = False, label: str | None = None) -> bool:
+        """Drive `session` (opened from `path`; `label` names it in a message, default the file's name) from now
+        on — or, if anything on the way fails, stay exactly on the session the window had (its file, title, stack,
+        views and test points) and say why. True if switched."""
         files = self.window.files
         old, old_file = self.session, (files.session, files.path, files.is_dirty)
         old_points = list(self.worker.test_points)
@@ -45,7 +46,7 @@ class FileControl:
             files.set_session(session, path, dirty)
             self.set_session(session)
         except Exception as e:  # noqa: BLE001 - whatever a view trips on, the window must not be left half-switched
-            name = getattr(path, "name", None) or "the session"
+            name = label or getattr(path, "name", None) or "the session"
             try:
                 files.set_session(*old_file)
                 self.set_session(old)
@@ -74,7 +75,7 @@ class FileControl:
         except VisualCNNError as e:
             self._error(str(e))
             return False
-        if not self.switch_session(session, None):
+        if not self.switch_session(session, None, label=f"the preset {name!r}"):
             return False
         self.window.settings.setValue("session/last_preset", name)
         return True
