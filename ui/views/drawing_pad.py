@@ -286,7 +286,8 @@ class DrawingPad(QtWidgets.QWidget):
                 load.progress.connect(lambda _pct, text: load is self._load and self._loading(text))
                 load.loaded.connect(lambda picture: load is self._load and self._show_picture(picture))
                 load.failed.connect(lambda text: load is self._load and self._fail(text))
-                load.start()
+                # started from the event loop: whoever called open_image can still connect to self._load first
+                QtCore.QTimer.singleShot(0, load.start)
                 return True
             grey = decode_grey(path)
             converted = self.dataset.to_input(grey)
