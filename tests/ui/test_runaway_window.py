@@ -250,3 +250,21 @@ def test_trying_a_drawing_on_a_spinning_layer_does_not_freeze_the_window(qtbot, 
     c.stop()
     qtbot.waitUntil(lambda: not c.busy, timeout=3000)
     assert c.session.phase_index == 1
+
+
+def test_a_layer_from_a_users_file_counts_as_user_code_and_the_presets_do_not(tmp_path):
+    from ui.control.guard import runs_user_code
+    from visualcnn.session import Session
+    path = tmp_path / "my_layer.py"
+    path.write_text("from visualcnn.layers import Layer\n\n"
+                    "class Twice(Layer):\n    type_name = 'test_twice'\n\n"
+                    "    def forward(self, x):\n        return 2 * x\n\n"
+                    "    def backward(self, dout):\n        return 2 * dout\n")
+    custom.load_layer_file(path)
+    spec = {"input_shape": [1, 8, 8], "layers": [{"type": "test_twice"}, {"type": "flatten"},
+                                                  {"type": "dense", "out_features": 10}]}
+    session = build_session({"spec": spec, "dataset": {"name_or_path": "digits"}, "optimizer": {"lr": 0.1},
+                             "batch_size": 2, "train": {}, "dtype": "float32", "seed": 0})
+    assert runs_user_code(session.network)
+    for preset in ("digits-small", "lenet5"):
+        assert not runs_user_code(Session.from_preset(preset).network)

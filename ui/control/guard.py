@@ -41,7 +41,9 @@ POLL_MS = 20
 
 def runs_user_code(network: Any) -> bool:
     """Does stepping `network` run code from outside the package (a custom layer from a user's file)?"""
-    return any(not type(layer).__module__.startswith("visualcnn.") for layer in network.layers)
+    from visualcnn.custom import CUSTOM_TYPES
+    return any(layer.type_name in CUSTOM_TYPES or not type(layer).__module__.startswith("visualcnn.")
+               for layer in network.layers)
 
 
 class StepCall(AbandonableCall):
