@@ -60,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         session = load_session(args.target, args.batch_size, lambda needed: ask_load_layer_files(None, needed))
     except VisualCNNError as e:
         print(f"visualcnn: {e}", file=sys.stderr)
+        from . import files as files_mod         # started from a desktop, stderr goes nowhere: say it in a dialog
+        files_mod.show_error(None, "visualcnn could not start", f"Could not open {args.target}:\n{e}")
         return 2
     from .main_window import MainWindow
     window = MainWindow(session)

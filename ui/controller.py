@@ -27,6 +27,7 @@ from visualcnn.spec import format_shape
 
 from .control.bridge import SessionBridge, status_text
 from .control.files import FileControl
+from .control.guard import GuardControl
 from .control.inputs import InputControl
 from .controls import DEFAULT_RUN_BATCH, DEFAULT_RUN_LR
 from .control.run import MAX_REDRAWS_PER_S, METRICS_EVERY_S, STATUS_EVERY_S, RunControl
@@ -48,7 +49,7 @@ def run_hyper(session: Any) -> tuple[int, float]:
     return batch, lr
 
 
-class Controller(RunControl, InputControl, FileControl, QObject):
+class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
     """Holds the Session, its RunWorker and the MainWindow's widgets; every command goes through here."""
 
     refreshed = pyqtSignal()           # the views were handed the current state
@@ -78,6 +79,7 @@ class Controller(RunControl, InputControl, FileControl, QObject):
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.timeout.connect(self.refresh)
+        self._guard_init()
         self._connect_window()
         self.set_session(session)
 
@@ -117,10 +119,11 @@ class Controller(RunControl, InputControl, FileControl, QObject):
         w.browser.predictionsWanted.connect(self.request_predictions)
         w.pad.imageChanged.connect(self.try_input)
         w.pin_strip.unpinRequested.connect(self.unpin_input)
-        w.files.sessionOpened.connect(self.set_session)
+        w.files.switch = self.switch_session          # all or nothing (FileControl)
 
     def set_session(self, session: Any) -> None:
         """Drive `session` from now on (at start, and for a preset, a file or another data set)."""
+        self._forget_pending()
         self._new_worker(session)
         if self.bridge is not None:
             self.bridge.detach()
@@ -205,6 +208,8 @@ class Controller(RunControl, InputControl, FileControl, QObject):
         """Hand the views the current state (if it changed), update the metrics, actions and status bar."""
         self._refresh_timer.stop()
         s, w = self.session, self.window
+        if self.busy:
+            return              # a layer call owns the Session: nothing here may wait for its lock
         running = self.running
         if running:
             if not force and not self._frame_due():
@@ -287,7 +292,7 @@ class Controller(RunControl, InputControl, FileControl, QObject):
         a["step_back"].setEnabled(self.spec_valid and (running or s.can_step_back))
         a["reset"].setEnabled(self.spec_valid)
         a["run"].setEnabled(self.spec_valid)
-        a["stop"].setEnabled(w.is_active)
+        a["stop"].setEnabled(w.is_active or self.busy)
         self.window.set_running(running, w.state == PAUSED)
 
     def _network_rebuilt(self, _reset: Any = None) -> None:
@@ -334,15 +339,17 @@ class Controller(RunControl, InputControl, FileControl, QObject):
         """A command or a run failed: the message in the banner; a layer's own failure (its traceback,
         phase and layer) also goes out through layerFailed, for the Errors panel."""
         from visualcnn.session import LayerFailure
-        if isinstance(e, LayerFailure) and self.receivers(self.layerFailed) > 0:
+        unexpected = not isinstance(e, VisualCNNError)      # SystemExit, a bug in layer code: its traceback too
+        if (isinstance(e, LayerFailure) or unexpected) and self.receivers(self.layerFailed) > 0:
             self.layerFailed.emit(e)
-            self._error(f"{prefix}{e} — the traceback is in the Errors panel")
+            what = f"{type(e).__name__}: {e}" if unexpected else str(e)
+            self._error(f"{prefix}{what} — the traceback is in the Errors panel")
         else:
             self._error(f"{prefix}{e}")
 
     def refuse(self) -> bool:
         """True (and the reason in the status bar) when the worker owns the Session right now."""
-        message = self.worker.refusal()
+        message = self.busy_refusal() or self.worker.refusal()
         if message is None:
             return False
         self.window.statusBar().showMessage(message, 5000)
@@ -354,14 +361,7 @@ class Controller(RunControl, InputControl, FileControl, QObject):
         if not self.spec_valid or self.refuse():
             return False
         self.clear_alert()
-        try:
-            fn()
-        except VisualCNNError as e:
-            self._failed(e)
-            return False
-        self.window.files.set_dirty(True)
-        self.refresh()
-        return True
+        return self._guarded(fn)         # off the GUI thread: a layer that never returns cannot freeze it
 
     def step(self) -> bool:
         """Run the next phase (F10)."""
@@ -386,7 +386,7 @@ class Controller(RunControl, InputControl, FileControl, QObject):
 
     def reset_weights(self) -> bool:
         """New initial weights from the seed box (clears the step history)."""
-        seed = self.window.hyper_panel.seed.value()
+        seed = self.window.hyper_panel.seed_value()
         return self._command(lambda: self.session.rebuild(seed=seed))
 
     def set_breakpoints(self, values: dict[str, Any]) -> None:

@@ -115,8 +115,12 @@ class HyperPanel(QWidget):
                                      "redraws about 30 times a second. Can be changed during a run.")
         self.speed_label = QLabel(speed_label(DEFAULT_SPEED))
         self.speed_label.setWordWrap(True)
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
+        # every seed a session may carry (0 … limits.MAX_SEED = 2**32 - 1): past a QSpinBox's int32 range,
+        # so whole numbers in a double spin box (exact up to 2**53); read it with seed_value()
+        from visualcnn.limits import MAX_SEED
+        self.seed = QDoubleSpinBox()
+        self.seed.setDecimals(0)
+        self.seed.setRange(0, MAX_SEED)
         self.seed.setToolTip("seed of the initial weights and batch order used by Reset weights")
         self.error = error_label()
 
@@ -182,7 +186,10 @@ class HyperPanel(QWidget):
             self.decay_biases.setChecked(bool(hyper["decay_biases"]))
         with QSignalBlocker(self.batch_size):
             self.batch_size.setValue(int(batch_size))
-        self.seed.setValue(int(seed))
+        self.seed.setValue(float(int(seed)))
+
+    def seed_value(self) -> int:
+        return int(self.seed.value())
 
     def show_run_hyper(self, batch_size: int, lr: float) -> None:
         """Run's own batch size and ε (a preset's "train" settings), without echoing them as edits."""

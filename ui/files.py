@@ -31,6 +31,8 @@ from visualcnn.io import SESSION_SUFFIX, LayerFilesNeeded, atomic_write, load_se
 MAX_RECENT = 8
 RECENT_KEY = "files/recent"
 SESSION_FILTER = f"visualcnn sessions (*{SESSION_SUFFIX});;All files (*)"
+#: a save waits at most this long for the session's lock (a run holds it a chunk at a time: ~20 ms)
+SAVE_WAIT_S = 2.0
 DIRTY_EVENTS = ("iteration_completed", "stepped_back", "hyper_changed", "network_rebuilt")
 
 
@@ -170,6 +172,9 @@ class SessionFiles(QtCore.QObject):
         self.path: Path | None = None
         self._dirty = False
         self._dirty_from_worker.connect(lambda: self.set_dirty(True), QtCore.Qt.ConnectionType.QueuedConnection)
+        #: the lead's all-or-nothing switch to an opened session: switch(session, path) -> bool; on False
+        #: it has already put everything back and said why (Controller.switch_session)
+        self.switch: Any = None
         self.actions = self._make_actions()
         self._recent_menus: list[QtWidgets.QMenu] = []
 
@@ -227,11 +232,19 @@ class SessionFiles(QtCore.QObject):
     def _save_to(self, path: Path) -> bool:
         if self.session is None:
             return False
+        lock = self.session.lock
+        if not lock.acquire(timeout=SAVE_WAIT_S):
+            # a layer's code still runs (and holds it): waiting could freeze the window for good
+            show_error(self.window, "Could not save", f"{path.name} was not saved: a layer's code is still "
+                       f"running on this session. Press Stop (Shift+F5), then save again.")
+            return False
         try:
-            save_session(self.session, path)       # takes the session's lock itself
+            save_session(self.session, path)       # takes the session's lock itself (re-entrant)
         except (VisualCNNError, OSError) as e:
             show_error(self.window, "Could not save", f"Could not save to {path}:\n{e}")
             return False
+        finally:
+            lock.release()
         self.path = path
         self.session.path = path
         self.set_dirty(False)
@@ -267,8 +280,13 @@ class SessionFiles(QtCore.QObject):
             if not path.exists():
                 self.prune_recent()
             return None
+        if self.switch is not None:
+            if not self.switch(session, path):
+                self.message.emit(f"could not open {path.name}: the window stays on the session it had")
+                return None
+        else:
+            self.set_session(session, path)
         self.add_recent(path)
-        self.set_session(session, path)
         self.sessionOpened.emit(session)
         from visualcnn.mistakes import active
         on = active(session.network, session.optimizer)

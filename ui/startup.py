@@ -5,7 +5,6 @@ Shared by the window (ui/app.py), the snapshot (ui/snapshot.py) and the tests; i
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -75,12 +74,8 @@ def load_session(target: str | None = None, batch_size: int | None = None,
         return session
     if path.suffix == ".json":
         from visualcnn.errors import FileFormatError
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as e:
-            raise FileFormatError(f"{path}: cannot read ({e.strerror})") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise FileFormatError(f"{path}: not valid JSON ({e})") from None
+        from visualcnn.jsontext import read_json_file
+        data = read_json_file(path, FileFormatError)      # size, nesting depth, NaN/Infinity checked: one line
         if isinstance(data, dict) and "spec" not in data:
             cfg = {**presets.load_preset(DEFAULT_PRESET), "spec": data, "title": path.stem}
             from visualcnn.data import load_dataset

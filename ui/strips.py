@@ -56,6 +56,7 @@ class Banner(QFrame):
     """A non-modal message strip above the pipeline (breakpoints, errors); 'Show layer' and a close button."""
 
     showLayer = pyqtSignal(int)
+    stopRequested = pyqtSignal()         # the Stop button of "layer k is still running…"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -84,15 +85,26 @@ class Banner(QFrame):
         row.addWidget(self.icon)
         row.addWidget(self.label, 1)
         row.addWidget(self.layer_button)
+        # "layer k is still running… Stop": shown only with show_message(..., stop=True)
+        self.stop_button = QToolButton()
+        self.stop_button.setText("Stop")
+        self.stop_button.setToolTip("interrupt the layer that has not returned (Shift+F5)")
+        self.stop_button.clicked.connect(self.stopRequested)
+        self.stop_button.hide()
+        row.addWidget(self.stop_button)
         row.addWidget(close)
         self.layer: int | None = None
         self.hide()
 
-    def show_message(self, text: str, layer: int | None = None) -> None:
+    def show_message(self, text: str, layer: int | None = None, stop: bool = False) -> None:
         self.layer = layer
         self.label.setText(text)
         self.layer_button.setVisible(layer is not None)
+        self.stop_button.setVisible(stop)
         self.show()
+
+    def show_stop(self, visible: bool) -> None:
+        self.stop_button.setVisible(visible)
 
     def text(self) -> str:
         return self.label.text()

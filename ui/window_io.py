@@ -3,7 +3,6 @@ a picture as the input, another data set. Errors become banner messages."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +26,12 @@ class WindowIO:
             path, _ = QFileDialog.getOpenFileName(self, "Open layer stack", "", "JSON (*.json)")
             if not path:
                 return False
+        from visualcnn.errors import FileFormatError
+        from visualcnn.jsontext import read_json_file
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            self.show_message(f"{path}: cannot read a JSON layer stack ({e})")
+            data = read_json_file(path, FileFormatError, "a JSON layer stack")   # size, depth, NaN checked
+        except FileFormatError as e:
+            self.show_message(str(e))
             return False
         spec = data.get("spec", data) if isinstance(data, dict) else data
         if not isinstance(spec, dict):
@@ -64,6 +65,10 @@ class WindowIO:
         if not self.pad.open_image(path):
             self.show_message(self.pad.message.text())
             return False
+        load = self.pad._load
+        if load is not None:        # a big picture, decoded off the GUI thread: its progress and any failure here too
+            load.progress.connect(lambda pct, text: self.statusBar().showMessage(f"{text} {pct} %", 4000))
+            load.failed.connect(self.show_message)
         return True
 
     def _relabel_drawing(self, _label: int) -> None:

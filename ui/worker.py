@@ -297,6 +297,8 @@ class RunWorker(QtCore.QObject):
                 result = fn(self.session)
             except VisualCNNError as e:
                 result = e
+            except (Exception, SystemExit) as e:  # noqa: BLE001 - reported to the GUI, never out of this slot
+                result = VisualCNNError(f"{type(e).__name__}: {e}")
             self.jobDone.emit(tag, result)
 
     def _should_stop(self) -> bool:
@@ -382,6 +384,12 @@ class RunWorker(QtCore.QObject):
             # Stop interrupted a layer that did not return: its phase never completed; start the iteration
             # over from its checkpoint so the session is consistent whatever was half done
             self.session.restart_iteration()
+        except (Exception, SystemExit) as e:  # noqa: BLE001 - user code outside a guarded layer call (a property,
+            # a hook) or a bug: the run ends with a message and its traceback in the Errors panel; out of this slot
+            # it would take the whole app down
+            error = f"{type(e).__name__}: {e}"
+            self.last_error = e
+            self.failed.emit(error)
         if error is not None:
             stopped_by = "error"
         elif self._done >= self._total:

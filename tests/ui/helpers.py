@@ -36,3 +36,12 @@ def open_window(qtbot, tmp_path, session=None, size=(1440, 900)):
 def shown_window(qtbot, tmp_path, session=None):
     """open_window at the window's own default size."""
     return open_window(qtbot, tmp_path, session, size=None)
+
+
+def activate(qtbot, window):
+    """Make `window` the active window, so key presses (F10, Shift+F5) reach its shortcuts."""
+    from PyQt6.QtWidgets import QApplication
+
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
+    return window

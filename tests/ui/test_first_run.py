@@ -54,10 +54,11 @@ def test_the_first_f5_shows_the_test_accuracy_passing_80_percent_within_a_minute
     # the views kept showing new iterations while it learned, not one frozen picture
     assert len(set(shown_iterations)) >= 5, shown_iterations
     assert max(p[2] for p in c.worker.test_points) > 0.8
-    qtbot.keyClick(w, Qt.Key.Key_F5, Qt.KeyboardModifier.ShiftModifier)
-    # the worker goes idle first; the run's end reaches the window as a queued signal just after
-    qtbot.waitUntil(lambda: not c.worker.is_active and not c.running and s.batch_size == 1, timeout=10_000)
-    assert panel.batch_size.value() == 1       # back to stepping one image
+    # the worker's state turns "finished" on its thread before its queued `finished` reaches the controller:
+    # wait for the signal (the controller's slot, connected first, has run by then), not for the state
+    with qtbot.waitSignal(c.worker.finished, timeout=10_000):
+        qtbot.keyClick(w, Qt.Key.Key_F5, Qt.KeyboardModifier.ShiftModifier)
+    assert s.batch_size == 1 and panel.batch_size.value() == 1       # back to stepping one image
     assert w.metrics.eta_label.text() == "stopped"                    # no stale "ETA 0 s"
 
 

@@ -29,11 +29,36 @@ class FileControl:
             self._new_worker(s)
             new = build()
         new.breakpoints = s.breakpoints
-        files = self.window.files
-        files.set_session(new, path=files.path, dirty=True)
-        self.set_session(new)
+        if not self.switch_session(new, self.window.files.path, dirty=True, label=label):
+            return False
         self.window.statusBar().showMessage(f"now on {dataset.describe()} — weights kept; curves and step "
                                             f"history start again", 8000)
+        return True
+
+    def switch_session(self, session: Any, path: Any = None, dirty: bool = False, label: str | None = None) -> bool:
+        """Drive `session` (opened from `path`; `label` names it in a message, default the file's name) from now
+        on — or, if anything on the way fails, stay exactly on the session the window had (its file, title, stack,
+        views and test points) and say why. True if switched."""
+        files = self.window.files
+        old, old_file = self.session, (files.session, files.path, files.is_dirty)
+        old_points = list(self.worker.test_points)
+        try:
+            files.set_session(session, path, dirty)
+            self.set_session(session)
+        except Exception as e:  # noqa: BLE001 - whatever a view trips on, the window must not be left half-switched
+            name = label or getattr(path, "name", None) or "the session"
+            try:
+                files.set_session(*old_file)
+                self.set_session(old)
+                self.worker.test_points[:] = old_points
+                self.refresh(force=True)
+            finally:
+                message = (f"{name} was not opened: the window could not show it ({type(e).__name__}: {e}); "
+                           f"it stays on the session it had")
+                self._error(message)
+                from ui import files as files_mod
+                files_mod.show_error(self.window, "Could not open", message)
+            return False
         return True
 
     def confirm_discard(self, what: str) -> bool:
@@ -50,8 +75,8 @@ class FileControl:
         except VisualCNNError as e:
             self._error(str(e))
             return False
-        self.window.files.set_session(session, path=None)
-        self.set_session(session)
+        if not self.switch_session(session, None, label=f"the preset {name!r}"):
+            return False
         self.window.settings.setValue("session/last_preset", name)
         return True
 

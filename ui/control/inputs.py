@@ -58,16 +58,13 @@ class InputControl:
         if not self.pin_input(np.asarray(x)[None], [0 if label is None else label], source):
             return False
         s = self.session
-        try:
+
+        def forward() -> None:
             for _ in range(len(s.network.layers) + (label is not None)):
                 s.step()
                 if s.last_hit is not None:
                     break
-        except VisualCNNError as e:
-            self._error(str(e))
-            return False
-        self.refresh()
-        return True
+        return self._guarded(forward)        # a user layer that never returns cannot freeze the window here either
 
     def request_predictions(self, split: str) -> None:
         """Predicted labels of a split for the browser's "misclassified only", computed on the worker thread."""

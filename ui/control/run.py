@@ -13,11 +13,11 @@ import time
 from typing import Any
 
 import numpy as np
-from PyQt6.QtCore import QAbstractEventDispatcher, QThread
+from PyQt6.QtCore import QAbstractEventDispatcher, QCoreApplication, QThread, QTimer
 
 from visualcnn.errors import VisualCNNError
 
-from ..worker import EVAL_EVERY_S, PAUSED, RUNNING, RunWorker, speed_label
+from ..worker import EVAL_EVERY_S, PAUSED, RUNNING, STOP_GRACE, RunWorker, speed_label
 
 #: at most this many redraws per second while running
 MAX_REDRAWS_PER_S = 30
@@ -33,6 +33,11 @@ STATUS_EVERY_S = 0.2
 #: held-out test points during a run: every so many iterations, on so many test images
 EVAL_EVERY = 100
 EVAL_SAMPLES = 200
+#: Stop in run mode: the worker interrupts a layer after its STOP_GRACE; a run still going this much later is
+#: stuck in compiled code and is abandoned (generous: a loaded machine may take a while to wind a run down)
+ABANDON_RUN_AFTER_S = 3.0
+#: run workers whose thread is stuck in a layer that could not be interrupted (RunControl._abandon_run)
+ABANDONED: list[RunWorker] = []
 
 
 def plural(n: int, word: str) -> str:
@@ -79,6 +84,7 @@ class RunControl:
         """Stop any run and end the worker's thread (closeEvent); True if it ended."""
         ok = self.worker.shutdown(5.0) if self.worker is not None else True
         self._refresh_timer.stop()
+        self._retire_step_thread()
         return ok
 
     def _running_records(self) -> tuple[list[Any], tuple[str, int | None]]:
@@ -141,7 +147,7 @@ class RunControl:
 
     def run(self, n_iterations: int | None = None, epochs: int | None = None) -> bool:
         """Start a run of `n_iterations` iterations or `epochs` epochs on the worker thread (returns at once)."""
-        if not self.spec_valid or self.worker.is_active:
+        if not self.spec_valid or self.worker.is_active or self.refuse():
             return False
         self.clear_alert()
         self._collected, self._completed = [], []
@@ -176,8 +182,41 @@ class RunControl:
         self.worker.resume()
 
     def stop(self) -> None:
-        """End the run at the next phase boundary (Shift+F5); `finished` follows."""
-        self.worker.stop()
+        """End the run at the next phase boundary (Shift+F5); `finished` follows. While a step's layer is still
+        running (GuardControl), interrupt that instead."""
+        if self.stop_pending():
+            return
+        w = self.worker
+        w.stop()
+        if w.state == RUNNING:
+            # a layer blocked inside C (a sleep) cannot be interrupted: after the worker's own grace and ours,
+            # leave its thread behind and go on with a rescued session (GuardControl does the same for F10)
+            QTimer.singleShot(int((STOP_GRACE + ABANDON_RUN_AFTER_S) * 1000), lambda w=w: self._abandon_run(w))
+
+    def _abandon_run(self, w: RunWorker) -> None:
+        if w is not self.worker or w.state != RUNNING:
+            return                                  # it did stop (or was replaced meanwhile)
+        # its QThread is stuck in the layer for good: referenced for the life of the process (a QThread destroyed
+        # while running aborts it), and not waited for when the app quits
+        ABANDONED.append(w)
+        app = QCoreApplication.instance()
+        if app is not None:
+            try:
+                app.aboutToQuit.disconnect(w.shutdown)
+            except TypeError:
+                pass
+        self.worker = None                          # so set_session does not wait for it to end
+        from visualcnn.runaway import rescued_session
+        new = rescued_session(self.session)
+        files = self.window.files
+        files.set_session(new, path=files.path, dirty=files.is_dirty)
+        self.set_session(new)
+        self.bridge.quiet = False
+        self.runningChanged.emit(False)
+        from visualcnn.session import LayerFailure
+        self._failed(LayerFailure(f"run: a layer did not return and could not be interrupted (it waits inside "
+                                  f"compiled code, e.g. time.sleep): it was abandoned and iteration "
+                                  f"{new.iteration} starts again from its beginning", phase="", layer=None))
 
     def wait_until_paused(self, timeout: float = 2.0) -> bool:
         """Pause and wait (briefly, on the GUI thread) until the worker has let go of the Session."""
@@ -228,6 +267,9 @@ class RunControl:
         if self.running:
             self.worker.submit(lambda s: s.set_hyper(**{name: value}), tag=("hyper", name))
             return
+        if self.refuse():
+            self._show_hyper()
+            return
         try:
             self.session.set_hyper(**{name: value})
             self.window.hyper_panel.show_error("")
@@ -239,6 +281,9 @@ class RunControl:
         """The batch size in effect: stepping's, or during a run (also paused) the run's (its batch (Run))."""
         if self.worker.is_active:
             self.window.hyper_panel.run_batch.setValue(int(n))          # -> set_run_hyper
+            return
+        if self.refuse():
+            self._show_hyper()
             return
         try:
             said = self._use_batch(int(n))

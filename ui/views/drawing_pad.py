@@ -189,6 +189,7 @@ class DrawingPad(QtWidgets.QWidget):
         self.dataset = None
         self._input: np.ndarray | None = None
         self._source: np.ndarray | None = None      # an opened picture, until drawn over
+        self._load = None                           # a big picture being decoded off the GUI thread (PictureLoad)
         self.canvas = DrawingCanvas()
         self.preview = PixelView()
         self.canvas_caption = QtWidgets.QLabel("draw here (left button)")
@@ -253,6 +254,7 @@ class DrawingPad(QtWidgets.QWidget):
             self.brush_slider.setValue(int(diameter))
 
     def clear(self) -> None:
+        self._cancel_load()
         self._timer.stop()
         self._source = None
         self._input = None
@@ -266,32 +268,61 @@ class DrawingPad(QtWidgets.QWidget):
         return self._input
 
     def open_image(self, path: str | Path) -> bool:
-        """Load a PNG/JPEG (any Qt-readable picture) as the input; False, with a message, if it cannot be used."""
+        """Load a PNG/JPEG/GIF/BMP/WebP picture as the input; False, with a message, if it cannot be used.
+        Its size is read from its header first and a picture past the limits is refused before decoding; a big
+        one (over ui.picture_load.SYNC_PIXELS) is decoded off the GUI thread, with its progress in the message
+        line (True then means "loading"; imageChanged or failed follows)."""
+        from ui.picture_load import SYNC_PIXELS, LoadedPicture, PictureLoad, decode_grey
+        from visualcnn.data.picture import check_picture
+
         path = Path(path)
-        reader = QtGui.QImageReader(str(path))
-        image = reader.read()
-        if image.isNull():
-            why = reader.errorString() if path.exists() else "no such file"
-            return self._fail(f"Cannot open {path.name}: {why}. Use a PNG or JPEG picture.")
-        if self.dataset is None:
-            return self._fail("No dataset yet: the picture's target size comes from the dataset.")
-        grey = qimage_to_grey(image)
+        self._cancel_load()
         try:
+            _kind, width, height = check_picture(path)
+            if self.dataset is None:
+                return self._fail("No dataset yet: the picture's target size comes from the dataset.")
+            if width * height > SYNC_PIXELS:
+                self._load = load = PictureLoad(path, self.dataset, width, height, self)
+                load.progress.connect(lambda _pct, text: load is self._load and self._loading(text))
+                load.loaded.connect(lambda picture: load is self._load and self._show_picture(picture))
+                load.failed.connect(lambda text: load is self._load and self._fail(text))
+                # started from the event loop: whoever called open_image can still connect to self._load first
+                QtCore.QTimer.singleShot(0, load.start)
+                return True
+            grey = decode_grey(path)
             converted = self.dataset.to_input(grey)
         except VisualCNNError as e:
-            return self._fail(f"Cannot use {path.name}: {e}")
+            text = str(e)
+            return self._fail(text if text.startswith(("Cannot", path.name)) else f"Cannot use {path.name}: {text}")
+        self._show_picture(LoadedPicture(path, width, height, grey, converted))
+        return True
+
+    def _loading(self, text: str) -> None:
+        self.message.setStyleSheet("")
+        self.message.setText(text)
+
+    def _cancel_load(self) -> None:
+        load, self._load = self._load, None
+        if load is not None:
+            load.cancel()
+
+    def _show_picture(self, picture) -> None:
+        self._load = None
+        grey = picture.grey
         self._timer.stop()
         self._source = grey
         self.canvas.set_grey(grey)
+        self.message.setStyleSheet("color: #c0392b")
         self.message.setText("")
         bright = np.median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])) > 0.5
-        self._update_captions(f"original {path.name}, {image.width()}×{image.height()} px"
+        self._update_captions(f"original {picture.path.name}, {picture.width}×{picture.height} px"
                               + (" (dark ink on light paper: inverted)" if bright else ""))
-        self._publish(converted)
-        return True
+        self._publish(picture.converted)
 
     # -- internals -----------------------------------------------------------------------
     def _fail(self, text: str) -> bool:
+        self._load = None
+        self.message.setStyleSheet("color: #c0392b")
         self.message.setText(text)
         self.failed.emit(text)
         return False
