@@ -148,9 +148,12 @@ def _scene_svg(view, rect=None) -> bytes:
     return bytes(buffer.data())
 
 
-def export_record_npz(record, path: str | Path) -> Path:
-    """Every array of a StepRecord (record.arrays()) as an .npz, atomically."""
+def export_record_npz(record, path: str | Path, warning: str = "") -> Path:
+    """Every array of a StepRecord (record.arrays()) as an .npz, atomically; a `warning` (the math is
+    deliberately wrong) is stored beside them as the text array `WARNING_deliberately_wrong_math`."""
     arrays = record.arrays()
+    if warning:
+        arrays["WARNING_deliberately_wrong_math"] = np.array(warning)
     return atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
@@ -357,7 +360,8 @@ class SessionFiles(QtCore.QObject):
         self.message.emit(f"exported {out.name}")
         return out
 
-    def export_metrics_csv(self, metrics, test_points=(), path: str | Path | None = None) -> Path | None:
+    def export_metrics_csv(self, metrics, test_points=(), path: str | Path | None = None,
+                           warning: str = "") -> Path | None:
         from ui.views.metrics import write_metrics_csv
 
         if path is None:
@@ -365,14 +369,14 @@ class SessionFiles(QtCore.QObject):
             if not path:
                 return None
         try:
-            out = write_metrics_csv(path, list(metrics), list(test_points))
+            out = write_metrics_csv(path, list(metrics), list(test_points), warning)
         except OSError as e:
             show_error(self.window, "Could not export", f"Could not write {path}:\n{e}")
             return None
         self.message.emit(f"exported {Path(out).name}")
         return Path(out)
 
-    def export_record(self, record, path: str | Path | None = None) -> Path | None:
+    def export_record(self, record, path: str | Path | None = None, warning: str = "") -> Path | None:
         """The current StepRecord's arrays as .npz."""
         if record is None:
             show_error(self.window, "Nothing to export", "No phase has run yet: step once, then export its arrays.")
@@ -383,7 +387,7 @@ class SessionFiles(QtCore.QObject):
             if not path:
                 return None
         try:
-            out = export_record_npz(record, path)
+            out = export_record_npz(record, path, warning)
         except OSError as e:
             show_error(self.window, "Could not export", f"Could not write {path}:\n{e}")
             return None

@@ -48,3 +48,30 @@ def test_the_snapshot_shows_the_strip(qtbot, tmp_path):
         assert window.mistake_strip.isVisibleTo(window)
     out = render_snapshot(session=session, size=(1280, 800), out=tmp_path / "m.png")
     assert out.exists()
+
+
+def test_the_metrics_and_array_exports_say_the_math_is_wrong(qtbot, tmp_path, monkeypatch):
+    import numpy as np
+
+    import ui.files as files_mod
+
+    w = window_for(qtbot, tmp_path, Session.from_preset("digits-small"))
+    w.actions["step"].trigger()
+    csv_out, npz_out = tmp_path / "m.csv", tmp_path / "r.npz"
+    for wrong in (False, True):
+        assert w.mathlab.set_mistakes(["softmax-diagonal"] if wrong else [])
+        w.actions["step"].trigger()
+        monkeypatch.setattr(files_mod, "get_save_path", lambda *a: str(csv_out))
+        w.metrics.export_button.click()
+        monkeypatch.setattr(files_mod, "get_save_path", lambda *a: str(npz_out))
+        w.actions["export_record"].trigger()
+        first = csv_out.read_text().splitlines()[0]
+        with np.load(npz_out) as arrays:
+            stored = str(arrays["WARNING_deliberately_wrong_math"]) if "WARNING_deliberately_wrong_math" in arrays \
+                else ""
+        if wrong:
+            assert first.startswith("# Deliberately wrong math") and "softmax-diagonal in the loss" in first
+            assert "softmax-diagonal" in stored
+        else:
+            assert first.startswith("iteration,") and stored == ""
+    w.controller.shutdown()

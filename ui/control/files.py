@@ -80,11 +80,18 @@ class FileControl:
         self.window.settings.setValue("session/last_preset", name)
         return True
 
+    def _wrong_math_warning(self) -> str:
+        """What every export says when a study-note mistake is switched on ('' when the math is correct)."""
+        from ui.strips import mistakes_text
+
+        return mistakes_text(self.session.network, self.session.optimizer)
+
     def export_metrics_csv(self) -> None:
-        self.window.files.export_metrics_csv(list(self.session.metrics), list(self.worker.test_points))
+        self.window.files.export_metrics_csv(list(self.session.metrics), list(self.worker.test_points),
+                                             warning=self._wrong_math_warning())
 
     def export_record(self) -> None:
         if self.refuse():
             return
         records = self.shown_records()
-        self.window.files.export_record(records[-1] if records else None)
+        self.window.files.export_record(records[-1] if records else None, warning=self._wrong_math_warning())

@@ -78,9 +78,13 @@ def metrics_table(metrics: Sequence[Any], test_points: Sequence[tuple[int, float
     return header, rows
 
 
-def metrics_csv(metrics: Sequence[Any], test_points: Sequence[tuple[int, float, float]] = ()) -> str:
+def metrics_csv(metrics: Sequence[Any], test_points: Sequence[tuple[int, float, float]] = (),
+                warning: str = "") -> str:
+    """The metrics as CSV text; a `warning` (the math is deliberately wrong) goes first, as a # line."""
     header, rows = metrics_table(metrics, test_points)
     buf = io.StringIO()
+    if warning:
+        buf.write(f"# {warning}\n")
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
@@ -88,10 +92,10 @@ def metrics_csv(metrics: Sequence[Any], test_points: Sequence[tuple[int, float, 
 
 
 def write_metrics_csv(path: str | Path, metrics: Sequence[Any],
-                      test_points: Sequence[tuple[int, float, float]] = ()) -> Path:
+                      test_points: Sequence[tuple[int, float, float]] = (), warning: str = "") -> Path:
     """Write the metrics as CSV atomically (a failure never leaves half a file)."""
     from visualcnn.io import atomic_write
-    text = metrics_csv(metrics, test_points)
+    text = metrics_csv(metrics, test_points, warning)
     return atomic_write(path, lambda f: f.write(text), binary=False)
 
 
