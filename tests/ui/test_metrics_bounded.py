@@ -70,6 +70,8 @@ def test_a_long_run_keeps_curves_and_test_points_bounded(qtbot, monkeypatch):
     assert its[0] == 10 and its[-1] == N                # the first evaluation and the newest one
     assert len(set(np.diff(its[:-1]).tolist())) == 1    # evenly spaced along the run
     assert view.loss_test.xData[-1] == N
+    # pyqtgraph's symbol atlas keeps one entry per pen/brush object it is given: the same ones every redraw
+    assert len(view.loss_test.scatter.fragmentAtlas) <= 2 and len(view.acc_test.scatter.fragmentAtlas) <= 2
 
     # stepping back across an iteration: the view starts over from what the log kept, not from every count
     reads: list[int] = []

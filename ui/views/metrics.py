@@ -188,11 +188,14 @@ class MetricsView(QtWidgets.QWidget):
         self.grad_legend = self.grad_plot.legend
         self.loss_raw = self.loss_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(style.with_alpha(QtGui.QColor(*TRAIN_COLOR), 50), width=1))
         self.loss_smooth = self.loss_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(TRAIN_COLOR, width=1), name="train (smoothed)")
+        # the test points' symbol pen and brush are made once: given as a colour, pyqtgraph makes new ones on
+        # every setData and its symbol atlas keeps one entry per new pen/brush object (a long run's slow leak)
+        dot_pen, dot_brush = pg.mkPen(None), pg.mkBrush(TEST_COLOR)
         self.loss_test = self.loss_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(TEST_COLOR, width=1), symbol="o", symbolSize=6,
-                                             symbolBrush=TEST_COLOR, symbolPen=None, name="test")
+                                             symbolBrush=dot_brush, symbolPen=dot_pen, name="test")
         self.acc_smooth = self.acc_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(TRAIN_COLOR, width=1), name="train (smoothed)")
         self.acc_test = self.acc_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(TEST_COLOR, width=1), symbol="o", symbolSize=6,
-                                           symbolBrush=TEST_COLOR, symbolPen=None, name="test")
+                                           symbolBrush=dot_brush, symbolPen=dot_pen, name="test")
         for curve in (self.loss_raw, self.loss_smooth, self.acc_smooth):
             curve.opts["autoDownsampleFactor"] = DOWNSAMPLE_FACTOR
         self.ratio_plot.addItem(pg.InfiniteLine(pos=math.log10(RATIO_GUIDE), angle=0,
