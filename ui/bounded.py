@@ -10,6 +10,7 @@ Both keep the whole run in view (first to newest) at a resolution that falls as 
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -28,18 +29,23 @@ class CurvePoints:
     even along the whole run. `arrays()` hands out views of one preallocated buffer of summary + the block
     in the making + recent (at most summary + 1 + recent points): appending copies only that much, however
     long the run (a long run once grew these buffers by one point per iteration and curve, without end).
+    envelope=True (a raw, noisy curve): a block is drawn as its lowest and highest value instead of its mean
+    (two points at its x, at most 2 × (summary + 1) + recent), so an old part of the run looks as noisy as it
+    was — next to the recent points in full, block means made the newest stretch look like a sudden burst.
     """
 
-    def __init__(self, recent: int = RECENT_POINTS, summary: int = SUMMARY_POINTS) -> None:
+    def __init__(self, recent: int = RECENT_POINTS, summary: int = SUMMARY_POINTS, envelope: bool = False) -> None:
         if recent < 1 or summary < 2:
             raise ValueError(f"CurvePoints: recent must be >= 1 and summary >= 2, got {recent} and {summary}")
         self.max_recent, self.max_summary = int(recent), int(summary)
         self._rx, self._ry, self._r = np.empty(recent), np.empty(recent), 0
         # summary blocks: first x, sum of the finite y, how many finite y, how many points
-        self._sx = self._sy = self._sf = self._sn = np.empty(0)
+        self.envelope = bool(envelope)
+        # (and the lowest and highest finite y, NaN if none)
+        self._sx = self._sy = self._sf = self._sn = self._slo = self._shi = np.empty(0)
         self._block = 1
-        self._pending = [0.0, 0.0, 0, 0]            # the block in the making: first x, sum, finite, points
-        size = summary + 1 + recent
+        self._pending = [0.0, 0.0, 0, 0, math.nan, math.nan]   # the block in the making: first x, sum, finite, points, lo, hi
+        size = (2 if envelope else 1) * (summary + 1) + recent
         self._out_x, self._out_y, self._n = np.empty(size), np.empty(size), 0
 
     def extend(self, xs, ys) -> None:
@@ -70,8 +76,11 @@ class CurvePoints:
                 bx = xs[i:i + m * self._block].reshape(m, self._block)
                 by = ys[i:i + m * self._block].reshape(m, self._block)
                 fin = np.isfinite(by)
+                with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)          # an all-NaN block: its lo/hi are NaN
+                    lo, hi = np.nanmin(np.where(fin, by, np.nan), axis=1), np.nanmax(np.where(fin, by, np.nan), axis=1)
                 self._add_blocks(bx[:, 0], np.where(fin, by, 0.0).sum(axis=1), fin.sum(axis=1).astype(float),
-                                 np.full(m, float(self._block)))
+                                 np.full(m, float(self._block)), lo, hi)
                 i += m * self._block
                 continue
             take = min(self._block - p[3], len(xs) - i)
@@ -82,34 +91,48 @@ class CurvePoints:
             p[1] += float(chunk[fin].sum())
             p[2] += int(fin.sum())
             p[3] += take
+            if fin.any():
+                p[4], p[5] = float(np.fmin(p[4], chunk[fin].min())), float(np.fmax(p[5], chunk[fin].max()))
             i += take
             if p[3] >= self._block:
-                self._add_blocks(np.array([p[0]]), np.array([p[1]]), np.array([float(p[2])]), np.array([float(p[3])]))
-                self._pending = p = [0.0, 0.0, 0, 0]
+                self._add_blocks(*(np.array([float(v)]) for v in p))
+                self._pending = p = [0.0, 0.0, 0, 0, math.nan, math.nan]
 
-    def _add_blocks(self, x: np.ndarray, total: np.ndarray, finite: np.ndarray, count: np.ndarray) -> None:
+    def _add_blocks(self, x: np.ndarray, total: np.ndarray, finite: np.ndarray, count: np.ndarray,
+                    lo: np.ndarray, hi: np.ndarray) -> None:
         sx, sy = np.concatenate((self._sx, x)), np.concatenate((self._sy, total))
         sf, sn = np.concatenate((self._sf, finite)), np.concatenate((self._sn, count))
+        slo, shi = np.concatenate((self._slo, lo)), np.concatenate((self._shi, hi))
         while len(sx) > self.max_summary:
             # halve the resolution: merge neighbours (a lone last block stays), new blocks twice as long
             even = len(sx) // 2 * 2
-            merged = [np.concatenate((a[:even:2] if a is sx else a[:even:2] + a[1:even:2], a[even:]))
-                      for a in (sx, sy, sf, sn)]
-            sx, sy, sf, sn = merged
+            sx = np.concatenate((sx[:even:2], sx[even:]))
+            sy, sf, sn = (np.concatenate((a[:even:2] + a[1:even:2], a[even:])) for a in (sy, sf, sn))
+            slo = np.concatenate((np.fmin(slo[:even:2], slo[1:even:2]), slo[even:]))
+            shi = np.concatenate((np.fmax(shi[:even:2], shi[1:even:2]), shi[even:]))
             self._block *= 2
-        self._sx, self._sy, self._sf, self._sn = sx, sy, sf, sn
+        self._sx, self._sy, self._sf, self._sn, self._slo, self._shi = sx, sy, sf, sn, slo, shi
 
     def _compose(self) -> None:
-        """Write summary means, the pending block's mean and the recent points into the drawing buffer."""
+        """Write summary means (or lows and highs), the pending block's and the recent points into the drawing buffer."""
         s = len(self._sx)
         ox, oy = self._out_x, self._out_y
-        ox[:s] = self._sx
-        with np.errstate(invalid="ignore", divide="ignore"):
-            np.divide(self._sy, self._sf, out=oy[:s])       # 0 / 0: a block with no finite value is a gap
         p = self._pending
-        if p[3]:
-            ox[s], oy[s] = p[0], (p[1] / p[2] if p[2] else math.nan)
-            s += 1
+        if self.envelope:
+            ox[:2 * s:2] = ox[1:2 * s:2] = self._sx
+            oy[:2 * s:2], oy[1:2 * s:2] = self._slo, self._shi
+            s *= 2
+            if p[3]:
+                ox[s] = ox[s + 1] = p[0]
+                oy[s], oy[s + 1] = p[4], p[5]
+                s += 2
+        else:
+            ox[:s] = self._sx
+            with np.errstate(invalid="ignore", divide="ignore"):
+                np.divide(self._sy, self._sf, out=oy[:s])       # 0 / 0: a block with no finite value is a gap
+            if p[3]:
+                ox[s], oy[s] = p[0], (p[1] / p[2] if p[2] else math.nan)
+                s += 1
         ox[s:s + self._r] = self._rx[:self._r]
         oy[s:s + self._r] = self._ry[:self._r]
         self._n = s + self._r

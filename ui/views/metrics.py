@@ -302,7 +302,7 @@ class MetricsView(QtWidgets.QWidget):
         self._n = 0
         self._last_iteration: int | None = None
         self._n_test = 0
-        self._loss = CurvePoints()
+        self._loss = CurvePoints(envelope=True)
         self._loss_smooth = CurvePoints()
         self._acc_smooth = CurvePoints()
         self._ema_loss = (0.0, 0)
@@ -445,7 +445,7 @@ class MetricsView(QtWidgets.QWidget):
                 raw.opts["autoDownsampleFactor"] = DOWNSAMPLE_FACTOR
                 smooth = plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(color, width=1), connect="finite")
                 smooth.opts["autoDownsampleFactor"] = DOWNSAMPLE_FACTOR
-                store[i] = {"raw": CurvePoints(), "smooth": CurvePoints(), "ema": (0.0, 0), "curves": (raw, smooth)}
+                store[i] = {"raw": CurvePoints(envelope=True), "smooth": CurvePoints(), "ema": (0.0, 0), "curves": (raw, smooth)}
                 if plot is self.grad_plot:
                     self.grad_legend.addItem(smooth, self._layer_label(i))
             entry = store[i]
