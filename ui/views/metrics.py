@@ -11,8 +11,8 @@ gradient norms and update-to-weight ratios on log scales, and a run's progress b
 the new ones (setData on the existing curves). If the list shrank or changed under it
 (step back across an iteration, a rebuild, a loaded session) it starts over — from what a
 MetricsLog kept (its summary and recent iterations), so starting over costs the same however
-long the run. Each curve keeps at most RECENT_POINTS + SUMMARY_POINTS + 1 points
-(`ui.bounded.CurvePoints`): a long run's window stays the same size.
+long the run. Each curve keeps at most RECENT_POINTS in full and SUMMARY_POINTS blocks
+(`ui.bounded.CurvePoints`; raw curves draw a block as its low and high): a long run's window stays the same size.
 """
 
 from __future__ import annotations
