@@ -273,7 +273,7 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
     def _refresh_metrics(self, running: bool) -> bool:
         """Append new metrics to the curves (during a run at most every METRICS_EVERY_S); True if drawn."""
         metrics, tests = self.session.metrics, self.worker.test_points
-        seen = (id(metrics), len(metrics), len(tests))
+        seen = (id(metrics), len(metrics), getattr(tests, "version", len(tests)))   # a bounded list can change at one length
         if seen == self._metrics_seen:
             return False
         now = time.perf_counter()

@@ -33,7 +33,8 @@ while running (it would freeze for a chunk at a time).
 
 Held-out test points: every `eval_every` iterations the worker calls
 `session.evaluate("test", max_samples=eval_samples)` on its own thread and appends
-(iteration, loss, accuracy) to `test_points` (and emits `evaluated`).
+(iteration, loss, accuracy) to `test_points` (and emits `evaluated`). A long run keeps at most
+`ui.bounded.MAX_TEST_POINTS` of them, evenly spread along the run, the newest always last (`HeldOutPoints`).
 
 BLAS runs on one thread inside a run (threadpoolctl): the networks are small, so extra
 BLAS threads buy nothing and steal the core the GUI thread draws on.
@@ -50,6 +51,7 @@ from typing import Any, Callable
 
 from PyQt6 import QtCore
 
+from ui.bounded import HeldOutPoints
 from visualcnn.errors import VisualCNNError
 from visualcnn.runaway import LayerStopped
 
@@ -120,7 +122,7 @@ class RunWorker(QtCore.QObject):
         self.eval_every = int(eval_every)
         self.eval_samples = eval_samples
         self.limit_blas = limit_blas
-        self.test_points: list[tuple[int, float, float]] = []
+        self.test_points = HeldOutPoints()
         self.redraw_count = 0
         self.sample_every: float | None = None     # FAST mode: seconds between recorded iterations
         self._last_sample = 0.0

@@ -18,9 +18,10 @@ def _metrics(n: int, start: int = 0):
 
 
 def test_appends_keep_whole_curves_and_ranges_follow_the_data(qtbot):
-    from ui.views.metrics import MetricsView, _Series
+    from ui.bounded import CurvePoints
+    from ui.views.metrics import MetricsView
 
-    s = _Series(capacity=2)
+    s = CurvePoints(recent=16, summary=4)
     for k in range(5):
         s.extend([k, k + 0.5], [2 * k, 2 * k + 1])
     assert len(s) == 10 and s.x.tolist()[-2:] == [4, 4.5] and s.y.tolist()[:3] == [0, 1, 2]
@@ -36,8 +37,9 @@ def test_appends_keep_whole_curves_and_ranges_follow_the_data(qtbot):
         assert x1 >= n and x1 <= 1.3 * n                       # the last point shows, not far from the edge
         losses = view.loss_raw.yData
         assert y0 <= losses.min() and y1 >= max(losses.max(), 1.0)
-    assert len(view.loss_smooth.xData) == 5000 and view.loss_smooth.xData[-1] == 4999
-    assert len(view._layer_series["update_ratios"][4]["raw"].x) == 5000
+    # the whole run is drawn (the oldest iterations as block means; see test_metrics_bounded)
+    assert view.loss_smooth.xData[0] == 0 and view.loss_smooth.xData[-1] == 4999
+    assert view._layer_series["update_ratios"][4]["raw"].x[[0, -1]].tolist() == [0, 4999]
     g0, g1 = view.grad_plot.viewRange()[1]                     # log10 units: 1e-3 … 1.5 inside
     assert g0 <= -3 and g1 >= math.log10(1.4)
     assert not view.loss_plot.getViewBox().autoRangeEnabled()[1]

@@ -9,7 +9,10 @@ gradient norms and update-to-weight ratios on log scales, and a run's progress b
 
 `update_from` is incremental: it keeps how many metrics it has drawn and only appends
 the new ones (setData on the existing curves). If the list shrank or changed under it
-(step back across an iteration, a rebuild, a loaded session) it starts over.
+(step back across an iteration, a rebuild, a loaded session) it starts over — from what a
+MetricsLog kept (its summary and recent iterations), so starting over costs the same however
+long the run. Each curve keeps at most RECENT_POINTS in full and SUMMARY_POINTS blocks
+(`ui.bounded.CurvePoints`; raw curves draw a block as its low and high): a long run's window stays the same size.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ui import style
+from ui.bounded import CurvePoints
 
 SMOOTHING = 0.9          # exponential moving average of the per-iteration train figures (debiased)
 RATIO_GUIDE = 1e-3       # the healthy update-to-weight ratio, drawn as a dashed line
@@ -110,41 +114,23 @@ def format_eta(seconds: float) -> str:
     return f"ETA {seconds} s"
 
 
-class _Series:
-    """Growing float arrays for one curve: preallocated numpy buffers that double when full, so an
-    append copies only the new values and `arrays()` hands out views (no list → array per frame)."""
+def _kept(metrics: Any) -> tuple[list[Any], int]:
+    """(what a MetricsLog kept: its summary points then its recent iterations, how many iterations that covers).
 
-    def __init__(self, capacity: int = 1024) -> None:
-        self._x = np.empty(capacity)
-        self._y = np.empty(capacity)
-        self._n = 0
+    Read while a run may append on another thread: summary, recent and length are taken again until no
+    append came between them (each is consistent on its own; together only if the length did not move)."""
+    for _ in range(5):
+        n = len(metrics)
+        recent, summary = metrics.recent, metrics.summary
+        if len(metrics) == n:
+            break
+    first = recent[0].iteration if recent else math.inf
+    return [m for m in summary if m.iteration < first] + recent, n
 
-    def extend(self, xs, ys) -> None:
-        xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
-        end = self._n + len(xs)
-        if end > len(self._x):
-            cap = max(end, 2 * len(self._x))
-            for name in ("_x", "_y"):
-                grown = np.empty(cap)
-                grown[:self._n] = getattr(self, name)[:self._n]
-                setattr(self, name, grown)
-        self._x[self._n:end] = xs
-        self._y[self._n:end] = ys
-        self._n = end
 
-    @property
-    def x(self) -> np.ndarray:
-        return self._x[:self._n]
-
-    @property
-    def y(self) -> np.ndarray:
-        return self._y[:self._n]
-
-    def __len__(self) -> int:
-        return self._n
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.x, self.y
+def _version(test_points: Sequence[Any]) -> int:
+    """What changes whenever the test points do (a bounded HeldOutPoints replaces its last point in place)."""
+    return getattr(test_points, "version", len(test_points))
 
 
 class _LogAxis(pg.AxisItem):
@@ -206,11 +192,14 @@ class MetricsView(QtWidgets.QWidget):
         self.grad_legend = self.grad_plot.legend
         self.loss_raw = self.loss_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(style.with_alpha(QtGui.QColor(*TRAIN_COLOR), 50), width=1))
         self.loss_smooth = self.loss_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(TRAIN_COLOR, width=1), name="train (smoothed)")
+        # the test points' symbol pen and brush are made once: given as a colour, pyqtgraph makes new ones on
+        # every setData and its symbol atlas keeps one entry per new pen/brush object (a long run's slow leak)
+        dot_pen, dot_brush = pg.mkPen(None), pg.mkBrush(TEST_COLOR)
         self.loss_test = self.loss_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(TEST_COLOR, width=1), symbol="o", symbolSize=6,
-                                             symbolBrush=TEST_COLOR, symbolPen=None, name="test")
+                                             symbolBrush=dot_brush, symbolPen=dot_pen, name="test")
         self.acc_smooth = self.acc_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(TRAIN_COLOR, width=1), name="train (smoothed)")
         self.acc_test = self.acc_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(TEST_COLOR, width=1), symbol="o", symbolSize=6,
-                                           symbolBrush=TEST_COLOR, symbolPen=None, name="test")
+                                           symbolBrush=dot_brush, symbolPen=dot_pen, name="test")
         for curve in (self.loss_raw, self.loss_smooth, self.acc_smooth):
             curve.opts["autoDownsampleFactor"] = DOWNSAMPLE_FACTOR
         self.ratio_plot.addItem(pg.InfiniteLine(pos=math.log10(RATIO_GUIDE), angle=0,
@@ -330,9 +319,9 @@ class MetricsView(QtWidgets.QWidget):
         self._n = 0
         self._last_iteration: int | None = None
         self._n_test = 0
-        self._loss = _Series()
-        self._loss_smooth = _Series()
-        self._acc_smooth = _Series()
+        self._loss = CurvePoints(envelope=True)
+        self._loss_smooth = CurvePoints()
+        self._acc_smooth = CurvePoints()
         self._ema_loss = (0.0, 0)
         self._ema_acc = (0.0, 0)
         for curve in (self.loss_raw, self.loss_smooth, self.loss_test, self.acc_smooth, self.acc_test):
@@ -378,7 +367,15 @@ class MetricsView(QtWidgets.QWidget):
         n = len(metrics)
         if n < self._n or (self._n and metrics[self._n - 1].iteration != self._last_iteration):
             self.reset()
-        new = [metrics[k] for k in range(self._n, n)]
+        if self._n < getattr(metrics, "first_recent", 0):
+            # behind the log's full-resolution window (a reset, a loaded session, a long pause of the GUI):
+            # draw what the log kept — its summary and its recent iterations — instead of reading every
+            # iteration count (which a MetricsLog answers with the same summary point, thousands of times)
+            new, n = _kept(metrics)
+            if self._n:
+                self.reset()
+        else:
+            new = [metrics[k] for k in range(self._n, n)]
         if new:
             its = [m.iteration for m in new]
             losses = np.array([m.loss for m in new], dtype=float)
@@ -398,11 +395,11 @@ class MetricsView(QtWidgets.QWidget):
             last = new[-1]
             self.summary_label.setText(f"iteration {last.iteration + 1}: loss {last.loss:.3f} "
                                        f"(smoothed {sm_loss[-1]:.3f}), accuracy {sm_acc[-1]:.0%}")
-        if len(test_points) != self._n_test:
+        if _version(test_points) != self._n_test:
             pts = np.asarray(list(test_points), dtype=float).reshape(-1, 3)
             self.loss_test.setData(pts[:, 0], pts[:, 1])
             self.acc_test.setData(pts[:, 0], pts[:, 2])
-            self._n_test = len(test_points)
+            self._n_test = _version(test_points)
             finite = pts[np.isfinite(pts[:, 1]), 1]
             self._test_bounds = ((float(finite.min()) if len(finite) else math.nan,
                                   float(finite.max()) if len(finite) else math.nan, pts[-1, 0]) if len(pts) else None)
@@ -465,7 +462,7 @@ class MetricsView(QtWidgets.QWidget):
                 raw.opts["autoDownsampleFactor"] = DOWNSAMPLE_FACTOR
                 smooth = plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(color, width=1), connect="finite")
                 smooth.opts["autoDownsampleFactor"] = DOWNSAMPLE_FACTOR
-                store[i] = {"raw": _Series(), "smooth": _Series(), "ema": (0.0, 0), "curves": (raw, smooth)}
+                store[i] = {"raw": CurvePoints(envelope=True), "smooth": CurvePoints(), "ema": (0.0, 0), "curves": (raw, smooth)}
                 if plot is self.grad_plot:
                     self.grad_legend.addItem(smooth, self._layer_label(i))
             entry = store[i]
