@@ -6,6 +6,7 @@ import pytest
 from PyQt6.QtWidgets import QDockWidget
 
 from tests.ui.helpers import open_window
+from ui.views.metrics import MIN_X_SPAN
 from visualcnn.session import Session
 
 
@@ -33,7 +34,7 @@ def test_the_metrics_axes_start_again_with_the_curves(window, qtbot):
     assert c.open_preset("digits-small")
     c.refresh(force=True)
     assert m.summary_label.text() == "no iterations yet"
-    assert m.loss_plot.viewRange()[0][1] <= 1.01            # not the old session's 40 iterations
+    assert m.loss_plot.viewRange()[0][1] <= MIN_X_SPAN + 0.01     # not the old session's 40 iterations
 
 
 def test_the_compare_plot_has_no_multiplier_on_its_log_axis(window):

@@ -49,6 +49,7 @@ MAX_FPS = 10.0
 ANTIALIAS = False        # the app turns antialiasing on globally; for these 1 px curves it only costs paint time
 RANGE_SLACK = 0.1        # a plot's range follows the data only when it moves by more than this share of it
 X_HEADROOM = 0.1         # the x range reaches this far past the last iteration, so it changes every ~10 %
+MIN_X_SPAN = 10          # iterations the x axis shows at least: whole-number ticks from the first iteration on
 TEST_COLOR = (213, 94, 0)
 
 
@@ -202,9 +203,13 @@ class MetricsView(QtWidgets.QWidget):
                                            symbolBrush=dot_brush, symbolPen=dot_pen, name="test")
         for curve in (self.loss_raw, self.loss_smooth, self.acc_smooth):
             curve.opts["autoDownsampleFactor"] = DOWNSAMPLE_FACTOR
-        self.ratio_plot.addItem(pg.InfiniteLine(pos=math.log10(RATIO_GUIDE), angle=0,
-                                                pen=pg.mkPen(dim, width=1, style=QtCore.Qt.PenStyle.DashLine),
-                                                label="1e−3 (typical healthy)", labelOpts={"position": 0.22, "color": dim}))
+        guide = pg.InfiniteLine(pos=math.log10(RATIO_GUIDE), angle=0,
+                                pen=pg.mkPen(dim, width=1, style=QtCore.Qt.PenStyle.DashLine),
+                                label="1e−3 (typical healthy)", labelOpts={"position": 0.22, "color": dim})
+        self.ratio_plot.addItem(guide)
+        self.guide_label = guide.label
+        for p in self.plot_items():
+            p.getViewBox().sigResized.connect(self._fit_overlays)
 
         self.progress_bar = QtWidgets.QProgressBar()
         self.progress_bar.setRange(0, 1)
@@ -261,6 +266,22 @@ class MetricsView(QtWidgets.QWidget):
         for k, p in enumerate(plots):
             p.getAxis("bottom").showLabel(not (short and k < len(plots) - self._columns))
 
+    def overlays(self) -> list[tuple[Any, Any]]:
+        """(text drawn over a plot's curves, that plot): the legends and the guide line's label."""
+        return [(p.legend, p) for p in (self.loss_plot, self.acc_plot, self.grad_plot)] + \
+            [(self.guide_label, self.ratio_plot)]
+
+    def _fit_overlays(self, *_: Any) -> None:
+        """A legend or label wider than its plot would be cut by the axis beside it: it shows only where it
+        fits whole (a narrow plot at 1280×800 keeps its curves; the wider layouts show the words)."""
+        for item, plot in self.overlays():
+            if isinstance(item, pg.LegendItem):
+                # placed again for its size now (pyqtgraph anchors a legend once, for the size it had then)
+                off = item.opts["offset"]
+                corner = (1 if off[0] <= 0 else 0, 1 if off[1] <= 0 else 0)
+                item.anchor(itemPos=corner, parentPos=corner, offset=off)
+            item.setVisible(plot.getViewBox().sceneBoundingRect().contains(item.sceneBoundingRect()))
+
     def set_columns(self, columns: int) -> None:
         """Lay the four plots out in `columns` columns (2 or 4)."""
         if columns == self._columns:
@@ -309,6 +330,7 @@ class MetricsView(QtWidgets.QWidget):
             smooth = entry["curves"][1]
             self.grad_legend.removeItem(smooth)
             self.grad_legend.addItem(smooth, self._layer_label(i))
+            self._fit_overlays()
 
     def _layer_label(self, i: int) -> str:
         name = self._layer_names.get(i)
@@ -340,7 +362,7 @@ class MetricsView(QtWidgets.QWidget):
         self._manual.clear()
         self.summary_label.setText("no iterations yet")
         # the axes start again too: the last session's ranges would frame curves that are not there
-        self.loss_plot.setXRange(0, 1, padding=0)
+        self.loss_plot.setXRange(0, MIN_X_SPAN, padding=0)
         self.loss_plot.setYRange(0, 1, padding=0)
         for plot in (self.grad_plot, self.ratio_plot):
             plot.setYRange(-4, 0, padding=0)
@@ -431,8 +453,10 @@ class MetricsView(QtWidgets.QWidget):
             first = float(self._loss.x[0]) if len(self._loss) else 0.0
             span = max(last_x - first, 1.0)
             cur = self._ranges.get("x")
-            if cur is None or last_x > cur[1] or cur[1] - last_x > 2 * X_HEADROOM * span or first < cur[0]:
-                want = (first, last_x + X_HEADROOM * span)
+            floor = first + MIN_X_SPAN
+            if cur is None or last_x > cur[1] or cur[1] - max(last_x, floor) > 2 * X_HEADROOM * span \
+                    or first < cur[0]:
+                want = (first, max(last_x + X_HEADROOM * span, floor))
                 self._ranges["x"] = want
                 self.loss_plot.setXRange(*want, padding=0)
         for plot in (self.loss_plot, self.grad_plot, self.ratio_plot):
@@ -465,6 +489,7 @@ class MetricsView(QtWidgets.QWidget):
                 store[i] = {"raw": CurvePoints(envelope=True), "smooth": CurvePoints(), "ema": (0.0, 0), "curves": (raw, smooth)}
                 if plot is self.grad_plot:
                     self.grad_legend.addItem(smooth, self._layer_label(i))
+                    self._fit_overlays()
             entry = store[i]
             with np.errstate(invalid="ignore", divide="ignore"):
                 sm_log, entry["ema"] = _ema(np.log10(vals), entry["ema"])
