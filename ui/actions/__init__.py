@@ -23,7 +23,7 @@ from .common import add_action
 #: the menu bar, left to right (window.add_menu puts extension menus before Debug)
 MENUS = (file, edit, view, debug, data)
 #: modules with install(window), run after the menus and the controller exist
-EXTENSIONS: tuple[str, ...] = ("ui.actions.model", "ui.teach")
+EXTENSIONS: tuple[str, ...] = ("ui.actions.model", "ui.actions.download", "ui.teach")
 
 
 def build(window: Any) -> None:

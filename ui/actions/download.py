@@ -1,0 +1,97 @@
+"""Data ▸ Download MNIST… / Download Fashion-MNIST…: the window's one way to connect to the network.
+
+Opening a file never downloads (issue 12 §1); downloading is the user's explicit action, and the question
+asked first names the host it connects to and the folder it writes. The transfer runs on a thread of its own
+(the window keeps answering), its progress in the status bar; once verified, the window switches to the set.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from PyQt6.QtCore import QObject, pyqtSignal
+from PyQt6.QtWidgets import QMessageBox
+
+from visualcnn.data import download as dl
+
+#: name -> (menu text, download function's name in visualcnn.data.download, its mirror, its size in words)
+SETS = {"mnist": ("Download MNIST…", "download_mnist", dl.DEFAULT_MIRROR, "about 11 MB"),
+        "fashion-mnist": ("Download Fashion-MNIST…", "download_fashion_mnist", dl.FASHION_MNIST_MIRROR,
+                          "about 30 MB")}
+
+
+def ask(parent: Any, question: str) -> bool:
+    """The yes/no question before connecting (replaced in tests)."""
+    answer = QMessageBox.question(parent, "Download a data set", question,
+                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                                  QMessageBox.StandardButton.Cancel)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def question_text(name: str) -> str:
+    _, _, mirror, size = SETS[name]
+    return (f"This connects to {mirror} and downloads {name} ({size}, four .gz files, each verified by its "
+            f"checksum) into\n{dl.default_dest(name)}\n\nNothing else connects to the network. Download now?")
+
+
+class Downloader(QObject):
+    """One download at a time, on a plain thread; its signals arrive on the GUI thread (queued)."""
+
+    progress = pyqtSignal(str)
+    finished = pyqtSignal(str, object)          # name, the folder (Path) or the error (Exception)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thread: threading.Thread | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def start(self, name: str, fetch: Callable[..., Path]) -> None:
+        def report(file_name: str, done: int, total: int) -> None:
+            of = f" of {total / 2**20:.1f}" if total else ""
+            self.progress.emit(f"downloading {name}: {file_name} {done / 2**20:.1f}{of} MB")
+
+        def work() -> None:
+            try:
+                self.finished.emit(name, fetch(progress=report))
+            except Exception as e:              # noqa: BLE001 - every failure becomes a message in the window
+                self.finished.emit(name, e)
+        self.thread = threading.Thread(target=work, name=f"download-{name}", daemon=True)
+        self.thread.start()
+
+
+def install(window: Any) -> None:
+    window.downloader = Downloader(window)
+    window.downloader.progress.connect(lambda text: window.statusBar().showMessage(text, 4000))
+    window.downloader.finished.connect(lambda name, result: _done(window, name, result))
+    menu = window.data_menu
+    menu.addSeparator()
+    for name, (text, _, mirror, _size) in SETS.items():
+        act = menu.addAction(text)
+        act.setStatusTip(f"connects to {mirror} (asks first) and keeps the files in {dl.default_dest(name)}")
+        act.triggered.connect(lambda _=False, n=name: download(window, n))
+        window.actions[f"download_{name}"] = act
+
+
+def download(window: Any, name: str) -> bool:
+    """Ask, then start the download; False if the user declined or one is already running."""
+    if window.downloader.busy:
+        window.show_message("A download is still running: wait for it to finish.")
+        return False
+    if not ask(window, question_text(name)):
+        return False
+    window.statusBar().showMessage(f"downloading {name} from {SETS[name][2]}…", 4000)
+    window.downloader.start(name, getattr(dl, SETS[name][1]))
+    return True
+
+
+def _done(window: Any, name: str, result: Any) -> None:
+    if isinstance(result, Exception):
+        window.show_message(f"Could not download {name}: {result}")
+        return
+    window.statusBar().showMessage(f"{name} is in {result}", 8000)
+    window.load_dataset({"name_or_path": str(result)}, f"{name} 28×28")
