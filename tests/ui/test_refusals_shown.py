@@ -15,7 +15,9 @@ from tests.ui.helpers import open_window
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    return open_window(qtbot, tmp_path, Session.from_preset("digits-small"))
+    w = open_window(qtbot, tmp_path, Session.from_preset("digits-small"))
+    yield w
+    w.controller.shutdown()
 
 
 @pytest.fixture

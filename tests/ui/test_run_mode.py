@@ -45,6 +45,7 @@ def test_a_bounded_run_grows_the_curves_and_refreshes_the_views(window, qtbot, m
     # draw them at every redraw here, so that "they grew live" never depends on the machine's speed
     monkeypatch.setattr(controller_mod, "METRICS_EVERY_S", 0.0)
     fast(window, 2000)
+    window.hyper_panel.run_batch.setValue(32)       # a run long enough (about 2 s) to be drawn while it runs
     curve_lengths, running_records = [], []
 
     def seen():
