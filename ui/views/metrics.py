@@ -251,7 +251,8 @@ class MetricsView(QtWidgets.QWidget):
         row_axis_w, frame_h = 46, 70         # a y axis of only its numbers (in a row); a title and an x axis
         fm = QtGui.QFontMetricsF(style.font(style.FONT_PT))
         titles = [fm.horizontalAdvance(p.titleLabel.text) + 12 for p in self.plot_items()]
-        fits_a_row = sum(max(t, 100) + row_axis_w for t in titles) <= g.width()
+        # a title spans its whole plot, axis included: a row fits when each title fits a quarter of the width
+        fits_a_row = max(titles) <= g.width() / 4
 
         def room(columns: int) -> float:
             rows = 4 // columns
