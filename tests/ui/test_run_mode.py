@@ -60,7 +60,7 @@ def test_a_bounded_run_grows_the_curves_and_refreshes_the_views(window, qtbot, m
     qtbot.waitUntil(lambda: not c.running and window.actions["run"].text() == "Run", timeout=5_000)
     growth = sorted(set(n for n in curve_lengths if n))
     assert growth[-1] == 2000                              # the curves end complete (live growth: below)
-    assert running_records and all(r.iteration < 2000 for r in running_records)   # views fed during the run
+    assert all(r.iteration < 2000 for r in running_records)    # (views fed during a run: below)
     assert window.metrics.progress_bar.value() == window.metrics.progress_bar.maximum() == 2000
     assert c.worker.test_points and c.worker.test_points[-1][0] == 2000    # held-out test points
     assert window.controller.session.metrics[-1].grad_norms               # per-layer figures reach the view
@@ -69,19 +69,24 @@ def test_a_bounded_run_grows_the_curves_and_refreshes_the_views(window, qtbot, m
     assert "run finished: 2,000 iterations" in window.statusBar().currentMessage()
 
 
-def test_the_curves_grow_while_a_run_goes_on(window, qtbot, monkeypatch):
+def test_the_curves_grow_and_the_views_follow_while_a_run_goes_on(window, qtbot, monkeypatch):
     monkeypatch.setattr(controller_mod, "METRICS_EVERY_S", 0.0)
     c = window.controller
     fast(window, 1_000_000)
     lengths = set()
 
+    shown = set()
+
     def seen():
         x = window.metrics.loss_smooth.xData
         if c.running and x is not None and len(x):
             lengths.add(len(x))
+        if c.running and window.pipeline.records:
+            shown.add(window.pipeline.records[-1].iteration)
     c.refreshed.connect(seen)
     qtbot.keyClick(window, Qt.Key.Key_F5)
-    qtbot.waitUntil(lambda: len(lengths) >= 2, timeout=30_000)     # two different lengths drawn mid-run
+    # two different curve lengths and two different iterations in the views, drawn while the run goes on
+    qtbot.waitUntil(lambda: len(lengths) >= 2 and len(shown) >= 2, timeout=30_000)
     with qtbot.waitSignal(c.worker.finished, timeout=10_000):
         qtbot.keyClick(window, Qt.Key.Key_F5, Qt.KeyboardModifier.ShiftModifier)
 
