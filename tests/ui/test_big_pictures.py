@@ -8,16 +8,12 @@ import threading
 import time
 import zlib
 
-import pytest
 from PyQt6 import QtGui
 from PyQt6.QtCore import QTimer
 
 import ui.picture_load as picture_load
 from ui import files as files_mod
 from visualcnn import limits
-from visualcnn.session import Session
-
-from tests.ui.helpers import open_window
 
 
 def png_header(width: int, height: int) -> bytes:
@@ -25,11 +21,6 @@ def png_header(width: int, height: int) -> bytes:
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     chunk = struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
     return b"\x89PNG\r\n\x1a\n" + chunk + b"\0" * 64
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    return open_window(qtbot, tmp_path, Session.from_preset("digits-small"))
 
 
 def test_an_8000_by_8000_picture_is_refused_from_its_header_before_decoding(window, tmp_path, monkeypatch):

@@ -2,19 +2,9 @@
 
 import threading
 
-import pytest
 
 import ui.actions.download as dl_action
-from tests.ui.helpers import open_window
 from visualcnn.data import download as dl
-from visualcnn.session import Session
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    w = open_window(qtbot, tmp_path, Session.from_preset("digits-small"))
-    yield w
-    w.controller.shutdown()
 
 
 def test_declining_connects_to_nothing(window, monkeypatch):

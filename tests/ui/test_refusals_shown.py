@@ -8,16 +8,6 @@ import pytest
 
 from ui import app as ui_app
 from ui import files as files_mod
-from visualcnn.session import Session
-
-from tests.ui.helpers import open_window
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    w = open_window(qtbot, tmp_path, Session.from_preset("digits-small"))
-    yield w
-    w.controller.shutdown()
 
 
 @pytest.fixture

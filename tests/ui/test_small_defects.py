@@ -5,22 +5,13 @@ from __future__ import annotations
 import pytest
 from PyQt6.QtWidgets import QDockWidget
 
-from tests.ui.helpers import open_window
 from ui.views.metrics import MIN_X_SPAN
-from visualcnn.session import Session
 
 
 @pytest.fixture(autouse=True)
 def no_dialogs(monkeypatch):
     from ui import files as files_mod
     monkeypatch.setattr(files_mod, "ask_save_changes", lambda parent, name: "discard")
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    w = open_window(qtbot, tmp_path, Session.from_preset("digits-small"))
-    yield w
-    w.controller.shutdown()
 
 
 def test_the_metrics_axes_start_again_with_the_curves(window, qtbot):
