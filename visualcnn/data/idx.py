@@ -19,7 +19,7 @@ from visualcnn.limits import check as check_limit
 
 from .dataset import Dataset
 from .imaging import InputFraming
-from visualcnn.i18n import _, ngettext
+from visualcnn.i18n import N_, _, ngettext
 
 # dtype code -> (big-endian NumPy dtype, name for messages)
 IDX_DTYPES: dict[int, tuple[str, str]] = {
@@ -44,8 +44,8 @@ IDX_FILES = {
 }
 
 MNIST_CLASSES = [str(d) for d in range(10)]
-FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+FASHION_CLASSES = [N_("T-shirt/top"), N_("Trouser"), N_("Pullover"), N_("Dress"), N_("Coat"),
+                   N_("Sandal"), N_("Shirt"), N_("Sneaker"), N_("Bag"), N_("Ankle boot")]
 
 # MNIST: each digit was scaled to fit a 20×20 box and centred on its centre of mass in 28×28.
 # Stroke 15 % of the digit's height gives drawn digits about MNIST's mean ink (0.13 per pixel).
