@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+import string
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,11 @@ def _modules() -> list[Path]:
     return sorted(PACKAGE.rglob("*.py"))
 
 
+def _window_modules() -> list[Path]:
+    """The window's code (read as text: no Qt is imported): the checks below hold there too."""
+    return sorted((ROOT / "ui").rglob("*.py"))
+
+
 def _name(path: Path) -> str:
     return path.relative_to(ROOT).as_posix()
 
@@ -189,13 +195,13 @@ def missing_imports(source: str) -> set[str]:
 
 
 def test_no_function_that_translates_rebinds_the_underscore():
-    bad = [f"{_name(p)}: {fn}" for p in _modules() + sorted((ROOT / "ui").rglob("*.py"))
+    bad = [f"{_name(p)}: {fn}" for p in _modules() + _window_modules()
            for fn in shadowing(p.read_text("utf-8"))]
     assert bad == []
 
 
 def test_every_module_that_translates_imports_the_markers():
-    bad = {_name(p): names for p in _modules() if (names := missing_imports(p.read_text("utf-8")))}
+    bad = {_name(p): names for p in _modules() + _window_modules() if (names := missing_imports(p.read_text("utf-8")))}
     assert bad == {}
 
 
@@ -204,3 +210,41 @@ def test_the_source_checks_catch_their_mistakes():
     assert shadowing("def f():\n    y = [_ for _ in x]\n    raise ValueError(_('x'))\n") == []
     assert missing_imports("def f():\n    raise ValueError(_('x'))\n") == {"_"}
     assert missing_imports("from visualcnn.i18n import _\nraise ValueError(_('x'))\n") == set()
+
+
+# -- a translated sentence gets every placeholder it names --------------------------------------------
+
+def _fields(text: str) -> set[str]:
+    return {f.split(".")[0].split("[")[0] for _lit, f, _spec, _conv in string.Formatter().parse(text) if f}
+
+
+def format_mismatches(source: str) -> list[str]:
+    """`_("… {a} …").format(b=…)` calls whose keywords are not exactly the placeholders: a KeyError (or a
+    lost value) that would wait for the error path, in every language (translations keep the same fields)."""
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
+                and _is_marker_call(node.func.value)):
+            continue
+        marked = node.func.value
+        texts = [a.value for a in marked.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        if not texts:                   # _(CONSTANT): marked where it is defined, not checkable here
+            continue
+        fields = set().union(*(_fields(t) for t in texts))
+        given = {kw.arg for kw in node.keywords}
+        if node.args or None in given or fields != given:
+            out.append(f"line {node.lineno}: {texts[0]!r} gets {sorted(k for k in given if k)}")
+    return out
+
+
+def test_every_translated_sentence_gets_exactly_its_placeholders():
+    bad = [f"{_name(p)} {m}" for p in _modules() + _window_modules() for m in format_mismatches(p.read_text("utf-8"))]
+    assert bad == []
+
+
+def test_the_placeholder_check_catches_a_missing_value():
+    assert format_mismatches('_("layer {k}: {why}").format(k=1)') != []
+    assert format_mismatches('_("layer {k!r}: {why:>3}").format(k=1, why=2)') == []
+    assert format_mismatches('ngettext("{n} term", "{n} terms", n).format(n=n)') == []
+    assert format_mismatches('_("{a}").format(a=1, b=2)') != []
+    assert format_mismatches('_(FILTER).format(suffix=".vcnn")') == []         # a constant: checked where defined
