@@ -40,8 +40,8 @@ def _header(fp: IO[bytes], where: str, error: type[Exception]) -> tuple[tuple[in
             shape, fortran, dtype = fmt._read_array_header(fp, version)   # 3.0: no public reader
     except Exception as e:  # noqa: BLE001 - numpy parses the header text with ast/tokenize: any failure means
         # the header is broken (ValueError, SyntaxError, tokenize.TokenError, MemoryError from a nesting bomb…)
-        raise error(_("{where}: not a valid .npy array header ({type_name}: {e})").format(
-                        where=where, type_name=type(e).__name__, e=str(e)[:200])) from None
+        raise error(_("{where}: not a valid .npy array header ({type_name}: {error})").format(
+                        where=where, type_name=type(e).__name__, error=str(e)[:200])) from None
     if dtype.hasobject:
         # "x.npy: contains …", "x.npz: array 'labels' contains …"
         sep = "" if where.endswith("'") else ":"
@@ -88,8 +88,8 @@ def read_array(fp: IO[bytes], where: str, error: type[Exception], available: int
         got = _read_into(fp, out)
         extra = fp.read(1)              # reading to the end also makes zipfile check the member's CRC
     except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as e:
-        raise error(_("{where}: corrupt data ({type_name}: {e})").format(
-                        where=where, type_name=type(e).__name__, e=e)) from None
+        raise error(_("{where}: corrupt data ({type_name}: {error})").format(
+                        where=where, type_name=type(e).__name__, error=e)) from None
     if got < nbytes:
         raise error(_("{where}: truncated: its header declares {nbytes:,} bytes of data, the file has "
                       "{got:,}").format(where=where, nbytes=nbytes, got=got))
@@ -135,7 +135,8 @@ def load_npz(path: str | Path, error: type[Exception], name: str | None = None,
                                   "archive").format(where=where, filename=info.filename))
                 key = info.filename[:-4]
                 with zf.open(info) as fp:
-                    arrays[key] = read_array(fp, _("{where}: array {key!r}").format(where=where, key=key), error, available=info.file_size)
+                    member = _("{where}: array {key!r}").format(where=where, key=key)
+                    arrays[key] = read_array(fp, member, error, available=info.file_size)
             return arrays
     except FileNotFoundError:
         raise error(_("{where}: no such file").format(where=where)) from None
@@ -145,8 +146,8 @@ def load_npz(path: str | Path, error: type[Exception], name: str | None = None,
             zlib.error, ValueError, OSError) as e:
         if isinstance(e, error):
             raise
-        raise error(_("{where}: corrupt or truncated archive ({type_name}: {e})").format(
-                        where=where, type_name=type(e).__name__, e=e)) from None
+        raise error(_("{where}: corrupt or truncated archive ({type_name}: {error})").format(
+                        where=where, type_name=type(e).__name__, error=e)) from None
 
 
 __all__ = ["ALLOWED_KINDS", "PICKLE_REFUSAL", "load_npy", "load_npz", "read_array"]

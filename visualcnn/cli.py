@@ -390,7 +390,7 @@ def _route_bare_file(argv: list[str], commands: set[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    set_language()                  # the system locale's (LANGUAGE, LC_ALL, LC_MESSAGES, LANG): LANG=ja_JP.UTF-8 → 日本語
+    set_language()                  # the system locale's (LANGUAGE, LC_ALL, LC_MESSAGES, LANG): ja_JP → 日本語
     with translated_argparse():
         parser = build_parser()
         commands = set(next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices)

@@ -88,7 +88,8 @@ class _Progress:
         frac = done / max(self.total, 1)
         bar = "#" * int(30 * frac)
         eta = (now - self.start) / frac * (1 - frac) if frac > 0 else 0
-        self.stream.write(f"\r[{bar:<30}] {done}/{self.total} {text} " + _("eta {seconds:4.0f}s").format(seconds=eta) + " ")
+        eta_text = _("eta {seconds:4.0f}s").format(seconds=eta)
+        self.stream.write(f"\r[{bar:<30}] {done}/{self.total} {text} {eta_text} ")
         self.stream.flush()
 
     def close(self) -> None:
@@ -121,7 +122,8 @@ def train_epochs(session, epochs: int, per_epoch: int, stop) -> int:
             print(_("stopped: {why}").format(why=result.breakpoint.message), file=sys.stderr)
             return 1
         if result.stopped_by == "stop":
-            print(_("interrupted ({signal_name}): stopping cleanly").format(signal_name=stop.signal_name), file=sys.stderr)
+            print(_("interrupted ({signal_name}): stopping cleanly").format(signal_name=stop.signal_name),
+                  file=sys.stderr)
             return 130
     return 0
 

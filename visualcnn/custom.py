@@ -143,12 +143,13 @@ def load_layer_file(path: str | Path) -> list[type[Layer]]:
     try:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise CustomLayerError(path, _("cannot be read: {e}").format(e=e)) from None
+        raise CustomLayerError(path, _("cannot be read: {error}").format(error=e)) from None
     try:
         code = compile(source, str(path), "exec")
     except SyntaxError as e:
         text = "".join(traceback.format_exception_only(type(e), e))
-        raise CustomLayerError(path, _("syntax error on line {lineno}: {msg}").format(lineno=e.lineno, msg=e.msg), text) from None
+        raise CustomLayerError(path, _("syntax error on line {lineno}: {msg}").format(lineno=e.lineno, msg=e.msg),
+                               text) from None
 
     digest = hashlib.sha1(str(path).encode()).hexdigest()[:8]
     stem = re.sub(r"\W", "_", path.stem)
@@ -164,8 +165,8 @@ def load_layer_file(path: str | Path) -> list[type[Layer]]:
             sys.modules.pop(module_name, None)
         else:
             sys.modules[module_name] = previous
-        raise CustomLayerError(path, _("raised {type_name} while loading: {e}").format(
-                                         type_name=type(e).__name__, e=e), _user_traceback(e)) from None
+        raise CustomLayerError(path, _("raised {type_name} while loading: {error}").format(
+                                         type_name=type(e).__name__, error=e), _user_traceback(e)) from None
 
     found = [obj for obj in vars(module).values()
              if isinstance(obj, type) and issubclass(obj, Layer) and obj.__module__ == module_name

@@ -70,7 +70,8 @@ def read_session_file(path: str | Path) -> tuple[dict[str, Any], dict[str, np.nd
     if raw.dtype.kind != "U" or raw.shape != ():
         raise FileFormatError(_("{path}: not a visualcnn session file (its __meta__ is {dtype} "
                                 "{shape}, not text)").format(path=path, dtype=raw.dtype, shape=raw.shape))
-    meta = parse_json(str(raw), _("{path}: the session's description").format(path=path), FileFormatError, allow_nan=True)
+    meta = parse_json(str(raw), _("{path}: the session's description").format(path=path), FileFormatError,
+                      allow_nan=True)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise FileFormatError(_("{path}: not a visualcnn session file (format {quoted})").format(
                                   path=path, quoted=_quoted(meta.get('format')))
@@ -109,7 +110,8 @@ def check_session_arrays(arrays: dict[str, np.ndarray], path: Path) -> None:
             param = arrays.get("param/" + key.split("/", 1)[1])
             if param is not None and param.shape != a.shape:
                 raise FileFormatError(_("{path}: array {key!r} has shape {shape}; its parameter has "
-                                        "{shape2}").format(path=path, key=key, shape=a.shape, shape2=param.shape))
+                                        "{param_shape}").format(path=path, key=key, shape=a.shape,
+                                        param_shape=param.shape))
 
 
 def load_session(path: str | Path, dataset: Any = None, layer_files: bool = False):

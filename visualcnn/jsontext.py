@@ -65,7 +65,8 @@ def read_json_file(path: str | Path, error: type[Exception], what: str = N_("val
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise error(_("{path}: not {what} (not UTF-8 text: {e})").format(path=path, what=_(what), e=e)) from None
+        raise error(_("{path}: not {what} (not UTF-8 text: {error})").format(path=path, what=_(what),
+                                                                            error=e)) from None
     return parse_json(text, str(path), error, what)
 
 

@@ -106,8 +106,8 @@ class Network:
                 _check_sizes_before_build(layer, shape, n_params, where)
                 layer.build(shape, rng, self.dtype)
             except BuildError as e:
-                raise SpecError(_("{where}: {e} (incoming shape {format_shape})").format(
-                                    where=where, e=e, format_shape=format_shape(shape)), layer_index=i) from None
+                raise SpecError(_("{where}: {error} (incoming shape {format_shape})").format(
+                                    where=where, error=e, format_shape=format_shape(shape)), layer_index=i) from None
             except SpecError as e:
                 raise SpecError(str(e), layer_index=i) from None
             except MemoryError:
@@ -115,9 +115,9 @@ class Network:
                                   "{format_shape}); make it smaller").format(
                                     where=where, format_shape=format_shape(shape)), layer_index=i) from None
             except (Exception, SystemExit) as e:  # noqa: BLE001 - a user-written layer's build may raise anything
-                raise SpecError(_("{where}: build raised {type_name}: {e} (incoming shape "
+                raise SpecError(_("{where}: build raised {type_name}: {error} (incoming shape "
                                   "{format_shape})").format(
-                                    where=where, type_name=type(e).__name__, e=e,
+                                    where=where, type_name=type(e).__name__, error=e,
                                     format_shape=format_shape(shape)), layer_index=i) from e
             shape = layer.output_shape
             n_params += layer.n_params
@@ -184,9 +184,9 @@ class Network:
                                      i=i, type_name=layer.type_name, new=sorted(new), params=sorted(layer.params)))
             for k, v in new.items():
                 if np.shape(v) != layer.params[k].shape:
-                    raise ShapeError(_("layer {i} {type_name}: {k} has shape {shape}, expected {shape2}").format(
-                                         i=i, type_name=layer.type_name, k=k, shape=np.shape(v),
-                                         shape2=layer.params[k].shape))
+                    raise ShapeError(_("layer {i} {type_name}: {k} has shape {got}, expected {expected}").format(
+                                         i=i, type_name=layer.type_name, k=k, got=np.shape(v),
+                                         expected=layer.params[k].shape))
                 layer.params[k][...] = v
 
     def summary(self) -> list[dict[str, Any]]:
@@ -202,8 +202,8 @@ class Network:
         if x.ndim == len(self.input_shape):          # a single sample
             x = x[None]
         if tuple(x.shape[1:]) != self.input_shape:
-            raise ShapeError(_("input must have shape (N, {map}), got {shape}").format(
-                                 map=', '.join(map(str, self.input_shape)), shape=x.shape))
+            raise ShapeError(_("input must have shape (N, {dims}), got {shape}").format(
+                                 dims=', '.join(map(str, self.input_shape)), shape=x.shape))
         return np.ascontiguousarray(x, dtype=self.dtype)
 
     def forward(self, x: Any) -> np.ndarray:

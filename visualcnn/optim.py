@@ -47,9 +47,9 @@ def check_for_dtype(lr: float, weight_decay: float, decay_biases: Any, dtype: np
     biggest = float(np.finfo(dtype).max)
     for name, value in ((_("learning rate"), lr), (_("learning rate × weight decay"), lr * weight_decay)):
         if value > biggest:
-            raise HyperParameterError(_("{name} {value:g} is not representable in {name2} (largest "
+            raise HyperParameterError(_("{name} {value:g} is not representable in {dtype} (largest "
                                         "{biggest:g}); use a smaller value or float64").format(
-                                          name=name, value=value, name2=np.dtype(dtype).name, biggest=biggest))
+                                          name=name, value=value, dtype=np.dtype(dtype).name, biggest=biggest))
 
 
 class SGD:

@@ -87,9 +87,9 @@ class PhaseRunner:
             for k, g in layer.grads.items():
                 if g.shape != layer.params[k].shape:
                     raise LayerFailure(_("layer {i} {type_name}: backward left grads[{k!r}] with shape "
-                                         "{shape}; it must match params[{k!r}] {shape2}").format(
-                                           i=i, type_name=layer.type_name, k=k, shape=g.shape,
-                                           shape2=layer.params[k].shape),
+                                         "{got}; it must match params[{k!r}] {expected}").format(
+                                           i=i, type_name=layer.type_name, k=k, got=g.shape,
+                                           expected=layer.params[k].shape),
                                        phase="backward", layer=i)
             self._douts.append(dx)
             m = self._pending_metrics
@@ -147,8 +147,9 @@ def _guarded(layer, method: str, index: int, arg: np.ndarray, expected: tuple[in
         raise
     except (Exception, SystemExit) as e:  # noqa: BLE001 - any failure of layer code is reported, not fatal;
         # sys.exit() in a layer is a failure of that layer, not a request to close the app unsaved
-        raise LayerFailure(_("layer {index} {type_name}: {method} raised {type_name2}: {e}").format(
-                               index=index, type_name=layer.type_name, method=method, type_name2=type(e).__name__, e=e),
+        raise LayerFailure(_("layer {index} {type_name}: {method} raised {error_type}: {error}").format(
+                               index=index, type_name=layer.type_name, method=method, error_type=type(e).__name__,
+                               error=e),
                            phase=method, layer=index, traceback_text=traceback.format_exc()) from e
     if expected is None:            # the caller wants no result (backward for parameter gradients only)
         return out

@@ -24,7 +24,8 @@ from .network import DTYPES, Network
 from .optim import SGD
 from visualcnn.i18n import N_, SOURCE_LANGUAGE, _, pick
 
-CONFIG_KEYS = ("title", "description", "translations", "spec", "dataset", "optimizer", "batch_size", "train", "dtype", "seed")
+CONFIG_KEYS = ("title", "description", "translations", "spec", "dataset", "optimizer", "batch_size", "train", "dtype",
+               "seed")
 DEFAULT_PRESET = "digits-small"
 
 

@@ -97,8 +97,8 @@ class Str:
             raise FileFormatError(_("{where} must be text (at most {max_length} characters), got "
                                     "{short}").format(where=where, max_length=self.max_length, short=_short(value)))
         if self.choices is not None and value not in self.choices:
-            raise FileFormatError(_("{where} must be one of {map}, got {short}").format(
-                                      where=where, map=', '.join(map(repr, self.choices)), short=_short(value)))
+            raise FileFormatError(_("{where} must be one of {dims}, got {short}").format(
+                                      where=where, dims=', '.join(map(repr, self.choices)), short=_short(value)))
         return value
 
 
@@ -148,8 +148,8 @@ class Obj:
                 raise FileFormatError(f"{_join(where, key)}: {_(why)}")
         unknown = [k for k in value if k not in self.fields]
         if unknown and self.other is None:
-            raise FileFormatError(_("{rstrip}: unknown key {short}; valid keys: {fields}").format(
-                                      rstrip=where.rstrip(':'), short=_short(unknown[0]),
+            raise FileFormatError(_("{where}: unknown key {short}; valid keys: {fields}").format(
+                                      where=where.rstrip(':'), short=_short(unknown[0]),
                                       fields=', '.join(self.fields)))
         missing = [k for k in self.fields if k not in value and k not in self.optional]
         if missing:

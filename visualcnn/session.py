@@ -59,14 +59,14 @@ class Session(PhaseRunner, SessionControl):
         from .data.batching import Sampler
 
         if tuple(dataset.input_shape) != network.input_shape:
-            raise SessionError(_("the dataset's images are {format_shape} but the network takes "
-                                 "{format_shape2}; change input_shape or the dataset").format(
-                                   format_shape=format_shape(dataset.input_shape),
-                                   format_shape2=format_shape(network.input_shape)))
+            raise SessionError(_("the dataset's images are {data_shape} but the network takes "
+                                 "{net_shape}; change input_shape or the dataset").format(
+                                   data_shape=format_shape(dataset.input_shape),
+                                   net_shape=format_shape(network.input_shape)))
         if dataset.n_classes > network.n_classes:
             raise SessionError(_("the dataset has {n_classes} classes but the network outputs "
-                                 "{n_classes2} scores; set the last dense layer's out_features to "
-                                 "{n_classes}").format(n_classes=dataset.n_classes, n_classes2=network.n_classes))
+                                 "{n_scores} scores; set the last dense layer's out_features to "
+                                 "{n_classes}").format(n_classes=dataset.n_classes, n_scores=network.n_classes))
         self.network = network
         self.optimizer = optimizer
         self.dataset = dataset
@@ -223,9 +223,9 @@ class Session(PhaseRunner, SessionControl):
         """Undo the last phase exactly; returns the record now current (None at an iteration's start)."""
         with self._lock:
             if not self.can_step_back:
-                raise SessionError(_("already at the start of history: nothing to step back to")
-                                   + (_(" (older history was dropped to stay within the {value:.0f} MB "
-                                        "budget)").format(value=self.history_budget / 2 ** 20) if self.history.trimmed else ""))
+                dropped = (_(" (older history was dropped to stay within the {value:.0f} MB budget)").format(
+                    value=self.history_budget / 2 ** 20) if self.history.trimmed else "")
+                raise SessionError(_("already at the start of history: nothing to step back to") + dropped)
             if self._index == 0:
                 # back across the iteration boundary: undo the previous update
                 self.history.pop()

@@ -70,7 +70,8 @@ class SessionControl:
         """Change lr, momentum, weight_decay or decay_biases; takes effect at the next update."""
         with self._lock:
             self.optimizer.set_hyper(**changes)
-            msg = _("iteration {iteration}, before {phase}: ").format(iteration=self.iteration, phase=phase_name(self.phase)) + ", ".join(
+            msg = _("iteration {iteration}, before {phase}: ").format(
+                iteration=self.iteration, phase=phase_name(self.phase)) + ", ".join(
                 f"{k} = {v}" for k, v in changes.items())
             self.log.append(msg)
             self.events.emit("hyper_changed", dict(changes))

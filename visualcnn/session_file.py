@@ -115,7 +115,7 @@ def _load_layer_files(meta: dict[str, Any], path: Path, allowed: bool) -> None:
         try:
             load_layer_file(file)
         except CustomLayerError as e:
-            raise FileFormatError(_("{path}: its layer file {e}").format(path=path, e=e)) from None
+            raise FileFormatError(_("{path}: its layer file {error}").format(path=path, error=e)) from None
 
 
 def _pair(arrays: dict[str, np.ndarray], name: str, path: Path) -> tuple[np.ndarray, np.ndarray] | None:
@@ -157,8 +157,8 @@ def restore_session(meta: dict[str, Any], arrays: dict[str, np.ndarray], path: P
                               phase_index=phase, batch=_pair(arrays, "batch", path),
                               sampler_after=meta.get("sampler_after"), pinned=_pair(arrays, "pinned", path))
     except KeyError as e:
-        raise FileFormatError(_("{path}: missing array {args!r} for this network").format(
-                                  path=path, args=e.args[0])) from None
+        raise FileFormatError(_("{path}: missing array {key!r} for this network").format(
+                                  path=path, key=e.args[0])) from None
     except FileFormatError:
         raise
     except VisualCNNError as e:

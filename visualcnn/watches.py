@@ -56,10 +56,10 @@ class Breakpoints:
                                              name=name, norm=norm, grad_norm=self.grad_norm, where=where))
         if self.dead_fraction is not None and dead_fraction is not None and dead_fraction > self.dead_fraction:
             return BreakpointHit("dead_units", rec.iteration, rec.phase, rec.layer, dead_fraction,
-                                 _("{dead_fraction:.0%} of the units of {split} are dead or saturated "
-                                   "(threshold {dead_fraction2:.0%})").format(
-                                     dead_fraction=dead_fraction, split=_where(rec, iteration=False),
-                                     dead_fraction2=self.dead_fraction))
+                                 _("{dead_fraction:.0%} of the units of {where} are dead or saturated "
+                                   "(threshold {threshold:.0%})").format(
+                                     dead_fraction=dead_fraction, where=_where(rec, iteration=False),
+                                     threshold=self.dead_fraction))
         return None
 
 

@@ -57,9 +57,9 @@ class Dataset:
                 raise DataError(_("{name}: x_{part} must be float32 (N, C, H, W); got {dtype} {shape}").format(
                                     name=self.name, part=part, dtype=x.dtype, shape=x.shape))
             if y.shape != (x.shape[0],) or y.dtype != np.int64:
-                raise DataError(_("{name}: y_{part} must be int64 ({shape},) to match x_{part}; got "
-                                  "{dtype} {shape2}").format(
-                                    name=self.name, part=part, shape=x.shape[0], dtype=y.dtype, shape2=y.shape))
+                raise DataError(_("{name}: y_{part} must be int64 ({n},) to match x_{part}; got "
+                                  "{dtype} {shape}").format(
+                                    name=self.name, part=part, n=x.shape[0], dtype=y.dtype, shape=y.shape))
             if len(y) and (y.min() < 0 or y.max() >= len(self.class_names)):
                 raise DataError(_("{name}: y_{part} has labels {min}..{max}, but there are "
                                   "{n_class_names} class names (valid labels 0..{value})").format(
@@ -67,9 +67,9 @@ class Dataset:
                                     n_class_names=len(self.class_names), value=len(self.class_names) - 1))
             arrays[f"x_{part}"], arrays[f"y_{part}"] = _readonly(x), _readonly(y)
         if self.x_train.shape[1:] != self.x_test.shape[1:]:
-            raise DataError(_("{name}: train images are {shape} but test images are {shape2}; both "
+            raise DataError(_("{name}: train images are {train_shape} but test images are {test_shape}; both "
                               "must have the same (C, H, W)").format(
-                                name=self.name, shape=self.x_train.shape[1:], shape2=self.x_test.shape[1:]))
+                                name=self.name, train_shape=self.x_train.shape[1:], test_shape=self.x_test.shape[1:]))
         if len(self.x_train) == 0:
             raise DataError(_("{name}: the training set is empty; at least one training image is needed").format(
                                 name=self.name))

@@ -39,8 +39,8 @@ def _raw_digits() -> tuple[np.ndarray, np.ndarray]:
         images, labels = archive["images"], archive["labels"]
     if images.shape != (1797, 8, 8) or labels.shape != (1797,) or images.max() > 16 or labels.max() > 9:
         raise DataError(_("{path}: expected images (1797, 8, 8) in 0..16 and labels (1797,) in 0..9; "
-                          "got {shape} and {shape2}; recreate it with scripts/extract_digits.py").format(
-                            path=path, shape=images.shape, shape2=labels.shape))
+                          "got {images_shape} and {labels_shape}; recreate it with scripts/extract_digits.py").format(
+                            path=path, images_shape=images.shape, labels_shape=labels.shape))
     images.setflags(write=False)
     labels.setflags(write=False)
     return images, labels

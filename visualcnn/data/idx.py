@@ -163,10 +163,10 @@ def find_idx_files(directory: Path) -> dict[str, Path]:
     if missing:
         present = sorted(p.name for p in directory.iterdir()) if directory.is_dir() else []
         raise DataError(_("{directory}: missing {missing}; an IDX directory needs the four MNIST files "
-                          "{value} (found: {value2})").format(
+                          "{files} (found: {found})").format(
                             directory=directory, missing=', '.join(missing),
-                            value=', '.join((s + '[.gz]' for s in IDX_FILES.values())),
-                            value2=', '.join(present[:12]) or _('nothing')))
+                            files=', '.join((s + '[.gz]' for s in IDX_FILES.values())),
+                            found=', '.join(present[:12]) or _('nothing')))
     return found
 
 
@@ -175,9 +175,10 @@ def _load_pair(images_path: Path, labels_path: Path, n_classes: int) -> tuple[np
     images = read_idx(images_path, IMAGES_MAGIC, "images")          # (N, H, W) uint8
     labels = read_idx(labels_path, LABELS_MAGIC, "labels")          # (N,) uint8
     if len(images) != len(labels):
-        raise DataError(_("{name} has {n_images} images but {name2} has {n_labels} labels; the two "
+        raise DataError(_("{images_file} has {n_images} images but {labels_file} has {n_labels} labels; the two "
                           "files must come from the same set (download the pair again)").format(
-                            name=images_path.name, n_images=len(images), name2=labels_path.name, n_labels=len(labels)))
+                            images_file=images_path.name, n_images=len(images), labels_file=labels_path.name,
+                            n_labels=len(labels)))
     if len(labels) and labels.max() >= n_classes:
         raise DataError(_("{name}: label {max} is out of range; expected 0..{value}").format(
                             name=labels_path.name, max=labels.max(), value=n_classes - 1))
@@ -202,10 +203,11 @@ def load_idx_dir(directory: str | Path, name: str | None = None,
     x_train, y_train = _load_pair(files["train_images"], files["train_labels"], len(class_names))
     x_test, y_test = _load_pair(files["test_images"], files["test_labels"], len(class_names))
     if x_train.shape[1:] != x_test.shape[1:]:
-        raise DataError(_("{name} holds {shape} images but {name2} holds {shape2}; both must be the "
-                          "same size").format(
-                            name=files['train_images'].name, shape=x_train.shape[2:], name2=files['test_images'].name,
-                            shape2=x_test.shape[2:]))
+        raise DataError(_("{train_file} holds {train_shape} images but {test_file} holds {test_shape}; "
+                          "both must be the same size").format(
+                            train_file=files['train_images'].name, train_shape=x_train.shape[2:],
+                            test_file=files['test_images'].name,
+                            test_shape=x_test.shape[2:]))
     return Dataset(name=name or directory.name, source=source or {"name_or_path": str(directory)},
                    x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
                    class_names=class_names, framing=FASHION_FRAMING if fashion else MNIST_FRAMING)

@@ -168,9 +168,9 @@ def load_array_file(path: str | Path, test_fraction: float = 0.2, seed: int = 0,
     picked = {role: _pick(arrays, role) for role in KEYS}
     for role in ("images", "labels"):
         if picked[role] is None:
-            raise DataError(_("{name}: no array {value} (found: {value2}); {LAYOUT}").format(
-                                name=path.name, value=_(' or ').join((repr(k) for k in KEYS[role])),
-                                value2=', '.join(sorted(arrays)) or _('no arrays'), LAYOUT=_(_LAYOUT)))
+            raise DataError(_("{name}: no array {wanted} (found: {found}); {LAYOUT}").format(
+                                name=path.name, wanted=_(' or ').join((repr(k) for k in KEYS[role])),
+                                found=', '.join(sorted(arrays)) or _('no arrays'), LAYOUT=_(_LAYOUT)))
     if (picked["test_images"] is None) != (picked["test_labels"] is None):
         have = "test_images" if picked["test_images"] is not None else "test_labels"
         raise DataError(_("{name}: has {picked!r} without its partner; test images and test labels "
@@ -180,7 +180,8 @@ def load_array_file(path: str | Path, test_fraction: float = 0.2, seed: int = 0,
     def convert(role_x: str, role_y: str) -> tuple[np.ndarray, np.ndarray]:
         (kx, x), (ky, y) = picked[role_x], picked[role_y]
         images = images_to_float(x, _("{name}: array {key!r}").format(name=path.name, key=kx))
-        labels = labels_to_int(y, len(images), labels_label or _("{name}: array {key!r}").format(name=path.name, key=ky))
+        labels = labels_to_int(y, len(images),
+                               labels_label or _("{name}: array {key!r}").format(name=path.name, key=ky))
         return images, labels
 
     x, y = convert("images", "labels")
@@ -205,9 +206,9 @@ def load_array_file(path: str | Path, test_fraction: float = 0.2, seed: int = 0,
     if test is None:
         return split_dataset(name, source, x, y, class_names, test_fraction, seed)
     if test[0].shape[1:] != x.shape[1:]:
-        raise DataError(_("{name}: training images are (C, H, W) = {shape} but test images are "
-                          "{shape2}; both must be the same").format(
-                            name=path.name, shape=x.shape[1:], shape2=test[0].shape[1:]))
+        raise DataError(_("{name}: training images are (C, H, W) = {train_shape} but test images are "
+                          "{test_shape}; both must be the same").format(
+                            name=path.name, train_shape=x.shape[1:], test_shape=test[0].shape[1:]))
     # Files often store images sorted by class; a seeded shuffle makes any prefix (Dataset.subset)
     # a mix of classes.
     rng = np.random.default_rng(seed)

@@ -72,9 +72,9 @@ def fit_or_random(spec: dict[str, Any], dataset: Any, say: Any = None) -> Any:
         return dataset
     out = random_for(net.input_shape, net.n_classes)
     if say is not None:
-        say(_("no data set fits this stack ({map} input, {n_classes} classes; {describe} does not): "
+        say(_("no data set fits this stack ({dims} input, {n_classes} classes; {describe} does not): "
               "using random images and labels of that shape").format(
-                map='×'.join(map(str, net.input_shape)), n_classes=net.n_classes, describe=dataset.describe()))
+                dims='×'.join(map(str, net.input_shape)), n_classes=net.n_classes, describe=dataset.describe()))
     return out
 
 

@@ -27,9 +27,10 @@ def _grad(sym: str, sub: str = "") -> str:
 def _maps(ctx: Context, cells, u) -> tuple[MapRef, MapRef]:
     x_sym, y_sym = symbols(ctx.layer)
     n = ctx.sample
-    reads = MapRef(_("reads {symbol}").format(symbol=f"∂C/∂{y_sym}"), ctx.bwd.dout[n], tuple(cells), gradient=True,
-                   about=_("the gradient arriving at layer {index}'s output").format(index=ctx.index))
-    computes = MapRef(_("computes {symbol}").format(symbol=f"∂C/∂{x_sym}"), ctx.bwd.dx[n], (tuple(u),), gradient=True,
+    reads = MapRef(_("reads {symbol}").format(symbol=f"∂C/∂{y_sym}"), ctx.bwd.dout[n], tuple(cells),
+                   gradient=True, about=_("the gradient arriving at layer {index}'s output").format(index=ctx.index))
+    computes = MapRef(_("computes {symbol}").format(symbol=f"∂C/∂{x_sym}"), ctx.bwd.dx[n], (tuple(u),),
+                      gradient=True,
                       about=_("the gradient layer {index} sends down to its input").format(index=ctx.index))
     return reads, computes
 
@@ -69,8 +70,8 @@ def conv(ctx: Context, u) -> Explanation:
                     terms.append(Term(f"δ[{l},{i},{j}]·W[{l},{k_},{p},{q}]", (d, w), d * w,
                                       tex=rf"{tpar(d)} \cdot {tpar(w)}", cell=(l, i, j)))
     value = float(ctx.bwd.dx[(ctx.sample, *u)])
-    formula = _("∂C/∂y_{{k,a,b}} = Σ_l Σ_p Σ_q δ_{{l,i,j}} · W_{{l,k,p,q}}  over i·s+p−pad = a, j·s+q−pad = b"
-                "   (δ = ∂C/∂x)").format()
+    formula = _("∂C/∂y_{{k,a,b}} = Σ_l Σ_p Σ_q δ_{{l,i,j}} · W_{{l,k,p,q}}  over i·s+p−pad = a, "
+                "j·s+q−pad = b   (δ = ∂C/∂x)").format()
     formula_tex = (_grad("y", "_{k,a,b}") + r" = \sum_{l}\sum_{p,q}\ \delta_{l,i,j}\, W_{l,k,p,q},"
                    r"\quad is+p-\mathrm{pad} = a,\ js+q-\mathrm{pad} = b")
     head = _grad("y", idx(k_, a, b)) + rf" = \sum\ \delta_{{l,i,j}}\,W_{idx('l', k_, 'p', 'q')}"
@@ -109,8 +110,10 @@ def pool(ctx: Context, u) -> Explanation:
     kind = type(lay).__name__
     share = {"MaxPool2D": _("∂y_ij/∂x_ab = 1 if x_ab won window ij, else 0"),
              "AvgPool2D": "∂y_ij/∂x_ab = 1/|P|",
-             "LpPool2D": _("∂y_ij/∂x_ab = (1/|P|) sign(x_ab) (|x_ab|/y_ij)^(p−1), 0 where y_ij = 0")}.get(kind, "")
-    formula = _("∂C/∂x_ab = Σ_(windows ij containing ab) ∂C/∂y_ij · ∂y_ij/∂x_ab;   {share}").format(share=share)
+             "LpPool2D": _("∂y_ij/∂x_ab = (1/|P|) sign(x_ab) (|x_ab|/y_ij)^(p−1), 0 where y_ij = 0"),
+             }.get(kind, "")
+    formula = _("∂C/∂x_ab = Σ_(windows ij containing ab) ∂C/∂y_ij · ∂y_ij/∂x_ab;   {share}").format(
+        share=share)
     formula_tex = (_grad("x", "_{ab}") + r" = \sum_{ij:\ (a,b)\in P_{ij}} " + _grad("y", "_{ij}")
                    + r"\,\dfrac{\partial y_{ij}}{\partial x_{ab}}")
     head = (_grad("x", idx(c, a, b)) + rf" = \sum_{{ij}} " + _grad("y", idx(c, "i", "j"))
@@ -212,7 +215,8 @@ def param(ctx: Context, name: str, index: tuple[int, ...]) -> Explanation:
                     rf"y^s_{idx(k_, shifted('i', s, p - pad), shifted('j', s, q - pad))}")
             computes = MapRef(_("computes {symbol}").format(symbol=f"∂C/∂W[{l}]"), grads[l], ((k_, p, q),),
                               gradient=True, about=_("the gradient of filter {l}").format(l=l))
-            reads = MapRef(_("reads {symbol}").format(symbol="y"), x[n], tuple(t.cell for t in terms if t.cell is not None),
+            reads = MapRef(_("reads {symbol}").format(symbol="y"), x[n],
+                           tuple(t.cell for t in terms if t.cell is not None),
                            about=_("layer {index}'s input, sample {n}").format(index=ctx.index, n=n))
         else:
             tied = grads.ndim == 1
@@ -228,8 +232,8 @@ def param(ctx: Context, name: str, index: tuple[int, ...]) -> Explanation:
             head = _grad("b", idx(*index)) + rf" = \sum_{{s<{N}}}" + (r"\sum_{i,j}" if tied else "") + r"\ \delta^s"
             computes = MapRef(_("computes {symbol}").format(symbol="∂C/∂b"), grads, (tuple(index),), gradient=True,
                               about=_("the bias gradient"))
-            reads = MapRef(_("reads {symbol}").format(symbol="δ"), delta[n], tuple(t.cell for t in terms if t.cell is not None),
-                           gradient=True,
+            reads = MapRef(_("reads {symbol}").format(symbol="δ"), delta[n],
+                           tuple(t.cell for t in terms if t.cell is not None), gradient=True,
                            about=_("∂C/∂x arriving at layer {index}, sample {n}").format(index=ctx.index, n=n))
     elif isinstance(lay, Dense):
         x2 = x.reshape(N, -1)

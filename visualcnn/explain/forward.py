@@ -119,7 +119,8 @@ def pool(ctx: Context, u) -> Explanation:
                    + f"\n= {fmt(value)}")
         lines = (win_tex, rf"y_{idx(c, i, j)} = \max({', '.join(tnum(v) for v in vals)})",
                  rf"= x_{idx(c, a, b)} = {tnum(value)}")
-        return Explanation(ctx.title, _("y_ij = max_{{(a,b) ∈ P_ij}} x_ab   (ties: first in row-major order)").format(),
+        formula = _("y_ij = max_{{(a,b) ∈ P_ij}} x_ab   (ties: first in row-major order)").format()
+        return Explanation(ctx.title, formula,
                            numbers, value, terms, formula_tex=r"y_{ij} = \max_{(a,b)\in P_{ij}}\ x_{ab}",
                            lines_tex=lines, total=vals[w], shown=terms, **common)
     if isinstance(lay, AvgPool2D):

@@ -19,9 +19,11 @@ def explain_loss(net: Any, records: Sequence[StepRecord], n: int, j: int) -> Exp
     wrong = mistake_of(net.loss_fn)
     if wrong is not None:
         value = float(rec.dx[n, j])
-        return Explanation(_("{title} — ⚠ the study note's mistake {wrong!r} is on").format(title=title, wrong=wrong),
+        return Explanation(_("{title} — ⚠ the study note's mistake {wrong!r} is on").format(title=title,
+                                                                                              wrong=wrong),
                            _("∂C/∂x_j: the note's formula"),
-                           _("the loss computes the study note's ∂C/∂x_j, not p_j − d_j") + f"\n= {fmt(value)}", value,
+                           _("the loss computes the study note's ∂C/∂x_j, not p_j − d_j") + f"\n= {fmt(value)}",
+                           value,
                            formula_tex=r"\dfrac{\partial C}{\partial x_j}",
                            lines_tex=(rf"= {tnum(value)}",), total=value,
                            reads=MapRef(_("reads {symbol}").format(symbol="p"), rec.probs[n], ((j,),),

@@ -82,7 +82,7 @@ def load_onnx(path: str | Path) -> ImportedModel:
         imported.network()                  # every shape and parameter checked now, not when a session runs
     except VisualCNNError as e:
         raise ModelImportError(_("{where}: the imported network is not a classifier visualcnn can run: "
-                                 "{e}").format(where=where, e=e)) from None
+                                 "{error}").format(where=where, error=e)) from None
     return imported
 
 
@@ -201,8 +201,8 @@ class _Importer(OpHandlers):
             layer = LAYER_TYPES[entry["type"]](**{k: v for k, v in entry.items() if k != "type"})
             shape = tuple(layer.infer_output_shape(self.shape))
         except (SpecError, BuildError) as e:
-            self.fail(node, _("cannot be layer {index} {type} on its {format_shape} input: {e}").format(
-                                index=index, type=entry['type'], format_shape=format_shape(self.shape), e=e))
+            self.fail(node, _("cannot be layer {index} {type} on its {format_shape} input: {error}").format(
+                                index=index, type=entry['type'], format_shape=format_shape(self.shape), error=e))
         self.layers.append(entry)
         self.params.append(params)
         self.shape = shape

@@ -56,8 +56,8 @@ def read_model(path: str | Path) -> Any:
     try:
         model.ParseFromString(data)
     except (DecodeError, RuntimeError, ValueError) as e:
-        raise ModelImportError(_("{path}: not an ONNX model, or a corrupt or truncated one ({e})").format(
-                                   path=path, e=e)) from None
+        raise ModelImportError(_("{path}: not an ONNX model, or a corrupt or truncated one ({error})").format(
+                                   path=path, error=e)) from None
     if not model.HasField("graph") or not model.graph.node:
         raise ModelImportError(_("{path}: not an ONNX model (no graph with nodes inside)").format(path=path))
     limits.check(len(model.graph.node), "MAX_ONNX_NODES", str(path), _("the number of nodes"), ModelImportError)
@@ -95,9 +95,9 @@ class ExternalData:
             length = int(info.get("length", nbytes))
         except ValueError:
             raise ModelImportError(_("{where}: tensor {name!r} has a malformed external offset or "
-                                     "length ({get!r}, {get2!r})").format(
-                                       where=self.where, name=name, get=info.get('offset'),
-                                       get2=info.get('length'))) from None
+                                     "length ({offset!r}, {length!r})").format(
+                                       where=self.where, name=name, offset=info.get('offset'),
+                                       length=info.get('length'))) from None
         size = target.stat().st_size
         if length != nbytes or offset < 0 or offset + length > size:
             raise ModelImportError(_("{where}: tensor {name!r} declares {nbytes} bytes at offset "
@@ -175,10 +175,10 @@ def constants(model: Any, where: str, folder: Path | None = None) -> dict[str, n
         elif "value_ints" in attrs:
             out[node.output[0]] = np.asarray(attrs["value_ints"].ints, dtype=np.int64)
         else:
-            raise ModelImportError(_("{where}: Constant node {value!r} holds a kind of value visualcnn "
-                                     "does not read ({value2})").format(
-                                       where=where, value=node.name or node.output[0],
-                                       value2=', '.join(attrs) or _('none')))
+            raise ModelImportError(_("{where}: Constant node {node!r} holds a kind of value visualcnn "
+                                     "does not read ({kinds})").format(
+                                       where=where, node=node.name or node.output[0],
+                                       kinds=', '.join(attrs) or _('none')))
     return out
 
 

@@ -128,7 +128,7 @@ def load_lesson(path: str | Path) -> Lesson:
     except UnicodeDecodeError:
         raise LessonError(path, _("not UTF-8 text")) from None
     except tomllib.TOMLDecodeError as e:
-        raise LessonError(path, _("not valid TOML ({e})").format(e=e)) from None
+        raise LessonError(path, _("not valid TOML ({error})").format(error=e)) from None
     return parse_lesson(raw, path)
 
 
@@ -201,8 +201,8 @@ def _phase(r: _Reader, value: Any, net: Any) -> str:
                          value=value, word=word, valid=valid))
     if word in ("forward", "backward"):
         if not n.strip().isdigit() or not 0 <= int(n) < L:
-            raise r.fail(_("at = {value!r}: {word} needs a layer number 0…{value2} of the {L} layers").format(
-                             value=value, word=word, value2=L - 1, L=L))
+            raise r.fail(_("at = {value!r}: {word} needs a layer number 0…{last} of the {n_layers} layers").format(
+                             value=value, word=word, last=L - 1, n_layers=L))
         return f"{word} {int(n)}"
     if n.strip():
         raise r.fail(_("at = {value!r}: {word} takes no layer number; valid: {valid}").format(
@@ -213,8 +213,8 @@ def _phase(r: _Reader, value: Any, net: Any) -> str:
 def _layer(r: _Reader, value: Any, what: str, net: Any) -> int:
     L = len(net.layers)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < L:
-        raise r.fail(_("{what} must be a layer number 0…{value}, got {value2!r}").format(
-                         what=what, value=L - 1, value2=value))
+        raise r.fail(_("{what} must be a layer number 0…{last}, got {value!r}").format(
+                         what=what, last=L - 1, value=value))
     return value
 
 
@@ -239,8 +239,8 @@ def _pointer(r: _Reader, value: Any, net: Any) -> Pointer:
     if unit is not None:
         shape = quantity_shape(net, of, layer, None)
         if len(unit) != len(shape) or any(u >= n for u, n in zip(unit, shape)):
-            raise r.fail(_("point.unit {unit} is not a unit of layer {layer}'s {of} of shape {map}").format(
-                             unit=list(unit), layer=layer, of=of, map='×'.join(map(str, shape))))
+            raise r.fail(_("point.unit {unit} is not a unit of layer {layer}'s {of} of shape {dims}").format(
+                             unit=list(unit), layer=layer, of=of, dims='×'.join(map(str, shape))))
     return Pointer(view=view, layer=layer, channel=channel, unit=unit, tab=tab, of=of)
 
 
@@ -313,9 +313,9 @@ def _question(r: _Reader, value: Any, at: str, net: Any) -> Question:
     unit = r.unit(q.get("unit"), "ask.unit")
     if len(unit) != len(shape) or any(u >= s for u, s in zip(unit, shape)):
         whose = _("its output") if kind == "window" else quantity
-        raise r.fail(_("ask.unit {unit} is not an index into {whose} of shape {map} (give {n_shape} "
+        raise r.fail(_("ask.unit {unit} is not an index into {whose} of shape {dims} (give {n_shape} "
                        "indices, each below its size)").format(
-                         unit=list(unit), whose=whose, map='×'.join(map(str, shape)), n_shape=len(shape)))
+                         unit=list(unit), whose=whose, dims='×'.join(map(str, shape)), n_shape=len(shape)))
     tol = q.get("tolerance", 0.01)
     if kind == "value":
         if not isinstance(tol, (int, float)) or isinstance(tol, bool) or not tol > 0:
