@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from visualcnn.i18n import N_, _
+
 from .base import BuildError, Field, Layer, glorot_uniform
 from .windows import conv_windows, output_size, uncovered
 from .workspace import row_blocks, scratch
-from visualcnn.i18n import N_, _
 
 
 class Conv2D(Layer):

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from visualcnn.i18n import N_, _
+
 from .base import BuildError, Field, Layer
 from .windows import as_batch_last, batch_last, output_size, scatter_windows, uncovered, windows
-from visualcnn.i18n import N_, _
 
 
 class _Pool2D(Layer):
