@@ -185,3 +185,15 @@ def test_bundled_class_names_are_shown_in_the_current_language():
         assert CJK.search(class_label(name)), name
     i18n.set_language("en")
     assert class_label("red circle") == "red circle"
+
+
+def test_a_spec_refusal_names_the_field_s_type_in_the_current_language():
+    from visualcnn.errors import SpecError
+    from visualcnn.network import Network
+    spec = {"input_shape": [1, 8, 8], "layers": [{"type": "conv2d", "out_channels": "6", "kernel_size": 3},
+                                                 {"type": "flatten"}, {"type": "dense", "out_features": 10}]}
+    with pytest.raises(SpecError, match="layer 0 conv2d: out_channels must be int >= 1, got '6'"):
+        Network.from_spec(spec)
+    i18n.set_language("ja")
+    with pytest.raises(SpecError, match="層 0 conv2d: out_channels は 整数 >= 1 でなければなりません。実際: '6'"):
+        Network.from_spec(spec)

@@ -19,11 +19,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from visualcnn.i18n import _
+from visualcnn.i18n import N_, _
 
 
 class BuildError(ValueError):
     """Raised by `Layer.build` for a shape it cannot take; the Network adds the layer index."""
+
+
+#: how a message names a field's type (English: the Python name a spec author knows; Japanese: 整数…)
+KIND_WORDS = {int: N_("int"), float: N_("number"), str: N_("str"), bool: N_("bool")}
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ class Field:
         if self.choices is not None:
             return " | ".join(repr(c) for c in self.choices)
         names = self.kind if isinstance(self.kind, tuple) else (self.kind,)
-        text = _(" or ").join(_("number") if k is float else k.__name__ for k in names)
+        text = _(" or ").join(_(KIND_WORDS[k]) if k in KIND_WORDS else k.__name__ for k in names)
         if self.minimum is not None and self.maximum is not None:
             text = _("{kind} from {minimum:g} to {maximum:g}").format(kind=text, minimum=self.minimum,
                                                                      maximum=self.maximum)
