@@ -117,9 +117,10 @@ class SamplePanel(QtWidgets.QWidget):
         self.selected = min(self.selected, len(x) - 1)
         self._ensure_images(n)
         pred = loss_rec.probs.argmax(axis=1) if loss_rec is not None else None
+        levels = style.activation_levels(x)          # one scale for the batch: computed once, not per image
         for k in range(n):
             img = x[k].mean(axis=0) if x.shape[1] != 3 else x[k].mean(axis=0)
-            self.image_items[k].setImage(np.asarray(img), levels=style.activation_levels(x), autoLevels=False)
+            self.image_items[k].setImage(np.asarray(img), levels=levels, autoLevels=False)
             title = f"{'▸ ' if k == self.selected else ''}{self._name(int(y[k]))}"
             if pred is not None:
                 ok = int(pred[k]) == int(y[k])
