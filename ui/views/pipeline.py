@@ -23,14 +23,14 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
-import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ui import style
 from ui.views.pipeline_layout import ColumnBox, ColumnSpec, Fonts, layout
+from ui.views.pipeline_maps import MapItem, MapTiles
 from visualcnn.records import StepRecord
 
-#: ImageItems made per column at most (a page shows what fits; the pager reaches the others)
+#: channel maps made per column at most (a page shows what fits; the pager reaches the others)
 MAX_CHANNEL_ITEMS = 64
 INSPECTED = QtGui.QColor(142, 68, 173)       # the bar under the inspected column's title
 
@@ -40,8 +40,8 @@ class _Column:
     kind: str                           # "input" | "layer" | "loss"
     layer: int | None
     spec: ColumnSpec
-    images: list[pg.ImageItem] = field(default_factory=list)       # one per channel (up to MAX_CHANNEL_ITEMS)
-    frames: list[QtWidgets.QGraphicsRectItem] = field(default_factory=list)
+    images: list[MapItem] = field(default_factory=list)       # one per channel (up to MAX_CHANNEL_ITEMS)
+    tiles: MapTiles | None = None                             # paints the maps of the page shown, at once
     title_item: "_Text | None" = None
     info_item: "_Text | None" = None
     size_item: "_Text | None" = None
@@ -326,13 +326,12 @@ class PipelineView(QtWidgets.QWidget):
                     col.bar_values.append(self._text())
             else:
                 count = min(col.shape[0], MAX_CHANNEL_ITEMS) if col.spatial else 1
+                col.tiles = MapTiles()
+                self.scene.addItem(col.tiles)
                 for _ in range(count):
-                    img = pg.ImageItem()
-                    self.scene.addItem(img)
-                    col.images.append(img)
-                    frame = self.scene.addRect(QtCore.QRectF(), QtGui.QPen(style.FRAME, 1))
-                    frame.setZValue(1)
-                    col.frames.append(frame)
+                    item = col.tiles.add_map()
+                    self.scene.addItem(item)
+                    col.images.append(item)
             col.title_item.setText(col.spec.title)
             if ci < len(self.columns) - 1:
                 arrow = self._text(arrow=True)
@@ -413,8 +412,9 @@ class PipelineView(QtWidgets.QWidget):
         """Index into `columns` of layer `layer` (the input column is 0)."""
         return layer + 1
 
-    def images_of_layer(self, layer: int) -> list[pg.ImageItem]:
-        """The ImageItems of layer `layer`'s column on its current page (for tests and snapshots)."""
+    def images_of_layer(self, layer: int) -> list[MapItem]:
+        """The maps of layer `layer`'s column on its current page: `.image`, `.levels`, local coordinates in
+        the map's pixels (for tests, snapshots and the lessons' markers)."""
         col = self.columns[layer + 1]
         start, end = col.page_range
         return col.images[start:end]
@@ -459,8 +459,7 @@ class PipelineView(QtWidgets.QWidget):
         col.shown = key
         start, end = col.page_range
         if array is None:
-            for img in col.images:
-                img.clear()
+            col.tiles.clear()
             col.info_item.setText(f"{what}\n")
             self._size_text(col, start, end)
             self._place_captions(col)
@@ -468,15 +467,10 @@ class PipelineView(QtWidgets.QWidget):
         sample = np.asarray(array[0])
         gradient = mode == "grad"
         levels = style.symmetric_levels(sample) if gradient else style.activation_levels(sample)
-        opacity = 0.35 if dim else 1.0
-        if col.spatial:
-            for c in range(start, end):
-                style.set_image(col.images[c], sample[c], gradient, levels)
-                col.images[c].setOpacity(opacity)
-        else:
-            style.set_image(col.images[0], sample.reshape(-1), gradient, levels)
-            col.images[0].setOpacity(opacity)
-        self._place_images(col)        # an ImageItem's rect is relative to its image's size: set it after
+        col.tiles.dim = 0.35 if dim else 1.0
+        # a vector is drawn as one column of D pixels
+        stack = sample[start:end] if col.spatial else sample.reshape(1, -1, 1)
+        col.tiles.show(stack, levels, gradient, start if col.spatial else 0, self._cells(col))
         col.info_item.setText(f"{what}\n{style.levels_text(levels, gradient)}")
         self._size_text(col, start, end)
         self._place_captions(col)
@@ -638,19 +632,16 @@ class PipelineView(QtWidgets.QWidget):
         if self.network is not None:
             self.show_state(self.records, self.next_phase)
 
-    def _place_images(self, col: _Column) -> None:
-        box = col.box
-        if box is None:
-            return
+    def _cells(self, col: _Column) -> list[QtCore.QRectF]:
+        """The cells of the channels on the column's current page (one strip for a vector)."""
+        if col.box is None:
+            return []
         start, end = col.page_range
-        for c, (img, frame) in enumerate(zip(col.images, col.frames)):
-            visible = start <= c < end
-            img.setVisible(visible)
-            frame.setVisible(visible)
-            if visible:
-                rect = box.cells[c - start] if col.spatial else box.cells[0]
-                img.setRect(rect)
-                frame.setRect(rect)
+        return col.box.cells[:end - start] if col.spatial else col.box.cells[:1]
+
+    def _place_images(self, col: _Column) -> None:
+        if col.box is not None and col.tiles is not None:
+            col.tiles.place(self._cells(col), col.page_range[0] if col.spatial else 0)
 
     def _place_captions(self, col: _Column) -> None:
         box = col.box
