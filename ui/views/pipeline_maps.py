@@ -41,8 +41,10 @@ def colour(maps: np.ndarray, levels: tuple[float, float], gradient: bool) -> np.
     scale = 256.0 / (hi - lo) if hi > lo else 0.0
     t = (np.asarray(maps, dtype=np.float32) - np.float32(lo)) * np.float32(scale)
     np.clip(t, 0, 255, out=t)
+    nan = np.isnan(t)
+    if nan.any():
+        t[nan] = 256                                  # the transparent entry
     idx = t.astype(np.uint16)
-    idx[np.isnan(t)] = 256
     return _LUTS[bool(gradient)][idx]
 
 
