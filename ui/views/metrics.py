@@ -17,8 +17,6 @@ long the run. Each curve keeps at most RECENT_POINTS in full and SUMMARY_POINTS 
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import time
 from pathlib import Path
@@ -30,8 +28,11 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ui import style
 from ui.bounded import CurvePoints
+from ui.views.metrics_data import (SMOOTHING, _ema, _kept, _version, format_eta, metrics_csv,  # noqa: F401
+                                   metrics_table, write_metrics_csv)
+from ui.views.metrics_layout import PlotGrid
+from visualcnn.i18n import _
 
-SMOOTHING = 0.9          # exponential moving average of the per-iteration train figures (debiased)
 RATIO_GUIDE = 1e-3       # the healthy update-to-weight ratio, drawn as a dashed line
 #: one colour per parametrised layer (Okabe–Ito: tells apart for colour-blind eyes, reads on light and dark)
 LAYER_COLORS = [(0, 114, 178), (230, 159, 0), (0, 158, 115), (204, 121, 167), (86, 180, 233),
@@ -53,109 +54,7 @@ MIN_X_SPAN = 10          # iterations the x axis shows at least: whole-number ti
 TEST_COLOR = (213, 94, 0)
 
 
-def _ema(values: np.ndarray, state: tuple[float, int], alpha: float = SMOOTHING) -> tuple[np.ndarray, tuple[float, int]]:
-    """Debiased EMA of `values` continuing from `state` = (running average, count); NaNs are skipped."""
-    avg, n = state
-    out = []
-    append, isfinite, nan, beta = out.append, math.isfinite, math.nan, 1 - alpha
-    for v in np.asarray(values, dtype=float).tolist():      # plain floats: ~5× faster than numpy scalars
-        if isfinite(v):
-            avg = alpha * avg + beta * v
-            n += 1
-        append(avg / (1 - alpha ** n) if n else nan)
-    return np.array(out, dtype=float), (avg, n)
-
-
-def metrics_table(metrics: Sequence[Any], test_points: Sequence[tuple[int, float, float]] = ()
-                  ) -> tuple[list[str], list[list[Any]]]:
-    """(header, rows) of the metrics, one row per iteration; test columns filled where evaluated."""
-    layers = sorted({i for m in metrics for i in (*m.grad_norms, *m.update_ratios)})
-    header = ["iteration", "train_loss", "train_accuracy", "train_loss_smoothed", "test_loss", "test_accuracy"]
-    header += [f"grad_norm_layer{i}" for i in layers] + [f"update_ratio_layer{i}" for i in layers]
-    smoothed, _ = _ema(np.array([m.loss for m in metrics], dtype=float), (0.0, 0))
-    # a test point evaluated at iteration k was measured after k updates, i.e. after metrics row k-1
-    tests = {it: (loss, acc) for it, loss, acc in test_points}
-    rows = []
-    for m, sm in zip(metrics, smoothed):
-        t_loss, t_acc = tests.get(m.iteration + 1, ("", ""))
-        rows.append([m.iteration, m.loss, m.accuracy, float(sm), t_loss, t_acc]
-                    + [m.grad_norms.get(i, "") for i in layers] + [m.update_ratios.get(i, "") for i in layers])
-    return header, rows
-
-
-def metrics_csv(metrics: Sequence[Any], test_points: Sequence[tuple[int, float, float]] = (),
-                warning: str = "") -> str:
-    """The metrics as CSV text; a `warning` (the math is deliberately wrong) goes first, as a # line."""
-    header, rows = metrics_table(metrics, test_points)
-    buf = io.StringIO()
-    if warning:
-        buf.write(f"# {warning}\n")
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
-def write_metrics_csv(path: str | Path, metrics: Sequence[Any],
-                      test_points: Sequence[tuple[int, float, float]] = (), warning: str = "") -> Path:
-    """Write the metrics as CSV atomically (a failure never leaves half a file)."""
-    from visualcnn.io import atomic_write
-    text = metrics_csv(metrics, test_points, warning)
-    return atomic_write(path, lambda f: f.write(text), binary=False)
-
-
-def format_eta(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "ETA —"
-    seconds = int(round(seconds))
-    if seconds >= 3600:
-        return f"ETA {seconds // 3600} h {seconds % 3600 // 60:02d} min"
-    if seconds >= 60:
-        return f"ETA {seconds // 60} min {seconds % 60:02d} s"
-    return f"ETA {seconds} s"
-
-
-def _kept(metrics: Any) -> tuple[list[Any], int]:
-    """(what a MetricsLog kept: its summary points then its recent iterations, how many iterations that covers).
-
-    Read while a run may append on another thread: summary, recent and length are taken again until no
-    append came between them (each is consistent on its own; together only if the length did not move)."""
-    for _ in range(5):
-        n = len(metrics)
-        recent, summary = metrics.recent, metrics.summary
-        if len(metrics) == n:
-            break
-    first = recent[0].iteration if recent else math.inf
-    return [m for m in summary if m.iteration < first] + recent, n
-
-
-def _version(test_points: Sequence[Any]) -> int:
-    """What changes whenever the test points do (a bounded HeldOutPoints replaces its last point in place)."""
-    return getattr(test_points, "version", len(test_points))
-
-
-class _LogAxis(pg.AxisItem):
-    """A log axis labelled only at 1, 2 and 5 × 10^k (pyqtgraph labels every minor tick, which crowds)."""
-
-    def logTickStrings(self, values, scale, spacing):
-        out = []
-        for v in values:
-            value = 10 ** float(v)
-            mantissa = value / 10 ** math.floor(math.log10(value) + 1e-9)
-            out.append(_short(value) if round(mantissa, 3) in (1.0, 2.0, 5.0) else "")
-        return out
-
-
-def _short(v: float) -> str:
-    """0.001 → '1e-3', 20 → '20', 0.05 → '0.05'."""
-    if 1e-2 <= v < 1e4:
-        return f"{v:g}"
-    exp = math.floor(math.log10(v) + 1e-9)
-    m = v / 10 ** exp
-    return f"{m:g}e{exp}".replace("-", "−")
-
-
-class MetricsView(QtWidgets.QWidget):
+class MetricsView(PlotGrid, QtWidgets.QWidget):
     """Four plots (loss, accuracy, gradient norms, update ratios), a progress bar and an ETA."""
 
     exportRequested = QtCore.pyqtSignal()      # the "Export CSV…" button; the lead connects it to SessionFiles
@@ -242,86 +141,6 @@ class MetricsView(QtWidgets.QWidget):
         layout.addWidget(self.graphics, 1)
         layout.addLayout(bottom)
         self.reset()
-
-    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
-        """Four plots in a row or 2 × 2: whichever leaves the smallest plot area larger (a short dock under the
-        pipeline gets a row, a tall one a square)."""
-        super().resizeEvent(event)
-        g = self.graphics
-        row_axis_w, frame_h = 46, 70         # a y axis of only its numbers (in a row); a title and an x axis
-        fm = QtGui.QFontMetricsF(style.font(style.FONT_PT))
-        titles = [fm.horizontalAdvance(p.titleLabel.text) + 12 for p in self.plot_items()]
-        # a title spans its whole plot, axis included: a row fits when each title fits a quarter of the width
-        fits_a_row = max(titles) <= g.width() / 4
-
-        def room(columns: int) -> float:
-            rows = 4 // columns
-            return min(g.width() / columns - row_axis_w, g.height() / rows - frame_h)
-        self.set_columns(4 if fits_a_row and room(4) > room(2) else 2)
-        for p in self.plot_items():            # in a row the titles say what each is: the width goes to curves
-            p.getAxis("left").showLabel(self._columns == 2)
-            p.getAxis("left").setWidth(row_axis_w if self._columns == 4 else None)
-        # short plots: the x axis says "iteration" once, under the bottom row, so the curves keep the height
-        short = g.height() < 360
-        plots = self.plot_items()
-        for k, p in enumerate(plots):
-            p.getAxis("bottom").showLabel(not (short and k < len(plots) - self._columns))
-
-    def overlays(self) -> list[tuple[Any, Any]]:
-        """(text drawn over a plot's curves, that plot): the legends and the guide line's label."""
-        return [(p.legend, p) for p in (self.loss_plot, self.acc_plot, self.grad_plot)] + \
-            [(self.guide_label, self.ratio_plot)]
-
-    def _fit_overlays(self, *_: Any) -> None:
-        """A legend or label wider than its plot would be cut by the axis beside it: it shows only where it
-        fits whole (a narrow plot at 1280×800 keeps its curves; the wider layouts show the words)."""
-        for item, plot in self.overlays():
-            if isinstance(item, pg.LegendItem):
-                # placed again for its size now (pyqtgraph anchors a legend once, for the size it had then)
-                off = item.opts["offset"]
-                corner = (1 if off[0] <= 0 else 0, 1 if off[1] <= 0 else 0)
-                item.anchor(itemPos=corner, parentPos=corner, offset=off)
-            item.setVisible(plot.getViewBox().sceneBoundingRect().contains(item.sceneBoundingRect()))
-
-    def set_columns(self, columns: int) -> None:
-        """Lay the four plots out in `columns` columns (2 or 4)."""
-        if columns == self._columns:
-            return
-        self._columns = columns
-        layout = self.graphics.ci
-        plots = self.plot_items()
-        for p in plots:
-            layout.removeItem(p)
-        for k, p in enumerate(plots):
-            layout.addItem(p, row=k // columns, col=k % columns)
-
-    def _plot(self, row: int, col: int, title: str, ylabel: str, log: bool = False) -> pg.PlotItem:
-        axes = {"left": _LogAxis(orientation="left")} if log else {}
-        p = self.graphics.addPlot(row=row, col=col, axisItems=axes)
-        p.setTitle(title, size=f"{style.FONT_TITLE_PT}pt", color=style.text_color(self))
-        p.setLabel("bottom", "iteration")
-        p.setLabel("left", ylabel)
-        for axis in ("left", "bottom"):
-            ax = p.getAxis(axis)
-            ax.setStyle(tickFont=style.font(style.FONT_SMALL_PT))
-            ax.setTextPen(style.text_color(self))
-            ax.setPen(style.dim_text_color(self))
-            ax.enableAutoSIPrefix(False)          # "ratio (x0.001)" on a log axis only confuses
-        p.getAxis("left").setWidth(64)            # same width in every plot, so the x axes line up
-        p.showGrid(x=True, y=True, alpha=0.15)
-        p.setLogMode(y=log)
-        p.setClipToView(True)
-        p.setDownsampling(auto=True, mode="peak")
-        p.setMenuEnabled(False)
-        p.hideButtons()
-        # the view box's own autoRange re-scans every curve on every frame (and re-lays the axes): ranges are
-        # set here instead, from figures kept while appending, and only when they move by more than RANGE_SLACK
-        p.disableAutoRange()
-        p.getViewBox().sigRangeChangedManually.connect(lambda *_a, plot=p: self._manual.add(plot))
-        for axis in ("left", "bottom"):
-            # a grid-carrying axis repaints as a blit while its range holds
-            p.getAxis(axis).setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        return p
 
     # -- feeding ----------------------------------------------------------------
     def set_layer_names(self, names: dict[int, str]) -> None:
@@ -525,9 +344,6 @@ class MetricsView(QtWidgets.QWidget):
     def export_csv(self, path: str | Path) -> Path:
         """The metrics last given to update_from, as CSV (atomic write)."""
         return write_metrics_csv(path, list(self._metrics), list(self._test_points))
-
-    def plot_items(self) -> list[pg.PlotItem]:
-        return [self.loss_plot, self.acc_plot, self.grad_plot, self.ratio_plot]
 
 
 __all__ = ["MetricsView", "format_eta", "metrics_csv", "metrics_table", "write_metrics_csv"]
