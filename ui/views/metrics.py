@@ -29,7 +29,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from ui import style
 from ui.bounded import CurvePoints
 from ui.views.metrics_data import (SMOOTHING, _ema, _kept, _version, format_eta, metrics_csv,  # noqa: F401
-                                   metrics_table, write_metrics_csv)
+                                   metrics_table, progress_text, write_metrics_csv)
 from ui.views.metrics_layout import PlotGrid
 from visualcnn.i18n import _
 
@@ -74,10 +74,10 @@ class MetricsView(PlotGrid, QtWidgets.QWidget):
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(style.background_color(self))
-        self.loss_plot = self._plot(0, 0, "Loss C", "cross-entropy")
-        self.acc_plot = self._plot(0, 1, "Accuracy", "fraction")
-        self.grad_plot = self._plot(1, 0, "‖∂C/∂W‖", "per layer", log=True)
-        self.ratio_plot = self._plot(1, 1, "‖ΔW‖ / ‖W‖", "update ratio", log=True)
+        self.loss_plot = self._plot(0, 0, _("Loss C"), _("cross-entropy"))
+        self.acc_plot = self._plot(0, 1, _("Accuracy"), _("fraction"))
+        self.grad_plot = self._plot(1, 0, "‖∂C/∂W‖", _("per layer"), log=True)
+        self.ratio_plot = self._plot(1, 1, "‖ΔW‖ / ‖W‖", _("update ratio"), log=True)
         self.acc_plot.setYRange(0, 1, padding=0.02)
         self.acc_plot.getViewBox().setLimits(yMin=-0.05, yMax=1.05)
         for p in (self.grad_plot, self.ratio_plot):
@@ -91,43 +91,48 @@ class MetricsView(PlotGrid, QtWidgets.QWidget):
             legend.setLabelTextSize(f"{style.FONT_SMALL_PT}pt")
         self.grad_legend = self.grad_plot.legend
         self.loss_raw = self.loss_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(style.with_alpha(QtGui.QColor(*TRAIN_COLOR), 50), width=1))
-        self.loss_smooth = self.loss_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(TRAIN_COLOR, width=1), name="train (smoothed)")
+        self.loss_smooth = self.loss_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(TRAIN_COLOR, width=1), name=_("train (smoothed)"))
         # the test points' symbol pen and brush are made once: given as a colour, pyqtgraph makes new ones on
         # every setData and its symbol atlas keeps one entry per new pen/brush object (a long run's slow leak)
         dot_pen, dot_brush = pg.mkPen(None), pg.mkBrush(TEST_COLOR)
         self.loss_test = self.loss_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(TEST_COLOR, width=1), symbol="o", symbolSize=6,
-                                             symbolBrush=dot_brush, symbolPen=dot_pen, name="test")
-        self.acc_smooth = self.acc_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(TRAIN_COLOR, width=1), name="train (smoothed)")
+                                             symbolBrush=dot_brush, symbolPen=dot_pen, name=_("test"))
+        self.acc_smooth = self.acc_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(TRAIN_COLOR, width=1), name=_("train (smoothed)"))
         self.acc_test = self.acc_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(TEST_COLOR, width=1), symbol="o", symbolSize=6,
-                                           symbolBrush=dot_brush, symbolPen=dot_pen, name="test")
+                                           symbolBrush=dot_brush, symbolPen=dot_pen, name=_("test"))
         for curve in (self.loss_raw, self.loss_smooth, self.acc_smooth):
             curve.opts["autoDownsampleFactor"] = DOWNSAMPLE_FACTOR
         guide = pg.InfiniteLine(pos=math.log10(RATIO_GUIDE), angle=0,
                                 pen=pg.mkPen(dim, width=1, style=QtCore.Qt.PenStyle.DashLine),
-                                label="1e−3 (typical healthy)", labelOpts={"position": 0.22, "color": dim})
+                                label=_("1e−3 (typical healthy)"),
+                                # from the left end of the line: a centred label was cut by the axis (hidden)
+                                # in plots that had room for it
+                                labelOpts={"position": 0.02, "anchors": [(0, 0), (0, 1)], "color": dim})
         self.ratio_plot.addItem(guide)
         self.guide_label = guide.label
         for p in self.plot_items():
             p.getViewBox().sigResized.connect(self._fit_overlays)
+        # the guide line's label moves with the ratio plot's range (it is drawn at 1e−3): fitted again then too
+        self.ratio_plot.getViewBox().sigYRangeChanged.connect(self._fit_overlays)
 
         self.progress_bar = QtWidgets.QProgressBar()
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
-        self.progress_bar.setFormat("no run")
+        self.progress_bar.setFormat(_("no run"))
         self.progress_bar.setTextVisible(True)
         self.progress_bar.setMinimumHeight(self.progress_bar.fontMetrics().height() + 8)
-        self.progress_bar.setMinimumWidth(self.progress_bar.fontMetrics().horizontalAdvance("1,000 / 1,000 iterations") + 16)
+        self.progress_bar.setMinimumWidth(self.progress_bar.fontMetrics().horizontalAdvance(progress_text(1000, 1000)) + 16)
         self.eta_label = QtWidgets.QLabel("")
         self.eta_label.setFont(style.font(style.FONT_PT))
         self.eta_label.setWordWrap(True)
         self.eta_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
-        self.summary_label = QtWidgets.QLabel("no iterations yet")
+        self.summary_label = QtWidgets.QLabel(_("no iterations yet"))
         self.summary_label.setFont(style.font(style.FONT_PT))
         # a long summary must not widen the window during a run: it wraps (the row grows to hold it)
         self.summary_label.setWordWrap(True)
         self.summary_label.setMinimumHeight(2 * self.summary_label.fontMetrics().lineSpacing() + 4)
         self.summary_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
-        self.export_button = QtWidgets.QPushButton("Export CSV…")
+        self.export_button = QtWidgets.QPushButton(_("Export CSV…"))
         self.export_button.clicked.connect(self.exportRequested)
 
         bottom = QtWidgets.QHBoxLayout()
@@ -154,7 +159,7 @@ class MetricsView(PlotGrid, QtWidgets.QWidget):
 
     def _layer_label(self, i: int) -> str:
         name = self._layer_names.get(i)
-        return f"layer {i} {name}" if name else f"layer {i}"
+        return _("layer {k} {type_name}").format(k=i, type_name=name) if name else _("layer {k}").format(k=i)
 
     def reset(self) -> None:
         """Forget every curve (a rebuilt network or a new session)."""
@@ -180,7 +185,7 @@ class MetricsView(PlotGrid, QtWidgets.QWidget):
         self._bounds: dict[Any, list[float]] = {}      # plot → [min, max] of its y data (log10 on log plots)
         self._ranges = {}
         self._manual.clear()
-        self.summary_label.setText("no iterations yet")
+        self.summary_label.setText(_("no iterations yet"))
         # the axes start again too: the last session's ranges would frame curves that are not there
         self.loss_plot.setXRange(0, MIN_X_SPAN, padding=0)
         self.loss_plot.setYRange(0, 1, padding=0)
@@ -235,8 +240,9 @@ class MetricsView(PlotGrid, QtWidgets.QWidget):
             self._n, self._last_iteration = n, new[-1].iteration
             self._widen(self.loss_plot, losses)
             last = new[-1]
-            self.summary_label.setText(f"iteration {last.iteration + 1}: loss {last.loss:.3f} "
-                                       f"(smoothed {sm_loss[-1]:.3f}), accuracy {sm_acc[-1]:.0%}")
+            self.summary_label.setText(_("iteration {k}: loss {loss} (smoothed {smoothed}), accuracy {accuracy}").format(
+                k=last.iteration + 1, loss=f"{last.loss:.3f}", smoothed=f"{sm_loss[-1]:.3f}",
+                accuracy=f"{sm_acc[-1]:.0%}"))
         if _version(test_points) != self._n_test:
             pts = np.asarray(list(test_points), dtype=float).reshape(-1, 3)
             self.loss_test.setData(pts[:, 0], pts[:, 1])
@@ -325,20 +331,20 @@ class MetricsView(PlotGrid, QtWidgets.QWidget):
     def set_progress(self, done: int, total: int, eta_seconds: float) -> None:
         self.progress_bar.setRange(0, max(total, 1))
         self.progress_bar.setValue(min(done, total))
-        self.progress_bar.setFormat(f"{done:,} / {total:,} iterations")
-        self.eta_label.setText("done" if done >= total else format_eta(eta_seconds) if math.isfinite(eta_seconds)
+        self.progress_bar.setFormat(progress_text(done, total))
+        self.eta_label.setText(_("done") if done >= total else format_eta(eta_seconds) if math.isfinite(eta_seconds)
                                else "")
 
     def set_run_state(self, state: str) -> None:
         """"paused", "idle", or how a run ended ("done", "stop", "breakpoint", "error"): no stale ETA stays."""
         if state == "paused":
-            self.eta_label.setText("paused")
+            self.eta_label.setText(_("paused"))
         elif state == "idle":
-            self.progress_bar.setFormat("no run")
+            self.progress_bar.setFormat(_("no run"))
             self.eta_label.setText("")
         elif state in ("stop", "breakpoint", "error"):
-            self.eta_label.setText({"stop": "stopped", "breakpoint": "stopped at a breakpoint",
-                                    "error": "stopped by an error"}[state])
+            self.eta_label.setText({"stop": _("stopped"), "breakpoint": _("stopped at a breakpoint"),
+                                    "error": _("stopped by an error")}[state])
 
     # -- export -----------------------------------------------------------------------
     def export_csv(self, path: str | Path) -> Path:

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 import pyqtgraph as pg
 
-from visualcnn.i18n import _
+from visualcnn.i18n import _, ngettext
 
 SMOOTHING = 0.9          # exponential moving average of the per-iteration train figures (debiased)
 
@@ -36,7 +36,7 @@ def metrics_table(metrics: Sequence[Any], test_points: Sequence[tuple[int, float
     layers = sorted({i for m in metrics for i in (*m.grad_norms, *m.update_ratios)})
     header = ["iteration", "train_loss", "train_accuracy", "train_loss_smoothed", "test_loss", "test_accuracy"]
     header += [f"grad_norm_layer{i}" for i in layers] + [f"update_ratio_layer{i}" for i in layers]
-    smoothed, _ = _ema(np.array([m.loss for m in metrics], dtype=float), (0.0, 0))
+    smoothed, _state = _ema(np.array([m.loss for m in metrics], dtype=float), (0.0, 0))
     # a test point evaluated at iteration k was measured after k updates, i.e. after metrics row k-1
     tests = {it: (loss, acc) for it, loss, acc in test_points}
     rows = []
@@ -70,13 +70,19 @@ def write_metrics_csv(path: str | Path, metrics: Sequence[Any],
 
 def format_eta(seconds: float) -> str:
     if not math.isfinite(seconds):
-        return "ETA —"
+        return _("ETA —")
     seconds = int(round(seconds))
     if seconds >= 3600:
-        return f"ETA {seconds // 3600} h {seconds % 3600 // 60:02d} min"
+        return _("ETA {h} h {min} min").format(h=seconds // 3600, min=f"{seconds % 3600 // 60:02d}")
     if seconds >= 60:
-        return f"ETA {seconds // 60} min {seconds % 60:02d} s"
-    return f"ETA {seconds} s"
+        return _("ETA {min} min {s} s").format(min=seconds // 60, s=f"{seconds % 60:02d}")
+    return _("ETA {s} s").format(s=seconds)
+
+
+def progress_text(done: int, total: int) -> str:
+    """'300 / 1,000 iterations' (the progress bar's words)."""
+    return ngettext("{done} / {total} iteration", "{done} / {total} iterations", total).format(
+        done=f"{done:,}", total=f"{total:,}")
 
 
 def _kept(metrics: Any) -> tuple[list[Any], int]:
@@ -84,7 +90,7 @@ def _kept(metrics: Any) -> tuple[list[Any], int]:
 
     Read while a run may append on another thread: summary, recent and length are taken again until no
     append came between them (each is consistent on its own; together only if the length did not move)."""
-    for _ in range(5):
+    for _attempt in range(5):
         n = len(metrics)
         recent, summary = metrics.recent, metrics.summary
         if len(metrics) == n:

@@ -10,6 +10,7 @@ from PyQt6 import QtGui, QtWidgets
 
 from ui import style
 from ui.views.metrics_data import _LogAxis
+from visualcnn.i18n import _
 
 
 class PlotGrid:
@@ -48,7 +49,7 @@ class PlotGrid:
         return [(p.legend, p) for p in (self.loss_plot, self.acc_plot, self.grad_plot)] + \
             [(self.guide_label, self.ratio_plot)]
 
-    def _fit_overlays(self, *_: Any) -> None:
+    def _fit_overlays(self, *_args: Any) -> None:
         """A legend or label wider than its plot would be cut by the axis beside it: it shows only where it
         fits whole (a narrow plot at 1280×800 keeps its curves; the wider layouts show the words)."""
         for item, plot in self.overlays():
@@ -57,6 +58,15 @@ class PlotGrid:
                 off = item.opts["offset"]
                 corner = (1 if off[0] <= 0 else 0, 1 if off[1] <= 0 else 0)
                 item.anchor(itemPos=corner, parentPos=corner, offset=off)
+            elif isinstance(item, pg.TextItem):
+                # a hidden TextItem keeps the scaling it had when last shown (pyqtgraph updates it only while
+                # visible), so measured hidden its rect is far too large and it would never show again; and a
+                # range just set reaches the view box's matrix only when it paints: both brought up to date first
+                plot.getViewBox().updateMatrix()
+                item.setVisible(True)
+                if hasattr(item, "updatePosition"):
+                    item.updatePosition()
+                item.updateTransform(force=True)
             item.setVisible(plot.getViewBox().sceneBoundingRect().contains(item.sceneBoundingRect()))
 
     def set_columns(self, columns: int) -> None:
@@ -75,7 +85,7 @@ class PlotGrid:
         axes = {"left": _LogAxis(orientation="left")} if log else {}
         p = self.graphics.addPlot(row=row, col=col, axisItems=axes)
         p.setTitle(title, size=f"{style.FONT_TITLE_PT}pt", color=style.text_color(self))
-        p.setLabel("bottom", "iteration")
+        p.setLabel("bottom", _("iteration"))
         p.setLabel("left", ylabel)
         for axis in ("left", "bottom"):
             ax = p.getAxis(axis)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from PyQt6 import QtCore, QtGui
 
+from ui.views.pipeline_captions import captions, marks
+
 #: margins, and the least / most size of one feature map in pixels
 MARGIN = 8.0
 MIN_MAP = 22.0
@@ -24,10 +26,7 @@ MAX_GRID_COLUMNS = 4
 #: lines of text above the maps (the "→ next" mark, the title, the map size or channel page) and below
 #: them (what is shown, its scale)
 CAPTION_LINES = 2
-#: the captions a column may show below its maps; the widest decides the column's least width
-CAPTIONS = ("input image", "∂C/∂x (image)", "activation", "∂C/∂y arrived", "∂C/∂x sent down", "not yet",
-            "−0.000 … −0.000", "±0.0000", "C = 0.0000", "p(true) = 0.00")
-MARKS = ("→ next", "← next", "ΔW next", "just ran", "updated", "sent down")
+#: the captions and marks a column may show (in the current language): ui/views/pipeline_captions.py
 
 
 @dataclass
@@ -87,9 +86,9 @@ class Fonts:
 
 def least_width(spec: ColumnSpec, fm_title: QtGui.QFontMetricsF, fm_small: QtGui.QFontMetricsF) -> float:
     """The narrowest the column may be: its widest caption, or the loss column's labels + bars + values."""
-    titles = max(fm_title.horizontalAdvance(t) for t in (spec.title, spec.subtitle, *spec.size_texts, *MARKS))
-    captions = max(fm_small.horizontalAdvance(t) for t in CAPTIONS)
-    need = max(titles, captions, spec.wider)
+    titles = max(fm_title.horizontalAdvance(t) for t in (spec.title, spec.subtitle, *spec.size_texts, *marks()))
+    words = max(fm_small.horizontalAdvance(t) for t in captions())
+    need = max(titles, words, spec.wider)
     if spec.kind == "loss":
         labels = max((fm_small.horizontalAdvance(t) for t in spec.bar_labels), default=0.0)
         need = max(need, labels + 8 + 60 + fm_small.horizontalAdvance(" 0.00") + 4)
