@@ -19,7 +19,6 @@ setImage / setRect / setText. Text follows the window's text size (Ctrl+= / Ctrl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -28,109 +27,14 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from ui import style
 from ui.views import pipeline_captions as text
 from ui.views.pipeline_captions import INSPECTED, CaptionText, Legend
-from ui.views.pipeline_layout import ColumnBox, ColumnSpec, Fonts, layout
+from ui.views.pipeline_columns import Column, Scene
+from ui.views.pipeline_layout import ColumnSpec, Fonts, layout
 from ui.views.pipeline_maps import MapItem, MapTiles
 from visualcnn.i18n import _
 from visualcnn.records import StepRecord
 
 #: channel maps made per column at most (a page shows what fits; the pager reaches the others)
 MAX_CHANNEL_ITEMS = 64
-
-
-
-@dataclass
-class _Column:
-    kind: str                           # "input" | "layer" | "loss"
-    layer: int | None
-    spec: ColumnSpec
-    images: list[MapItem] = field(default_factory=list)       # one per channel (up to MAX_CHANNEL_ITEMS)
-    tiles: MapTiles | None = None                             # paints the maps of the page shown, at once
-    title_item: "CaptionText | None" = None
-    info_item: "CaptionText | None" = None
-    size_item: "CaptionText | None" = None
-    mark_item: "CaptionText | None" = None
-    highlight: QtWidgets.QGraphicsRectItem | None = None
-    outline: QtWidgets.QGraphicsRectItem | None = None
-    inspect_bar: QtWidgets.QGraphicsRectItem | None = None
-    box: ColumnBox | None = None
-    page: int = 0
-    shown: tuple = ()                   # (id(array), mode, dim, page) of what the images show now
-    bars: list[QtWidgets.QGraphicsRectItem] = field(default_factory=list)
-    bar_labels: list["CaptionText"] = field(default_factory=list)
-    bar_values: list["CaptionText"] = field(default_factory=list)
-    tracks: list[QtWidgets.QGraphicsRectItem] = field(default_factory=list)
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self.spec.shape
-
-    @property
-    def spatial(self) -> bool:
-        return self.spec.spatial
-
-    @property
-    def rect(self) -> QtCore.QRectF:
-        return self.box.rect if self.box is not None else QtCore.QRectF()
-
-    @property
-    def bar_area(self) -> QtCore.QRectF:
-        return self.box.bar_area if self.box is not None else QtCore.QRectF()
-
-    @property
-    def page_range(self) -> tuple[int, int]:
-        """The channels [start, end) the current page shows."""
-        if not self.spatial:
-            return 0, 1
-        per = self.box.per_page if self.box is not None else 1
-        n = min(self.shape[0], len(self.images))
-        start = min(self.page * per, max(0, n - 1) // per * per)
-        return start, min(n, start + per)
-
-    def texts(self) -> list["CaptionText"]:
-        return [t for t in (self.title_item, self.info_item, self.size_item, self.mark_item, *self.bar_labels,
-                            *self.bar_values) if t is not None and t.text().strip()]
-
-
-class _Scene(QtWidgets.QGraphicsView):
-    """The drawing surface: scene coordinates are pixels (no zoom); it scrolls when the columns need more room."""
-
-    clicked = QtCore.pyqtSignal(QtCore.QPointF)
-    resized = QtCore.pyqtSignal()
-    # pyqtgraph items look for these on the view that holds them; the pixels never zoom, so never emitted
-    sigDeviceRangeChanged = QtCore.pyqtSignal(object)
-    sigDeviceTransformChanged = QtCore.pyqtSignal(object)
-
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setScene(QtWidgets.QGraphicsScene(self))
-        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-        self.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-        self.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
-        self.setMouseTracking(True)
-        # scrolling must not blit stale pixels of pyqtgraph items: every frame repaints what is shown
-        self.setViewportUpdateMode(QtWidgets.QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
-
-    def follow(self, rect: QtCore.QRectF, edges: Sequence[float] = ()) -> None:
-        """Scroll sideways (only) so that `rect` is in view, starting at one of the column `edges` so that no
-        column is cut in half at the left."""
-        bar = self.horizontalScrollBar()
-        left, width = bar.value(), self.viewport().width()
-        if rect.left() >= left and rect.right() <= left + width:
-            return
-        target = rect.left() - 4 if rect.left() < left else rect.right() + 4 - width
-        snapped = [e - 4 for e in edges if e - 4 >= target and e - 4 <= rect.left()]
-        bar.setValue(int(min(snapped) if snapped else target))
-
-    def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:
-        super().resizeEvent(ev)
-        self.resized.emit()
-
-    def mousePressEvent(self, ev: QtGui.QMouseEvent) -> None:
-        if ev.button() == QtCore.Qt.MouseButton.LeftButton:
-            self.clicked.emit(self.mapToScene(ev.position().toPoint()))
-        super().mousePressEvent(ev)
 
 
 class PipelineView(QtWidgets.QWidget):
@@ -141,7 +45,7 @@ class PipelineView(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.network = None
-        self.columns: list[_Column] = []
+        self.columns: list[Column] = []
         self.records: list[StepRecord] = []
         self.next_phase: tuple[str, int | None] | None = None
         self.executed_column: int | None = None   # index into self.columns
@@ -155,7 +59,7 @@ class PipelineView(QtWidgets.QWidget):
         from ui.strips import FittedLabel
         self.header = FittedLabel()          # one line: the longest form of "just ran … · next …" that fits
         self.header.setFont(style.font(style.FONT_TITLE_PT, bold=True))
-        self.view = _Scene(self)
+        self.view = Scene(self)
         self.view.clicked.connect(self._on_click)
         self.view.resized.connect(self._relayout)
         self.scene = self.view.scene()
@@ -190,7 +94,7 @@ class PipelineView(QtWidgets.QWidget):
         self.columns.append(self._column("input", None, _("input"), tuple(network.input_shape)))
         for i, layer in enumerate(network.layers):
             self.columns.append(self._column("layer", i, f"{i} {layer.type_name}", tuple(layer.output_shape)))
-        loss = _Column("loss", None, ColumnSpec("loss", (n,), _("loss"), text.classes_text(n),
+        loss = Column("loss", None, ColumnSpec("loss", (n,), _("loss"), text.classes_text(n),
                                                 bar_labels=tuple(names)))
         self.columns.append(loss)
         if self.selected is None or self.selected >= len(network.layers):
@@ -328,9 +232,9 @@ class PipelineView(QtWidgets.QWidget):
         return [t for col in self.columns for t in col.texts()] + [a for a in self.arrows if a.isVisible()]
 
     # -- drawing ---------------------------------------------------------------------
-    def _column(self, kind: str, layer: int | None, title: str, shape: tuple[int, ...]) -> _Column:
+    def _column(self, kind: str, layer: int | None, title: str, shape: tuple[int, ...]) -> Column:
         sizes = text.size_texts(shape)
-        return _Column(kind, layer, ColumnSpec(kind, shape, title, sizes[0], size_texts=sizes))
+        return Column(kind, layer, ColumnSpec(kind, shape, title, sizes[0], size_texts=sizes))
 
     def _make_fonts(self) -> Fonts:
         return Fonts(style.font(style.FONT_PT, bold=True), style.font(style.FONT_SMALL_PT),
@@ -343,7 +247,7 @@ class PipelineView(QtWidgets.QWidget):
         self.scene.addItem(item)
         return item
 
-    def _show_maps(self, col: _Column, array: np.ndarray | None, mode: str, what: str, dim: bool = False) -> None:
+    def _show_maps(self, col: Column, array: np.ndarray | None, mode: str, what: str, dim: bool = False) -> None:
         key = (id(array), mode, dim, col.page, what)
         if col.shown == key:
             return
@@ -366,14 +270,14 @@ class PipelineView(QtWidgets.QWidget):
         self._size_text(col, start, end)
         self._place_captions(col)
 
-    def _size_text(self, col: _Column, start: int, end: int) -> None:
+    def _size_text(self, col: Column, start: int, end: int) -> None:
         if not col.spatial:
             col.size_item.setText(text.units_text(col.shape[0]))
             return
         C, h, w = col.shape
         col.size_item.setText(text.maps_text(C, h, w) if end - start >= C else text.page_text(start + 1, end, C, h, w))
 
-    def _show_loss(self, col: _Column, rec: StepRecord | None) -> None:
+    def _show_loss(self, col: Column, rec: StepRecord | None) -> None:
         key = (id(rec),)
         if col.shown == key:
             return
@@ -442,7 +346,7 @@ class PipelineView(QtWidgets.QWidget):
             a.setText("←" if backward else "→")
             a.setBrush(QtGui.QBrush(arrow_color))
 
-    def _has_params(self, col: _Column) -> bool:
+    def _has_params(self, col: Column) -> bool:
         return col.kind == "layer" and bool(self.network.layers[col.layer].params)
 
     def _column_for(self, phase: str, layer: int | None) -> int | None:
@@ -506,18 +410,18 @@ class PipelineView(QtWidgets.QWidget):
         if self.network is not None:
             self.show_state(self.records, self.next_phase)
 
-    def _cells(self, col: _Column) -> list[QtCore.QRectF]:
+    def _cells(self, col: Column) -> list[QtCore.QRectF]:
         """The cells of the channels on the column's current page (one strip for a vector)."""
         if col.box is None:
             return []
         start, end = col.page_range
         return col.box.cells[:end - start] if col.spatial else col.box.cells[:1]
 
-    def _place_images(self, col: _Column) -> None:
+    def _place_images(self, col: Column) -> None:
         if col.box is not None and col.tiles is not None:
             col.tiles.place(self._cells(col), col.page_range[0] if col.spatial else 0)
 
-    def _place_captions(self, col: _Column) -> None:
+    def _place_captions(self, col: Column) -> None:
         box = col.box
         if box is None:
             return
