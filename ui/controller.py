@@ -280,7 +280,10 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
         if running and now - self._metrics_drawn < METRICS_EVERY_S:
             return False                      # the next redraw signal comes back for it
         self._metrics_seen, self._metrics_drawn = seen, now
-        self.window.metrics.update_from(metrics, tests)
+        if running:
+            self.window.metrics.update_from(metrics, tests)
+        else:       # a step: its views draw in this turn, the curves in the next (not one long turn)
+            self.window.metrics.update_soon(metrics, tests)
         return True
 
     def update_actions(self) -> None:

@@ -28,6 +28,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ui import style
 from ui.bounded import CurvePoints
+from ui.in_sight import on_coming_into_sight, out_of_sight
 from ui.views.metrics_data import (SMOOTHING, _ema, _kept, _version, format_eta, metrics_csv,  # noqa: F401
                                    metrics_table, progress_text, write_metrics_csv)
 from ui.views.metrics_layout import PlotGrid
@@ -69,6 +70,7 @@ class MetricsView(PlotGrid, QtWidgets.QWidget):
         self._deferred = QtCore.QTimer(self)
         self._deferred.setSingleShot(True)
         self._deferred.timeout.connect(lambda: self.update_from(self._metrics, self._test_points))
+        self._stale = False             # new figures came while the view was hidden (a tab behind another)
         self._metrics: Sequence[Any] = []
         self._test_points: Sequence[tuple[int, float, float]] = []
 
@@ -203,6 +205,11 @@ class MetricsView(PlotGrid, QtWidgets.QWidget):
         worker thread, so only the first len() seen now is used). test_points: (iteration, loss, acc).
         """
         self._metrics, self._test_points = metrics, test_points
+        if self._hidden():
+            self._deferred.stop()
+            self._stale = True          # drawn when shown (showEvent): a hidden tab costs nothing
+            return 0
+        self._stale = False
         if not force:
             wait = self._last_update + 1.0 / MAX_FPS - time.perf_counter()
             if wait > 0:
@@ -257,6 +264,29 @@ class MetricsView(PlotGrid, QtWidgets.QWidget):
         if new or self._n_test:
             self._follow_data()
         return len(new)
+
+    def update_soon(self, metrics: Sequence[Any], test_points: Sequence[tuple[int, float, float]] = ()) -> None:
+        """update_from in the event loop's next turn: after a step the views draw first and the curves right
+        after them, instead of all in one turn (calls before then make one update, with the latest figures)."""
+        self._metrics, self._test_points = metrics, test_points
+        if not self._deferred.isActive():
+            self._deferred.start(0)
+
+    def pending(self) -> bool:
+        """Figures given but not drawn yet (an update_soon not run, or a hidden view's)."""
+        return self._deferred.isActive() or self._stale
+
+    def _hidden(self) -> bool:
+        """Not on screen while its window is (another tab in front): nothing to draw for now."""
+        if not out_of_sight(self):
+            return False
+        on_coming_into_sight(self, self._catch_up)
+        return True
+
+    def _catch_up(self) -> None:
+        if self._stale and not out_of_sight(self):
+            self._stale = False
+            self.update_from(self._metrics, self._test_points)
 
     def _widen(self, plot: pg.PlotItem, values: np.ndarray) -> None:
         """Grow the plot's y bounds by the finite ones of `values` (already log10 on a log plot)."""
