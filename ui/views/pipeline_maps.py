@@ -99,6 +99,7 @@ class MapTiles(QtWidgets.QGraphicsItem):
         self._cells: list[QtCore.QRectF] = []
         self._bounds = QtCore.QRectF()
         self._picture: tuple[float, QtGui.QImage, np.ndarray] | None = None   # (device pixel ratio, image, buffer)
+        self._placed: tuple | None = None            # (cells, first channel, map size) the maps were placed for
 
     def add_map(self) -> MapItem:
         item = MapItem(self)
@@ -108,26 +109,32 @@ class MapTiles(QtWidgets.QGraphicsItem):
     def show(self, stack: np.ndarray | None, levels: tuple[float, float], gradient: bool,
              first: int, cells: list[QtCore.QRectF]) -> None:
         """Show `stack` (n, h, w) — channels first … first + n − 1 — in `cells` (one per channel, equal sizes)."""
-        self.prepareGeometryChange()
-        self._picture = None
         shown = range(first, first + (0 if stack is None else len(stack)))
         for c, item in enumerate(self.maps):
             if c in shown:
-                item.prepareGeometryChange()
-                item.image, item.levels = stack[c - first], levels
-            elif stack is None:
+                image = stack[c - first]
+                if item.image is None or item.image.shape != image.shape:
+                    item.prepareGeometryChange()
+                item.image, item.levels = image, levels
+            elif stack is None and item.image is not None:
                 item.clear()
         self._stack, self._gradient = stack, gradient
         self.place(cells, first)
 
     def place(self, cells: list[QtCore.QRectF], first: int) -> None:
         """Put the maps first … first + len(cells) − 1 in `cells`; the others are hidden."""
-        self.prepareGeometryChange()
         self._picture = None
+        self.update()
         # whole pixels, all of one size: crisp frames, and every map enlarged alike
         if cells:
             cw, ch = max(1, round(cells[0].width())), max(1, round(cells[0].height()))
-        self._cells = [QtCore.QRectF(round(r.left()), round(r.top()), cw, ch) for r in cells]
+        snapped = [(round(r.left()), round(r.top()), cw, ch) for r in cells]
+        key = (tuple(snapped), first, None if self._stack is None else self._stack.shape[1:])
+        if key == self._placed:
+            return                  # the same cells and map size: only the pixels changed
+        self._placed = key
+        self.prepareGeometryChange()
+        self._cells = [QtCore.QRectF(*r) for r in snapped]
         bounds = QtCore.QRectF()
         for r in self._cells:
             bounds = bounds.united(r)
@@ -137,7 +144,6 @@ class MapTiles(QtWidgets.QGraphicsItem):
             item.setVisible(0 <= k < len(cells))
             if 0 <= k < len(cells):
                 item.setRect(self._cells[k])
-        self.update()
 
     def clear(self) -> None:
         self.show(None, (0.0, 1.0), False, 0, self._cells)
