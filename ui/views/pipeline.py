@@ -389,7 +389,7 @@ class PipelineView(QtWidgets.QWidget):
             col.highlight.setRect(box.rect)
             col.outline.setRect(box.rect.adjusted(1, 1, -1, -1))
             col.title_item.set_center(box.center, box.title_top)
-            col.size_item.set_center(box.center, box.title_top + QtGui.QFontMetricsF(fonts.title).lineSpacing())
+            col.size_item.set_center(box.center, box.title_top + fonts.lines()[0])
             col.mark_item.set_center(box.center, box.mark_top)
             col.inspect_bar.setRect(QtCore.QRectF(box.rect.left() + 6, box.map_area.top() - 5,
                                                   box.rect.width() - 12, 4))

@@ -23,6 +23,7 @@ NOT_YET = N_("not yet")
 NEXT_FORWARD, NEXT_BACKWARD, NEXT_UPDATE = N_("→ next"), N_("← next"), N_("ΔW next")
 JUST_RAN, UPDATED, SENT = N_("just ran"), N_("updated"), N_("sent down")
 MARKS = (NEXT_FORWARD, NEXT_BACKWARD, NEXT_UPDATE, JUST_RAN, UPDATED, SENT)
+PAGE = N_("{first}–{last} of {n} · {h}×{w} ▸")
 #: the widest numbers a caption may show (they size the columns, with the words above)
 NUMBER_SAMPLES = ("−0.000 … −0.000", "±0.0000", "C = 0.0000")
 
@@ -41,7 +42,9 @@ def size_texts(shape: Sequence[int]) -> tuple[str, ...]:
     """The texts a column's size / page line can show (the first is what it starts with)."""
     if len(shape) == 3:
         C, h, w = shape
-        return (maps_text(C, h, w), page_text(C, C, C, h, w), f"{h}×{w}")
+        # the pager's text is sized as "C of C · h×w ▸" (the range it shows is rarely wider than that)
+        pager = _(PAGE).replace("{first}–", "").format(last=C, n=C, h=h, w=w)
+        return (maps_text(C, h, w), pager, f"{h}×{w}")
     return (units_text(shape[0]),)
 
 
@@ -51,7 +54,7 @@ def maps_text(C: int, h: int, w: int) -> str:
 
 def page_text(first: int, last: int, C: int, h: int, w: int) -> str:
     """'1–8 of 32 · 12×12 ▸' (click for the next page)."""
-    return _("{first}–{last} of {n} · {h}×{w} ▸").format(first=first, last=last, n=C, h=h, w=w)
+    return _(PAGE).format(first=first, last=last, n=C, h=h, w=w)
 
 
 def units_text(n: int) -> str:
