@@ -121,11 +121,11 @@ def bench_one(app, name: str, args) -> None:
                 app.processEvents()
         core_times.clear()
 
-        ui_times, first_turn, phases = [], [], []
+        ui_times, first_turn, cpu_times, phases = [], [], [], []
         profiler = cProfile.Profile() if args.profile else None
         for _press in range(args.steps):
             phases.append(session.phase)
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             if profiler:
                 profiler.enable()
             QTest.keyClick(window, Qt.Key.Key_F10)
@@ -136,6 +136,7 @@ def bench_one(app, name: str, args) -> None:
             if profiler:
                 profiler.disable()
             ui_times.append(time.perf_counter() - t)
+            cpu_times.append(time.process_time() - cpu)
         assert len(core_times) == args.steps, "a key press did not step the session"
         session.step = raw_step
         run = measure_run(app, window, args.run_seconds)
@@ -158,6 +159,7 @@ def bench_one(app, name: str, args) -> None:
         if times:
             print(f"    {kind:9s} ({len(times):3d})          : {fmt(times)}")
     print(f"  … the first event-loop turn : {fmt(first_turn)}   (the views; a step's curves follow in the next)")
+    print(f"  … CPU time of the process   : {fmt(cpu_times)}   (what a loaded machine's wait leaves out)")
     print(f"  session.step() alone         : {fmt(core_times)}")
     print(f"  UI overhead                  : {fmt(overhead)}")
     gaps = run["gaps"]
