@@ -208,6 +208,9 @@ class ScaledImage:
         self.bar = pg.ColorBarItem(values=(-1, 1) if gradient else (0, 1), colorMap=cmap, interactive=False,
                                    width=14, rounding=1e-12)
         self.bar.setImageItem(self.image)
+        # its numbers never carry a unit prefix (the bar has no label); left on, every new scale re-set the
+        # axis label's HTML and re-laid the bar
+        self.bar.axis.enableAutoSIPrefix(False)
         layout.addItem(self.bar, row=row, col=col + 1)
         self._shape: tuple[int, ...] | None = None
 

@@ -272,6 +272,11 @@ class MetricsView(PlotGrid, QtWidgets.QWidget):
         if not self._deferred.isActive():
             self._deferred.start(0)
 
+    def flush(self) -> None:
+        """Draw now what update_soon (or the MAX_FPS throttle) left for later."""
+        if self._deferred.isActive():
+            self.update_from(self._metrics, self._test_points)
+
     def pending(self) -> bool:
         """Figures given but not drawn yet (an update_soon not run, or a hidden view's)."""
         return self._deferred.isActive() or self._stale
