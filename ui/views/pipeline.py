@@ -26,10 +26,10 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ui import style
 from ui.views import pipeline_captions as text
-from ui.views.pipeline_captions import INSPECTED, CaptionText, Legend
+from ui.views.pipeline_captions import CaptionText, Legend
 from ui.views.pipeline_columns import Column, Scene
 from ui.views.pipeline_layout import ColumnSpec, Fonts, layout
-from ui.views.pipeline_maps import MapItem, MapTiles
+from ui.views.pipeline_maps import MapItem
 from visualcnn.i18n import _
 from visualcnn.records import StepRecord
 
@@ -100,38 +100,7 @@ class PipelineView(QtWidgets.QWidget):
         if self.selected is None or self.selected >= len(network.layers):
             self.selected = 0
         for ci, col in enumerate(self.columns):
-            col.highlight = self.scene.addRect(QtCore.QRectF(), QtGui.QPen(QtCore.Qt.PenStyle.NoPen),
-                                               QtGui.QBrush(style.with_alpha(style.HIGHLIGHT, 45)))
-            col.highlight.setZValue(-10)
-            col.outline = self.scene.addRect(QtCore.QRectF(), QtGui.QPen(style.NEXT, 2, QtCore.Qt.PenStyle.DashLine))
-            col.outline.setZValue(-9)
-            col.inspect_bar = self.scene.addRect(QtCore.QRectF(), QtGui.QPen(QtCore.Qt.PenStyle.NoPen),
-                                                 QtGui.QBrush(INSPECTED))
-            col.inspect_bar.setVisible(False)
-            col.title_item = self._text(bold=True)
-            col.mark_item = self._text(bold=True)
-            col.info_item = self._text()
-            col.size_item = self._text(bold=True)
-            if col.kind == "loss":
-                col.size_item.setText(text.classes_text(n))
-                for k in range(n):
-                    col.tracks.append(self.scene.addRect(QtCore.QRectF(), QtGui.QPen(style.FRAME, 1)))
-                    bar = self.scene.addRect(QtCore.QRectF(), QtGui.QPen(QtCore.Qt.PenStyle.NoPen),
-                                             QtGui.QBrush(style.BAR))
-                    col.bars.append(bar)
-                    label = self._text()
-                    label.setText(names[k])
-                    col.bar_labels.append(label)
-                    col.bar_values.append(self._text())
-            else:
-                count = min(col.shape[0], MAX_CHANNEL_ITEMS) if col.spatial else 1
-                col.tiles = MapTiles()
-                self.scene.addItem(col.tiles)
-                for _channel in range(count):
-                    item = col.tiles.add_map()
-                    self.scene.addItem(item)
-                    col.images.append(item)
-            col.title_item.setText(col.spec.title)
+            col.build_items(self.scene, self._text, names, MAX_CHANNEL_ITEMS)
             if ci < len(self.columns) - 1:
                 arrow = self._text(arrow=True)
                 arrow.setText("→")

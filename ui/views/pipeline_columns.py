@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from ui.views.pipeline_captions import CaptionText
+from ui import style
+from ui.views.pipeline_captions import INSPECTED, CaptionText
 from ui.views.pipeline_layout import ColumnBox, ColumnSpec
 from ui.views.pipeline_maps import MapItem, MapTiles
 
@@ -60,6 +61,40 @@ class Column:
         n = min(self.shape[0], len(self.images))
         start = min(self.page * per, max(0, n - 1) // per * per)
         return start, min(n, start + per)
+
+    def build_items(self, scene: QtWidgets.QGraphicsScene, make_text: Callable[..., CaptionText],
+                    class_names: Sequence[str], max_channels: int) -> None:
+        """Create the column's items in `scene`: its tint, outline and inspected bar, its texts (`make_text(bold=…)`
+        adds one to the scene) and its maps (up to `max_channels`) or, for the loss column, a bar per class."""
+        self.highlight = scene.addRect(QtCore.QRectF(), QtGui.QPen(QtCore.Qt.PenStyle.NoPen),
+                                       QtGui.QBrush(style.with_alpha(style.HIGHLIGHT, 45)))
+        self.highlight.setZValue(-10)
+        self.outline = scene.addRect(QtCore.QRectF(), QtGui.QPen(style.NEXT, 2, QtCore.Qt.PenStyle.DashLine))
+        self.outline.setZValue(-9)
+        self.inspect_bar = scene.addRect(QtCore.QRectF(), QtGui.QPen(QtCore.Qt.PenStyle.NoPen), QtGui.QBrush(INSPECTED))
+        self.inspect_bar.setVisible(False)
+        self.title_item = make_text(bold=True)
+        self.mark_item = make_text(bold=True)
+        self.info_item = make_text()
+        self.size_item = make_text(bold=True)
+        if self.kind == "loss":
+            self.size_item.setText(self.spec.subtitle)
+            for name in class_names:
+                self.tracks.append(scene.addRect(QtCore.QRectF(), QtGui.QPen(style.FRAME, 1)))
+                self.bars.append(scene.addRect(QtCore.QRectF(), QtGui.QPen(QtCore.Qt.PenStyle.NoPen),
+                                               QtGui.QBrush(style.BAR)))
+                label = make_text()
+                label.setText(name)
+                self.bar_labels.append(label)
+                self.bar_values.append(make_text())
+        else:
+            self.tiles = MapTiles()
+            scene.addItem(self.tiles)
+            for _channel in range(min(self.shape[0], max_channels) if self.spatial else 1):
+                item = self.tiles.add_map()
+                scene.addItem(item)
+                self.images.append(item)
+        self.title_item.setText(self.spec.title)
 
     def texts(self) -> list["CaptionText"]:
         return [t for t in (self.title_item, self.info_item, self.size_item, self.mark_item, *self.bar_labels,
