@@ -58,11 +58,15 @@ def unit_for_entry(network: Any, layer: int, name: str, flat: int) -> tuple[int,
     if name == "input":
         per = int(np.prod(lay.input_shape))
         n, unit = flat // per, tuple(int(v) for v in np.unravel_index(flat % per, lay.input_shape))
-        return layer, unit, n, (f"∂C/∂x{unit} of layer {layer} {lay.type_name} is what its backward sends down: "
-                                f"the Numbers tab sums every output unit that read it."), "backward"
+        return layer, unit, n, _("∂C/∂x{unit} of layer {index} {type} is what its backward sends down: the Numbers "
+                                 "tab sums every output unit that read it.").format(unit=unit, index=layer,
+                                                                                    type=lay.type_name), "backward"
     idx = tuple(int(v) for v in np.unravel_index(flat, lay.params[name].shape))
-    note = (f"∂C/∂{name}{list(idx)} of layer {layer} {lay.type_name}: the Numbers tab sums δ · input over the "
-            f"batch{' and every position' if len(lay.output_shape) == 3 and name == 'W' else ''}.")
+    every_position = len(lay.output_shape) == 3 and name == "W"
+    note = (_("∂C/∂{name}{entry} of layer {index} {type}: the Numbers tab sums δ · input over the batch and every "
+              "position.") if every_position else
+            _("∂C/∂{name}{entry} of layer {index} {type}: the Numbers tab sums δ · input over the batch.")).format(
+        name=name, entry=list(idx), index=layer, type=lay.type_name)
     return layer, idx, 0, note, f"∂C/∂{name}"
 
 
@@ -154,19 +158,19 @@ class MathLab(QtCore.QObject):
         return dock
 
     def _build_docks(self) -> None:
-        self.layer_button = QtWidgets.QPushButton("Check this layer")
-        self.layer_button.setToolTip("check the selected layer's parameters and input gradient (float64)")
+        self.layer_button = QtWidgets.QPushButton(_("Check this layer"))
+        self.layer_button.setToolTip(_("check the selected layer's parameters and input gradient (float64)"))
         self.layer_button.clicked.connect(lambda: self.run_check(whole=False))
-        self.network_button = QtWidgets.QPushButton("Check the whole network")
-        self.network_button.setToolTip("check every layer × parameter and every input gradient (float64)")
+        self.network_button = QtWidgets.QPushButton(_("Check the whole network"))
+        self.network_button.setToolTip(_("check every layer × parameter and every input gradient (float64)"))
         self.network_button.clicked.connect(lambda: self.run_check(whole=True))
         # the two buttons take the place of the view's own title in its top row (the dock says "Gradient check")
         top = self.check_view.layout().itemAt(0).layout()
         top.itemAt(0).widget().hide()
         top.insertWidget(1, self.layer_button)
         top.insertWidget(2, self.network_button)
-        self.check_note = QtWidgets.QLabel(f"on the current batch, jittered by N(0, {CHECK_JITTER:g}²) as the "
-                                           f"command line does (ties in max pooling, ReLU at 0)")
+        self.check_note = QtWidgets.QLabel(_("on the current batch, jittered by N(0, {jitter}²) as the command line "
+                                             "does (ties in max pooling, ReLU at 0)").format(jitter=f"{CHECK_JITTER:g}"))
         self.entry_note = self.check_note          # a clicked cell's explanation replaces it
         self.check_note.setWordWrap(True)
         self.check_note.setFont(style.font(style.FONT_SMALL_PT))
@@ -184,7 +188,7 @@ class MathLab(QtCore.QObject):
         cbox = QtWidgets.QWidget()
         cl = QtWidgets.QVBoxLayout(cbox)
         cl.setContentsMargins(style.MARGIN, style.MARGIN, 0, 0)
-        head = QtWidgets.QLabel("What it does to learning")
+        head = QtWidgets.QLabel(_("What it does to learning"))
         head.setFont(style.font(style.FONT_TITLE_PT, bold=True))
         cl.addWidget(head)
         cl.addWidget(self.compare, 1)
@@ -197,9 +201,9 @@ class MathLab(QtCore.QObject):
         ml.addWidget(split, 1)
 
         self.docks = {
-            "gradcheck": self._add_dock("gradcheck", "Gradient check", _Fill(box), "metrics", scroll=True),
-            "mistakes": self._add_dock("mistakes", "Mistakes", _Fill(mbox), "metrics", scroll=True),
-            "errors": self._add_dock("errors", "Errors", self.errors, "metrics"),
+            "gradcheck": self._add_dock("gradcheck", _("Gradient check"), _Fill(box), "metrics", scroll=True),
+            "mistakes": self._add_dock("mistakes", _("Mistakes"), _Fill(mbox), "metrics", scroll=True),
+            "errors": self._add_dock("errors", _("Errors"), self.errors, "metrics"),
         }
         if "metrics" in getattr(self.window, "docks", {}):
             self.window.docks["metrics"].raise_()
@@ -207,7 +211,7 @@ class MathLab(QtCore.QObject):
     def _build_menus(self) -> None:
         w = self.window
         add_menu = getattr(w, "add_menu", None) or (lambda title: w.menuBar().addMenu(title))
-        self.mistakes_menu = add_menu("&Mistakes")
+        self.mistakes_menu = add_menu(_("&Mistakes"))
         self.mistake_actions: dict[str, QtGui.QAction] = {}
         for name, m in MISTAKES.items():
             act = self.mistakes_menu.addAction(f"{name} — {_(m.title)}")
@@ -216,24 +220,24 @@ class MathLab(QtCore.QObject):
             act.toggled.connect(lambda on, n=name: self._action_toggled(n, on))
             self.mistake_actions[name] = act
         self.mistakes_menu.addSeparator()
-        self.all_off_action = self.mistakes_menu.addAction("Correct math (turn all off)")
+        self.all_off_action = self.mistakes_menu.addAction(_("Correct math (turn all off)"))
         self.all_off_action.triggered.connect(lambda: self.set_mistakes([]))
-        self.explain_action = self.mistakes_menu.addAction("Explain…")
-        self.explain_action.setStatusTip("the note's formula beside the correct one, and why they differ")
+        self.explain_action = self.mistakes_menu.addAction(_("Explain…"))
+        self.explain_action.setStatusTip(_("the note's formula beside the correct one, and why they differ"))
         self.explain_action.triggered.connect(self.explain)
-        self.compare_action = self.mistakes_menu.addAction("Compare with the correct math")
+        self.compare_action = self.mistakes_menu.addAction(_("Compare with the correct math"))
         self.compare_action.triggered.connect(self.compare_with_correct)
         self.mistakes_menu.addSeparator()
-        self.check_action = self.mistakes_menu.addAction("Check the whole network")
+        self.check_action = self.mistakes_menu.addAction(_("Check the whole network"))
         self.check_action.triggered.connect(lambda: self.run_check(whole=True))
 
-        self.layer_menu = add_menu("&Layer")
-        self.load_action = self.layer_menu.addAction("Load layer file…")
-        self.load_action.setStatusTip("load a Python file defining your own layer class; its type then appears "
-                                      "in the Layer stack's Add layer menu")
+        self.layer_menu = add_menu(_("&Layer"))
+        self.load_action = self.layer_menu.addAction(_("Load layer file…"))
+        self.load_action.setStatusTip(_("load a Python file defining your own layer class; its type then appears "
+                                        "in the Layer stack's Add layer menu"))
         self.load_action.triggered.connect(lambda: self.load_layer_file())
-        self.template_action = self.layer_menu.addAction("New layer from template…")
-        self.template_action.setStatusTip("save a copy of the layer template (a scaled tanh) to edit")
+        self.template_action = self.layer_menu.addAction(_("New layer from template…"))
+        self.template_action.setStatusTip(_("save a copy of the layer template (a scaled tanh) to edit"))
         self.template_action.triggered.connect(lambda: self.new_from_template())
 
     # -- following the session ---------------------------------------------------------------------
@@ -249,7 +253,7 @@ class MathLab(QtCore.QObject):
         self.wanted = active(session.network, session.optimizer)
         self._network_changed()
 
-    def _on_network_rebuilt(self, *_: Any) -> None:
+    def _on_network_rebuilt(self, *_args: Any) -> None:
         # on the thread that rebuilt, inside the session's lock: make the new network compute `wanted`
         # before anything steps it (Session.rebuild builds the built-in classes)
         if self._applying:
@@ -273,8 +277,8 @@ class MathLab(QtCore.QObject):
     def _breakpoint_hit(self, hit: Any) -> None:
         self.errors.add_error(LayerError(source="breakpoint", message=hit.message, phase=hit.phase or "",
                                          layer=hit.layer, severity="warning",
-                                         traceback_text="(no exception: the NaN breakpoint stopped here — a value "
-                                                        "became NaN or infinite in this phase)"))
+                                         traceback_text=_("(no exception: the NaN breakpoint stopped here — a "
+                                                          "value became NaN or infinite in this phase)")))
 
     def _network_changed(self) -> None:
         s = self.session
@@ -296,20 +300,23 @@ class MathLab(QtCore.QObject):
         return bool(getattr(self.controller, "running", False))
 
     def _session_free(self, what: str) -> bool:
-        """True when the GUI may touch the session now: pauses a run first; else says why not."""
+        """True when the GUI may touch the session now: pauses a run first; else says why not.
+        `what`: the change wanted, in the current language ("switching formulas")."""
         if not self._running():
             return True
         pause = getattr(self.controller, "wait_until_paused", None)
         if pause is not None and pause():
-            self.window.statusBar().showMessage(f"The run was paused for {what}: F5 resumes it.", 6000)
+            self.window.statusBar().showMessage(_("The run was paused for {what}: F5 resumes it.").format(what=what),
+                                                6000)
             return True
-        self.window.statusBar().showMessage(f"Training is running: pause it (F5) before {what}.", 6000)
+        self.window.statusBar().showMessage(_("Training is running: pause it (F5) before {what}.").format(what=what),
+                                            6000)
         return False
 
     def _running_changed(self, running: bool) -> None:
         if running and self.check_view.running:
             self.check_view.cancel()
-            self.window.statusBar().showMessage("Gradient check cancelled: the run took over the session.", 6000)
+            self.window.statusBar().showMessage(_("Gradient check cancelled: the run took over the session."), 6000)
         self.layer_button.setEnabled(not running)
         self.network_button.setEnabled(not running)
 
@@ -317,19 +324,19 @@ class MathLab(QtCore.QObject):
         s = self.session
         i = getattr(self.window.inspector, "layer", 0) or 0
         if s is not None and 0 <= i < len(s.network.layers):
-            self.layer_button.setText(f"Check layer {i} {s.network.layers[i].type_name}")
+            self.layer_button.setText(_("Check layer {index} {type}").format(index=i, type=s.network.layers[i].type_name))
 
     # -- the gradient check ---------------------------------------------------------------------
     def run_check(self, whole: bool = True, layer: int | None = None) -> bool:
         """Check the whole network, or `layer` (default: the inspector's), on the current batch, off the GUI thread."""
         if self._running():
-            msg = "Training is running: pause it (F5) before checking gradients — the check needs a still network."
+            msg = _("Training is running: pause it (F5) before checking gradients — the check needs a still network.")
             self.check_view.summary.setText(msg)
             self.window.statusBar().showMessage(msg, 6000)
             return False
         s = self.session
         if not getattr(self.controller, "spec_valid", True):
-            self.check_view.summary.setText("The layer stack is not valid: fix it before checking.")
+            self.check_view.summary.setText(_("The layer stack is not valid: fix it before checking."))
             return False
         try:
             with s.lock:
@@ -350,24 +357,26 @@ class MathLab(QtCore.QObject):
             same = dtype_check(net, x, np.asarray(labels))
             worst = max(r.max_rel_error for r in same.results)
             highest = sorted(same.failures, key=lambda r: (-r.layer, r.name != "input"))  # the bug sits there
-            bad = ", ".join(f"layer {r.layer} {r.layer_type} {r.name}" for r in highest[:2])
+            bad = ", ".join(_("layer {index} {type} {tensor}").format(index=r.layer, type=r.layer_type, tensor=r.name)
+                            for r in highest[:2])
             self.window.statusBar().showMessage(
-                f"float32 path: gradients agree with float64 (worst {worst:.1e})" if same.passed else
-                f"float32 path: gradients DO NOT agree with float64 at {bad} (worst {worst:.1e}): a float32-only bug",
-                10000)
+                _("float32 path: gradients agree with float64 (worst {worst})").format(worst=f"{worst:.1e}")
+                if same.passed else
+                _("float32 path: gradients DO NOT agree with float64 at {where} (worst {worst}): a float32-only "
+                  "bug").format(where=bad, worst=f"{worst:.1e}"), 10000)
         del net
         self.docks["gradcheck"].raise_()
         return True
 
     def _check_finished(self, report: Any) -> None:
-        if report is None and self.check_view.summary.text().find("could not run") >= 0:
-            text = QtGui.QTextDocumentFragment.fromHtml(self.check_view.summary.text()).toPlainText()
-            self.errors.add_error(LayerError(source="gradient check", message=text, phase="gradient check"))
+        if report is None and self.check_view.failed_message:
+            self.errors.add_error(LayerError(source="gradient check", message=self.check_view.failed_message,
+                                             phase="gradient check"))
             return
         if report is not None and report.results and any(r.sampled for r in report.results):
             n = self.check_view.entries.value()
-            self.check_note.setText(f"large tensors: {n} random entries each were checked (set 0 = all) · "
-                                    f"batch jittered by N(0, {CHECK_JITTER:g}²)")
+            self.check_note.setText(_("large tensors: {n} random entries each were checked (set 0 = all) · batch "
+                                      "jittered by N(0, {jitter}²)").format(n=n, jitter=f"{CHECK_JITTER:g}"))
 
     def show_entry(self, layer: int, name: str, flat: int) -> None:
         """A checked cell was clicked: show its chain rule, with its numbers, in the inspector's Numbers tab."""
@@ -375,7 +384,9 @@ class MathLab(QtCore.QObject):
         try:
             target, unit, sample, note, phase = unit_for_entry(s.network, layer, name, flat)
         except (ValueError, IndexError, KeyError) as e:
-            note, target, unit, sample, phase = f"no explanation for {name}[{flat}] of layer {layer}: {e}", layer, (), 0, ""
+            note = _("no explanation for {tensor}[{entry}] of layer {index}: {why}").format(
+                tensor=name, entry=flat, index=layer, why=e)
+            target, unit, sample, phase = layer, (), 0, ""
         inspector = self.window.inspector
         self.controller.select_layer(target)
         if hasattr(inspector, "numbers"):
@@ -383,8 +394,9 @@ class MathLab(QtCore.QObject):
             if unit:
                 inspector.select_unit(unit, sample=sample, phase=phase)
         if getattr(inspector.numbers, "explanation", None) is not None and not inspector.numbers.explanation.available:
-            note += " Step backward through that layer first to see the numbers."
-        note += " (The check ran on a jittered copy of the batch, so its numbers differ slightly from the steps'.)"
+            note += " " + _("Step backward through that layer first to see the numbers.")
+        note += " " + _("(The check ran on a jittered copy of the batch, so its numbers differ slightly from the "
+                        "steps'.)")
         self.last_entry_note = note
         self.entry_note.setText(note)
         dock = self.window.docks.get("inspector") if hasattr(self.window, "docks") else None
@@ -403,7 +415,7 @@ class MathLab(QtCore.QObject):
         except VisualCNNError as e:
             self.window.statusBar().showMessage(str(e), 6000)
             return False
-        if not self._session_free("switching formulas"):
+        if not self._session_free(_("switching formulas")):
             self._sync_checks()
             return False
         previous = self.wanted
@@ -418,15 +430,16 @@ class MathLab(QtCore.QObject):
         finally:
             self._applying = False
         self._network_changed()
-        self.check_view.summary.setText("The formulas changed: run the check again.")
+        self.check_view.summary.setText(_("The formulas changed: run the check again."))
         if names:
             idle = [n for n in names if not applies_to(n, self.session.network)]
-            msg = "Computing the study note's " + ", ".join(names) + " — check the gradients to catch it"
+            msg = _("Computing the study note's {mistakes} — check the gradients to catch it").format(
+                mistakes=", ".join(names))
             if idle:
-                msg += f" ({', '.join(idle)} changes nothing in this network)"
+                msg += " " + _("({mistakes} changes nothing in this network)").format(mistakes=", ".join(idle))
             self.mistakes_panel.select(names[-1])
         else:
-            msg = "Correct math: every layer computes the built-in formulas again"
+            msg = _("Correct math: every layer computes the built-in formulas again")
         self.window.statusBar().showMessage(msg, 8000)
         if hasattr(self.controller, "refresh"):
             self.controller.refresh(force=True)
@@ -443,7 +456,7 @@ class MathLab(QtCore.QObject):
     def compare_with_correct(self) -> bool:
         """Train a correct twin and one with the ticked mistakes from the current weights; plot both losses."""
         if not self.wanted:
-            self.compare.note.setText("Tick a mistake first: with none, both twins compute the same math.")
+            self.compare.note.setText(_("Tick a mistake first: with none, both twins compute the same math."))
             self.explain()
             return False
         try:
@@ -460,30 +473,33 @@ class MathLab(QtCore.QObject):
         from visualcnn.custom import CustomLayerError, load_layer_file
         if path is None:
             start = str(self.window.settings.value("layers/last_dir", str(Path.home())))
-            path, _ = QtWidgets.QFileDialog.getOpenFileName(self.window, "Load a layer file", start,
-                                                            "Python layer files (*.py)")
+            path, _filter = QtWidgets.QFileDialog.getOpenFileName(self.window, _("Load a layer file"), start,
+                                                                  _("Python layer files (*.py)"))
             if not path:
                 return None
         try:
             classes = load_layer_file(path)
         except CustomLayerError as e:
             self.report(e, "load")
-            self.window.statusBar().showMessage(f"The layer file was not loaded: {e.message}", 8000)
+            self.window.statusBar().showMessage(_("The layer file was not loaded: {why}").format(why=e.message), 8000)
             return None
         self.window.settings.setValue("layers/last_dir", str(Path(path).parent))
         self.refresh_add_menu()
         names = [c.type_name for c in classes]
         used = {layer.type_name for layer in self.session.network.layers} & set(names)
-        if used and self._session_free("reloading a layer"):
+        if used and self._session_free(_("reloading a layer")):
             self._reload_classes()
         self.window.statusBar().showMessage(
-            f"Loaded {', '.join(names)} from {Path(path).name}: add it from the Layer stack's Add layer menu"
-            + (" (the layers already in the stack now run the new code)" if used else ""), 10000)
+            _("Loaded {types} from {file}: add it from the Layer stack's Add layer menu").format(
+                types=", ".join(names), file=Path(path).name)
+            + (" " + _("(the layers already in the stack now run the new code)") if used else ""), 10000)
         return classes
 
     def refresh_add_menu(self) -> None:
         """Give the stack editor's Add layer menu an entry for every registered type it lacks."""
         from visualcnn.layers import LAYER_TYPES
+
+        from ui.stack_editor import describe
         editor = self.window.editor
         if hasattr(editor, "refresh_layer_types"):
             editor.refresh_layer_types()
@@ -492,9 +508,9 @@ class MathLab(QtCore.QObject):
             if kind in editor.add_actions:
                 continue
             act = editor.add_menu.addAction(kind)
-            act.setToolTip(getattr(cls, "description", ""))
-            act.setStatusTip(getattr(cls, "description", ""))
-            act.triggered.connect(lambda _=False, k=kind: editor.add_layer(k))
+            act.setToolTip(describe(cls))
+            act.setStatusTip(describe(cls))
+            act.triggered.connect(lambda _c=False, k=kind: editor.add_layer(k))
             editor.add_actions[kind] = act
         for kind in [k for k in editor.add_actions if k not in LAYER_TYPES]:
             editor.add_menu.removeAction(editor.add_actions.pop(kind))
@@ -529,8 +545,8 @@ class MathLab(QtCore.QObject):
         """Save a copy of the layer template where the user chooses; offer to open it."""
         if path is None:
             start = str(Path(str(self.window.settings.value("layers/last_dir", str(Path.home())))) / "my_layer.py")
-            path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, "Save a new layer file", start,
-                                                            "Python layer files (*.py)")
+            path, _filter = QtWidgets.QFileDialog.getSaveFileName(self.window, _("Save a new layer file"), start,
+                                                                  _("Python layer files (*.py)"))
             if not path:
                 return None
         dest = Path(path)
@@ -539,15 +555,17 @@ class MathLab(QtCore.QObject):
         try:
             shutil.copyfile(template_path(), dest)
         except OSError as e:
-            QtWidgets.QMessageBox.warning(self.window, "New layer", f"Could not write {dest}: {e.strerror or e}")
+            QtWidgets.QMessageBox.warning(self.window, _("New layer"), _("Could not write {path}: {why}").format(
+                path=dest, why=e.strerror or e))
             return None
         self.window.settings.setValue("layers/last_dir", str(dest.parent))
-        self.window.statusBar().showMessage(f"Layer template saved as {dest}", 10000)
+        self.window.statusBar().showMessage(_("Layer template saved as {path}").format(path=dest), 10000)
         Btn = QtWidgets.QMessageBox.StandardButton
         answer = QtWidgets.QMessageBox.question(
-            self.window, "New layer from template",
-            f"Saved the template (a scaled tanh) as\n{dest}\n\nRename its class and type_name, change the math, "
-            f"then load it with Layer ▸ Load layer file…\n\nOpen it in your editor now?", Btn.Open | Btn.Close)
+            self.window, _("New layer from template"),
+            _("Saved the template (a scaled tanh) as\n{path}\n\nRename its class and type_name, change the math, "
+              "then load it with Layer ▸ Load layer file…\n\nOpen it in your editor now?").format(path=dest),
+            Btn.Open | Btn.Close)
         if answer == Btn.Open:
             QtGui.QDesktopServices.openUrl(QtCore.QUrl.fromLocalFile(str(dest)))
         return dest

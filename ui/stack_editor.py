@@ -23,6 +23,7 @@ from PyQt6.QtWidgets import (
 )
 
 from visualcnn.errors import VisualCNNError
+from visualcnn.i18n import N_, _
 from visualcnn.layers import LAYER_TYPES, BuildError, Field
 from visualcnn.spec import format_shape, normalize_layer
 
@@ -36,6 +37,37 @@ ADD_DEFAULTS: dict[str, dict[str, Any]] = {
 GENERIC_DEFAULTS = {"kernel_size": 2, "out_channels": 4, "out_features": 10}
 ERROR_BRUSH = QBrush(QColor(220, 40, 40, 90))
 _MAX_INT = 100_000
+#: the form's names of the built-in layers' options (the spec's own key is in each field's tooltip);
+#: a custom layer's options show their key
+FIELD_LABELS = {"out_channels": N_("output channels"), "kernel_size": N_("kernel size"), "stride": N_("stride"),
+                "padding": N_("padding"), "bias": N_("bias"), "p": "p", "norm": N_("normalisation"),
+                "out_features": N_("output units")}
+#: how a choice is shown (the spec stores the value itself)
+CHOICE_LABELS = {"tied": N_("tied"), "untied": N_("untied"), "mean": N_("mean"), "sum": N_("sum")}
+
+
+def field_label(name: str) -> str:
+    return _(FIELD_LABELS[name]) if name in FIELD_LABELS else name.replace("_", " ")
+
+
+def choice_label(value: Any) -> str:
+    return _(CHOICE_LABELS[value]) if isinstance(value, str) and value in CHOICE_LABELS else str(value)
+
+
+def field_help(f: Field) -> str:
+    """A field's help in the current language, and its range when it has one (the boxes keep to it)."""
+    text = _(f.help) if f.help else ""
+    if f.choices is None and f.minimum is not None:
+        bound = (_("from {minimum} to {maximum}") if f.maximum is not None else _("at least {minimum}")).format(
+            minimum=f"{f.minimum:g}", maximum=f"{f.maximum:g}" if f.maximum is not None else "")
+        text = f"{text} ({bound})" if text else bound
+    return text
+
+
+def describe(cls: Any) -> str:
+    """A layer type's description in the current language (a custom layer's as its file says it)."""
+    text = getattr(cls, "description", "") or ""
+    return _(text) if text else ""
 
 
 def new_layer(kind: str) -> dict[str, Any]:
@@ -119,7 +151,7 @@ class _LayerTree(QTreeWidget):
     def __init__(self) -> None:
         super().__init__()
         self.setColumnCount(4)
-        self.setHeaderLabels(["#", "layer", "output", "params"])
+        self.setHeaderLabels(["#", _("layer"), _("output"), _("params")])
         self.setRootIsDecorated(False)
         self.setUniformRowHeights(True)
         self.setAlternatingRowColors(True)
@@ -166,61 +198,64 @@ class StackEditor(QWidget):
         self._form_widgets: dict[str, Any] = {}
 
         self.tree = _LayerTree()
-        self.tree.setToolTip("the layer stack, input at the top; drag a row to move it")
+        self.tree.setToolTip(_("the layer stack, input at the top; drag a row to move it"))
         self.error = error_label()
-        self.add_menu = QMenu("Add layer", self)
+        self.add_menu = QMenu(_("Add layer"), self)
         self.add_actions: dict[str, QAction] = {}
         for kind, cls in LAYER_TYPES.items():
             act = self.add_menu.addAction(f"{kind}")
-            act.setToolTip(cls.description)
-            act.setStatusTip(cls.description)
-            act.triggered.connect(lambda _=False, k=kind: self.add_layer(k))
+            act.setToolTip(describe(cls))
+            act.setStatusTip(describe(cls))
+            act.triggered.connect(lambda _c=False, k=kind: self.add_layer(k))
             self.add_actions[kind] = act
         self.add_menu.setToolTipsVisible(True)
-        self.add_button = self._button("Add layer", QStyle.StandardPixmap.SP_FileDialogNewFolder,
-                                       "add a layer after the selected one")
+        self.add_button = self._button(_("Add layer"), QStyle.StandardPixmap.SP_FileDialogNewFolder,
+                                       _("add a layer after the selected one"))
         self.add_button.setMenu(self.add_menu)
         self.add_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         # icon-only buttons (tooltips name them) keep the dock narrow enough for a 1280-pixel screen
-        self.remove_button = self._button("", QStyle.StandardPixmap.SP_TrashIcon, "Remove the selected layer",
+        self.remove_button = self._button("", QStyle.StandardPixmap.SP_TrashIcon, _("Remove the selected layer"),
                                           self.remove_layer)
         self.duplicate_button = self._button("", QStyle.StandardPixmap.SP_FileDialogContentsView,
-                                             "Duplicate: insert a copy of the selected layer below it",
+                                             _("Duplicate: insert a copy of the selected layer below it"),
                                              self.duplicate_layer)
-        self.up_button = self._button("", QStyle.StandardPixmap.SP_ArrowUp, "Move the selected layer up",
+        self.up_button = self._button("", QStyle.StandardPixmap.SP_ArrowUp, _("Move the selected layer up"),
                                       lambda: self.move_layer(-1))
-        self.down_button = self._button("", QStyle.StandardPixmap.SP_ArrowDown, "Move the selected layer down",
+        self.down_button = self._button("", QStyle.StandardPixmap.SP_ArrowDown, _("Move the selected layer down"),
                                         lambda: self.move_layer(+1))
         buttons = QHBoxLayout()
         for b in (self.add_button, self.remove_button, self.duplicate_button, self.up_button, self.down_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
 
-        self.layer_box = QGroupBox("Layer")
+        self.layer_box = QGroupBox(_("Layer"))
         self.layer_form = QFormLayout(self.layer_box)
         self.layer_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.layer_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)      # labels above: fields get the width
-        self.net_box = QGroupBox("Input and loss")
+        self.net_box = QGroupBox(_("Input and loss"))
         net_form = QFormLayout(self.net_box)
         net_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.input_boxes = []
         shape_row = QHBoxLayout()
-        for tip in ("C: channels", "H: height", "W: width"):
+        for tip in (_("input C: channels; must match the data set's images"),
+                    _("input H: height; must match the data set's images"),
+                    _("input W: width; must match the data set's images")):
             box = QSpinBox()
             box.setRange(1, 4096)
             box.setKeyboardTracking(False)
             box.setMinimumWidth(56)
-            box.setToolTip(f"input {tip}; must match the dataset's images")
+            box.setToolTip(tip)
             box.valueChanged.connect(self._input_edited)
             self.input_boxes.append(box)
             shape_row.addWidget(box)
-        net_form.addRow("input C×H×W", shape_row)
+        net_form.addRow(_("input C×H×W"), shape_row)
         self.reduction = QComboBox()
-        self.reduction.addItems(["mean", "sum"])
-        self.reduction.setToolTip("mean: C averages the batch's losses (the gradient does not grow with the "
-                                  "batch size); sum: adds them")
-        self.reduction.currentTextChanged.connect(self._reduction_edited)
-        net_form.addRow("loss reduction", self.reduction)
+        for value in ("mean", "sum"):
+            self.reduction.addItem(choice_label(value), value)
+        self.reduction.setToolTip(_("mean: C averages the batch's losses (the gradient does not grow with the "
+                                    "batch size); sum: adds them"))
+        self.reduction.currentIndexChanged.connect(lambda _k: self._reduction_edited(self.reduction.currentData()))
+        net_form.addRow(_("loss reduction"), self.reduction)
 
         top = QWidget()
         top_box = QVBoxLayout(top)
@@ -284,9 +319,9 @@ class StackEditor(QWidget):
     def confirm_discard(self) -> bool:
         """Ask before an edit throws the trained weights away (tests patch this)."""
         answer = QMessageBox.question(
-            self, "Discard the trained weights?",
-            "Changing the layer stack builds a new network with fresh weights; the training so far "
-            "and the step history are lost.\n\nChange the stack anyway?",
+            self, _("Discard the trained weights?"),
+            _("Changing the layer stack builds a new network with fresh weights; the training so far "
+              "and the step history are lost.\n\nChange the stack anyway?"),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
         return answer == QMessageBox.StandardButton.Yes
 
@@ -329,7 +364,7 @@ class StackEditor(QWidget):
         row = self.current_row()
         at = len(layers) if row is None else row + 1
         layers.insert(at, new_layer(kind))
-        self.propose(self._with_layers(layers), f"add {kind}", at)
+        self.propose(self._with_layers(layers), _("add {type}").format(type=kind), at)
 
     def remove_layer(self) -> None:
         row = self.current_row()
@@ -337,7 +372,8 @@ class StackEditor(QWidget):
         if row is None or len(layers) <= 1:
             return
         kind = layers.pop(row)["type"]
-        self.propose(self._with_layers(layers), f"remove layer {row} {kind}", min(row, len(layers) - 1))
+        self.propose(self._with_layers(layers), _("remove layer {index} {type}").format(index=row, type=kind),
+                     min(row, len(layers) - 1))
 
     def duplicate_layer(self) -> None:
         row = self.current_row()
@@ -345,7 +381,8 @@ class StackEditor(QWidget):
             return
         layers = self._layers()
         layers.insert(row + 1, copy.deepcopy(layers[row]))
-        self.propose(self._with_layers(layers), f"duplicate layer {row} {layers[row]['type']}", row + 1)
+        self.propose(self._with_layers(layers), _("duplicate layer {index} {type}").format(index=row, type=layers[row]["type"]),
+                     row + 1)
 
     def move_layer(self, delta: int) -> None:
         row = self.current_row()
@@ -353,37 +390,39 @@ class StackEditor(QWidget):
         if row is None or not 0 <= row + delta < len(layers):
             return
         layers[row], layers[row + delta] = layers[row + delta], layers[row]
-        self.propose(self._with_layers(layers), f"move layer {row} {'up' if delta < 0 else 'down'}", row + delta)
+        text = (_("move layer {index} up") if delta < 0 else _("move layer {index} down")).format(index=row)
+        self.propose(self._with_layers(layers), text, row + delta)
 
     def set_field(self, row: int, name: str, value: Any) -> None:
         layers = self._layers()
         layers[row][name] = value
-        self.propose(self._with_layers(layers), f"layer {row}: {name} = {value}", row, merge_key=(row, name))
+        self.propose(self._with_layers(layers), _("layer {index}: {name} = {value}").format(index=row, name=name, value=value), row,
+                     merge_key=(row, name))
 
     def set_type(self, row: int, kind: str) -> None:
         layers = self._layers()
         if layers[row].get("type") == kind:
             return
         layers[row] = convert_layer(layers[row], kind)
-        self.propose(self._with_layers(layers), f"layer {row}: {kind}", row)
+        self.propose(self._with_layers(layers), _("layer {index}: {type}").format(index=row, type=kind), row)
 
     def _reordered(self, order: list[int]) -> None:
         layers = self._layers()
         moved = [layers[i] for i in order]
         # the row the user dragged is the one whose position changed the most
         row = max(range(len(order)), key=lambda r: abs(order[r] - r))
-        if not self.propose(self._with_layers(moved), "reorder layers", row):
+        if not self.propose(self._with_layers(moved), _("reorder layers"), row):
             self._show_spec(self._spec, self.current_row(), announce=False)
 
     def _input_edited(self, _value: int) -> None:
         n = len(self._spec["input_shape"])
         shape = [b.value() for b in self.input_boxes][-n:] if n == 1 else [b.value() for b in self.input_boxes]
-        self.propose({**self.spec(), "input_shape": shape}, f"input shape {format_shape(shape)}",
+        self.propose({**self.spec(), "input_shape": shape}, _("input shape {shape}").format(shape=format_shape(shape)),
                      merge_key=("input_shape",))
 
     def _reduction_edited(self, text: str) -> None:
         self.propose({**self.spec(), "loss": {**self._spec.get("loss", {}), "reduction": text}},
-                     f"loss reduction {text}")
+                     _("loss reduction {value}").format(value=text))
 
     # -- showing ----------------------------------------------------------------
     def _validate(self, spec: dict[str, Any]) -> tuple[Any, str, int | None]:
@@ -414,7 +453,8 @@ class StackEditor(QWidget):
                 item.setData(0, Qt.ItemDataRole.UserRole, r["index"])
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsDropEnabled)
                 item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                tip = r["description"] + "".join(f"\nnote: {n}" for n in r["notes"])
+                tip = (_(r["description"]) if r["description"] else "") + "".join(
+                    "\n" + _("note: {note}").format(note=n) for n in r["notes"])
                 if r["index"] == bad:
                     for c in range(4):
                         item.setBackground(c, ERROR_BRUSH)
@@ -438,7 +478,8 @@ class StackEditor(QWidget):
         self.input_boxes[0].setVisible(len(shape) == 3)
         self.input_boxes[1].setVisible(len(shape) == 3)
         with QSignalBlocker(self.reduction):
-            self.reduction.setCurrentText(self._spec.get("loss", {}).get("reduction", "mean"))
+            self.reduction.setCurrentIndex(max(0, self.reduction.findData(
+                self._spec.get("loss", {}).get("reduction", "mean"))))
         self._refresh_form()
         self._update_buttons()
         if self.valid:
@@ -456,7 +497,7 @@ class StackEditor(QWidget):
         self.up_button.setEnabled(row is not None and row > 0)
         self.down_button.setEnabled(row is not None and row < n - 1)
 
-    def _current_changed(self, *_: Any) -> None:
+    def _current_changed(self, *_args: Any) -> None:
         self._refresh_form()
         self._update_buttons()
         row = self.current_row()
@@ -476,26 +517,26 @@ class StackEditor(QWidget):
         self._form_key = key
         self._clear_form()
         if entry is None or kind not in LAYER_TYPES:
-            self.layer_box.setTitle("Layer")
+            self.layer_box.setTitle(_("Layer"))
             return
         cls = LAYER_TYPES[kind]
-        self.layer_box.setTitle(f"Layer {row}: {kind}")
+        self.layer_box.setTitle(_("Layer {index}: {type}").format(index=row, type=kind))
         type_box = QComboBox()
         type_box.addItems(list(LAYER_TYPES))
         for i, (k, c) in enumerate(LAYER_TYPES.items()):
-            type_box.setItemData(i, c.description, Qt.ItemDataRole.ToolTipRole)
-        type_box.setToolTip(cls.description)
+            type_box.setItemData(i, describe(c), Qt.ItemDataRole.ToolTipRole)
+        type_box.setToolTip(describe(cls))
         type_box.currentTextChanged.connect(lambda k, r=row: self.set_type(r, k))
         self._form_widgets["type"] = type_box
-        self.layer_form.addRow("type", type_box)
+        self.layer_form.addRow(_("type"), type_box)
         for name, f in cls.fields.items():
             widget = self._field_widget(row, name, f)
             self._form_widgets[name] = widget
-            label = QLabel(name.replace("_", " "))
-            label.setToolTip(f.help)
+            label = QLabel(field_label(name))
+            label.setToolTip(field_help(f))
             self.layer_form.addRow(label, widget)
         if not cls.fields:
-            note = QLabel("no options")
+            note = QLabel(_("no options"))
             note.setEnabled(False)
             self.layer_form.addRow("", note)
         self._fill_form(entry)
@@ -523,12 +564,12 @@ class StackEditor(QWidget):
 
     def _field_widget(self, row: int, name: str, f: Field) -> QWidget:
         kinds = f.kind if isinstance(f.kind, tuple) else (f.kind,)
-        tip = f"{f.help} ({f.describe()})"
+        tip = field_help(f)
         if f.choices is not None:
             w = QComboBox()
-            w.addItems([str(c) for c in f.choices])
-            w.currentTextChanged.connect(lambda t, r=row, n=name, f=f: self.set_field(
-                r, n, next(c for c in f.choices if str(c) == t)))
+            for c in f.choices:
+                w.addItem(choice_label(c), c)
+            w.currentIndexChanged.connect(lambda k, r=row, n=name, w=w: k >= 0 and self.set_field(r, n, w.itemData(k)))
         elif bool in kinds:
             w = QCheckBox()
             w.toggled.connect(lambda v, r=row, n=name: self.set_field(r, n, bool(v)))
@@ -547,13 +588,13 @@ class StackEditor(QWidget):
                 w = QWidget()
                 box = QHBoxLayout(w)
                 box.setContentsMargins(0, 0, 0, 0)
-                auto = QCheckBox("auto")
-                auto.setToolTip(f.help)
+                auto = QCheckBox(_("auto"))
+                auto.setToolTip(tip)
                 box.addWidget(auto)
                 box.addWidget(spin, 1)
                 w.auto, w.spin = auto, spin
 
-                def changed(*_: Any, r=row, n=name, auto=auto, spin=spin) -> None:
+                def changed(*_args: Any, r=row, n=name, auto=auto, spin=spin) -> None:
                     spin.setEnabled(not auto.isChecked())
                     self.set_field(r, n, None if auto.isChecked() else int(spin.value()))
                 auto.toggled.connect(changed)
@@ -572,7 +613,9 @@ class StackEditor(QWidget):
             value = entry.get(name, None if name == "type" else LAYER_TYPES[entry["type"]].fields[name].default)
             blockers = [QSignalBlocker(w)] + [QSignalBlocker(c) for c in (getattr(w, "auto", None),
                                                                           getattr(w, "spin", None)) if c]
-            if isinstance(w, QComboBox):
+            if isinstance(w, QComboBox) and name != "type":
+                w.setCurrentIndex(max(0, w.findData(value)))
+            elif isinstance(w, QComboBox):
                 w.setCurrentText(str(value))
             elif isinstance(w, QCheckBox):
                 w.setChecked(bool(value))

@@ -19,6 +19,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from ui import style
 from ui.threads import WorkerHost, end_worker, start_worker
 from visualcnn.gradcheck import CheckResult, GradCheckCancelled, GradCheckReport, gradcheck
+from visualcnn.i18n import N_, _
 from visualcnn.spec import format_shape
 
 PASS_COLOR = QtGui.QColor(46, 160, 67)
@@ -27,7 +28,14 @@ FAIL_MARK = QtGui.QColor(255, 152, 0)        # outline of failing cells on the m
 #: the relative-error map shows log10(error), floored here (exact agreement would be −∞)
 ERROR_FLOOR = 1e-16
 ERROR_LEVELS = (-12.0, 0.0)
-COLUMNS = ("layer", "type", "tensor", "shape", "checked", "max rel. error", "result")
+COLUMNS = (N_("Layer"), N_("Type"), N_("Tensor"), N_("Shape"), N_("Checked"), N_("Max rel. error"), N_("Result"))
+#: a picker's name for each leading axis (axis_names), as shown
+AXIS_LABELS = {"sample": N_("sample"), "channel": N_("channel"), "filter": N_("filter")}
+
+
+def tensor_label(name: str) -> str:
+    """A checked tensor as the table shows it: the input gradient in words, parameters by their symbol (W, b)."""
+    return _("input") if name == "input" else name
 
 
 def error_map(result: CheckResult) -> np.ndarray:
@@ -109,40 +117,41 @@ class GradCheckView(WorkerHost, QtWidgets.QWidget):
         outer.setSpacing(style.SPACING)
 
         top = QtWidgets.QHBoxLayout()
-        title = QtWidgets.QLabel("Gradient check")
+        title = QtWidgets.QLabel(_("Gradient check"))
         title.setFont(style.font(style.FONT_TITLE_PT, bold=True))
         top.addWidget(title)
-        self.run_button = QtWidgets.QPushButton("Check gradients")
-        self.run_button.setToolTip("Compare every gradient of backward with central differences (float64)")
+        self.run_button = QtWidgets.QPushButton(_("Check gradients"))
+        self.run_button.setToolTip(_("Compare every gradient of backward with central differences (float64)"))
         self.run_button.clicked.connect(self._rerun)
         self.run_button.setEnabled(False)
         top.addWidget(self.run_button)
-        top.addWidget(QtWidgets.QLabel("entries per tensor"))
+        top.addWidget(QtWidgets.QLabel(_("entries per tensor")))
         self.entries = QtWidgets.QSpinBox()
         self.entries.setRange(0, 100000)
         self.entries.setValue(64)
-        self.entries.setSpecialValueText("all")
-        self.entries.setToolTip("Check at most this many entries of each tensor (a random sample); 0 = all")
+        self.entries.setSpecialValueText(_("all"))
+        self.entries.setToolTip(_("Check at most this many entries of each tensor (a random sample); 0 = all"))
         top.addWidget(self.entries)
         self.progress = QtWidgets.QProgressBar()
         self.progress.setTextVisible(True)
-        self.progress.setFormat("%v / %m entries")
+        self.progress.setFormat(_("%v / %m entries"))
         self.progress.hide()
         top.addWidget(self.progress, 1)
-        self.cancel_button = QtWidgets.QPushButton("Cancel")
+        self.cancel_button = QtWidgets.QPushButton(_("Cancel"))
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.hide()
         top.addWidget(self.cancel_button)
         top.addStretch(0)
         outer.addLayout(top)
 
-        self.summary = QtWidgets.QLabel("No check run yet.")
+        self.summary = QtWidgets.QLabel(_("No check run yet."))
+        self.failed_message = ""             # why the last check could not run ("" when it ran)
         self.summary.setWordWrap(True)
         outer.addWidget(self.summary)
 
         split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels([c[0].upper() + c[1:] for c in COLUMNS])
+        self.table.setHorizontalHeaderLabels([_(c) for c in COLUMNS])
         self.table.setMinimumHeight(160)
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
@@ -158,11 +167,11 @@ class GradCheckView(WorkerHost, QtWidgets.QWidget):
         ml = QtWidgets.QVBoxLayout(maps)
         ml.setContentsMargins(0, 0, 0, 0)
         pick = QtWidgets.QHBoxLayout()
-        self.map_title = QtWidgets.QLabel("Select a row to see its gradients.")
+        self.map_title = QtWidgets.QLabel(_("Select a row to see its gradients."))
         self.map_title.setFont(style.font(style.FONT_PT, bold=True))
         pick.addWidget(self.map_title, 1)
         self.pickers: list[tuple[QtWidgets.QLabel, QtWidgets.QSpinBox]] = []
-        for _ in range(2):
+        for _k in range(2):
             label, spin = QtWidgets.QLabel(), QtWidgets.QSpinBox()
             spin.valueChanged.connect(self._show_maps)
             pick.addWidget(label)
@@ -175,9 +184,9 @@ class GradCheckView(WorkerHost, QtWidgets.QWidget):
         self.glw.ci.setSpacing(style.GAP)
         self.glw.setBackground(style.background_color(self))
         self.maps = {
-            "analytic": style.image_item_with_scale(self.glw.ci, 0, 0, "analytic (backward)", gradient=True),
-            "numeric": style.image_item_with_scale(self.glw.ci, 0, 2, "numeric (central diff.)", gradient=True),
-            "error": style.image_item_with_scale(self.glw.ci, 0, 4, "log₁₀ relative error", gradient=False),
+            "analytic": style.image_item_with_scale(self.glw.ci, 0, 0, _("analytic (backward)"), gradient=True),
+            "numeric": style.image_item_with_scale(self.glw.ci, 0, 2, _("numeric (central diff.)"), gradient=True),
+            "error": style.image_item_with_scale(self.glw.ci, 0, 4, _("log₁₀ relative error"), gradient=False),
         }
         self.marks: dict[str, pg.ScatterPlotItem] = {}
         for key, m in self.maps.items():
@@ -189,8 +198,9 @@ class GradCheckView(WorkerHost, QtWidgets.QWidget):
             self.marks[key] = mark
         self.glw.scene().sigMouseClicked.connect(self._map_clicked)
         ml.addWidget(self.glw, 1)
-        legend = QtWidgets.QLabel("Outlined cells fail the tolerance · blank cells were not sampled · "
-                                  "click a cell for its numbers")
+        legend = QtWidgets.QLabel(_("Outlined cells fail the tolerance · blank cells were not sampled · "
+                                    "click a cell for its numbers"))
+        legend.setWordWrap(True)
         legend.setFont(style.font(style.FONT_SMALL_PT))
         ml.addWidget(legend)
         self.entry_label = QtWidgets.QLabel("")
@@ -213,7 +223,8 @@ class GradCheckView(WorkerHost, QtWidgets.QWidget):
             rows += [(i, layer.type_name, k, layer.params[k].shape) for k in layer.params]
             rows.append((i, layer.type_name, "input", ("N", *(layer.input_shape or ()))))
         self._fill([(i, t, k, shape, None) for i, t, k, shape in rows])
-        self.summary.setText(f"{len(rows)} tensors in {len(network.layers)} layers, not checked yet.")
+        self.summary.setText(_("{tensors} tensors in {layers} layers, not checked yet.").format(
+            tensors=len(rows), layers=len(network.layers)))
         self._clear_maps()
         self.run_button.setEnabled(self._batch is not None)
 
@@ -239,8 +250,9 @@ class GradCheckView(WorkerHost, QtWidgets.QWidget):
         self.progress.show()
         self.cancel_button.show()
         self.run_button.setEnabled(False)
-        what = "all layers" if layer is None else f"layer {layer}"
-        self.summary.setText(f"Checking {what} in float64…")
+        self.failed_message = ""
+        self.summary.setText(_("Checking all layers in float64…") if layer is None else
+                             _("Checking layer {index} in float64…").format(index=layer))
         self._worker = worker
         self._thread = start_worker(self, worker)
 
@@ -272,12 +284,13 @@ class GradCheckView(WorkerHost, QtWidgets.QWidget):
 
     def _on_cancelled(self) -> None:
         self._end_run()
-        self.summary.setText("Check cancelled.")
+        self.summary.setText(_("Check cancelled."))
         self.checkFinished.emit(None)
 
     def _on_failed(self, message: str) -> None:
         self._end_run()
-        self.summary.setText(f"<span style='color:{FAIL_COLOR.name()}'>The check could not run: {message}</span>")
+        self.failed_message = _("The check could not run: {why}").format(why=message)
+        self.summary.setText(f"<span style='color:{FAIL_COLOR.name()}'>{self.failed_message}</span>")
         self.checkFinished.emit(None)
 
     def _on_finished(self, report: GradCheckReport) -> None:
@@ -291,14 +304,19 @@ class GradCheckView(WorkerHost, QtWidgets.QWidget):
         self._fill([(r.layer, r.layer_type, r.name, r.shape, r) for r in report.results])
         checked = sum(r.indices.size for r in report.results)
         total = sum(int(np.prod(r.shape)) for r in report.results)
-        sampled = f"{checked:,} of {total:,} entries sampled" if checked < total else f"all {total:,} entries"
+        sampled = (_("{checked} of {total} entries sampled") if checked < total else _("all {total} entries")).format(
+            checked=f"{checked:,}", total=f"{total:,}")
         fails = report.failures
         if fails:
-            verdict = (f"<b style='color:{FAIL_COLOR.name()}'>✗ {len(fails)} of {len(report.results)} tensors "
-                       f"FAIL</b> — the first wrong formula is at or below layer {max(r.layer for r in fails)}")
+            verdict = (f"<b style='color:{FAIL_COLOR.name()}'>"
+                       + _("✗ {failed} of {tensors} tensors FAIL").format(failed=len(fails), tensors=len(report.results))
+                       + "</b> — " + _("the first wrong formula is at or below layer {index}").format(
+                           index=max(r.layer for r in fails)))
         else:
-            verdict = f"<b style='color:{PASS_COLOR.name()}'>✓ all {len(report.results)} tensors pass</b>"
-        self.summary.setText(f"{verdict} · tolerance {report.tol:.0e} on the relative error · {sampled}")
+            verdict = (f"<b style='color:{PASS_COLOR.name()}'>"
+                       + _("✓ all {tensors} tensors pass").format(tensors=len(report.results)) + "</b>")
+        self.summary.setText(verdict + " · " + _("tolerance {tol} on the relative error").format(tol=f"{report.tol:.0e}")
+                             + f" · {sampled}")
         first = next((k for k, r in enumerate(report.results) if not r.passed), 0)
         if report.results:
             self.table.selectRow(first)
@@ -310,12 +328,13 @@ class GradCheckView(WorkerHost, QtWidgets.QWidget):
         self._rows = [(i, name) for i, _, name, _, _ in rows]
         for row, (i, kind, name, shape, res) in enumerate(rows):
             if res is None:
-                cells = [str(i), kind, name, format_shape(shape), "—", "—", "not checked"]
+                cells = [str(i), kind, tensor_label(name), format_shape(shape), "—", "—", _("not checked")]
             else:
                 n, total = res.indices.size, int(np.prod(res.shape))
-                cells = [str(i), kind, name, format_shape(res.shape),
-                         f"{n:,} of {total:,}" if n < total else f"all {total:,}",
-                         f"{res.max_rel_error:.1e}", "✓ pass" if res.passed else "✗ FAIL"]
+                cells = [str(i), kind, tensor_label(name), format_shape(res.shape),
+                         (_("{checked} of {total}") if n < total else _("all {total}")).format(
+                             checked=f"{n:,}", total=f"{total:,}"),
+                         f"{res.max_rel_error:.1e}", _("✓ pass") if res.passed else _("✗ FAIL")]
             for col, text in enumerate(cells):
                 item = QtWidgets.QTableWidgetItem(text)
                 if col in (0, 4, 5):
@@ -357,7 +376,7 @@ class GradCheckView(WorkerHost, QtWidgets.QWidget):
             spin.setVisible(visible)
             if visible:
                 spin.blockSignals(True)
-                label.setText(names[k])
+                label.setText(_(AXIS_LABELS[names[k]]))
                 spin.setRange(0, res.shape[k] - 1)
                 failing = res.failing
                 if failing.size:        # start on the slice of the worst failing entry
@@ -390,7 +409,7 @@ class GradCheckView(WorkerHost, QtWidgets.QWidget):
         for key, m in self.maps.items():
             m.clear()
             self.marks[key].clear()
-        self.map_title.setText("Select a row to see its gradients.")
+        self.map_title.setText(_("Select a row to see its gradients."))
         self.entry_label.setText("")
 
     def _show_maps(self) -> None:
@@ -404,8 +423,9 @@ class GradCheckView(WorkerHost, QtWidgets.QWidget):
         self.maps["numeric"].show(maps["numeric"], levels)
         self.maps["error"].show(maps["error"], ERROR_LEVELS)
         lead = self._lead()
-        where = "".join(f", {n} {v}" for n, v in zip(axis_names(res), lead))
-        self.map_title.setText(f"layer {res.layer} {res.layer_type} · ∂C/∂{res.name} ({format_shape(res.shape)}){where}")
+        where = "".join(f", {_(AXIS_LABELS[n])} {v}" for n, v in zip(axis_names(res), lead))
+        self.map_title.setText(_("layer {index} {type}").format(index=res.layer, type=res.layer_type)
+                               + f" · ∂C/∂{res.name} ({format_shape(res.shape)}){where}")
         # outline the failing cells of this slice
         pts = []
         if res.failing.size:
@@ -428,10 +448,11 @@ class GradCheckView(WorkerHost, QtWidgets.QWidget):
         if k < res.indices.size and res.indices[k] == flat:
             a, n, e = res.analytic[k], res.numeric[k], res.rel_error[k]
             mark = "✓" if e < res.tol else "✗"
-            text = (f"{res.name}[{', '.join(map(str, pos))}]: analytic {style.format_number(a, 6)}, "
-                    f"numeric {style.format_number(n, 6)}, rel. error {e:.1e} {mark}")
+            text = f"{res.name}[{', '.join(map(str, pos))}]: " + _(
+                "analytic {analytic}, numeric {numeric}, rel. error {error} {mark}").format(
+                analytic=style.format_number(a, 6), numeric=style.format_number(n, 6), error=f"{e:.1e}", mark=mark)
         else:
-            text = f"{res.name}[{', '.join(map(str, pos))}]: not sampled"
+            text = f"{res.name}[{', '.join(map(str, pos))}]: " + _("not sampled")
         self.entry_label.setText(text)
 
     def _map_clicked(self, event) -> None:
