@@ -16,10 +16,13 @@ from typing import Iterator
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
+from visualcnn.data.registry import DATASETS
 from visualcnn.layers import LAYER_TYPES
 from visualcnn.mistakes import MISTAKES
 
-KEEP = {*MISTAKES, *LAYER_TYPES, "GIF", "APNG", "PNG", "MP4", "SVG", "CSV", "JSON", "PyTorch", "SGD", "ReLU",
+KEEP = {*MISTAKES, *LAYER_TYPES, *DATASETS,  # names the command line takes, the same in every language
+        "Shift", "Ctrl",                  # keyboard shortcuts stay as they are
+        "Python", "GIF", "APNG", "PNG", "MP4", "SVG", "CSV", "JSON", "PyTorch", "SGD", "ReLU",
         "max", "sign", "log", "exp", "logits", "rot180", "full", "pad", "MATH.md",
         "English",                   # each language is listed in its own words
         "NaN", "float32", "float64"}

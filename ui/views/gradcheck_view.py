@@ -38,6 +38,11 @@ def tensor_label(name: str) -> str:
     return _("input") if name == "input" else name
 
 
+def symbol(name: str) -> str:
+    """A checked tensor in the formulas' letters: the input is x (∂C/∂x), parameters keep theirs (W, b)."""
+    return "x" if name == "input" else name
+
+
 def error_map(result: CheckResult) -> np.ndarray:
     """log10 of the relative error, shaped like the tensor, NaN where the entry was not sampled."""
     rel = result.full("rel_error")
@@ -425,7 +430,7 @@ class GradCheckView(WorkerHost, QtWidgets.QWidget):
         lead = self._lead()
         where = "".join(f", {_(AXIS_LABELS[n])} {v}" for n, v in zip(axis_names(res), lead))
         self.map_title.setText(_("layer {index} {type}").format(index=res.layer, type=res.layer_type)
-                               + f" · ∂C/∂{res.name} ({format_shape(res.shape)}){where}")
+                               + f" · ∂C/∂{symbol(res.name)} ({format_shape(res.shape)}){where}")
         # outline the failing cells of this slice
         pts = []
         if res.failing.size:
@@ -448,11 +453,11 @@ class GradCheckView(WorkerHost, QtWidgets.QWidget):
         if k < res.indices.size and res.indices[k] == flat:
             a, n, e = res.analytic[k], res.numeric[k], res.rel_error[k]
             mark = "✓" if e < res.tol else "✗"
-            text = f"{res.name}[{', '.join(map(str, pos))}]: " + _(
+            text = f"{symbol(res.name)}[{', '.join(map(str, pos))}]: " + _(
                 "analytic {analytic}, numeric {numeric}, rel. error {error} {mark}").format(
                 analytic=style.format_number(a, 6), numeric=style.format_number(n, 6), error=f"{e:.1e}", mark=mark)
         else:
-            text = f"{res.name}[{', '.join(map(str, pos))}]: " + _("not sampled")
+            text = f"{symbol(res.name)}[{', '.join(map(str, pos))}]: " + _("not sampled")
         self.entry_label.setText(text)
 
     def _map_clicked(self, event) -> None:
