@@ -13,169 +13,28 @@ from __future__ import annotations
 import copy
 from typing import Any, Callable
 
-import numpy as np
 from PyQt6.QtCore import QSignalBlocker, Qt, pyqtSignal
-from PyQt6.QtGui import QAction, QBrush, QColor, QFont, QUndoCommand, QUndoStack
+from PyQt6.QtGui import QAction, QBrush, QColor, QFont, QUndoStack
 from PyQt6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout,
-    QHeaderView, QLabel, QMenu, QMessageBox, QScrollArea, QSpinBox, QSplitter, QStyle, QToolButton, QTreeWidget,
-    QTreeWidgetItem, QVBoxLayout, QWidget,
+    QComboBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QMenu, QMessageBox, QScrollArea, QSpinBox, QSplitter,
+    QStyle, QToolButton, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
 from visualcnn.errors import VisualCNNError
-from visualcnn.i18n import N_, _
-from visualcnn.layers import LAYER_TYPES, BuildError, Field
-from visualcnn.spec import format_shape, normalize_layer
+from visualcnn.i18n import _
+from visualcnn.layers import LAYER_TYPES
+from visualcnn.spec import format_shape
 
-from .controls import error_label, show_error
+from ..controls import error_label, show_error
+from .form import LayerForm, choice_label
+from .layers import convert_layer, describe, layer_rows, new_layer
+from .tree import _LayerTree
+from .undo import _SpecCommand
 
-#: values for required fields when a layer is added from the menu
-ADD_DEFAULTS: dict[str, dict[str, Any]] = {
-    "conv2d": {"out_channels": 4, "kernel_size": 3},
-    "dense": {"out_features": 10},
-}
-GENERIC_DEFAULTS = {"kernel_size": 2, "out_channels": 4, "out_features": 10}
 ERROR_BRUSH = QBrush(QColor(220, 40, 40, 90))
-_MAX_INT = 100_000
-#: the form's names of the built-in layers' options (the spec's own key is in each field's tooltip);
-#: a custom layer's options show their key
-FIELD_LABELS = {"out_channels": N_("output channels"), "kernel_size": N_("kernel size"), "stride": N_("stride"),
-                "padding": N_("padding"), "bias": N_("bias"), "p": "p", "norm": N_("normalisation"),
-                "out_features": N_("output units")}
-#: how a choice is shown (the spec stores the value itself)
-CHOICE_LABELS = {"tied": N_("tied"), "untied": N_("untied"), "mean": N_("mean"), "sum": N_("sum")}
 
 
-def field_label(name: str) -> str:
-    return _(FIELD_LABELS[name]) if name in FIELD_LABELS else name.replace("_", " ")
-
-
-def choice_label(value: Any) -> str:
-    return _(CHOICE_LABELS[value]) if isinstance(value, str) and value in CHOICE_LABELS else str(value)
-
-
-def field_help(f: Field) -> str:
-    """A field's help in the current language, and its range when it has one (the boxes keep to it)."""
-    text = _(f.help) if f.help else ""
-    if f.choices is None and f.minimum is not None:
-        bound = (_("from {minimum} to {maximum}") if f.maximum is not None else _("at least {minimum}")).format(
-            minimum=f"{f.minimum:g}", maximum=f"{f.maximum:g}" if f.maximum is not None else "")
-        text = f"{text} ({bound})" if text else bound
-    return text
-
-
-def describe(cls: Any) -> str:
-    """A layer type's description in the current language (a custom layer's as its file says it)."""
-    text = getattr(cls, "description", "") or ""
-    return _(text) if text else ""
-
-
-def new_layer(kind: str) -> dict[str, Any]:
-    """A layer entry of type `kind` with every field filled (required ones from ADD_DEFAULTS)."""
-    cls = LAYER_TYPES[kind]
-    entry: dict[str, Any] = {"type": kind}
-    for name, f in cls.fields.items():
-        if f.required:
-            entry[name] = ADD_DEFAULTS.get(kind, {}).get(name, GENERIC_DEFAULTS.get(name, int(f.minimum or 1)))
-        else:
-            entry[name] = f.default
-    return entry
-
-
-def convert_layer(entry: dict[str, Any], kind: str) -> dict[str, Any]:
-    """`entry` turned into a `kind` layer, keeping the options both types share (e.g. kernel_size)."""
-    out = new_layer(kind)
-    for name in LAYER_TYPES[kind].fields:
-        if name in entry:
-            out[name] = entry[name]
-    return out
-
-
-def layer_rows(spec: dict[str, Any], network: Any | None) -> list[dict[str, Any]]:
-    """Index, type, output shape and parameter count per layer; from the network's summary when the spec
-    is valid, else built layer by layer up to the first that fails (later rows have no shape)."""
-    if network is not None:
-        return [{**row, "shape": format_shape(row["output_shape"]), "description": LAYER_TYPES[row["type"]].description}
-                for row in network.summary()]
-    rows = []
-    shape: tuple[int, ...] | None = tuple(spec.get("input_shape") or ())
-    rng = np.random.default_rng(0)
-    for i, entry in enumerate(spec.get("layers", [])):
-        kind = entry.get("type") if isinstance(entry, dict) else None
-        row = {"index": i, "type": str(kind), "shape": "?", "n_params": None, "notes": [],
-               "description": getattr(LAYER_TYPES.get(kind), "description", "")}
-        if shape is not None:
-            try:
-                norm = normalize_layer(i, entry)
-                layer = LAYER_TYPES[kind](**{k: v for k, v in norm.items() if k != "type"})
-                layer.build(shape, rng, np.float32)
-                shape = layer.output_shape
-                row.update(shape=format_shape(shape), n_params=layer.n_params, notes=list(layer.notes))
-            except (VisualCNNError, BuildError, TypeError, ValueError):
-                shape = None
-        rows.append(row)
-    return rows
-
-
-class _SpecCommand(QUndoCommand):
-    """One edit of the stack: redo shows `new`, undo shows `old` (each validated and applied)."""
-
-    def __init__(self, editor: "StackEditor", old: dict, new: dict, text: str, row: int | None,
-                 merge_key: Any = None) -> None:
-        super().__init__(text)
-        self.editor, self.old, self.new, self.row, self.merge_key = editor, old, new, row, merge_key
-        self.old_row = editor.current_row()
-
-    def id(self) -> int:
-        return 1 if self.merge_key is not None else -1
-
-    def mergeWith(self, other: QUndoCommand) -> bool:
-        # a spin box stepped 3 → 4 → 5 is one edit to undo
-        if not isinstance(other, _SpecCommand) or other.merge_key != self.merge_key:
-            return False
-        self.new = other.new
-        return True
-
-    def redo(self) -> None:
-        self.editor._show_spec(self.new, self.row)
-
-    def undo(self) -> None:
-        self.editor._show_spec(self.old, self.old_row)
-
-
-class _LayerTree(QTreeWidget):
-    """The stack as rows; drag and drop reorders and reports the new order of the old indices."""
-
-    orderChanged = pyqtSignal(list)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setColumnCount(4)
-        self.setHeaderLabels(["#", _("layer"), _("output"), _("params")])
-        self.setRootIsDecorated(False)
-        self.setUniformRowHeights(True)
-        self.setAlternatingRowColors(True)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
-        self.setDefaultDropAction(Qt.DropAction.MoveAction)
-        self.invisibleRootItem().setFlags(self.invisibleRootItem().flags() | Qt.ItemFlag.ItemIsDropEnabled)
-        header = self.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        # a narrow dock scrolls sideways rather than cutting "maxpool2d" to "maxp…"
-        self.setTextElideMode(Qt.TextElideMode.ElideNone)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
-
-    def dropEvent(self, event) -> None:
-        super().dropEvent(event)
-        order = [self.topLevelItem(r).data(0, Qt.ItemDataRole.UserRole) for r in range(self.topLevelItemCount())]
-        if order != sorted(order):
-            self.orderChanged.emit(order)
-
-
-class StackEditor(QWidget):
+class StackEditor(LayerForm, QWidget):
     """Builds the spec. load_spec(spec) to show a network's spec; spec() is what is shown now."""
 
     specApplied = pyqtSignal(dict)            # a valid spec that differs from the network's: rebuild
@@ -503,130 +362,3 @@ class StackEditor(QWidget):
         row = self.current_row()
         if row is not None:
             self.layerSelected.emit(row)
-
-    # -- the property form --------------------------------------------------------
-    def _refresh_form(self) -> None:
-        row = self.current_row()
-        layers = self._spec["layers"]
-        entry = layers[row] if row is not None and row < len(layers) else None
-        kind = entry.get("type") if isinstance(entry, dict) else None
-        key = (row, kind)
-        if key == self._form_key:          # same layer: update the values in place (keeps the focus)
-            self._fill_form(entry)
-            return
-        self._form_key = key
-        self._clear_form()
-        if entry is None or kind not in LAYER_TYPES:
-            self.layer_box.setTitle(_("Layer"))
-            return
-        cls = LAYER_TYPES[kind]
-        self.layer_box.setTitle(_("Layer {index}: {type}").format(index=row, type=kind))
-        type_box = QComboBox()
-        type_box.addItems(list(LAYER_TYPES))
-        for i, (k, c) in enumerate(LAYER_TYPES.items()):
-            type_box.setItemData(i, describe(c), Qt.ItemDataRole.ToolTipRole)
-        type_box.setToolTip(describe(cls))
-        type_box.currentTextChanged.connect(lambda k, r=row: self.set_type(r, k))
-        self._form_widgets["type"] = type_box
-        self.layer_form.addRow(_("type"), type_box)
-        for name, f in cls.fields.items():
-            widget = self._field_widget(row, name, f)
-            self._form_widgets[name] = widget
-            label = QLabel(field_label(name))
-            label.setToolTip(field_help(f))
-            self.layer_form.addRow(label, widget)
-        if not cls.fields:
-            note = QLabel(_("no options"))
-            note.setEnabled(False)
-            self.layer_form.addRow("", note)
-        self._fill_form(entry)
-
-    def _clear_form(self) -> None:
-        # deleteLater, not removeRow: the form may be rebuilt from inside one of its own widgets' signals
-        while self.layer_form.rowCount():
-            taken = self.layer_form.takeRow(0)
-            for item in (taken.labelItem, taken.fieldItem):
-                if item is not None and item.widget() is not None:
-                    item.widget().hide()
-                    item.widget().deleteLater()
-        self._form_widgets = {}
-
-    def eventFilter(self, obj, event) -> bool:
-        """Ctrl+Z / Ctrl+Shift+Z typed in one of the layer's fields undo the stack edit (what the window says
-        Ctrl+Z does), not the field's own typing."""
-        from PyQt6.QtCore import QEvent
-        from PyQt6.QtGui import QKeySequence
-        if event.type() == QEvent.Type.ShortcutOverride:
-            if event.matches(QKeySequence.StandardKey.Undo) or event.matches(QKeySequence.StandardKey.Redo):
-                event.ignore()             # not overridden by the field: the window's Undo action gets the key
-                return True
-        return False
-
-    def _field_widget(self, row: int, name: str, f: Field) -> QWidget:
-        kinds = f.kind if isinstance(f.kind, tuple) else (f.kind,)
-        tip = field_help(f)
-        if f.choices is not None:
-            w = QComboBox()
-            for c in f.choices:
-                w.addItem(choice_label(c), c)
-            w.currentIndexChanged.connect(lambda k, r=row, n=name, w=w: k >= 0 and self.set_field(r, n, w.itemData(k)))
-        elif bool in kinds:
-            w = QCheckBox()
-            w.toggled.connect(lambda v, r=row, n=name: self.set_field(r, n, bool(v)))
-        elif float in kinds:
-            w = QDoubleSpinBox()
-            w.setRange(f.minimum if f.minimum is not None else -1e6, f.maximum if f.maximum is not None else 1e6)
-            w.setDecimals(3)
-            w.setKeyboardTracking(False)
-            w.valueChanged.connect(lambda v, r=row, n=name: self.set_field(r, n, float(v)))
-        else:
-            spin = QSpinBox()
-            spin.setRange(int(f.minimum) if f.minimum is not None else 0, _MAX_INT)
-            spin.setKeyboardTracking(False)
-            if type(None) in kinds:
-                # an optional size: "auto" means None (e.g. pooling stride = kernel size)
-                w = QWidget()
-                box = QHBoxLayout(w)
-                box.setContentsMargins(0, 0, 0, 0)
-                auto = QCheckBox(_("auto"))
-                auto.setToolTip(tip)
-                box.addWidget(auto)
-                box.addWidget(spin, 1)
-                w.auto, w.spin = auto, spin
-
-                def changed(*_args: Any, r=row, n=name, auto=auto, spin=spin) -> None:
-                    spin.setEnabled(not auto.isChecked())
-                    self.set_field(r, n, None if auto.isChecked() else int(spin.value()))
-                auto.toggled.connect(changed)
-                spin.valueChanged.connect(changed)
-            else:
-                w = spin
-                spin.valueChanged.connect(lambda v, r=row, n=name: self.set_field(r, n, int(v)))
-            spin.setToolTip(tip)
-        w.setToolTip(tip)
-        for target in (w, *w.findChildren(QWidget)):
-            target.installEventFilter(self)
-        return w
-
-    def _fill_form(self, entry: dict[str, Any]) -> None:
-        for name, w in self._form_widgets.items():
-            value = entry.get(name, None if name == "type" else LAYER_TYPES[entry["type"]].fields[name].default)
-            blockers = [QSignalBlocker(w)] + [QSignalBlocker(c) for c in (getattr(w, "auto", None),
-                                                                          getattr(w, "spin", None)) if c]
-            if isinstance(w, QComboBox) and name != "type":
-                w.setCurrentIndex(max(0, w.findData(value)))
-            elif isinstance(w, QComboBox):
-                w.setCurrentText(str(value))
-            elif isinstance(w, QCheckBox):
-                w.setChecked(bool(value))
-            elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    w.setValue(value)
-            elif hasattr(w, "auto"):
-                w.auto.setChecked(value is None)
-                w.spin.setEnabled(value is not None)
-                if isinstance(value, int):
-                    w.spin.setValue(value)
-                elif "kernel_size" in entry and isinstance(entry["kernel_size"], int):
-                    w.spin.setValue(entry["kernel_size"])
-            del blockers
