@@ -10,6 +10,8 @@ a few bytes cannot make the process take gigabytes.
 
 from __future__ import annotations
 
+from visualcnn.i18n import _
+
 # -- files -------------------------------------------------------------------------------------
 #: a JSON spec or preset file, read whole
 MAX_JSON_FILE_BYTES = 16 * 2**20
@@ -69,7 +71,7 @@ def describe_bytes(n: int) -> str:
         if n >= size:
             value = n / size
             return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
-    return f"{n} bytes"
+    return _("{n} bytes").format(n=n)
 
 
 def refusal(where: str, field: str, value: object, limit_name: str, limit: object, unit: str = "") -> str:
@@ -78,7 +80,8 @@ def refusal(where: str, field: str, value: object, limit_name: str, limit: objec
         if isinstance(limit, int) else str(limit)
     got = describe_bytes(value) if unit == "bytes" and isinstance(value, int) else f"{value:,}" \
         if isinstance(value, int) else str(value)
-    return f"{where}: {field} is {got}, over the limit of {shown} (visualcnn.limits.{limit_name})"
+    return _("{where}: {field} is {got}, over the limit of {shown} (visualcnn.limits.{limit_name})").format(
+               where=where, field=field, got=got, shown=shown, limit_name=limit_name)
 
 
 def check(value: int, limit_name: str, where: str, field: str, error: type[Exception], unit: str = "") -> int:

@@ -69,10 +69,21 @@ def test_every_marked_string_is_translated(template, catalog):
     assert translations.missing(catalog, template) == []
 
 
-def test_nothing_is_left_in_english(catalog):
+def _pairs(catalog):
+    """(source, translation) of every entry; a plural entry gives one pair per form, against the plural source."""
     for msg in catalog:
-        if msg.id:
-            assert CJK.search(msg.string), f"{msg.id!r} → {msg.string!r}"
+        if not msg.id:
+            continue
+        if isinstance(msg.id, (list, tuple)):
+            for form in msg.string:
+                yield msg.id[1], form
+        else:
+            yield msg.id, msg.string
+
+
+def test_nothing_is_left_in_english(catalog):
+    for source, text in _pairs(catalog):
+        assert CJK.search(text), f"{source!r} → {text!r}"
 
 
 def _fields(text: str) -> list[str]:
@@ -83,10 +94,13 @@ def _fields(text: str) -> list[str]:
 
 
 def test_placeholders_and_markup_match_the_source(catalog):
-    for msg in catalog:
-        if msg.id:
-            assert _fields(msg.string) == _fields(msg.id), f"{msg.id!r} → {msg.string!r}"
-            assert ("&" in msg.id) == ("&" in msg.string), f"menu accelerator lost: {msg.string!r}"
+    for source, text in _pairs(catalog):
+        assert _fields(text) == _fields(source), f"{source!r} → {text!r}"
+        assert ("&" in source) == ("&" in text), f"menu accelerator lost: {text!r}"
+    plurals = [msg.id for msg in catalog if isinstance(msg.id, (list, tuple))]
+    assert plurals, "the catalogue has plural entries (ngettext) and this test reads them"
+    for singular, plural in plurals:
+        assert _fields(singular) == _fields(plural), f"{singular!r} / {plural!r}"
 
 
 def test_placeholder_check_catches_a_bad_translation():

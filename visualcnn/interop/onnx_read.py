@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import FileFormatError
+from visualcnn.i18n import _
 
 #: the largest ONNX file read (a small CNN's is kilobytes to a few megabytes)
 MAX_MODEL_BYTES = 256 * 2**20
@@ -45,26 +46,29 @@ def read_model(path: str | Path) -> Any:
 
     path = Path(path)
     if not path.exists():
-        raise ModelImportError(f"{path}: no such file")
+        raise ModelImportError(_("{path}: no such file").format(path=path))
     if not path.is_file():
-        raise ModelImportError(f"{path}: not a file")
+        raise ModelImportError(_("{path}: not a file").format(path=path))
     size = path.stat().st_size
     if size > MAX_MODEL_BYTES:
-        raise ModelImportError(f"{path}: {size / 2**20:.0f} MB is larger than the {MAX_MODEL_BYTES // 2**20} MB "
-                               f"an ONNX model for visualcnn may have")
+        raise ModelImportError(_("{path}: {value:.0f} MB is larger than the {value2} MB an ONNX model "
+                                 "for visualcnn may have").format(
+                                   path=path, value=size / 2 ** 20, value2=MAX_MODEL_BYTES // 2 ** 20))
     if size == 0:
-        raise ModelImportError(f"{path}: empty file, not an ONNX model")
+        raise ModelImportError(_("{path}: empty file, not an ONNX model").format(path=path))
     data = path.read_bytes()
     model = onnx.ModelProto()
     try:
         model.ParseFromString(data)
     except (DecodeError, RuntimeError, ValueError) as e:
-        raise ModelImportError(f"{path}: not an ONNX model, or a corrupt or truncated one ({e})") from None
+        raise ModelImportError(_("{path}: not an ONNX model, or a corrupt or truncated one ({e})").format(
+                                   path=path, e=e)) from None
     if not model.HasField("graph") or not model.graph.node:
-        raise ModelImportError(f"{path}: not an ONNX model (no graph with nodes inside)")
+        raise ModelImportError(_("{path}: not an ONNX model (no graph with nodes inside)").format(path=path))
     if len(model.graph.node) > MAX_NODES:
-        raise ModelImportError(f"{path}: {len(model.graph.node)} nodes, more than the {MAX_NODES} "
-                               f"a model for visualcnn may have")
+        raise ModelImportError(_("{path}: {n_node} nodes, more than the {MAX_NODES} a model for "
+                                 "visualcnn may have").format(
+                                   path=path, n_node=len(model.graph.node), MAX_NODES=MAX_NODES))
     return model
 
 
@@ -87,25 +91,31 @@ class ExternalData:
         target = (self.folder / location).resolve()
         if (not location or Path(location).is_absolute() or ".." in Path(location).parts
                 or target.parent != self.folder):
-            raise ModelImportError(f"{self.where}: tensor {name!r} points to external data {location!r}; visualcnn "
-                                   f"reads external data only from a file in the model's own folder")
+            raise ModelImportError(_("{where}: tensor {name!r} points to external data {location!r}; "
+                                     "visualcnn reads external data only from a file in the model's "
+                                     "own folder").format(where=self.where, name=name, location=location))
         if not target.is_file():
-            raise ModelImportError(f"{self.where}: tensor {name!r} is stored in {location!r}, which is not "
-                                   f"beside the model; keep the .onnx file and its data file together")
+            raise ModelImportError(_("{where}: tensor {name!r} is stored in {location!r}, which is not "
+                                     "beside the model; keep the .onnx file and its data file together").format(
+                                       where=self.where, name=name, location=location))
         try:
             offset = int(info.get("offset", 0))
             length = int(info.get("length", nbytes))
         except ValueError:
-            raise ModelImportError(f"{self.where}: tensor {name!r} has a malformed external offset or length "
-                                   f"({info.get('offset')!r}, {info.get('length')!r})") from None
+            raise ModelImportError(_("{where}: tensor {name!r} has a malformed external offset or "
+                                     "length ({get!r}, {get2!r})").format(
+                                       where=self.where, name=name, get=info.get('offset'), get2=info.get('length'))) from None
         size = target.stat().st_size
         if length != nbytes or offset < 0 or offset + length > size:
-            raise ModelImportError(f"{self.where}: tensor {name!r} declares {nbytes} bytes at offset {offset} with "
-                                   f"length {length} in {location!r}, which holds {size} bytes")
+            raise ModelImportError(_("{where}: tensor {name!r} declares {nbytes} bytes at offset "
+                                     "{offset} with length {length} in {location!r}, which holds "
+                                     "{size} bytes").format(
+                                       where=self.where, name=name, nbytes=nbytes, offset=offset, length=length, location=location, size=size))
         self.total += length
         if self.total > MAX_MODEL_BYTES:
-            raise ModelImportError(f"{self.where}: the external data is larger than the "
-                                   f"{MAX_MODEL_BYTES // 2**20} MB a model for visualcnn may have")
+            raise ModelImportError(_("{where}: the external data is larger than the {value} MB a model "
+                                     "for visualcnn may have").format(
+                                       where=self.where, value=MAX_MODEL_BYTES // 2 ** 20))
         with open(target, "rb") as f:
             f.seek(offset)
             return f.read(length)
@@ -116,30 +126,35 @@ def tensor_to_array(tensor: Any, where: str, external: ExternalData | None = Non
     name = tensor.name or "(unnamed)"
     is_external = tensor.data_location == _EXTERNAL or bool(tensor.external_data)
     if is_external and external is None:
-        raise ModelImportError(f"{where}: tensor {name!r} is stored in an external file; visualcnn opens "
-                               f"self-contained ONNX files only here")
+        raise ModelImportError(_("{where}: tensor {name!r} is stored in an external file; visualcnn "
+                                 "opens self-contained ONNX files only here").format(where=where, name=name))
     if tensor.data_type not in _DTYPES:
-        raise ModelImportError(f"{where}: tensor {name!r} has element type {tensor.data_type}; "
-                               f"supported: float32, float64, float16, int32, int64")
+        raise ModelImportError(_("{where}: tensor {name!r} has element type {data_type}; supported: "
+                                 "float32, float64, float16, int32, int64").format(
+                                   where=where, name=name, data_type=tensor.data_type))
     dims = [int(d) for d in tensor.dims]
     if any(d < 0 for d in dims):
-        raise ModelImportError(f"{where}: tensor {name!r} has a negative dimension {dims}")
+        raise ModelImportError(_("{where}: tensor {name!r} has a negative dimension {dims}").format(
+                                   where=where, name=name, dims=dims))
     n = math.prod(dims)
     if n > MAX_TENSOR_ELEMENTS:
-        raise ModelImportError(f"{where}: tensor {name!r} declares {n:,} elements, more than the "
-                               f"{MAX_TENSOR_ELEMENTS:,} allowed")
+        raise ModelImportError(_("{where}: tensor {name!r} declares {n:,} elements, more than the "
+                                 "{MAX_TENSOR_ELEMENTS:,} allowed").format(
+                                   where=where, name=name, n=n, MAX_TENSOR_ELEMENTS=MAX_TENSOR_ELEMENTS))
     dtype, field = _DTYPES[tensor.data_type]
     if is_external or tensor.raw_data:
         raw = external.read(tensor, n * dtype.itemsize) if is_external else tensor.raw_data
         if len(raw) != n * dtype.itemsize:
-            raise ModelImportError(f"{where}: tensor {name!r} declares shape {tuple(dims)} ({n * dtype.itemsize} "
-                                   f"bytes) but holds {len(raw)} bytes")
+            raise ModelImportError(_("{where}: tensor {name!r} declares shape {dims} ({value} bytes) "
+                                     "but holds {n_raw} bytes").format(
+                                       where=where, name=name, dims=tuple(dims), value=n * dtype.itemsize, n_raw=len(raw)))
         flat = np.frombuffer(raw, dtype=dtype)
     else:
         values = getattr(tensor, field)
         if len(values) != n:
-            raise ModelImportError(f"{where}: tensor {name!r} declares shape {tuple(dims)} ({n} values) "
-                                   f"but holds {len(values)}")
+            raise ModelImportError(_("{where}: tensor {name!r} declares shape {dims} ({n} values) but "
+                                     "holds {n_values}").format(
+                                       where=where, name=name, dims=tuple(dims), n=n, n_values=len(values)))
         if tensor.data_type == 10:
             flat = np.asarray(values, dtype=np.uint16).view(np.float16)
         else:
@@ -169,8 +184,9 @@ def constants(model: Any, where: str, folder: Path | None = None) -> dict[str, n
         elif "value_ints" in attrs:
             out[node.output[0]] = np.asarray(attrs["value_ints"].ints, dtype=np.int64)
         else:
-            raise ModelImportError(f"{where}: Constant node {node.name or node.output[0]!r} holds a kind of value "
-                                   f"visualcnn does not read ({', '.join(attrs) or 'none'})")
+            raise ModelImportError(_("{where}: Constant node {value!r} holds a kind of value visualcnn "
+                                     "does not read ({value2})").format(
+                                       where=where, value=node.name or node.output[0], value2=', '.join(attrs) or 'none'))
     return out
 
 
@@ -180,22 +196,25 @@ def graph_input(model: Any, consts: dict[str, np.ndarray], where: str) -> tuple[
     inputs = [i for i in model.graph.input if i.name not in consts]
     if len(inputs) != 1:
         names = ", ".join(repr(i.name) for i in inputs) or "none"
-        raise ModelImportError(f"{where}: the graph has {len(inputs)} data inputs ({names}); "
-                               f"visualcnn opens models with one image input")
+        raise ModelImportError(_("{where}: the graph has {n_inputs} data inputs ({names}); visualcnn "
+                                 "opens models with one image input").format(
+                                   where=where, n_inputs=len(inputs), names=names))
     inp = inputs[0]
     ttype = inp.type.tensor_type
     if ttype.elem_type not in (1, 11):
-        raise ModelImportError(f"{where}: input {inp.name!r} has element type {ttype.elem_type}; "
-                               f"supported: float32 (1), float64 (11)")
+        raise ModelImportError(_("{where}: input {name!r} has element type {elem_type}; supported: "
+                                 "float32 (1), float64 (11)").format(
+                                   where=where, name=inp.name, elem_type=ttype.elem_type))
     dims = list(ttype.shape.dim)
     if len(dims) not in (2, 4):
-        raise ModelImportError(f"{where}: input {inp.name!r} has {len(dims)} axes; supported: (N, C, H, W) "
-                               f"images or (N, D) vectors")
+        raise ModelImportError(_("{where}: input {name!r} has {n_dims} axes; supported: (N, C, H, W) "
+                                 "images or (N, D) vectors").format(where=where, name=inp.name, n_dims=len(dims)))
     shape = []
     for axis, d in enumerate(dims[1:], start=1):
         if not d.HasField("dim_value") or d.dim_value <= 0:
-            raise ModelImportError(f"{where}: input {inp.name!r} axis {axis} has no fixed size "
-                                   f"({d.dim_param or 'unknown'}); export the model with a fixed image size")
+            raise ModelImportError(_("{where}: input {name!r} axis {axis} has no fixed size ({value}); "
+                                     "export the model with a fixed image size").format(
+                                       where=where, name=inp.name, axis=axis, value=d.dim_param or 'unknown'))
         shape.append(int(d.dim_value))
     batch = int(dims[0].dim_value) if dims[0].HasField("dim_value") else None
     return inp.name, tuple(shape), batch
