@@ -21,11 +21,13 @@ from visualcnn.layers import LAYER_TYPES
 from visualcnn.mistakes import MISTAKES
 
 KEEP = {*MISTAKES, *LAYER_TYPES, *DATASETS,  # names the command line takes, the same in every language
+        *(name for cls in LAYER_TYPES.values() for name in cls.fields if "_" in name),  # the spec's keys
+        "tied", "untied", "mean", "sum",  # and its choices (the form shows them beside their words)
         "Shift", "Ctrl",                  # keyboard shortcuts stay as they are
-        "Python", "GIF", "APNG", "PNG", "MP4", "SVG", "CSV", "JSON", "PyTorch", "SGD", "ReLU",
+        "Python", "ONNX", "LpPool", "GIF", "APNG", "PNG", "MP4", "SVG", "CSV", "JSON", "PyTorch", "SGD", "ReLU",
         "max", "sign", "log", "exp", "logits", "rot180", "full", "pad", "MATH.md",
         "English",                   # each language is listed in its own words
-        "NaN", "float32", "float64"}
+        "NaN", "Inf", "float32", "float64"}
 #: item views list at most this many rows each (a data set's thousands of thumbnails are data, not interface)
 MAX_ROWS = 200
 _KEEP = re.compile("|".join(sorted((re.escape(k) for k in KEEP), key=len, reverse=True)))
