@@ -1,12 +1,6 @@
-"""The layer-stack editor: a list of layers with shapes and parameter counts, a property form, undo/redo.
-
-Every edit is a new spec pushed on a QUndoStack; applying it validates at once
-(through the core: `Network.from_spec` plus the controller's dataset checks).
-A valid spec is announced with `specApplied` (the controller rebuilds the
-session's network); an invalid one marks the offending row red, shows the core's
-message under the list and reports `validityChanged(False, message)` so stepping
-is disabled until the stack is fixed or the edit undone.
-"""
+"""StackEditor: the layer stack as rows, with buttons to add, remove, duplicate and move layers, the property
+form of the selected one and the input shape and loss reduction; every edit is validated at once and undoable
+(see the package doc)."""
 
 from __future__ import annotations
 
