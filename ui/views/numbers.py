@@ -27,6 +27,19 @@ PARAM_PHASES = {"∂C/∂W": "W", "∂C/∂b": "b"}
 PHASE_LABELS = {"forward": N_("forward"), "backward": N_("backward"), "loss": N_("loss")}
 
 
+def symbol_of(title: str) -> str:
+    """A map's title without its verb ("reads ∂C/∂x, ch 5" → "∂C/∂x, ch 5"), in the current language (the core
+    writes the titles as _("reads {symbol}") and _("computes {symbol}")); other titles as they are."""
+    for template in (_("reads {symbol}"), _("computes {symbol}")):
+        before, _sep, after = template.partition("{symbol}")
+        if before.strip() and title.startswith(before) and not after:
+            return title[len(before):]
+        if after.strip() and not before and title.split(",")[0].endswith(after):
+            head, comma, rest = title.partition(",")
+            return head[:-len(after)] + comma + rest
+    return title
+
+
 class IndexPicker(QtWidgets.QWidget):
     """Up to four labelled spin boxes for an index into an array of a given shape."""
 
@@ -317,9 +330,9 @@ class NumbersTab(_Tab):
         if self.maps.width() < 2 * self.maps.needed_width():
             # too narrow for both titles side by side: name the symbols only ("∂C/∂x, ch 5", "∂C/∂y")
             for panel in self.panels:
-                title = panel.names[0]
-                if title.startswith(("reads ", "computes ")):
-                    panel.show(0, panel.data[0], title.split(" ", 1)[1])
+                symbol = symbol_of(panel.names[0])
+                if symbol != panel.names[0]:
+                    panel.show(0, panel.data[0], symbol)
         self.maps.arrange()                  # a longer title may no longer fit side by side
 
     def _pick_read_channel(self, ref: MapRef | None) -> int:
