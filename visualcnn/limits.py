@@ -1,4 +1,4 @@
-"""Every size limit in one place: files, archive members, data sets, specs, stack depth, images, seeds.
+"""Every size limit in one place: files, archive members, data sets, specs, stack depth, images, seeds, ONNX.
 
 A loader checks what a file *declares* (a zip member's size, an .npy header's shape, an IDX
 header's dimensions, a spec's sizes) against these before it allocates or inflates anything,
@@ -59,6 +59,14 @@ MAX_ITERATION = 2**53
 MAX_IMAGE_PIXELS = 4096 * 4096
 #: bytes of a picture file
 MAX_IMAGE_FILE_BYTES = 64 * 2**20
+
+# -- ONNX models -------------------------------------------------------------------------------
+#: the largest ONNX model read, its external data included (a small CNN's is kilobytes to a few megabytes)
+MAX_ONNX_BYTES = 256 * 2**20
+#: nodes of one ONNX graph (a sequential small CNN has tens)
+MAX_ONNX_NODES = 4096
+#: elements one ONNX tensor may declare (checked against its bytes before it is decoded)
+MAX_ONNX_TENSOR_ELEMENTS = 64 * 2**20
 
 # -- long runs ---------------------------------------------------------------------------------
 #: per-iteration metrics kept at full resolution; older ones are summarised (see visualcnn.metrics)

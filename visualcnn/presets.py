@@ -3,7 +3,7 @@
 The same dictionary shape describes any session's configuration, so a preset,
 a saved session and the command line all build sessions through `build_session`:
 
-    {"title": ..., "description": ...,
+    {"title": ..., "description": ..., "translations": {"ja": {"title": ..., "description": ...}},
      "spec": {...}, "dataset": {"name": "digits", "size": 8},
      "optimizer": {"lr": 0.05, "momentum": 0.9, "weight_decay": 1e-4, "decay_biases": true},
      "batch_size": 1, "train": {"batch_size": 16, "epochs": 5, "lr": 0.05}, "dtype": "float32", "seed": 0}
@@ -22,9 +22,9 @@ import numpy as np
 from .errors import FileFormatError, SpecError
 from .network import DTYPES, Network
 from .optim import SGD
-from visualcnn.i18n import N_, _
+from visualcnn.i18n import N_, SOURCE_LANGUAGE, _, pick
 
-CONFIG_KEYS = ("title", "description", "spec", "dataset", "optimizer", "batch_size", "train", "dtype", "seed")
+CONFIG_KEYS = ("title", "description", "translations", "spec", "dataset", "optimizer", "batch_size", "train", "dtype", "seed")
 DEFAULT_PRESET = "digits-small"
 
 
@@ -34,13 +34,20 @@ def presets_dir() -> Path:
 
 
 def list_presets() -> list[dict[str, str]]:
-    """[{"name", "title", "description"}] of the bundled presets, sorted by name."""
+    """[{"name", "title", "description"}] of the bundled presets, sorted by name; title and description in the
+    current language when the preset has them in its "translations", else in English."""
     out = []
     for path in sorted(presets_dir().glob("*.json")):
         cfg = load_preset(path)
-        out.append({"name": path.stem, "title": cfg.get("title", path.stem),
-                    "description": cfg.get("description", "")})
+        out.append({"name": path.stem, "title": preset_text(cfg, "title", path.stem),
+                    "description": preset_text(cfg, "description")})
     return out
+
+
+def preset_text(cfg: dict[str, Any], key: str, default: str = "") -> str:
+    """A preset's "title" or "description" in the current language (English when it has no translation)."""
+    texts = {code: t[key] for code, t in cfg.get("translations", {}).items() if key in t}
+    return pick({**texts, SOURCE_LANGUAGE: cfg.get(key, default)})
 
 
 def load_preset(name_or_path: str | Path) -> dict[str, Any]:

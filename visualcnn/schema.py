@@ -19,7 +19,7 @@ from typing import Any
 
 from . import limits
 from .errors import FileFormatError
-from visualcnn.i18n import N_, _
+from visualcnn.i18n import LANGUAGES, N_, SOURCE_LANGUAGE, _
 
 
 def _join(where: str, key: str) -> str:
@@ -210,10 +210,15 @@ class Spec:
         return value
 
 
-CONFIG = Obj({"title": Str(), "description": Str(max_length=65536), "spec": Spec(), "dataset": DATASET,
-              "optimizer": OPTIMIZER, "batch_size": Int(1, limits.MAX_BATCH_SIZE), "train": TRAIN,
+#: a preset's title and description in other languages: {"ja": {"title": ..., "description": ...}}
+TEXTS = Obj({"title": Str(), "description": Str(max_length=65536)}, optional=("title", "description"))
+TRANSLATIONS = Obj({code: TEXTS for code in LANGUAGES if code != SOURCE_LANGUAGE},
+                   optional=tuple(code for code in LANGUAGES if code != SOURCE_LANGUAGE))
+CONFIG = Obj({"title": Str(), "description": Str(max_length=65536), "translations": TRANSLATIONS, "spec": Spec(),
+              "dataset": DATASET, "optimizer": OPTIMIZER, "batch_size": Int(1, limits.MAX_BATCH_SIZE), "train": TRAIN,
               "dtype": Str(("float32", "float64")), "seed": Int(0, limits.MAX_SEED)},
-             optional=("title", "description", "dataset", "optimizer", "batch_size", "train", "dtype", "seed"))
+             optional=("title", "description", "translations", "dataset", "optimizer", "batch_size", "train", "dtype",
+                       "seed"))
 SAMPLER = Obj({"version": Int(1, 1_000), "n": Int(1, 2**40), "batch_size": Int(1, 2**40),
                "seed": Int(0, limits.MAX_SEED), "epoch": Int(0, limits.MAX_ITERATION),
                "position": Int(0, 2**40), "rng_state": _RngState()})

@@ -178,7 +178,7 @@ class Session(PhaseRunner, SessionControl):
             if phase == "forward":
                 return _("forward through layer {i} {type_name} ({src} → {dst})").format(
                            i=i, type_name=layer.type_name, src=src, dst=dst)
-            return _("backward through layer {i} {type_name} (dC/d{dst} → dC/d{src})").format(
+            return _("backward through layer {i} {type_name} (∂C/∂y: {dst} → ∂C/∂x: {src})").format(
                        i=i, type_name=layer.type_name, dst=dst, src=src)
         if phase == "loss":
             return _("loss: softmax + cross-entropy of the logits")

@@ -142,3 +142,32 @@ def test_lang_ja_lists_the_lessons_in_japanese(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "出力層の勾配：ソフトマックスと交差エントロピー" in out.stdout
     assert "畳み込み層の誤差逆伝播" in out.stdout
+
+
+def test_presets_are_listed_in_the_current_language():
+    from visualcnn.presets import list_presets
+    english = {p["name"]: p for p in list_presets()}
+    i18n.set_language("ja")
+    japanese = {p["name"]: p for p in list_presets()}
+    assert english.keys() == japanese.keys() and len(japanese) >= 6
+    for name, p in japanese.items():
+        assert CJK.search(p["description"]), name
+        assert not CJK.search(english[name]["description"]), name
+    assert japanese["seed-note"]["title"] == "学習ノートのネットワーク"
+    assert english["seed-note"]["title"] == "The study note's network"
+
+
+def test_a_preset_translation_names_a_language_we_have(tmp_path):
+    from visualcnn.errors import FileFormatError
+    from visualcnn.presets import load_preset, preset_text
+    import json
+    cfg = json.loads((ROOT / "assets" / "presets" / "digits-small.json").read_text(encoding="utf-8"))
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({**cfg, "translations": {"fr": {"title": "Chiffres"}}}), encoding="utf-8")
+    with pytest.raises(FileFormatError, match="translations: unknown key \"fr\"; valid keys: ja"):
+        load_preset(path)
+    path.write_text(json.dumps({**cfg, "translations": {"ja": {"title": "数字"}}}), encoding="utf-8")
+    loaded = load_preset(path)
+    i18n.set_language("ja")
+    assert preset_text(loaded, "title") == "数字"
+    assert preset_text(loaded, "description") == cfg["description"]      # no translation: English

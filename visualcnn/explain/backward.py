@@ -41,7 +41,7 @@ def _sum(ctx: Context, u, terms, formula: str, formula_tex: str, head_tex: str, 
     end_p, end_t = result_lines(total, value, ctx.dtype)
     if not terms:
         numbers = [_("no output unit read this input (it lies outside every window): nothing flows back"), *end_p]
-        lines = [head_tex, r"= 0\quad\mathrm{(no\ window\ reads\ it)}"]
+        lines = [head_tex, "= 0"]           # why, in words: the plain-text numbers (mathtext has no CJK glyphs)
     else:
         numbers = [f"= {f.plain()}", *end_p]
         lines = [head_tex, f"= {f.tex()}", *end_t]
@@ -73,7 +73,7 @@ def conv(ctx: Context, u) -> Explanation:
                 "   (δ = ∂C/∂x)").format()
     formula_tex = (_grad("y", "_{k,a,b}") + r" = \sum_{l}\sum_{p,q}\ \delta_{l,i,j}\, W_{l,k,p,q},"
                    r"\quad is+p-\mathrm{pad} = a,\ js+q-\mathrm{pad} = b")
-    head = _grad("y", idx(k_, a, b)) + rf" = \sum\ \delta_{{l,i,j}}\,W_{idx('l', k_, 'p', 'q')}\quad\mathrm{{({len(terms)}\ terms)}}"
+    head = _grad("y", idx(k_, a, b)) + rf" = \sum\ \delta_{{l,i,j}}\,W_{idx('l', k_, 'p', 'q')}"
     return _sum(ctx, u, terms, formula, formula_tex, head, value, *_maps(ctx, [t.cell for t in terms], u))
 
 
@@ -114,8 +114,7 @@ def pool(ctx: Context, u) -> Explanation:
     formula_tex = (_grad("x", "_{ab}") + r" = \sum_{ij:\ (a,b)\in P_{ij}} " + _grad("y", "_{ij}")
                    + r"\,\dfrac{\partial y_{ij}}{\partial x_{ab}}")
     head = (_grad("x", idx(c, a, b)) + rf" = \sum_{{ij}} " + _grad("y", idx(c, "i", "j"))
-            + r"\,\dfrac{\partial y_{ij}}{\partial x_{" + f"{a},{b}" + "}}"
-            + rf"\quad\mathrm{{({len(terms)}\ window{'s' if len(terms) != 1 else ''})}}")
+            + r"\,\dfrac{\partial y_{ij}}{\partial x_{" + f"{a},{b}" + "}}")
     return _sum(ctx, u, terms, formula, formula_tex, head, value, *_maps(ctx, [t.cell for t in terms], u))
 
 

@@ -22,7 +22,7 @@ def explain_loss(net: Any, records: Sequence[StepRecord], n: int, j: int) -> Exp
         return Explanation(_("{title} — ⚠ the study note's mistake {wrong!r} is on").format(title=title, wrong=wrong),
                            _("∂C/∂x_j: the note's formula"),
                            _("the loss computes the study note's ∂C/∂x_j, not p_j − d_j") + f"\n= {fmt(value)}", value,
-                           formula_tex=r"\dfrac{\partial C}{\partial x_j}\ \mathrm{(the\ note's\ formula)}",
+                           formula_tex=r"\dfrac{\partial C}{\partial x_j}",
                            lines_tex=(rf"= {tnum(value)}",), total=value,
                            reads=MapRef(_("reads {symbol}").format(symbol="p"), rec.probs[n], ((j,),),
                                         about=_("the softmax probabilities")),
@@ -43,14 +43,13 @@ def explain_loss(net: Any, records: Sequence[StepRecord], n: int, j: int) -> Exp
                + (_("   (÷ N for the mean over the batch)") if mean else ""))
     formula_tex = (r"p_j = \dfrac{e^{x_j - \max_k x_k}}{\sum_k e^{x_k - \max_k x_k}},\qquad"
                    r"\dfrac{\partial C}{\partial x_j} = " + (r"\dfrac{p_j - d_j}{N}" if mean else "p_j - d_j"))
-    why_tex = "the true class" if d else f"true class is {truth}"          # mathtext has no CJK glyphs: English
     why = _("the true class") if d else _("true class is {truth}").format(truth=truth)
     numbers = "\n".join([f"x_{j} = {fmt(x)}, max_k x_k = {fmt(m)} → p_{j} = {fmt(p)}",
                          f"d_{j} = {d} ({why})",
                          f"∂C/∂x_{j} = " + (f"({fmt(p)} − {d}) / {N}" if mean else f"{fmt(p)} − {d}"), *end_p])
     grad = rf"\dfrac{{\partial C}}{{\partial x_{{{j}}}}}"
     lines = (rf"x_{{{j}}} = {tnum(x)},\ \max_k x_k = {tnum(m)}\ \rightarrow\ p_{{{j}}} = {tnum(p)}",
-             rf"d_{{{j}}} = {d}\quad\mathrm{{({why_tex.replace(' ', chr(92) + ' ')})}}",
+             rf"d_{{{j}}} = [{j} = {truth}] = {d}",            # the words (the true class…) are in `numbers`
              grad + " = " + (rf"\dfrac{{{tnum(p)} - {d}}}{{{N}}}" if mean else f"{tnum(p)} - {d}"), *end_t)
     reads = MapRef(_("reads {symbol}").format(symbol="p"), rec.probs[n], ((j,),), about=_("the softmax probabilities"))
     computes = MapRef(_("computes {symbol}").format(symbol="∂C/∂x"), rec.dx[n], ((j,),), gradient=True,

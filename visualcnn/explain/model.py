@@ -146,8 +146,8 @@ class Folded:
     def tex(self) -> str:
         parts = [t.tex or r" \cdot ".join(tpar(f) for f in t.factors) for t in self.shown]
         if self.n_rest:
-            zero = r",\ \mathrm{all}\ 0" if self.rest_all_zero else ""
-            parts.append(rf"[{self.n_rest}\ \mathrm{{more\ terms}}{zero}:\ {tnum(self.rest)}]")
+            # "12 more terms: 0.03" as a symbol: the words are in the plain-text numbers (mathtext has no CJK)
+            parts.append(rf"[\ldots_{{({self.n_rest})}}:\ {tnum(self.rest)}]")
         return " + ".join(parts) or "0"
 
 
@@ -186,7 +186,7 @@ def result_lines(total: float, value: float, dtype: np.dtype | None) -> tuple[li
     exact sum of its terms, both are written and the dtype named, so the page never states a false equality."""
     if fmt(total) == fmt(value):
         return [f"= {fmt(value)}"], [f"= {tnum(value)}"]
-    name = np.dtype(dtype).name if dtype is not None else "floating-point"
+    name = np.dtype(dtype).name if dtype is not None else "float"
     return ([_("= {total} (exact sum of the terms)").format(total=fmt(total)),
              _("≈ {value} (the layer's {dtype} result)").format(value=fmt(value), dtype=name)],
-            [f"= {tnum(total)}\\ \\mathrm{{(exact\\ sum)}}", f"\\approx {tnum(value)}\\ \\mathrm{{({name}\\ result)}}"])
+            [f"= {tnum(total)}\\quad(\\Sigma)", f"\\approx {tnum(value)}\\quad(\\mathrm{{{name}}})"])

@@ -14,15 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from .. import limits
 from ..errors import FileFormatError
+# the limits live with every other one in visualcnn.limits; these names stay importable from here
+from ..limits import MAX_ONNX_BYTES as MAX_MODEL_BYTES  # noqa: F401
+from ..limits import MAX_ONNX_NODES as MAX_NODES  # noqa: F401
+from ..limits import MAX_ONNX_TENSOR_ELEMENTS as MAX_TENSOR_ELEMENTS  # noqa: F401
 from visualcnn.i18n import _
-
-#: the largest ONNX file read (a small CNN's is kilobytes to a few megabytes)
-MAX_MODEL_BYTES = 256 * 2**20
-#: the most nodes a graph may have (a sequential small CNN has tens)
-MAX_NODES = 4096
-#: the most elements one tensor may declare (checked against its bytes before it is decoded)
-MAX_TENSOR_ELEMENTS = 64 * 2**20
 
 # TensorProto.DataType codes -> (numpy dtype, the repeated field that holds them when not raw)
 _DTYPES: dict[int, tuple[np.dtype, str]] = {
@@ -49,11 +47,8 @@ def read_model(path: str | Path) -> Any:
         raise ModelImportError(_("{path}: no such file").format(path=path))
     if not path.is_file():
         raise ModelImportError(_("{path}: not a file").format(path=path))
-    size = path.stat().st_size
-    if size > MAX_MODEL_BYTES:
-        raise ModelImportError(_("{path}: {value:.0f} MB is larger than the {value2} MB an ONNX model "
-                                 "for visualcnn may have").format(
-                                   path=path, value=size / 2 ** 20, value2=MAX_MODEL_BYTES // 2 ** 20))
+    size = limits.check(path.stat().st_size, "MAX_ONNX_BYTES", str(path), _("the file's size"), ModelImportError,
+                        "bytes")
     if size == 0:
         raise ModelImportError(_("{path}: empty file, not an ONNX model").format(path=path))
     data = path.read_bytes()
@@ -65,10 +60,7 @@ def read_model(path: str | Path) -> Any:
                                    path=path, e=e)) from None
     if not model.HasField("graph") or not model.graph.node:
         raise ModelImportError(_("{path}: not an ONNX model (no graph with nodes inside)").format(path=path))
-    if len(model.graph.node) > MAX_NODES:
-        raise ModelImportError(_("{path}: {n_node} nodes, more than the {MAX_NODES} a model for "
-                                 "visualcnn may have").format(
-                                   path=path, n_node=len(model.graph.node), MAX_NODES=MAX_NODES))
+    limits.check(len(model.graph.node), "MAX_ONNX_NODES", str(path), _("the number of nodes"), ModelImportError)
     return model
 
 
@@ -77,7 +69,7 @@ class ExternalData:
 
     Only plain files in the model's own folder are read (no absolute paths, no "..", no links out of
     it); each tensor's offset and length are checked against the file and its declared shape, and
-    all of them together may not pass MAX_MODEL_BYTES.
+    all of them together may not pass visualcnn.limits.MAX_ONNX_BYTES.
     """
 
     def __init__(self, folder: Path, where: str) -> None:
@@ -112,10 +104,8 @@ class ExternalData:
                                      "{size} bytes").format(
                                        where=self.where, name=name, nbytes=nbytes, offset=offset, length=length, location=location, size=size))
         self.total += length
-        if self.total > MAX_MODEL_BYTES:
-            raise ModelImportError(_("{where}: the external data is larger than the {value} MB a model "
-                                     "for visualcnn may have").format(
-                                       where=self.where, value=MAX_MODEL_BYTES // 2 ** 20))
+        limits.check(self.total, "MAX_ONNX_BYTES", self.where, _("the external data's size"), ModelImportError,
+                     "bytes")
         with open(target, "rb") as f:
             f.seek(offset)
             return f.read(length)
@@ -137,10 +127,8 @@ def tensor_to_array(tensor: Any, where: str, external: ExternalData | None = Non
         raise ModelImportError(_("{where}: tensor {name!r} has a negative dimension {dims}").format(
                                    where=where, name=name, dims=dims))
     n = math.prod(dims)
-    if n > MAX_TENSOR_ELEMENTS:
-        raise ModelImportError(_("{where}: tensor {name!r} declares {n:,} elements, more than the "
-                                 "{MAX_TENSOR_ELEMENTS:,} allowed").format(
-                                   where=where, name=name, n=n, MAX_TENSOR_ELEMENTS=MAX_TENSOR_ELEMENTS))
+    limits.check(n, "MAX_ONNX_TENSOR_ELEMENTS", where, _("the element count of tensor {name!r}").format(name=name),
+                 ModelImportError)
     dtype, field = _DTYPES[tensor.data_type]
     if is_external or tensor.raw_data:
         raw = external.read(tensor, n * dtype.itemsize) if is_external else tensor.raw_data
