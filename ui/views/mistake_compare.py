@@ -154,7 +154,8 @@ class CompareView(WorkerHost, QtWidgets.QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setLabel("bottom", _("iteration"))
         self.plot.setLogMode(y=True)          # a mistake's loss can be 10⁵ times the correct one: both stay visible
-        self.plot.setLabel("left", _("training loss (log scale)"))
+        # what the curves are, as a title: a rotated axis label longer than a short dock's plot ran over the ticks
+        self.plot.setTitle(_("training loss (log scale)"), size=f"{style.FONT_SMALL_PT}pt", color=style.text_color(self))
         # no "(x1e+15)" multiplier on a log axis: the ticks are the losses themselves
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.legend = self.plot.addLegend(offset=(-10, 10), brush=pg.mkBrush(255, 255, 255, 220),
