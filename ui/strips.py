@@ -249,10 +249,6 @@ def mistakes_text(network: Any, optimizer: Any = None) -> str:
     return _("Deliberately wrong math (the study note's slips): {mistakes}.").format(mistakes="; ".join(parts))
 
 
-def wrong_math_mark() -> str:
-    """What the window's title adds while a study-note mistake is switched on."""
-    return _("⚠ deliberately wrong math")
-
 
 class MistakeStrip(QFrame):
     """Shown while a study-note mistake is switched on: which one and what it spoils. Not closable: a student
