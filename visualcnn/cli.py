@@ -14,9 +14,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .cli_argparse import number, number_of_phases, positive_int, seed, size, translated_argparse
 from .errors import VisualCNNError
-from .cli_argparse import translated_argparse
-from .i18n import N_, _, ngettext, set_language
+from .i18n import _, ngettext, set_language
 
 PROG = "visualcnn"
 
@@ -27,64 +27,6 @@ class CLIError(VisualCNNError):
 
 # -- helpers -----------------------------------------------------------------------------------
 
-def _whole_number(minimum: int, maximum: int | None = None, what: str | None = None) -> Any:
-    """An argparse type for a whole number in [minimum, maximum] ("a seed must be …" when `what` is given)."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(_("expected a whole number, got {text!r}").format(text=text)) from None
-        if value < minimum or (maximum is not None and value > maximum):
-            if maximum is None:
-                message = _("expected a whole number >= {minimum}, got {value}")
-            elif what:
-                message = _("{what} must be a whole number from {minimum} to {maximum}, got {value}")
-            else:
-                message = _("expected a whole number from {minimum} to {maximum}, got {value}")
-            raise argparse.ArgumentTypeError(message.format(what=_(what) if what else "", minimum=minimum, maximum=maximum,
-                                                            value=value))
-        return value
-    return parse
-
-
-def _seed(text: str) -> int:
-    from .limits import MAX_SEED
-    return _whole_number(0, MAX_SEED, N_("a seed"))(text)
-
-
-_positive_int = _whole_number(1)
-_number_of_phases = _whole_number(0, 100_000)
-
-
-def _number(minimum: float, inclusive: bool) -> Any:
-    """An argparse type for a finite number >= minimum (or > minimum)."""
-    def parse(text: str) -> float:
-        import math
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(_("expected a number, got {text!r}").format(text=text)) from None
-        ok = math.isfinite(value) and (value >= minimum if inclusive else value > minimum)
-        if not ok:
-            message = (_("expected a finite number >= {minimum}, got {text}") if inclusive
-                       else _("expected a finite number > {minimum}, got {text}"))
-            raise argparse.ArgumentTypeError(message.format(minimum=f"{minimum:g}", text=text))
-        return value
-    return parse
-
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            _("expected WIDTHxHEIGHT like 1600x1000, got {text!r}").format(text=text)) from None
-    if not (200 <= w <= 8000 and 200 <= h <= 8000):
-        raise argparse.ArgumentTypeError(
-            _("width and height must be between 200 and 8000, got {width}x{height}").format(width=w, height=h))
-    return w, h
-
-
 def _add_source(p: argparse.ArgumentParser, resume: bool = False) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--preset", help=_("a bundled preset (see `visualcnn presets`); default digits-small"))
@@ -93,7 +35,7 @@ def _add_source(p: argparse.ArgumentParser, resume: bool = False) -> None:
         g.add_argument("--resume", type=Path, help=_("continue a session saved by the GUI or by --save"))
     p.add_argument("--data", help=_("bundled set name (digits, bars, shapes), a directory of MNIST IDX files, "
                                     "or an .npz with images and labels"))
-    p.add_argument("--seed", type=_seed, help=_("seed for initial weights and batch order (0 to 4294967295)"))
+    p.add_argument("--seed", type=seed, help=_("seed for initial weights and batch order (0 to 4294967295)"))
     p.add_argument("--dtype", choices=("float32", "float64"))
     p.add_argument("--mistake", action="append", default=[], metavar="NAME",
                    help=_("swap a correct formula for the study note's version (repeatable; see the Mistakes menu)"))
@@ -359,39 +301,39 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help=_("train headless, with per-epoch loss and accuracy"))
     _add_source(p, resume=True)
-    p.add_argument("--epochs", type=_positive_int)
-    p.add_argument("--batch-size", type=_positive_int)
+    p.add_argument("--epochs", type=positive_int)
+    p.add_argument("--batch-size", type=positive_int)
     p.add_argument("--lr", type=float)
     p.add_argument("--momentum", type=float)
     p.add_argument("--weight-decay", type=float)
-    p.add_argument("--threads", type=_positive_int, help=_("BLAS threads (default: all cores)"))
+    p.add_argument("--threads", type=positive_int, help=_("BLAS threads (default: all cores)"))
     p.add_argument("--save", type=Path, help=_("save the session here (.vcnn) at the end or on Ctrl-C"))
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("gradcheck", help=_("check every gradient against central differences (exit 1 "
                                            "on failure)"))
     _add_source(p)
-    p.add_argument("--batch", type=_positive_int, default=2, help=_("samples in the checked batch "
+    p.add_argument("--batch", type=positive_int, default=2, help=_("samples in the checked batch "
                                                                     "(default 2)"))
-    p.add_argument("--max-entries", type=_positive_int, default=64,
+    p.add_argument("--max-entries", type=positive_int, default=64,
                    help=_("entries checked per tensor, sampled (default 64)"))
-    p.add_argument("--tol", type=_number(0, inclusive=False), default=1e-6,
+    p.add_argument("--tol", type=number(0, inclusive=False), default=1e-6,
                    help=_("relative error tolerance (default 1e-6)"))
-    p.add_argument("--jitter", type=_number(0, inclusive=True), default=0.05,
+    p.add_argument("--jitter", type=number(0, inclusive=True), default=0.05,
                    help=_("noise added to the images to move them off ties and kinks (default 0.05; 0 "
                           "= none)"))
     p.set_defaults(func=cmd_gradcheck)
 
     p = sub.add_parser("snapshot", help=_("render the window after N phases to a PNG (for slides)"))
     p.add_argument("--preset")
-    p.add_argument("--phases", type=_number_of_phases, default=0)
-    p.add_argument("--size", type=_size, default=(1600, 1000))
+    p.add_argument("--phases", type=number_of_phases, default=0)
+    p.add_argument("--size", type=size, default=(1600, 1000))
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=cmd_snapshot)
 
     p = sub.add_parser("lesson", help=_("open the window on a guided lesson; without a name, list them"))
     p.add_argument("name", nargs="?", help=_("a bundled lesson's name or a lesson file (.toml)"))
-    p.add_argument("--step", type=_positive_int, help=_("start at this step (default: where you left "
+    p.add_argument("--step", type=positive_int, help=_("start at this step (default: where you left "
                                                         "it)"))
     p.set_defaults(func=cmd_lesson)
 
@@ -400,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset")
     p.add_argument("--phases", default="all", help=_("all, forward, backward or a number of phases "
                                                      "(default all)"))
-    p.add_argument("--size", type=_size, default=(1280, 800))
+    p.add_argument("--size", type=size, default=(1280, 800))
     p.add_argument("--inbetween", type=int, default=0, help=_("cross-faded frames between two phases "
                                                               "(default 0)"))
     p.add_argument("--fps", type=float, default=2.0, help=_("frames per second (default 2)"))

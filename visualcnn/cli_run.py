@@ -115,7 +115,8 @@ def train_epochs(session, epochs: int, per_epoch: int, stop) -> int:
         test_loss, test_acc = session.evaluate("test")
         print(_("epoch {epoch:>3}/{epochs}  train loss {train_loss:.4f}  acc {train_acc:6.1%}  |  test "
                 "loss {test_loss:.4f}  acc {test_acc:6.1%}  ({duration})").format(
-                  epoch=epoch, epochs=epochs, train_loss=train_loss, train_acc=train_acc, test_loss=test_loss, test_acc=test_acc, duration=_duration(seconds)), flush=True)
+                  epoch=epoch, epochs=epochs, train_loss=train_loss, train_acc=train_acc, test_loss=test_loss,
+                  test_acc=test_acc, duration=_duration(seconds)), flush=True)
         if result.stopped_by == "breakpoint":
             print(_("stopped: {why}").format(why=result.breakpoint.message), file=sys.stderr)
             return 1

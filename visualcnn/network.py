@@ -117,7 +117,8 @@ class Network:
             except (Exception, SystemExit) as e:  # noqa: BLE001 - a user-written layer's build may raise anything
                 raise SpecError(_("{where}: build raised {type_name}: {e} (incoming shape "
                                   "{format_shape})").format(
-                                    where=where, type_name=type(e).__name__, e=e, format_shape=format_shape(shape)), layer_index=i) from e
+                                    where=where, type_name=type(e).__name__, e=e,
+                                    format_shape=format_shape(shape)), layer_index=i) from e
             shape = layer.output_shape
             n_params += layer.n_params
             try:
@@ -135,7 +136,8 @@ class Network:
                 _("layer {last} {type_name}: the last layer must output class scores (a vector of K >= "
                   "2), got {format_shape}; end the stack with a dense layer (out_features = number of "
                   "classes)").format(
-                    last=last, type_name=self.layers[last].type_name, format_shape=format_shape(shape)), layer_index=last)
+                    last=last, type_name=self.layers[last].type_name,
+                    format_shape=format_shape(shape)), layer_index=last)
 
     def to_spec(self) -> dict[str, Any]:
         return {
@@ -183,7 +185,8 @@ class Network:
             for k, v in new.items():
                 if np.shape(v) != layer.params[k].shape:
                     raise ShapeError(_("layer {i} {type_name}: {k} has shape {shape}, expected {shape2}").format(
-                                         i=i, type_name=layer.type_name, k=k, shape=np.shape(v), shape2=layer.params[k].shape))
+                                         i=i, type_name=layer.type_name, k=k, shape=np.shape(v),
+                                         shape2=layer.params[k].shape))
                 layer.params[k][...] = v
 
     def summary(self) -> list[dict[str, Any]]:

@@ -88,7 +88,8 @@ class PhaseRunner:
                 if g.shape != layer.params[k].shape:
                     raise LayerFailure(_("layer {i} {type_name}: backward left grads[{k!r}] with shape "
                                          "{shape}; it must match params[{k!r}] {shape2}").format(
-                                           i=i, type_name=layer.type_name, k=k, shape=g.shape, shape2=layer.params[k].shape),
+                                           i=i, type_name=layer.type_name, k=k, shape=g.shape,
+                                           shape2=layer.params[k].shape),
                                        phase="backward", layer=i)
             self._douts.append(dx)
             m = self._pending_metrics
@@ -155,7 +156,8 @@ def _guarded(layer, method: str, index: int, arg: np.ndarray, expected: tuple[in
         got = out.shape if isinstance(out, np.ndarray) else type(out).__name__
         raise LayerFailure(_("layer {index} {type_name}: {method} returned {got}, expected an array of "
                              "shape {expected}").format(
-                               index=index, type_name=layer.type_name, method=method, got=got, expected=expected), phase=method, layer=index)
+                               index=index, type_name=layer.type_name, method=method, got=got,
+                               expected=expected), phase=method, layer=index)
     return out
 
 

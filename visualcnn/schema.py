@@ -149,7 +149,8 @@ class Obj:
         unknown = [k for k in value if k not in self.fields]
         if unknown and self.other is None:
             raise FileFormatError(_("{rstrip}: unknown key {short}; valid keys: {fields}").format(
-                                      rstrip=where.rstrip(':'), short=_short(unknown[0]), fields=', '.join(self.fields)))
+                                      rstrip=where.rstrip(':'), short=_short(unknown[0]),
+                                      fields=', '.join(self.fields)))
         missing = [k for k in self.fields if k not in value and k not in self.optional]
         if missing:
             raise FileFormatError(_("{where}: missing {key!r}").format(where=where.rstrip(':'), key=missing[0]))

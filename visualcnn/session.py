@@ -61,7 +61,8 @@ class Session(PhaseRunner, SessionControl):
         if tuple(dataset.input_shape) != network.input_shape:
             raise SessionError(_("the dataset's images are {format_shape} but the network takes "
                                  "{format_shape2}; change input_shape or the dataset").format(
-                                   format_shape=format_shape(dataset.input_shape), format_shape2=format_shape(network.input_shape)))
+                                   format_shape=format_shape(dataset.input_shape),
+                                   format_shape2=format_shape(network.input_shape)))
         if dataset.n_classes > network.n_classes:
             raise SessionError(_("the dataset has {n_classes} classes but the network outputs "
                                  "{n_classes2} scores; set the last dense layer's out_features to "

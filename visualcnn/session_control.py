@@ -83,7 +83,8 @@ class SessionControl:
             self.batch_size = check_batch_size(batch_size)
             self.sampler.set_batch_size(self.batch_size)
             msg = _("iteration {iteration}: batch size = {batch_size}, {batch_size_takes_effect}").format(
-                      iteration=self.iteration, batch_size=self.batch_size, batch_size_takes_effect=self.batch_size_takes_effect())
+                      iteration=self.iteration, batch_size=self.batch_size,
+                      batch_size_takes_effect=self.batch_size_takes_effect())
             self.log.append(msg)
             self.events.emit("hyper_changed", {"batch_size": self.batch_size})
             return msg

@@ -77,14 +77,16 @@ def normalize_layer(index: int, entry: Any, layer_types: dict | None = None) -> 
     if not isinstance(kind, str) or kind not in layer_types:
         valid = list(layer_types)
         raise SpecError(_("layer {index}: unknown type {kind!r}{suggest}; valid types: {valid}").format(
-                            index=index, kind=kind, suggest=_suggest(str(kind), valid), valid=', '.join(valid)), layer_index=index)
+                            index=index, kind=kind, suggest=_suggest(str(kind), valid),
+                            valid=', '.join(valid)), layer_index=index)
     cls = layer_types[kind]
     where = _("layer {index} {kind}").format(index=index, kind=kind)
     unknown = [k for k in entry if k != "type" and k not in cls.fields]
     if unknown:
         valid = ", ".join(cls.fields) or _("none")
         raise SpecError(_("{where}: unknown field {unknown!r}{suggest}; valid fields: {valid}").format(
-                            where=where, unknown=unknown[0], suggest=_suggest(unknown[0], list(cls.fields)), valid=valid), layer_index=index)
+                            where=where, unknown=unknown[0], suggest=_suggest(unknown[0], list(cls.fields)),
+                            valid=valid), layer_index=index)
     out: dict[str, Any] = {"type": kind}
     for name, field in cls.fields.items():
         if name in entry:

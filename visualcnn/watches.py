@@ -58,7 +58,8 @@ class Breakpoints:
             return BreakpointHit("dead_units", rec.iteration, rec.phase, rec.layer, dead_fraction,
                                  _("{dead_fraction:.0%} of the units of {split} are dead or saturated "
                                    "(threshold {dead_fraction2:.0%})").format(
-                                     dead_fraction=dead_fraction, split=_where(rec, iteration=False), dead_fraction2=self.dead_fraction))
+                                     dead_fraction=dead_fraction, split=_where(rec, iteration=False),
+                                     dead_fraction2=self.dead_fraction))
         return None
 
 

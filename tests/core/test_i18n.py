@@ -171,3 +171,17 @@ def test_a_preset_translation_names_a_language_we_have(tmp_path):
     i18n.set_language("ja")
     assert preset_text(loaded, "title") == "数字"
     assert preset_text(loaded, "description") == cfg["description"]      # no translation: English
+
+
+def test_bundled_class_names_are_shown_in_the_current_language():
+    from visualcnn.data import class_label, load_dataset
+    colour = load_dataset("colour-shapes", size=8, n=24)
+    assert colour.class_names[0] == "red circle"                      # the data stays as it is
+    i18n.set_language("ja")
+    assert class_label("red circle") == "赤の円" and class_label("diagonal /") == "斜め /"
+    assert class_label("Ankle boot") == "アンクルブーツ"
+    assert class_label("7") == "7" and class_label("my own class") == "my own class"
+    for name in load_dataset("bars", size=8, n=8).class_names + colour.class_names:
+        assert CJK.search(class_label(name)), name
+    i18n.set_language("en")
+    assert class_label("red circle") == "red circle"

@@ -28,6 +28,7 @@ EXEMPT = {
         "RuntimeError: a programming error inside the views, never a user's input",
     ("visualcnn/mistakes.py", ": routing exists only after a forward pass"):
         "RuntimeError: a programming error inside the views, never a user's input",
+    ("visualcnn/spec.py", "NaN"): "NaN is written NaN in every language",
 }
 
 
@@ -68,12 +69,42 @@ def _shown(tree: ast.AST):
             yield from (kw.value for kw in node.keywords if kw.arg in ("help", "description", "about"))
 
 
+def _format_values(tree: ast.AST):
+    """The arguments of `_("…").format(…)`: a word put into a translated sentence must be translated too."""
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
+                and _is_marker_call(node.func.value)):
+            yield from node.args
+            yield from (kw.value for kw in node.keywords)
+
+
+def _value_strings(node: ast.AST):
+    """The literals an expression can evaluate to (`x or "none"`, `"a" if c else "b"`, `" and ".join(…)`),
+    not the keys and arguments it uses on the way (`entry["type"]`, `meta.get("format")`)."""
+    if _literal_text(node) is not None:
+        yield node
+    elif isinstance(node, ast.BoolOp):
+        for value in node.values:
+            yield from _value_strings(value)
+    elif isinstance(node, ast.IfExp):
+        yield from _value_strings(node.body)
+        yield from _value_strings(node.orelse)
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join":
+        yield from _value_strings(node.func.value)
+
+
 def unmarked(source: str) -> list[tuple[int, str]]:
     """(line, literal text) of every shown string with English words that is not marked for translation."""
+    tree = ast.parse(source)
     found = {}
-    for root in _shown(ast.parse(source)):
+    for root in _shown(tree):
         for node, text in _strings_outside_markers(root):
             if len(ENGLISH.findall(text)) >= 2:
+                found[(node.lineno, node.col_offset)] = text
+    for root in _format_values(tree):
+        for node in _value_strings(root):
+            text = _literal_text(node)
+            if ENGLISH.search(text):
                 found[(node.lineno, node.col_offset)] = text
     return [(line, text) for (line, _col), text in sorted(found.items())]
 
@@ -107,6 +138,9 @@ def test_every_exemption_is_still_needed():
     ('raise ValueError(f"bad {weight_decay}")', []),              # one word
     ('raise SpecError(msg, hint=f"use {k} or fewer layers")', [(1, "use  or fewer layers")]),
     ('x = f"not shown to anyone, ever"', []),
+    ('raise ValueError(_("layers: {names}").format(names=", ".join(n) or "none"))', [(1, "none")]),
+    ('raise ValueError(_("layers: {names}").format(names=", ".join(n) or _("none")))', []),
+    ('raise ValueError(_("{t}: bad").format(t=entry["type"], u=" and ".join(m)))', [(1, " and ")]),
 ])
 def test_the_scan_finds_unmarked_messages(source, expected):
     assert unmarked(source) == expected

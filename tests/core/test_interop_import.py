@@ -342,23 +342,18 @@ def test_the_onnx_limits_live_with_the_others_and_keep_their_old_names():
         limits.MAX_ONNX_BYTES, limits.MAX_ONNX_NODES, limits.MAX_ONNX_TENSOR_ELEMENTS)
 
 
-def test_a_graph_with_too_many_nodes_is_refused(tmp_path, monkeypatch):
+@pytest.mark.parametrize("limit, message", [
+    ("MAX_ONNX_NODES", r"small.onnx: the number of nodes is \d+, over the limit of 1 "
+                       r"\(visualcnn.limits.MAX_ONNX_NODES\)"),
+    ("MAX_ONNX_TENSOR_ELEMENTS", r"the element count of tensor '\w+' is \d+, over the limit of 1 "
+                                 r"\(visualcnn.limits.MAX_ONNX_TENSOR_ELEMENTS\)"),
+])
+def test_a_graph_over_an_onnx_limit_is_refused_naming_it(tmp_path, monkeypatch, limit, message):
     from visualcnn import limits
-    path = tmp_path / "deep.onnx"
+    path = tmp_path / "small.onnx"
     path.write_bytes(_small_model(tmp_path).SerializeToString())
-    monkeypatch.setattr(limits, "MAX_ONNX_NODES", 1)
-    with pytest.raises(ModelImportError, match=r"deep.onnx: the number of nodes is \d+, over the limit of 1 "
-                                               r"\(visualcnn.limits.MAX_ONNX_NODES\)"):
-        load_onnx(path)
-
-
-def test_a_tensor_declaring_too_many_elements_is_refused(tmp_path, monkeypatch):
-    from visualcnn import limits
-    path = tmp_path / "wide.onnx"
-    path.write_bytes(_small_model(tmp_path).SerializeToString())
-    monkeypatch.setattr(limits, "MAX_ONNX_TENSOR_ELEMENTS", 2)
-    with pytest.raises(ModelImportError, match=r"the element count of tensor '\w+' is \d+, over the limit of 2 "
-                                               r"\(visualcnn.limits.MAX_ONNX_TENSOR_ELEMENTS\)"):
+    monkeypatch.setattr(limits, limit, 1)
+    with pytest.raises(ModelImportError, match=message):
         load_onnx(path)
 
 

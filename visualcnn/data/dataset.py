@@ -63,7 +63,8 @@ class Dataset:
             if len(y) and (y.min() < 0 or y.max() >= len(self.class_names)):
                 raise DataError(_("{name}: y_{part} has labels {min}..{max}, but there are "
                                   "{n_class_names} class names (valid labels 0..{value})").format(
-                                    name=self.name, part=part, min=y.min(), max=y.max(), n_class_names=len(self.class_names), value=len(self.class_names) - 1))
+                                    name=self.name, part=part, min=y.min(), max=y.max(),
+                                    n_class_names=len(self.class_names), value=len(self.class_names) - 1))
             arrays[f"x_{part}"], arrays[f"y_{part}"] = _readonly(x), _readonly(y)
         if self.x_train.shape[1:] != self.x_test.shape[1:]:
             raise DataError(_("{name}: train images are {shape} but test images are {shape2}; both "
@@ -94,7 +95,8 @@ class Dataset:
         C, H, W = self.input_shape
         shape = f"{C}×{H}×{W}" if C > 1 else f"{H}×{W}"
         return (_("{name} {shape}: {n_x_train} train / {n_x_test} test, {n_classes} classes").format(
-                    name=self.name, shape=shape, n_x_train=len(self.x_train), n_x_test=len(self.x_test), n_classes=self.n_classes))
+                    name=self.name, shape=shape, n_x_train=len(self.x_train), n_x_test=len(self.x_test),
+                    n_classes=self.n_classes))
 
     def __repr__(self) -> str:
         return f"<Dataset {self.describe()}>"

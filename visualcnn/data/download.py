@@ -94,7 +94,8 @@ def _fetch(url: str, name: str, dest: Path, expected: str, progress: Progress | 
             except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as exc:
                 reason = getattr(exc, "reason", exc)
                 raise DataError(_("{name}: could not download {url} ({reason}); check the connection "
-                                  "or try another mirror (base_url=...)").format(name=name, url=url, reason=reason)) from None
+                                  "or try another mirror (base_url=...)").format(
+                                    name=name, url=url, reason=reason)) from None
             out.flush()
             os.fsync(out.fileno())
         got = digest.hexdigest()

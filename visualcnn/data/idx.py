@@ -19,7 +19,7 @@ from visualcnn.limits import check as check_limit
 
 from .dataset import Dataset
 from .imaging import InputFraming
-from visualcnn.i18n import _, ngettext
+from visualcnn.i18n import N_, _, ngettext
 
 # dtype code -> (big-endian NumPy dtype, name for messages)
 IDX_DTYPES: dict[int, tuple[str, str]] = {
@@ -44,8 +44,8 @@ IDX_FILES = {
 }
 
 MNIST_CLASSES = [str(d) for d in range(10)]
-FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+FASHION_CLASSES = [N_("T-shirt/top"), N_("Trouser"), N_("Pullover"), N_("Dress"), N_("Coat"),
+                   N_("Sandal"), N_("Shirt"), N_("Sneaker"), N_("Bag"), N_("Ankle boot")]
 
 # MNIST: each digit was scaled to fit a 20×20 box and centred on its centre of mass in 28×28.
 # Stroke 15 % of the digit's height gives drawn digits about MNIST's mean ink (0.13 per pixel).
@@ -106,7 +106,8 @@ def _parse_idx(path: Path, f, expected_magic: int | None, kind: str) -> np.ndarr
     if expected_magic is not None and magic != expected_magic:
         raise DataError(_("{name}: wrong magic number 0x{magic:08X} (expected 0x{expected_magic:08X} "
                           "for IDX {kind}; {describe_magic})").format(
-                            name=path.name, magic=magic, expected_magic=expected_magic, kind=kind, describe_magic=_describe_magic(magic)))
+                            name=path.name, magic=magic, expected_magic=expected_magic, kind=kind,
+                            describe_magic=_describe_magic(magic)))
     if magic >> 16:
         raise DataError(_("{name}: wrong magic number 0x{magic:08X}: {describe_magic} (an IDX file "
                           "starts 0x0000, then a dtype code and the number of dimensions)").format(
@@ -136,7 +137,8 @@ def _parse_idx(path: Path, f, expected_magic: int | None, kind: str) -> np.ndarr
     if found < expected:
         raise DataError(_("{name}: truncated: the header promises {shape} {IDX_DTYPES} = {expected} "
                           "bytes of data, the file has {found}; download it again").format(
-                            name=path.name, shape=shape, IDX_DTYPES=IDX_DTYPES[code][1], expected=expected, found=found))
+                            name=path.name, shape=shape, IDX_DTYPES=IDX_DTYPES[code][1], expected=expected,
+                            found=found))
     if found > expected:
         rest = 1 + len(f.read(2**20))
         more = f"{rest:,}" if rest <= 2**20 else _("more than a million")
@@ -162,7 +164,9 @@ def find_idx_files(directory: Path) -> dict[str, Path]:
         present = sorted(p.name for p in directory.iterdir()) if directory.is_dir() else []
         raise DataError(_("{directory}: missing {missing}; an IDX directory needs the four MNIST files "
                           "{value} (found: {value2})").format(
-                            directory=directory, missing=', '.join(missing), value=', '.join((s + '[.gz]' for s in IDX_FILES.values())), value2=', '.join(present[:12]) or _('nothing')))
+                            directory=directory, missing=', '.join(missing),
+                            value=', '.join((s + '[.gz]' for s in IDX_FILES.values())),
+                            value2=', '.join(present[:12]) or _('nothing')))
     return found
 
 
@@ -200,7 +204,8 @@ def load_idx_dir(directory: str | Path, name: str | None = None,
     if x_train.shape[1:] != x_test.shape[1:]:
         raise DataError(_("{name} holds {shape} images but {name2} holds {shape2}; both must be the "
                           "same size").format(
-                            name=files['train_images'].name, shape=x_train.shape[2:], name2=files['test_images'].name, shape2=x_test.shape[2:]))
+                            name=files['train_images'].name, shape=x_train.shape[2:], name2=files['test_images'].name,
+                            shape2=x_test.shape[2:]))
     return Dataset(name=name or directory.name, source=source or {"name_or_path": str(directory)},
                    x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
                    class_names=class_names, framing=FASHION_FRAMING if fashion else MNIST_FRAMING)

@@ -169,7 +169,8 @@ def load_array_file(path: str | Path, test_fraction: float = 0.2, seed: int = 0,
     for role in ("images", "labels"):
         if picked[role] is None:
             raise DataError(_("{name}: no array {value} (found: {value2}); {LAYOUT}").format(
-                                name=path.name, value=_(' or ').join((repr(k) for k in KEYS[role])), value2=', '.join(sorted(arrays)) or _('no arrays'), LAYOUT=_(_LAYOUT)))
+                                name=path.name, value=_(' or ').join((repr(k) for k in KEYS[role])),
+                                value2=', '.join(sorted(arrays)) or _('no arrays'), LAYOUT=_(_LAYOUT)))
     if (picked["test_images"] is None) != (picked["test_labels"] is None):
         have = "test_images" if picked["test_images"] is not None else "test_labels"
         raise DataError(_("{name}: has {picked!r} without its partner; test images and test labels "

@@ -32,7 +32,8 @@ def load_random(channels: int = 1, height: int = 8, width: int = 8, n_classes: i
     if n * channels * height * width > MAX_VALUES:
         raise DataError(_("{NAME}: {n} images of {channels}×{height}×{width} would be {value:,} "
                           "values; at most {MAX_VALUES:,} (fewer images, n, or a smaller shape)").format(
-                            NAME=NAME, n=n, channels=channels, height=height, width=width, value=n * channels * height * width, MAX_VALUES=MAX_VALUES))
+                            NAME=NAME, n=n, channels=channels, height=height, width=width,
+                            value=n * channels * height * width, MAX_VALUES=MAX_VALUES))
     rng = np.random.default_rng(seed)
     images = rng.random((n, channels, height, width), dtype=np.float32)
     labels = rng.permutation(np.arange(n) % n_classes).astype(np.int64)

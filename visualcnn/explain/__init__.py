@@ -84,9 +84,10 @@ def explain_unit(network: Any, records: Sequence[StepRecord], layer: int | None,
     shape = unit_shape(network, layer, phase)
     n, u = _split_unit(unit, shape, sample, (_("layer {layer}'s input") if phase == "backward"
                                              else _("layer {layer}'s output")).format(layer=layer))
-    where = "∂C/∂input" if phase == "backward" else _("unit")
+    where = "∂C/∂x" if phase == "backward" else _("unit")
     title = _("layer {layer} {type_name}, {where} {value} of sample {n}: {phase}").format(
-                layer=layer, type_name=lay.type_name, where=where, value=u if len(u) > 1 else u[0], n=n, phase=phase_name(phase))
+                layer=layer, type_name=lay.type_name, where=where, value=u if len(u) > 1 else u[0], n=n,
+                phase=phase_name(phase))
     fwd = find_record(records, "forward", layer)
     if fwd is None:
         return unavailable(title, _("step forward through layer {layer} first").format(layer=layer))

@@ -229,7 +229,8 @@ def param(ctx: Context, name: str, index: tuple[int, ...]) -> Explanation:
             computes = MapRef(_("computes {symbol}").format(symbol="∂C/∂b"), grads, (tuple(index),), gradient=True,
                               about=_("the bias gradient"))
             reads = MapRef(_("reads {symbol}").format(symbol="δ"), delta[n], tuple(t.cell for t in terms if t.cell is not None),
-                           gradient=True, about=_("∂C/∂x arriving at layer {index}, sample {n}").format(index=ctx.index, n=n))
+                           gradient=True,
+                           about=_("∂C/∂x arriving at layer {index}, sample {n}").format(index=ctx.index, n=n))
     elif isinstance(lay, Dense):
         x2 = x.reshape(N, -1)
         j = index[0]

@@ -61,7 +61,8 @@ def load_onnx(path: str | Path) -> ImportedModel:
         if node.domain not in ("", "ai.onnx"):
             raise ModelImportError(_("{where}: node {node_name!r} ({text}) is from the custom domain "
                                      "{domain!r}; visualcnn opens standard ONNX ops: {SUPPORTED}").format(
-                                       where=where, node_name=node_name(node), text=text(node.op_type), domain=node.domain, SUPPORTED=_(SUPPORTED)))
+                                       where=where, node_name=node_name(node), text=text(node.op_type),
+                                       domain=node.domain, SUPPORTED=_(SUPPORTED)))
     consts = constants(model, where, folder=path.parent)
     input_name, input_shape, batch = graph_input(model, consts, where)
     importer = _Importer(model, consts, where, input_shape)

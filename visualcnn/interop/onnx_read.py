@@ -96,13 +96,15 @@ class ExternalData:
         except ValueError:
             raise ModelImportError(_("{where}: tensor {name!r} has a malformed external offset or "
                                      "length ({get!r}, {get2!r})").format(
-                                       where=self.where, name=name, get=info.get('offset'), get2=info.get('length'))) from None
+                                       where=self.where, name=name, get=info.get('offset'),
+                                       get2=info.get('length'))) from None
         size = target.stat().st_size
         if length != nbytes or offset < 0 or offset + length > size:
             raise ModelImportError(_("{where}: tensor {name!r} declares {nbytes} bytes at offset "
                                      "{offset} with length {length} in {location!r}, which holds "
                                      "{size} bytes").format(
-                                       where=self.where, name=name, nbytes=nbytes, offset=offset, length=length, location=location, size=size))
+                                       where=self.where, name=name, nbytes=nbytes, offset=offset, length=length,
+                                       location=location, size=size))
         self.total += length
         limits.check(self.total, "MAX_ONNX_BYTES", self.where, _("the external data's size"), ModelImportError,
                      "bytes")
@@ -135,7 +137,8 @@ def tensor_to_array(tensor: Any, where: str, external: ExternalData | None = Non
         if len(raw) != n * dtype.itemsize:
             raise ModelImportError(_("{where}: tensor {name!r} declares shape {dims} ({value} bytes) "
                                      "but holds {n_raw} bytes").format(
-                                       where=where, name=name, dims=tuple(dims), value=n * dtype.itemsize, n_raw=len(raw)))
+                                       where=where, name=name, dims=tuple(dims), value=n * dtype.itemsize,
+                                       n_raw=len(raw)))
         flat = np.frombuffer(raw, dtype=dtype)
     else:
         values = getattr(tensor, field)
@@ -174,7 +177,8 @@ def constants(model: Any, where: str, folder: Path | None = None) -> dict[str, n
         else:
             raise ModelImportError(_("{where}: Constant node {value!r} holds a kind of value visualcnn "
                                      "does not read ({value2})").format(
-                                       where=where, value=node.name or node.output[0], value2=', '.join(attrs) or 'none'))
+                                       where=where, value=node.name or node.output[0],
+                                       value2=', '.join(attrs) or _('none')))
     return out
 
 
@@ -183,7 +187,7 @@ def graph_input(model: Any, consts: dict[str, np.ndarray], where: str) -> tuple[
     (N, C, H, W) -> (C, H, W), (N, D) -> (D,)."""
     inputs = [i for i in model.graph.input if i.name not in consts]
     if len(inputs) != 1:
-        names = ", ".join(repr(i.name) for i in inputs) or "none"
+        names = ", ".join(repr(i.name) for i in inputs) or _("none")
         raise ModelImportError(_("{where}: the graph has {n_inputs} data inputs ({names}); visualcnn "
                                  "opens models with one image input").format(
                                    where=where, n_inputs=len(inputs), names=names))
@@ -202,7 +206,7 @@ def graph_input(model: Any, consts: dict[str, np.ndarray], where: str) -> tuple[
         if not d.HasField("dim_value") or d.dim_value <= 0:
             raise ModelImportError(_("{where}: input {name!r} axis {axis} has no fixed size ({value}); "
                                      "export the model with a fixed image size").format(
-                                       where=where, name=inp.name, axis=axis, value=d.dim_param or 'unknown'))
+                                       where=where, name=inp.name, axis=axis, value=d.dim_param or _('unknown')))
         shape.append(int(d.dim_value))
     batch = int(dims[0].dim_value) if dims[0].HasField("dim_value") else None
     return inp.name, tuple(shape), batch

@@ -45,7 +45,8 @@ class _Pool2D(Layer):
                 k=k, H=H, W=W, most=min(H, W)))
         self.notes = [
             note.format(n=n)
-            for n, note in ((uncovered(H, k, s), _("last {n} rows of the input fall in no window (output size floored)")),
+            for n, note in ((uncovered(H, k, s), _("last {n} rows of the input fall in no window "
+                                                   "(output size floored)")),
                             (uncovered(W, k, s), _("last {n} columns of the input fall in no window "
                                                    "(output size floored)"))) if n]
         return (C, output_size(H, k, s), output_size(W, k, s))

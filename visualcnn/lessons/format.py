@@ -111,7 +111,8 @@ class _Reader:
                 isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0)
             if not ok:
                 raise self.fail(_("{what}.{k}: expected {value}, got {v!r}").format(
-                                    what=what, k=k, value=_('true or false') if k == 'decay_biases' else _('a number ≥ 0'), v=v))
+                                    what=what, k=k,
+                                    value=_('true or false') if k == 'decay_biases' else _('a number ≥ 0'), v=v))
         return dict(h)
 
 
@@ -286,7 +287,8 @@ def _question(r: _Reader, value: Any, at: str, net: Any) -> Question:
         params = list(net.layers[layer].params)
         if param not in params:
             raise r.fail(_("ask.param: layer {layer} {type_name} has parameters {value}, got {param!r}").format(
-                             layer=layer, type_name=net.layers[layer].type_name, value=', '.join(params) or _('none'), param=param))
+                             layer=layer, type_name=net.layers[layer].type_name, value=', '.join(params) or _('none'),
+                             param=param))
     elif param is not None:
         raise r.fail(_("ask.param: quantity {quantity!r} has no parameter; leave param out").format(
                          quantity=quantity))
