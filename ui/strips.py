@@ -9,6 +9,7 @@ from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QStyle, QToolButton, QWidget
 
+from visualcnn.data import class_label
 from visualcnn.i18n import _
 
 
@@ -170,7 +171,7 @@ class PadLabels(QWidget):
         keep = self.combo.currentIndex()
         self.combo.blockSignals(True)
         self.combo.clear()
-        self.combo.addItems([_("— choose —"), *[str(n) for n in names]])
+        self.combo.addItems([_("— choose —"), *[class_label(n) for n in names]])
         self.combo.setCurrentIndex(keep if 0 <= keep <= len(names) else 0)
         self.combo.blockSignals(False)
 

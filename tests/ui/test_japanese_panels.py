@@ -192,3 +192,20 @@ def test_a_narrow_numbers_tab_names_the_symbols_in_either_language(lang):
     assert symbol_of(reads) == "∂C/∂y, " + _("ch {channel}").format(channel=5)
     assert symbol_of(computes) == "x"
     assert symbol_of("—") == "—"
+
+
+def test_class_names_of_a_bundled_set_in_japanese(qtbot, ja_window):
+    """The shapes set's classes (circle, square, …) in the samples' titles, the browser and the pad's labels."""
+    from visualcnn.data import class_label
+    w = ja_window
+    assert w.load_dataset({"name_or_path": "shapes", "size": 8}, "shapes 8×8")
+    s = w.controller.session
+    assert s.dataset.name == "shapes"
+    step_to(w, "loss", None)
+    names = [class_label(n) for n in s.dataset.class_names]
+    assert all(CJK.search(n) for n in names), names
+    for panel in (w.samples, w.browser, w.pad_labels):
+        assert not english_left(panel), english_left(panel)
+    assert [w.pad_labels.combo.itemText(k) for k in range(1, w.pad_labels.combo.count())] == names
+    ticks = w.samples.bars_plot.getAxis("bottom")._tickLevels[0]
+    assert [t for _v, t in ticks][:len(names)] == names        # (the network still has 10 outputs)

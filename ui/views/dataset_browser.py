@@ -20,6 +20,7 @@ import numpy as np
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ui import style
+from visualcnn.data import class_label
 from visualcnn.i18n import _
 
 THUMB = 56              # thumbnail side in pixels
@@ -85,7 +86,7 @@ class DatasetModel(QtCore.QAbstractListModel):
         if not index.isValid() or self.dataset is None:
             return None
         i = int(self.rows[index.row()])
-        names = self.dataset.class_names
+        names = [class_label(n) for n in self.dataset.class_names]
         label = int(getattr(self.dataset, f"y_{self.split}")[i])
         pred = self.predictions.get(self.split)
         if role == QtCore.Qt.ItemDataRole.DisplayRole:
@@ -195,7 +196,7 @@ class DatasetBrowser(QtWidgets.QWidget):
         self.class_box.addItem(_("all classes"), ALL)
         if dataset is not None:
             for k, name in enumerate(dataset.class_names):
-                self.class_box.addItem(name, k)
+                self.class_box.addItem(class_label(name), k)
         self.class_box.blockSignals(False)
         self.wrong_box.setChecked(False)
         self._refilter()

@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ui import style
+from visualcnn.data import class_label
 from visualcnn.i18n import _
 from visualcnn.records import StepRecord
 
@@ -134,7 +135,7 @@ class SamplePanel(QtWidgets.QWidget):
     # -- drawing ---------------------------------------------------------------------
     def _name(self, k: int) -> str:
         if self.class_names and k < len(self.class_names):
-            return self.class_names[k]
+            return class_label(self.class_names[k])
         return str(k)
 
     def _set_ticks(self) -> None:
