@@ -99,6 +99,9 @@ def test_side_panels_in_japanese(qtbot, ja_window, state):
     """The stack editor (its rows, form and Add layer menu), samples, data set browser, drawing pad."""
     w = ja_window
     phase = at_state(w, state)
+    w.docks["samples"].raise_()                       # a panel behind another dock tab may wait to be seen
+    qtbot.wait(10)
+    w.controller.refresh(force=True)
     for panel in (w.editor, w.samples, w.browser, w.pad, w.pad_labels):
         assert not english_left(panel), english_left(panel)
     assert CJK.search(w.editor.layer_box.title())
