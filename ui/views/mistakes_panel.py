@@ -59,7 +59,6 @@ class MistakesPanel(QtWidgets.QWidget):
         lay.setSpacing(style.SPACING)
         head = QtWidgets.QLabel(_("The study note's mistakes"))
         head.setFont(style.font(style.FONT_TITLE_PT, bold=True))
-        head.setWordWrap(True)            # a narrow dock (1280×800) wraps the title rather than scrolling sideways
         lay.addWidget(head)
         sub = QtWidgets.QLabel(_("Tick one to compute the note's formula instead of the correct one."))
         sub.setWordWrap(True)
