@@ -181,6 +181,10 @@ def test_japanese_texts_fit_their_docks(qtbot, ja_window, size):
     assert table.columnWidth(1) >= table.fontMetrics().horizontalAdvance("maxpool2d")
     tree = w.editor.tree
     assert tree.header().length() <= tree.viewport().width()
+    dock = lab.docks["mistakes"]
+    dock.raise_()
+    qtbot.wait(10)
+    assert dock.widget().widget().minimumSizeHint().width() <= dock.widget().viewport().width()
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
