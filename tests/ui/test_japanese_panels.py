@@ -216,3 +216,33 @@ def test_class_names_of_a_bundled_set_in_japanese(qtbot, ja_window):
     assert [w.pad_labels.combo.itemText(k) for k in range(1, w.pad_labels.combo.count())] == names
     ticks = w.samples.bars_plot.getAxis("bottom")._tickLevels[0]
     assert [t for _v, t in ticks][:len(names)] == names        # (the network still has 10 outputs)
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1440, 900), "presentation"], ids=["1280", "1440", "presentation"])
+def test_no_japanese_text_is_cut_in_the_panels(qtbot, monkeypatch, size):
+    """The legibility checks (text wider or taller than its label, controls narrower than their text, tabs out
+    of sight) on every panel of this area, in Japanese, as the snapshots draw the window."""
+    from tests.ui import legibility as L
+    from ui.render import offscreen_window
+    monkeypatch.setattr(language, "has_cjk_font", lambda: True)
+    assert language.apply_language("ja") == "ja"
+    presentation = size == "presentation"
+    with language.language_kept(), offscreen_window(Session.from_preset("digits-small"),
+                                                    (1440, 900) if presentation else size,
+                                                    presentation=presentation) as w:
+        step_to(w, "backward", 2)
+        lab = w.mathlab
+        assert lab.set_mistakes(["conv-no-flip"])       # the red strip's longest sentence: a layer's mistake
+        assert w.mistake_strip.isVisible()
+        docks = [w.docks[k] for k in ("stack", "inspector", "samples", "dataset", "draw")] + list(lab.docks.values())
+        for dock in [d for d in docks if not d.isHidden()]:
+            dock.raise_()
+            qtbot.wait(5)
+            tabs = range(w.inspector.count()) if dock is w.docks["inspector"] else [None]
+            for k in tabs:
+                if k is not None:
+                    w.inspector.setCurrentIndex(k)
+                    qtbot.wait(5)
+                bad = L.cut_labels(dock) + L.cut_controls(dock) + L.hidden_tabs(dock)
+                assert bad == [], (dock.windowTitle(), k, bad)
+        assert L.cut_labels(w.mistake_strip) == []
