@@ -6,7 +6,7 @@ import numpy as np
 
 from .base import BuildError, Field, Layer, glorot_uniform
 from .windows import conv_windows, output_size, uncovered
-from .workspace import row_blocks, scratch
+from .workspace import row_blocks, scratch, share, workers_for
 
 
 class Conv2D(Layer):
@@ -123,23 +123,33 @@ def pad_batch_last(x: np.ndarray, pad: int) -> np.ndarray:
     return xt if xt.flags.c_contiguous else np.ascontiguousarray(xt)
 
 
-def _column_blocks(src: np.ndarray, k: int, s: int, H_out: int, W_out: int, bias_row: bool = False):
-    """(row slice, columns (C·k·k, rows·W_out·N)) for each block of output rows: im2col, one block at a time.
+def _column_blocks(src: np.ndarray, k: int, H_out: int, W_out: int, bias_row: bool = False):
+    """([(i0, i1), ...], threads): the blocks of output rows a pass over src's windows works through, and
+    how many threads share them (more than one only for a large pass while BLAS may use more)."""
+    C, N = src.shape[0], src.shape[-1]
+    nbytes_row = (C * k * k + bias_row) * W_out * N * src.itemsize
+    workers = workers_for(H_out * nbytes_row)
+    return row_blocks(H_out, nbytes_row, workers), workers
 
-    The columns of rows i0..i1 are entries [c, p, q, i, j, n] = src[c, i·s + p, j·s + q, n] copied into the
-    thread's scratch buffer (with the batch innermost, runs of W_out·N contiguous values at stride 1).
+
+def _columns(src: np.ndarray, k: int, s: int, H_out: int, W_out: int, block: tuple[int, int],
+             bias_row: bool = False) -> tuple[slice, np.ndarray]:
+    """(slice of output columns, im2col columns (C·k·k, rows·W_out·N)) of output rows i0..i1.
+
+    Entries [c, p, q, i, j, n] = src[c, i·s + p, j·s + q, n] are copied into the calling thread's scratch
+    buffer (with the batch innermost, runs of W_out·N contiguous values at stride 1).
     bias_row: one more row of ones at the bottom (C·k·k + 1 rows), for a bias column in the filters.
     """
     C, N = src.shape[0], src.shape[-1]
-    win = conv_windows(src, k, k, s)[:, :, :, :H_out, :W_out]
+    i0, i1 = block
+    win = conv_windows(src, k, k, s)[:, :, :, i0:i1, :W_out]
     K, row = C * k * k, W_out * N
-    for i0, i1 in row_blocks(H_out, (K + bias_row) * row * src.itemsize):
-        n = (i1 - i0) * row
-        buf = scratch((K + bias_row) * n, src.dtype)
-        np.copyto(buf[:K * n].reshape(C, k, k, i1 - i0, W_out, N), win[:, :, :, i0:i1])
-        if bias_row:
-            buf[K * n:] = 1
-        yield slice(i0 * row, i1 * row), buf.reshape(K + bias_row, n)
+    n = (i1 - i0) * row
+    buf = scratch((K + bias_row) * n, src.dtype)
+    np.copyto(buf[:K * n].reshape(C, k, k, i1 - i0, W_out, N), win)
+    if bias_row:
+        buf[K * n:] = 1
+    return slice(i0 * row, i1 * row), buf.reshape(K + bias_row, n)
 
 
 def correlate(src: np.ndarray, wmat: np.ndarray, k: int, s: int, out: np.ndarray, bias_row: bool = False) -> None:
@@ -149,8 +159,12 @@ def correlate(src: np.ndarray, wmat: np.ndarray, k: int, s: int, out: np.ndarray
     """
     F, H_out, W_out, _ = out.shape
     out2 = out.reshape(F, -1)
-    for cols_slice, cols in _column_blocks(src, k, s, H_out, W_out, bias_row):
-        np.matmul(wmat, cols, out=out2[:, cols_slice])
+
+    def run(blocks):
+        for block in blocks:
+            cols_slice, cols = _columns(src, k, s, H_out, W_out, block, bias_row)
+            np.matmul(wmat, cols, out=out2[:, cols_slice])
+    share(run, *_column_blocks(src, k, H_out, W_out, bias_row))
 
 
 def weight_grad(src: np.ndarray, k: int, s: int, delta: np.ndarray) -> np.ndarray:
@@ -163,13 +177,21 @@ def weight_grad(src: np.ndarray, k: int, s: int, delta: np.ndarray) -> np.ndarra
     """
     F, H_out, W_out, _ = delta.shape
     delta2 = delta.reshape(F, -1)
-    total = None
-    for cols_slice, cols in _column_blocks(src, k, s, H_out, W_out):
-        part = cols @ delta2[:, cols_slice].T
-        if total is None:
-            total = part
-        else:
-            total += part
+
+    def run(blocks):
+        total = None
+        for block in blocks:
+            cols_slice, cols = _columns(src, k, s, H_out, W_out, block)
+            part = cols @ delta2[:, cols_slice].T
+            if total is None:
+                total = part
+            else:
+                total += part
+        return total
+    parts = share(run, *_column_blocks(src, k, H_out, W_out))
+    total = parts[0]
+    for part in parts[1:]:
+        total += part
     return total.T
 
 

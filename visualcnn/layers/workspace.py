@@ -71,25 +71,87 @@ def scratch(size: int, dtype: np.dtype) -> np.ndarray:
     return buf[:nbytes].view(dtype)
 
 
-def blas_threads() -> int:
-    """How many threads NumPy's BLAS runs on now (threadpoolctl; a query costs about 2 µs)."""
+def _blas_libs() -> list:
     global _blas
     if _blas is None:
         from threadpoolctl import ThreadpoolController
         _blas = ThreadpoolController().select(user_api="blas").lib_controllers
-    return max((lib.num_threads for lib in _blas), default=1)
+    return _blas
 
 
-def row_blocks(rows: int, bytes_per_row: int) -> list[tuple[int, int]]:
+def blas_threads() -> int:
+    """How many threads NumPy's BLAS runs on now (threadpoolctl; a query costs about 2 µs)."""
+    return max((lib.num_threads for lib in _blas_libs()), default=1)
+
+
+def row_blocks(rows: int, bytes_per_row: int, workers: int = 1) -> list[tuple[int, int]]:
     """[(start, stop), ...] covering `rows` rows in blocks of about BLOCK_BYTES (at least one row each).
 
-    One block for all rows when BLAS runs more than one thread: it parallelises one large GEMM well,
-    while every small one makes its threads meet (and spin, on a busy machine: 3× slower measured
-    at load 9 on 2 cores). The scratch buffer then holds a whole layer's columns, still shared.
+    workers > 1: the blocks are shared out among that many threads (`share`), so there are at least
+    `workers` of them when there are that many rows. With workers = 1 and BLAS on more than one
+    thread, one block for all rows: it parallelises one large GEMM well, while every small one
+    makes its threads meet (and spin, on a busy machine: 3× slower measured at load 9 on 2 cores).
     """
-    if rows * bytes_per_row <= BLOCK_BYTES or blas_threads() > 1:
+    if workers <= 1 and (rows * bytes_per_row <= BLOCK_BYTES or blas_threads() > 1):
         return [(0, rows)]
     per = max(1, BLOCK_BYTES // max(bytes_per_row, 1))
-    n_blocks = -(-rows // per)
+    n_blocks = min(rows, max(-(-rows // per), workers))
     edges = [rows * i // n_blocks for i in range(n_blocks + 1)]      # even blocks: no small leftover block
     return list(zip(edges[:-1], edges[1:]))
+
+
+#: a pass splits its blocks among threads only above this many bytes of columns (a hand-off costs ~50 µs)
+SPLIT_BYTES = 1 << 21
+_pool = None
+_pinned = {"depth": 0, "saved": None}
+_pin_lock = threading.Lock()
+
+
+def workers_for(nbytes: int) -> int:
+    """Threads a pass over `nbytes` of columns runs on: BLAS's thread count (at most one per CPU), 1 for a small pass."""
+    return min(blas_threads(), os.cpu_count() or 1) if nbytes > SPLIT_BYTES else 1
+
+
+def share(fn, blocks: list, workers: int) -> list:
+    """[fn(part) for each of `workers` parts of `blocks`], the parts run at once, one per thread.
+
+    Part w holds blocks w, w + workers, … (fixed: the same split gives the same sums every time).
+    The calling thread runs part 0. While the parts run, BLAS is pinned to one thread (each part is
+    one thread's work: its own im2col copies into its own scratch buffer, then its own GEMMs), so a
+    pass costs one hand-off instead of a meeting of BLAS's threads inside every small GEMM, and the
+    copies run in parallel too. Each part writes only its own rows, or returns its own sum.
+    """
+    parts = [blocks[w::workers] for w in range(workers)] if workers > 1 else [blocks]
+    parts = [p for p in parts if p]
+    if len(parts) == 1:
+        return [fn(parts[0])]
+    global _pool
+    if _pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+        _pool = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="conv")
+    with _one_blas_thread():
+        futures = [_pool.submit(fn, p) for p in parts[1:]]
+        try:
+            first = fn(parts[0])
+        finally:
+            rest = [f.result() for f in futures]
+    return [first, *rest]
+
+
+class _one_blas_thread:
+    """BLAS on one thread inside (nested and concurrent uses count; the last one out restores it)."""
+
+    def __enter__(self):
+        with _pin_lock:
+            if _pinned["depth"] == 0:
+                _pinned["saved"] = [lib.num_threads for lib in _blas_libs()]
+                for lib in _blas_libs():
+                    lib.set_num_threads(1)
+            _pinned["depth"] += 1
+
+    def __exit__(self, *exc):
+        with _pin_lock:
+            _pinned["depth"] -= 1
+            if _pinned["depth"] == 0:
+                for lib, n in zip(_blas_libs(), _pinned["saved"]):
+                    lib.set_num_threads(n)
