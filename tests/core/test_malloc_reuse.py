@@ -36,3 +36,8 @@ def test_a_repeated_step_gets_its_memory_back_without_page_faults():
 def test_the_users_own_malloc_settings_win(monkeypatch):
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "131072")
     assert workspace.keep_freed_memory() is False
+
+
+def test_glibc_defaults_on_request(monkeypatch):
+    monkeypatch.setenv("VISUALCNN_MALLOC", "default")
+    assert workspace.keep_freed_memory() is False

@@ -9,6 +9,11 @@ is reused by every layer and every pass of the thread that runs them (a session'
 and a gradient check in another thread each get their own), and it never holds results:
 nothing outside a single pass ever sees it.
 
+With BLAS allowed more than one thread, a large pass shares its blocks out among that many
+threads (`share`), each copying its own columns into its own buffer and running its own GEMMs
+with BLAS pinned to one thread: the copies run in parallel too, and the threads meet once per
+pass instead of inside every GEMM.
+
 Every other array a pass makes (outputs, gradients, temporaries) is fresh, and the records the
 window keeps hold on to them. What makes fresh arrays cheap is the C allocator: by default glibc
 hands each array of more than a few hundred KiB its own mmap and unmaps it on free (or trims the
@@ -42,10 +47,11 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3          # mallopt's parameter num
 def keep_freed_memory() -> bool:
     """Let glibc's malloc reuse freed arrays instead of returning them to the system (see the module doc).
 
-    Process-wide and idempotent; does nothing (returns False) off glibc Linux, or when the user
-    chose these thresholds in the environment (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_).
+    Process-wide and idempotent; does nothing (returns False) off glibc Linux, when the user chose
+    these thresholds in the environment (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_), or with
+    VISUALCNN_MALLOC=default (glibc's own behaviour: freed memory goes back to the system at once).
     """
-    if not sys.platform.startswith("linux") or any(
+    if not sys.platform.startswith("linux") or os.environ.get("VISUALCNN_MALLOC") == "default" or any(
             k in os.environ for k in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")):
         return False
     try:
