@@ -15,14 +15,17 @@ Inference (forward only): sixconv and tinyvgg at batch 1 and 256.
 Every figure comes from alternating rounds in one process at the same thread count for both (threadpoolctl
 for NumPy's BLAS, torch.set_num_threads); the ratio is the median of the per-round ratios core / torch
 (below 1 the core is faster). At 1 thread the clock is the process's CPU time, which other processes
-on a shared machine cannot inflate by taking the core away; with more threads it is wall time. Also printed:
+on a shared machine cannot inflate by taking the core away; with more threads it is wall time, with the CPU
+time of all threads beside it. The header names the CPU, OpenBLAS's kernels (OPENBLAS_CORETYPE picks them:
+run once with it set and once unset to see both) and torch's. Also printed:
   - memory: the rise of the peak RSS over three training steps in a fresh process (one per network,
     batch and implementation, so the two are measured alike; after one warm-up step at batch 1 that
     loads the libraries' kernels), core vs torch;
   - conv layers: each conv layer of the suite timed alone (forward + ∂W + ∂x), its GFLOP/s as a % of
     a 1024³ float32 np.matmul measured in the same run, and torch's for the same layer;
   - scaling: net64 at batch 16 over image sizes 32²..128², and tinyvgg over batch 4..64: time per
-    sample per pixel, so linear cost shows as a flat row.
+    sample per pixel, so linear cost shows as a flat column; then the slope of a least-squares line
+    (ns per added pixel and sample; ms per added sample) and each series' largest distance from it.
 A float64 check that the core's gradients match torch's runs first on every network.
 Without torch, only the core's figures.
 """
