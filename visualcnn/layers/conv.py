@@ -218,7 +218,9 @@ def full_correlation(delta: np.ndarray, Wt: np.ndarray, pad: int) -> np.ndarray:
 
 def scatter_input_grad(delta: np.ndarray, Wt: np.ndarray, s: int, padded_shape: tuple[int, ...]) -> np.ndarray:
     """∂C/∂x of the padded input (C, Hp, Wp, N) for any stride: per block of output rows, the columns'
-    gradient Wᵀ δ (col2im's input) is added back onto the input positions each window read."""
+    gradient Wᵀ δ (col2im's input) is added back onto the input positions each window read.
+
+    Shared between threads (see workspace.share) by input channels: each thread adds into its own channels."""
     F, C, k, _ = Wt.shape
     _, H_out, W_out, N = delta.shape
     wmat_t = Wt.reshape(F, -1).T                                          # (C·k·k, F)
@@ -226,12 +228,19 @@ def scatter_input_grad(delta: np.ndarray, Wt: np.ndarray, s: int, padded_shape: 
     dxt = np.zeros(padded_shape, dtype=delta.dtype)
     w_span = s * (W_out - 1) + 1
     row = W_out * N
-    for i0, i1 in row_blocks(H_out, C * k * k * row * delta.itemsize):
-        dcols = scratch(C * k * k * (i1 - i0) * row, delta.dtype)
-        np.matmul(wmat_t, delta2[:, i0 * row:i1 * row], out=dcols.reshape(C * k * k, -1))
-        dcols = dcols.reshape(C, k, k, i1 - i0, W_out, N)
-        for p in range(k):
-            rows = slice(i0 * s + p, (i1 - 1) * s + p + 1, s)
-            for q in range(k):
-                dxt[:, rows, q:q + w_span:s] += dcols[:, p, q]
+
+    def run(channel_groups):
+        for c0, c1 in channel_groups:
+            K = (c1 - c0) * k * k
+            for i0, i1 in row_blocks(H_out, K * row * delta.itemsize):
+                dcols = scratch(K * (i1 - i0) * row, delta.dtype)
+                np.matmul(wmat_t[c0 * k * k:c1 * k * k], delta2[:, i0 * row:i1 * row], out=dcols.reshape(K, -1))
+                dcols = dcols.reshape(c1 - c0, k, k, i1 - i0, W_out, N)
+                for p in range(k):
+                    rows = slice(i0 * s + p, (i1 - 1) * s + p + 1, s)
+                    for q in range(k):
+                        dxt[c0:c1, rows, q:q + w_span:s] += dcols[:, p, q]
+    workers = min(workers_for(C * k * k * H_out * row * delta.itemsize), C)
+    edges = [C * i // workers for i in range(workers + 1)]
+    share(run, list(zip(edges[:-1], edges[1:])), workers)
     return dxt
