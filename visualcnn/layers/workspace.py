@@ -16,9 +16,10 @@ pass instead of inside every GEMM.
 
 Every other array a pass makes (outputs, gradients, temporaries) is fresh, and the records the
 window keeps hold on to them. What makes fresh arrays cheap is the C allocator: by default glibc
-hands each array of more than a few hundred KiB its own mmap and unmaps it on free (or trims the
-heap's free top), so the next step pays a page fault per 4 KiB to get the same memory back —
-17–22 % of a training step of the suite's networks (measured). `keep_freed_memory` raises both
+hands an array above its mmap threshold (128 KiB at first, raised as large blocks are freed) its
+own mmap and unmaps it on free, and trims the heap's free top beyond twice that, so the next step
+pays a page fault per 4 KiB to get the same memory back: 17–22 % of a training step in a process
+that runs one of the benchmark suite's networks (measured). `keep_freed_memory` raises both
 thresholds once, at import, so freed blocks are reused from the heap; peaks are unchanged.
 """
 
