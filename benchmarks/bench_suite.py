@@ -15,14 +15,17 @@ Inference (forward only): sixconv and tinyvgg at batch 1 and 256.
 Every figure comes from alternating rounds in one process at the same thread count for both (threadpoolctl
 for NumPy's BLAS, torch.set_num_threads); the ratio is the median of the per-round ratios core / torch
 (below 1 the core is faster). At 1 thread the clock is the process's CPU time, which other processes
-on a shared machine cannot inflate by taking the core away; with more threads it is wall time. Also printed:
+on a shared machine cannot inflate by taking the core away; with more threads it is wall time, with the CPU
+time of all threads beside it. The header names the CPU, OpenBLAS's kernels (OPENBLAS_CORETYPE picks them:
+run once with it set and once unset to see both) and torch's. Also printed:
   - memory: the rise of the peak RSS over three training steps in a fresh process (one per network,
     batch and implementation, so the two are measured alike; after one warm-up step at batch 1 that
     loads the libraries' kernels), core vs torch;
   - conv layers: each conv layer of the suite timed alone (forward + ∂W + ∂x), its GFLOP/s as a % of
     a 1024³ float32 np.matmul measured in the same run, and torch's for the same layer;
   - scaling: net64 at batch 16 over image sizes 32²..128², and tinyvgg over batch 4..64: time per
-    sample per pixel, so linear cost shows as a flat row.
+    sample per pixel, so linear cost shows as a flat column; then the slope of a least-squares line
+    (ns per added pixel and sample; ms per added sample) and each series' largest distance from it.
 A float64 check that the core's gradients match torch's runs first on every network.
 Without torch, only the core's figures.
 """
@@ -119,12 +122,20 @@ def make_pair(spec, n, train=True):
 CLOCK = {"fn": time.process_time}
 
 
-def per_step(fn, reps):
-    clock = CLOCK["fn"]
+def per_step(fn, reps, clock=None):
+    clock = clock or CLOCK["fn"]
     t0 = clock()
     for _ in range(reps):
         fn()
     return (clock() - t0) / reps
+
+
+def per_step_both(fn, reps):
+    """(wall seconds, process CPU seconds) per call: with 2 threads, the speed and what it costs in all."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(reps):
+        fn()
+    return (time.perf_counter() - w0) / reps, (time.process_time() - c0) / reps
 
 
 def reps_for(fn, budget=0.05):
@@ -142,20 +153,32 @@ def gemm_peak(rounds, n=1024):
     return 2 * n ** 3 / statistics.median(times) / 1e9
 
 
-def alternate(fns, rounds, budget=0.05):
-    """Median seconds per call of each fn and the median per-round ratio core / torch."""
+def alternate(fns, rounds, budget=0.05, cpu=None):
+    """Median seconds per call of each fn (CLOCK) and the median per-round ratio core / torch.
+
+    cpu: a dict that receives the same for the process's CPU time ({"med": ..., "ratio": ...}), measured
+    in the same calls (with more than one thread: what the step costs on all cores together).
+    """
     for fn in fns.values():
         for _ in range(3):
             fn()
     reps = {k: reps_for(fn, budget) for k, fn in fns.items()}
     times = {k: [] for k in fns}
+    cpu_times = {k: [] for k in fns}
     order = list(fns)
     for r in range(rounds):
         for k in order[r % len(order):] + order[:r % len(order)]:
-            times[k].append(per_step(fns[k], reps[k]))
-    med = {k: statistics.median(v) for k, v in times.items()}
-    ratio = statistics.median(c / t for c, t in zip(times["core"], times["torch"])) if "torch" in times else None
-    return med, ratio
+            wall, used = per_step_both(fns[k], reps[k])
+            times[k].append(used if CLOCK["fn"] is time.process_time else wall)
+            cpu_times[k].append(used)
+
+    def summary(t):
+        med = {k: statistics.median(v) for k, v in t.items()}
+        ratio = statistics.median(c / u for c, u in zip(t["core"], t["torch"])) if "torch" in t else None
+        return med, ratio
+    if cpu is not None:
+        cpu["med"], cpu["ratio"] = summary(cpu_times)
+    return summary(times)
 
 
 def load() -> str:
@@ -279,17 +302,22 @@ def run_threads(threads, args, names):
         rows = []
         for name in names:
             make, batches = NETWORKS[name]
-            for n in batches:
-                fns, _ = make_pair(make(), n)
-                med, ratio = alternate(fns, args.rounds)
-                rows.append([name, n, "train", f"{med['core'] * 1e3:.2f}",
-                             f"{med['torch'] * 1e3:.2f}" if "torch" in med else "-", fmt_ratio(ratio), load()])
-            for n in INFERENCE.get(name, ()):
-                fns, _ = make_pair(make(), n, train=False)
-                med, ratio = alternate(fns, args.rounds)
-                rows.append([name, n, "infer", f"{med['core'] * 1e3:.2f}",
-                             f"{med['torch'] * 1e3:.2f}" if "torch" in med else "-", fmt_ratio(ratio), load()])
-        table(["network", "batch", "pass", "core ms", "torch ms", "core/torch", "load"], rows)
+            passes = [(n, True) for n in batches] + [(n, False) for n in INFERENCE.get(name, ())]
+            for n, train in passes:
+                fns, _ = make_pair(make(), n, train=train)
+                cpu = {}
+                med, ratio = alternate(fns, args.rounds, cpu=cpu)
+                row = [name, n, "train" if train else "infer", f"{med['core'] * 1e3:.2f}",
+                       f"{med['torch'] * 1e3:.2f}" if "torch" in med else "-", fmt_ratio(ratio)]
+                if threads > 1:       # CPU time of both threads: what the speed-up costs
+                    row += [f"{cpu['med']['core'] * 1e3:.2f}",
+                            f"{cpu['med']['torch'] * 1e3:.2f}" if "torch" in cpu["med"] else "-",
+                            fmt_ratio(cpu["ratio"])]
+                rows.append(row + [load()])
+        header = ["network", "batch", "pass", "core ms", "torch ms", "core/torch"]
+        if threads > 1:
+            header += ["core CPU ms", "torch CPU ms", "CPU core/torch"]
+        table(header + ["load"], rows)
         if not args.no_layers:
             rows = []
             for label, lspec, shape, n in conv_layers(names):
@@ -306,23 +334,45 @@ def run_threads(threads, args, names):
             scaling(args)
 
 
+def linear_fit(xs, ys):
+    """(slope, intercept, largest relative distance of a point from the line) of a least-squares line."""
+    slope, intercept = np.polyfit(np.asarray(xs, float), np.asarray(ys, float), 1)
+    off = max(abs(y - (slope * x + intercept)) / y for x, y in zip(xs, ys))
+    return slope, intercept, off
+
+
 def scaling(args):
-    rows = []
+    """Goal 3: cost linear in pixels (net64 at batch 16, 32²..128²) and in batch (TinyVGG, batch 4..64)."""
+    rows, series = [], {"pixels": {}, "batch": {}}
     for size in (32, 64, 96, 128):
         fns, _ = make_pair(net64(size), 16)
         med, ratio = alternate(fns, args.rounds)
         per = {k: v / 16 / (size * size) * 1e9 for k, v in med.items()}       # ns per sample per pixel
+        for k, v in med.items():
+            series["pixels"].setdefault(k, []).append((size * size, v / 16))
         rows.append(["net64", f"{size}²", 16, f"{med['core'] * 1e3:.2f}", f"{per['core']:.1f}",
                      f"{per['torch']:.1f}" if "torch" in per else "-", fmt_ratio(ratio), load()])
     for n in (4, 16, 64):
         fns, _ = make_pair(tinyvgg(), n)
         med, ratio = alternate(fns, args.rounds)
         per = {k: v / n / (64 * 64) * 1e9 for k, v in med.items()}
+        for k, v in med.items():
+            series["batch"].setdefault(k, []).append((n, v))
         rows.append(["tinyvgg", "64²", n, f"{med['core'] * 1e3:.2f}", f"{per['core']:.1f}",
                      f"{per['torch']:.1f}" if "torch" in per else "-", fmt_ratio(ratio), load()])
     print("\nscaling (1 thread): time per sample per pixel; linear cost is a flat column\n")
     table(["network", "image", "batch", "core ms", "core ns/sample/px", "torch ns/sample/px", "core/torch",
            "load"], rows)
+    slopes = []
+    for what, unit, scale, label in (("pixels", "ns per pixel per sample", 1e9, "net64 b16, 32²..128²"),
+                                     ("batch", "ms per sample", 1e3, "tinyvgg 64², batch 4..64")):
+        for impl, pts in series[what].items():
+            slope, intercept, off = linear_fit(*zip(*pts))
+            slopes.append([label, impl, f"{slope * scale:.2f} {unit}", f"{intercept * 1e3:.2f} ms",
+                           f"{100 * off:.1f} %"])
+    print("\nslopes of a least-squares line (per-sample time vs pixels; step time vs batch); linear cost: "
+          "every point near the line\n")
+    table(["series", "impl", "slope", "intercept", "largest distance from the line"], slopes)
 
 
 def memory(names):
@@ -335,6 +385,19 @@ def memory(names):
                          "-" if not tch else f"{core / tch:.2f}", load()])
     print("\npeak RSS rise over three training steps, fresh process each (1 thread)\n")
     table(["network", "batch", "core MiB", "torch MiB", "core/torch", "load"], rows)
+
+
+def environment() -> str:
+    """What decides the GEMM speed of each side: the CPU, OpenBLAS's kernels (OPENBLAS_CORETYPE), torch's."""
+    from threadpoolctl import threadpool_info
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), "?") if Path("/proc/cpuinfo").exists() else "?"
+    blas = ", ".join(f"{i['internal_api']} {i.get('version')} {i.get('architecture')} kernels"
+                     for i in threadpool_info() if i["user_api"] == "blas")
+    tcap = torch.backends.cpu.get_cpu_capability() if torch is not None else "-"
+    return (f"CPU {cpu}; NumPy's BLAS: {blas} (OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}); "
+            f"torch CPU capability {tcap}; core's malloc tuning {'on' if vc.layers.workspace.MALLOC_TUNED else 'off'} "
+            f"(process-wide: torch runs in the same process)")
 
 
 def main(argv=None):
@@ -353,7 +416,8 @@ def main(argv=None):
         return
     names = args.only.split(",")
     print(f"numpy {np.__version__}, torch {torch.__version__ if torch else 'not installed'}, "
-          f"{os.cpu_count()} CPUs, {args.rounds} rounds, {load()}")
+          f"{os.cpu_count()} CPUs, {args.rounds} rounds, {load()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(environment())
     if torch is not None:
         for name in names:
             err = check_float64(NETWORKS[name][0]())

@@ -28,12 +28,16 @@ SHAPES = [  # C, F, H, W, k, stride, padding
 ]
 
 
-@pytest.fixture(params=["one-row-blocks", "one-block", "one-block-when-blas-is-threaded"])
+@pytest.fixture(params=["one-row-blocks", "one-block", "one-block-when-blas-is-threaded", "rows-shared-by-threads"])
 def block_bytes(request, monkeypatch):
     monkeypatch.setattr(workspace, "BLOCK_BYTES", 1 if request.param == "one-row-blocks" else 1 << 24)
-    monkeypatch.setattr(workspace, "blas_threads", lambda: 2 if request.param.endswith("threaded") else 1)
-    if request.param.endswith("threaded"):
+    threaded = request.param.endswith("threaded") or request.param.endswith("threads")
+    monkeypatch.setattr(workspace, "blas_threads", lambda: 2 if threaded else 1)
+    if threaded:
         monkeypatch.setattr(workspace, "BLOCK_BYTES", 1)
+    if request.param == "rows-shared-by-threads":          # every pass, however small, split between 2 threads
+        monkeypatch.setattr(workspace, "SPLIT_BYTES", 0)
+        monkeypatch.setattr(workspace.os, "cpu_count", lambda: 2)
     return request.param
 
 
@@ -120,6 +124,28 @@ def test_blocks_follow_the_blas_threads():
     with threadpool_limits(2, user_api="blas"):
         if workspace.blas_threads() == 2:            # a BLAS built single-threaded stays at 1
             assert workspace.row_blocks(100, workspace.BLOCK_BYTES // 10) == [(0, 100)]
+
+
+def test_shared_rows_run_on_two_threads_with_blas_on_one(monkeypatch):
+    """A large pass while BLAS may use 2 threads: its blocks go to 2 threads at once, each with BLAS on 1,
+    and BLAS gets its thread count back afterwards."""
+    from threadpoolctl import threadpool_limits
+    monkeypatch.setattr(workspace, "SPLIT_BYTES", 0)
+    monkeypatch.setattr(workspace.os, "cpu_count", lambda: 2)
+    seen = []
+
+    def part(blocks):
+        seen.append((threading.get_ident(), workspace.blas_threads(), tuple(blocks)))
+        return sum(b - a for a, b in blocks)
+    with threadpool_limits(2, user_api="blas"):
+        if workspace.blas_threads() != 2:
+            pytest.skip("a BLAS built single-threaded")
+        blocks = workspace.row_blocks(7, 1, workers=workspace.workers_for(1))
+        assert len(blocks) >= 2
+        assert sum(workspace.share(part, blocks, 2)) == 7
+        assert workspace.blas_threads() == 2
+    assert len({ident for ident, _, _ in seen}) == 2 and all(n == 1 for _, n, _ in seen)
+    assert sorted(b for _, _, part_blocks in seen for b in part_blocks) == blocks
 
 
 def test_scratch_grows_and_is_reused():

@@ -18,7 +18,7 @@ import numpy as np
 from visualcnn.i18n import N_, _
 
 from .base import BuildError, Field, Layer
-from .windows import as_batch_last, batch_last, output_size, scatter_windows, uncovered, windows
+from .windows import as_batch_last, batch_last, output_size, scatter_windows, uncovered
 
 
 class _Pool2D(Layer):
@@ -67,10 +67,12 @@ class _Pool2D(Layer):
         Pooling works one kernel offset at a time over whole arrays: KH·KW vectorised passes
         instead of reducing a (…, KH, KW) window view (reshape + max/argmax ran several times slower).
         """
-        win = windows(x, self.kernel, self.kernel, self.stride)
+        s = self.stride
+        H_out, W_out = self.output_shape[1:]
+        h_span, w_span = s * (H_out - 1) + 1, s * (W_out - 1) + 1
         for p in range(self.kernel):
             for q in range(self.kernel):
-                yield p, q, win[..., p, q]
+                yield p, q, x[:, :, p:p + h_span:s, q:q + w_span:s]      # = windows(x, k, k, s)[..., p, q]
 
     def _pool(self, offsets, y: np.ndarray) -> None:
         """Write the pooled output into y (N, C, H_out, W_out) from the offsets of `_offsets`."""

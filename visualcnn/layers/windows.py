@@ -54,11 +54,16 @@ def pad(x: np.ndarray, padding: int) -> np.ndarray:
 
 
 
+def _batch_first(a: np.ndarray) -> np.ndarray:
+    """View of a (..., N) as (N, ...): a transpose (np.moveaxis's argument checks cost ~3 µs a call)."""
+    return a.transpose(a.ndim - 1, *range(a.ndim - 1))
+
+
 def batch_last(shape: tuple[int, ...], dtype: np.dtype, zero: bool = False) -> np.ndarray:
     """A new (N, C, H, W) array laid out in memory as (C, H, W, N): the batch is the innermost axis."""
     N, *rest = shape
     alloc = np.zeros if zero else np.empty
-    return np.moveaxis(alloc((*rest, N), dtype), -1, 0)
+    return _batch_first(alloc((*rest, N), dtype))
 
 
 def conv_windows(xt: np.ndarray, kh: int, kw: int, stride: int) -> np.ndarray:
@@ -69,11 +74,16 @@ def conv_windows(xt: np.ndarray, kh: int, kw: int, stride: int) -> np.ndarray:
     """
     C, H, W, N = xt.shape
     sc, sh, sw, sn = xt.strides
-    return as_strided(xt, shape=(C, kh, kw, output_size(H, kh, stride), output_size(W, kw, stride), N),
-                      strides=(sc, sh, sw, stride * sh, stride * sw, sn), writeable=False)
+    shape = (C, kh, kw, output_size(H, kh, stride), output_size(W, kw, stride), N)
+    strides = (sc, sh, sw, stride * sh, stride * sw, sn)
+    if xt.flags.c_contiguous:       # a view on the same buffer: as_strided's Python layers cost ~3 µs a call
+        view = np.ndarray(shape, xt.dtype, buffer=xt, strides=strides)
+        view.flags.writeable = False
+        return view
+    return as_strided(xt, shape=shape, strides=strides, writeable=False)
 
 
 def as_batch_last(a: np.ndarray) -> np.ndarray:
     """a (N, ...) itself if it is batch-last in memory, else a batch-last copy (mixed layouts make every pass strided)."""
-    moved = np.moveaxis(a, 0, -1)
-    return a if moved.flags.c_contiguous else np.moveaxis(np.ascontiguousarray(moved), -1, 0)
+    moved = a.transpose(*range(1, a.ndim), 0)
+    return a if moved.flags.c_contiguous else _batch_first(np.ascontiguousarray(moved))

@@ -8,10 +8,26 @@ copied into this scratch buffer and used at once, while they are still in cache.
 is reused by every layer and every pass of the thread that runs them (a session's worker
 and a gradient check in another thread each get their own), and it never holds results:
 nothing outside a single pass ever sees it.
+
+With BLAS allowed more than one thread, a large pass shares its blocks out among that many
+threads (`share`), each copying its own columns into its own buffer and running its own GEMMs
+with BLAS pinned to one thread: the copies run in parallel too, and the threads meet once per
+pass instead of inside every GEMM.
+
+Every other array a pass makes (outputs, gradients, temporaries) is fresh, and the records the
+window keeps hold on to them. What makes fresh arrays cheap is the C allocator: by default glibc
+hands an array above its mmap threshold (128 KiB at first, raised as large blocks are freed) its
+own mmap and unmaps it on free, and trims the heap's free top beyond twice that, so the next step
+pays a page fault per 4 KiB to get the same memory back: 17–22 % of a training step in a process
+that runs one of the benchmark suite's networks (measured). `keep_freed_memory` raises both
+thresholds once, at import, so freed blocks are reused from the heap; peaks are unchanged.
 """
 
 from __future__ import annotations
 
+import ctypes
+import os
+import sys
 import threading
 
 import numpy as np
@@ -21,6 +37,34 @@ BLOCK_BYTES = 1 << 22
 
 _local = threading.local()
 _blas = None
+
+#: arrays up to this size come from the heap, not from a mmap of their own (glibc's largest allowed value)
+MMAP_THRESHOLD = 32 << 20
+#: freed memory at the heap's top kept for reuse, up to this much, instead of being returned to the system
+TRIM_THRESHOLD = 256 << 20
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3          # mallopt's parameter numbers (malloc.h)
+
+
+def keep_freed_memory() -> bool:
+    """Let glibc's malloc reuse freed arrays instead of returning them to the system (see the module doc).
+
+    Process-wide and idempotent; does nothing (returns False) off glibc Linux, when the user chose
+    these thresholds in the environment (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_), or with
+    VISUALCNN_MALLOC=default (glibc's own behaviour: freed memory goes back to the system at once).
+    """
+    if not sys.platform.startswith("linux") or os.environ.get("VISUALCNN_MALLOC") == "default" or any(
+            k in os.environ for k in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):        # musl and others: no mallopt, nothing to tune
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+
+
+MALLOC_TUNED = keep_freed_memory()
 
 
 def scratch(size: int, dtype: np.dtype) -> np.ndarray:
@@ -34,25 +78,87 @@ def scratch(size: int, dtype: np.dtype) -> np.ndarray:
     return buf[:nbytes].view(dtype)
 
 
-def blas_threads() -> int:
-    """How many threads NumPy's BLAS runs on now (threadpoolctl; a query costs about 2 µs)."""
+def _blas_libs() -> list:
     global _blas
     if _blas is None:
         from threadpoolctl import ThreadpoolController
         _blas = ThreadpoolController().select(user_api="blas").lib_controllers
-    return max((lib.num_threads for lib in _blas), default=1)
+    return _blas
 
 
-def row_blocks(rows: int, bytes_per_row: int) -> list[tuple[int, int]]:
+def blas_threads() -> int:
+    """How many threads NumPy's BLAS runs on now (threadpoolctl; a query costs about 2 µs)."""
+    return max((lib.num_threads for lib in _blas_libs()), default=1)
+
+
+def row_blocks(rows: int, bytes_per_row: int, workers: int = 1) -> list[tuple[int, int]]:
     """[(start, stop), ...] covering `rows` rows in blocks of about BLOCK_BYTES (at least one row each).
 
-    One block for all rows when BLAS runs more than one thread: it parallelises one large GEMM well,
-    while every small one makes its threads meet (and spin, on a busy machine: 3× slower measured
-    at load 9 on 2 cores). The scratch buffer then holds a whole layer's columns, still shared.
+    workers > 1: the blocks are shared out among that many threads (`share`), so there are at least
+    `workers` of them when there are that many rows. With workers = 1 and BLAS on more than one
+    thread, one block for all rows: it parallelises one large GEMM well, while every small one
+    makes its threads meet (and spin, on a busy machine: 3× slower measured at load 9 on 2 cores).
     """
-    if rows * bytes_per_row <= BLOCK_BYTES or blas_threads() > 1:
+    if workers <= 1 and (rows * bytes_per_row <= BLOCK_BYTES or blas_threads() > 1):
         return [(0, rows)]
     per = max(1, BLOCK_BYTES // max(bytes_per_row, 1))
-    n_blocks = -(-rows // per)
+    n_blocks = min(rows, max(-(-rows // per), workers))
     edges = [rows * i // n_blocks for i in range(n_blocks + 1)]      # even blocks: no small leftover block
     return list(zip(edges[:-1], edges[1:]))
+
+
+#: a pass splits its blocks among threads only above this many bytes of columns (a hand-off costs ~50 µs)
+SPLIT_BYTES = 1 << 21
+_pool = None
+_pinned = {"depth": 0, "saved": None}
+_pin_lock = threading.Lock()
+
+
+def workers_for(nbytes: int) -> int:
+    """Threads a pass over `nbytes` of columns runs on: BLAS's thread count (at most one per CPU), 1 for a small pass."""
+    return min(blas_threads(), os.cpu_count() or 1) if nbytes > SPLIT_BYTES else 1
+
+
+def share(fn, blocks: list, workers: int) -> list:
+    """[fn(part) for each of `workers` parts of `blocks`], the parts run at once, one per thread.
+
+    Part w holds blocks w, w + workers, … (fixed: the same split gives the same sums every time).
+    The calling thread runs part 0. While the parts run, BLAS is pinned to one thread (each part is
+    one thread's work: its own im2col copies into its own scratch buffer, then its own GEMMs), so a
+    pass costs one hand-off instead of a meeting of BLAS's threads inside every small GEMM, and the
+    copies run in parallel too. Each part writes only its own rows, or returns its own sum.
+    """
+    parts = [blocks[w::workers] for w in range(workers)] if workers > 1 else [blocks]
+    parts = [p for p in parts if p]
+    if len(parts) == 1:
+        return [fn(parts[0])]
+    global _pool
+    if _pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+        _pool = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="conv")
+    with _one_blas_thread():
+        futures = [_pool.submit(fn, p) for p in parts[1:]]
+        try:
+            first = fn(parts[0])
+        finally:
+            rest = [f.result() for f in futures]
+    return [first, *rest]
+
+
+class _one_blas_thread:
+    """BLAS on one thread inside (nested and concurrent uses count; the last one out restores it)."""
+
+    def __enter__(self):
+        with _pin_lock:
+            if _pinned["depth"] == 0:
+                _pinned["saved"] = [lib.num_threads for lib in _blas_libs()]
+                for lib in _blas_libs():
+                    lib.set_num_threads(1)
+            _pinned["depth"] += 1
+
+    def __exit__(self, *exc):
+        with _pin_lock:
+            _pinned["depth"] -= 1
+            if _pinned["depth"] == 0:
+                for lib, n in zip(_blas_libs(), _pinned["saved"]):
+                    lib.set_num_threads(n)
