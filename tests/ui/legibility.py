@@ -126,3 +126,38 @@ def map_sizes(panel) -> list[float]:
         r = sp.image.mapRectToScene(sp.image.boundingRect())
         out.append(min(r.width(), r.height()))
     return out
+
+
+def cut_plots(metrics) -> list[str]:
+    """Plots of the metrics view (axes and titles included) that reach past what its graphics view shows, and
+    a graphics view that reaches past the metrics view itself (the dock's visible area)."""
+    g = metrics.graphics
+    bad = []
+    vp = g.viewport().rect()
+    for p in metrics.plot_items():
+        shown = g.mapFromScene(p.sceneBoundingRect()).boundingRect()
+        if shown.left() < -1 or shown.top() < -1 or shown.right() > vp.right() + 1 or shown.bottom() > vp.bottom() + 1:
+            bad.append(f"plot {p.titleLabel.text!r} at {shown} reaches past the view's {vp}")
+    inside = QtCore.QRect(g.mapTo(metrics, QtCore.QPoint(0, 0)), g.size())
+    if not metrics.rect().contains(inside):
+        bad.append(f"the plots' view {inside} reaches past the metrics view's {metrics.rect()}")
+    return bad
+
+
+def cut_columns(tree: QtWidgets.QTreeView) -> list[str]:
+    """Columns of a tree or table whose text does not fit its section (elided or cut), or whose section
+    reaches past the visible viewport (a column the reader must scroll sideways to read)."""
+    header = tree.header()
+    vp_w = tree.viewport().width()
+    bad = []
+    for c in range(header.count()):
+        if header.isSectionHidden(c):
+            continue
+        need = max(tree.sizeHintForColumn(c), header.sectionSizeHint(c))
+        left, width = header.sectionViewportPosition(c), header.sectionSize(c)
+        name = tree.model().headerData(c, QtCore.Qt.Orientation.Horizontal)
+        if width + 1 < need:
+            bad.append(f"column {name!r} is {width} px wide, its text needs {need}")
+        if left < 0 or left + min(width, need) > vp_w + 1:
+            bad.append(f"column {name!r} at {left}…{left + width} px is cut by the {vp_w} px wide view")
+    return bad

@@ -20,8 +20,14 @@ def stepped(window, phases: int) -> None:
     window.controller.refresh()
 
 
-@pytest.mark.parametrize("size", SIZES + ["presentation"], ids=["1280", "1440", "1920", "presentation"])
-@pytest.mark.parametrize("preset, phases", [("digits-small", 9), ("lenet5", 20)])
+NAMED = list(zip(SIZES + ["presentation"], ["1280", "1440", "1920", "presentation"]))
+#: tinyvgg (3×64×64, 12 layers, a 20,292-weight dense layer) at the two small sizes too: its metrics row and its
+#: stack's numbers were cut at 1280×800
+CASES = [pytest.param(p, n, s, id=f"{p}-{name}") for p, n in (("digits-small", 9), ("lenet5", 20))
+         for s, name in NAMED] + [pytest.param("tinyvgg", 14, s, id=f"tinyvgg-{name}") for s, name in NAMED[:2]]
+
+
+@pytest.mark.parametrize("preset, phases, size", CASES)
 def test_no_text_is_cut_and_pipeline_captions_never_overlap(qtbot, size, preset, phases):
     presentation = size == "presentation"
     with offscreen_window(Session.from_preset(preset), (1440, 900) if presentation else size,
@@ -31,6 +37,8 @@ def test_no_text_is_cut_and_pipeline_captions_never_overlap(qtbot, size, preset,
         assert L.cut_labels(window) == []
         assert L.cut_controls(window) == []
         assert L.hidden_tabs(window) == []
+        assert L.cut_plots(window.metrics) == []
+        assert L.cut_columns(window.editor.tree) == []
         pipeline = window.pipeline
         assert L.overlapping_captions(pipeline) == []
         assert L.captions_outside_columns(pipeline) == []

@@ -323,6 +323,7 @@ class StackEditor(LayerForm, QWidget):
                 target = bad if bad is not None and row is None else row
                 target = min(max(target if target is not None else 0, 0), len(rows) - 1)
                 self.tree.setCurrentItem(self.tree.topLevelItem(target))
+        self.tree.fit_width()
         show_error(self.error, message)
         shape = list(self._spec.get("input_shape", []))
         for box, value in zip(self.input_boxes, [1] * (3 - len(shape)) + shape if len(shape) <= 3 else shape):

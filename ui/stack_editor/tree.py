@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget
+from PyQt6.QtCore import QEvent, Qt, pyqtSignal
+from PyQt6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTreeWidget
 
 from visualcnn.i18n import _
 
@@ -32,6 +32,22 @@ class _LayerTree(QTreeWidget):
         self.setTextElideMode(Qt.TextElideMode.ElideNone)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+
+    def columns_width(self) -> int:
+        """The width (px) the four columns need whole: each its widest cell or its header, whichever is wider."""
+        header = self.header()
+        return sum(max(self.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in range(self.columnCount()))
+
+    def fit_width(self) -> None:
+        """No narrower than its columns (with a frame and room for the vertical scroll bar): tinyvgg's params
+        ("20,292") and output shapes ("10×62×62") were cut at the dock's edge in a 1280×800 window."""
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
+        self.setMinimumWidth(self.columns_width() + 2 * self.frameWidth() + bar)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:           # Ctrl+plus, presentation mode
+            self.fit_width()
 
     def dropEvent(self, event) -> None:
         super().dropEvent(event)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pyqtgraph as pg
-from PyQt6 import QtGui, QtWidgets
+from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ui import style
 from ui.views.metrics_data import _LogAxis
@@ -22,27 +22,43 @@ class PlotGrid:
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
         """Four plots in a row or 2 × 2: whichever leaves the smallest plot area larger (a short dock under the
-        pipeline gets a row, a tall one a square)."""
+        pipeline gets a row, a tall one a square), and a row only when the layout's own minimum fits the view."""
         super().resizeEvent(event)
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Choose the row or the square for the graphics view's present size. A row is tried only when the
+        plots would be roomier that way, and kept only when its minimum width (titles at their true font, each
+        over its plot's curves, not its axis) fits the view: else the fourth plot would be cut at the dock's
+        edge (tinyvgg's Metrics dock at 1280×800 was)."""
         g = self.graphics
         row_axis_w, frame_h = 46, 70         # a y axis of only its numbers (in a row); a title and an x axis
-        fm = QtGui.QFontMetricsF(style.font(style.FONT_PT))
-        titles = [fm.horizontalAdvance(p.titleLabel.text) + 12 for p in self.plot_items()]
-        # a title spans its whole plot, axis included: a row fits when each title fits a quarter of the width
-        fits_a_row = max(titles) <= g.width() / 4
 
         def room(columns: int) -> float:
             rows = 4 // columns
             return min(g.width() / columns - row_axis_w, g.height() / rows - frame_h)
-        self.set_columns(4 if fits_a_row and room(4) > room(2) else 2)
-        for p in self.plot_items():            # in a row the titles say what each is: the width goes to curves
-            p.getAxis("left").showLabel(self._columns == 2)
-            p.getAxis("left").setWidth(row_axis_w if self._columns == 4 else None)
+        self._lay_out(4 if room(4) > room(2) else 2, row_axis_w)
+        if self._columns == 4 and self.min_width() > g.viewport().width():
+            self._lay_out(2, row_axis_w)
         # short plots: the x axis says "iteration" once, under the bottom row, so the curves keep the height
         short = g.height() < 360
         plots = self.plot_items()
         for k, p in enumerate(plots):
             p.getAxis("bottom").showLabel(not (short and k < len(plots) - self._columns))
+        # the grid's widget keeps a geometry its old minimum forced on it until told the view's size again
+        g.centralWidget.setGeometry(QtCore.QRectF(g.viewport().rect()))
+
+    def min_width(self) -> float:
+        """The narrowest the plots can be laid out as they are now (px), margins and spacing included."""
+        layout = self.graphics.ci.layout
+        layout.invalidate()
+        return layout.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize).width()
+
+    def _lay_out(self, columns: int, row_axis_w: int) -> None:
+        self.set_columns(columns)
+        for p in self.plot_items():            # in a row the titles say what each is: the width goes to curves
+            p.getAxis("left").showLabel(self._columns == 2)
+            p.getAxis("left").setWidth(row_axis_w if self._columns == 4 else None)
 
     def overlays(self) -> list[tuple[Any, Any]]:
         """(text drawn over a plot's curves, that plot): the legends and the guide line's label."""
@@ -85,6 +101,10 @@ class PlotGrid:
         axes = {"left": _LogAxis(orientation="left")} if log else {}
         p = self.graphics.addPlot(row=row, col=col, axisItems=axes)
         p.setTitle(title, size=f"{style.FONT_TITLE_PT}pt", color=style.text_color(self))
+        # the title over the whole plot, its y axis included (pyqtgraph puts it over the curves only, so four
+        # titles in a row needed four axes' width more than the plots: the row did not fit tinyvgg's dock)
+        p.layout.removeItem(p.titleLabel)
+        p.layout.addItem(p.titleLabel, 0, 0, 1, 3)
         p.setLabel("bottom", _("iteration"))
         p.setLabel("left", ylabel)
         for axis in ("left", "bottom"):
