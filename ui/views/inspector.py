@@ -147,8 +147,11 @@ class Inspector(QtWidgets.QTabWidget):
         self._fit_tabs()
 
     def _fit_tabs(self) -> None:
-        """Never narrower than its tabs: no tab hides behind scroll arrows, at any text size."""
-        self.setMinimumWidth(max(360, self.tabBar().sizeHint().width() + 6))
+        """Never narrower than its tabs (no tab hides behind scroll arrows) nor than its pages' rows, at any text
+        size: a minimum set by hand overrides the pages' own, and in presentation mode in Japanese the picker row
+        ("サンプル [0] 入力 ch [0] 出力 ch [0]") was squeezed until "サンプル" was cut."""
+        pages = super().minimumSizeHint().width()
+        self.setMinimumWidth(max(360, self.tabBar().sizeHint().width() + 6, pages))
 
     def changeEvent(self, ev: QtCore.QEvent) -> None:
         super().changeEvent(ev)

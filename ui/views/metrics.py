@@ -132,7 +132,11 @@ class MetricsView(PlotGrid, QtWidgets.QWidget):
         self.summary_label.setFont(style.font(style.FONT_PT))
         # a long summary must not widen the window during a run: it wraps (the row grows to hold it)
         self.summary_label.setWordWrap(True)
-        self.summary_label.setMinimumHeight(2 * self.summary_label.fontMetrics().lineSpacing() + 4)
+        # two lines measured in the language's own script: a CJK fallback font's lines are taller than the Latin
+        # font's line spacing (in Japanese the wrapped "まだ反復はありません" was cut at 1280×800)
+        line = self.summary_label.text()
+        self.summary_label.setMinimumHeight(self.summary_label.fontMetrics().boundingRect(
+            QtCore.QRect(0, 0, 10_000, 1_000), int(QtCore.Qt.TextFlag.TextWordWrap), f"{line}\n{line}").height() + 4)
         self.summary_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.export_button = QtWidgets.QPushButton(_("Export CSV…"))
         self.export_button.clicked.connect(self.exportRequested)
