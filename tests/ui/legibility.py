@@ -161,3 +161,26 @@ def cut_columns(tree: QtWidgets.QTreeView) -> list[str]:
         if left < 0 or left + min(width, need) > vp_w + 1:
             bad.append(f"column {name!r} at {left}…{left + width} px is cut by the {vp_w} px wide view")
     return bad
+
+
+def cut_samples(panel) -> list[str]:
+    """The samples panel's images and bar chart inside its view, every image at least 24 px, and the texts
+    (image titles, the bar chart's p(true class)) inside their plots."""
+    g = panel.glw
+    vp = QtCore.QRectF(g.viewport().rect()).adjusted(-1, -1, 1, 1)
+    bad = []
+    for p in [*panel.image_plots, panel.bars_plot]:
+        shown = g.mapFromScene(p.sceneBoundingRect()).boundingRect()
+        if not vp.contains(QtCore.QRectF(shown)):
+            bad.append(f"plot {p.titleLabel.text!r} at {shown} reaches past the view's {vp}")
+    for p, img in zip(panel.image_plots, panel.image_items):
+        r = img.mapRectToScene(img.boundingRect())
+        if img.image is not None and min(r.width(), r.height()) < 24:
+            bad.append(f"image {p.titleLabel.text!r} is {r.width():.0f}×{r.height():.0f} px")
+        if p.titleLabel.isVisible() and p.titleLabel.item.boundingRect().width() > p.width() + 1:
+            bad.append(f"title {p.titleLabel.text!r} is wider than its {p.width():.0f} px image")
+    if panel.bar_text.textItem.toPlainText():
+        box = panel.bars_plot.getViewBox().sceneBoundingRect().adjusted(-1, -1, 1, 1)
+        if not box.contains(panel.bar_text.sceneBoundingRect()):
+            bad.append(f"{panel.bar_text.textItem.toPlainText()!r} sticks out of the bar chart")
+    return bad

@@ -10,6 +10,7 @@ from PyQt6.QtGui import QKeySequence
 from tests.ui import legibility as L
 from ui import language
 from ui.render import offscreen_window
+from ui.views.samples import SamplePanel
 from ui.textsize import text_size
 from visualcnn.session import Session
 
@@ -76,6 +77,21 @@ def test_nothing_is_cut_in_japanese_either(qtbot, japanese, preset, phases, size
             insp.setCurrentWidget(tab)
             qtbot.wait(10)
             assert L.cut_labels(insp) == [], type(tab).__name__
+
+
+@pytest.mark.parametrize("size", [(1280, 800), "presentation"], ids=["1280", "presentation"])
+def test_the_samples_panel_fits_long_class_names(qtbot, size):
+    """colour-shapes' twelve class names ("red square → blue square ✗" over each image) pushed the images and
+    the bar chart past the Samples dock's edge and left the images no height."""
+    presentation = size == "presentation"
+    with offscreen_window(Session.from_preset("tinyvgg"), (1440, 900) if presentation else size,
+                          presentation=presentation) as window:
+        stepped(window, 25)                      # past the loss: every image has "true → predicted"
+        window.docks["samples"].raise_()
+        qtbot.wait(10)
+        panel = window.docks["samples"].findChild(SamplePanel)
+        assert len(panel.image_plots) == 8
+        assert L.cut_samples(panel) == []
 
 
 @pytest.mark.parametrize("size", [(1440, 900), (1920, 1080)], ids=["1440", "1920"])

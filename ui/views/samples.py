@@ -7,6 +7,7 @@ predicted (arg-max) class in orange, the rest grey. Click an image to select its
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import numpy as np
@@ -20,6 +21,8 @@ from visualcnn.i18n import _
 from visualcnn.records import StepRecord
 
 MAX_IMAGES = 8
+TITLE_PX = 30           # the height pyqtgraph gives a plot's title row
+MIN_TITLED_PX = 48      # an image smaller than this with a title above it: titles go (they stay in the tooltips)
 
 
 class SamplePanel(QtWidgets.QWidget):
@@ -54,6 +57,7 @@ class SamplePanel(QtWidgets.QWidget):
         self.glw.ci.layout.setColumnStretchFactor(0, 2)
         self.glw.ci.layout.setColumnStretchFactor(1, 3)
         self.glw.scene().sigMouseClicked.connect(self._click)
+        self.glw.installEventFilter(self)
         legend = QtWidgets.QLabel(
             f"<span style='color:{style.TRUE_CLASS.name()}'>■</span> " + _("true class") + " &nbsp; "
             f"<span style='color:{style.PREDICTED.name()}'>■</span> " + _("predicted") + " &nbsp; "
@@ -65,6 +69,9 @@ class SamplePanel(QtWidgets.QWidget):
         box.addWidget(self.glw, 1)
         box.addWidget(legend)
         self.image_plots: list[pg.PlotItem] = []
+        self._titles: list[str] = []           # each image's whole title (shown cut to fit, whole in its tooltip)
+        self._grid = (0, True)                 # (columns, titles shown) of the image grid
+        self._bar_texts = ("", "")             # the bar chart's label: with the class's name, and without
         self.image_items: list[pg.ImageItem] = []
         self.probs: np.ndarray | None = None
         self.setMinimumSize(300, 220)
@@ -132,10 +139,63 @@ class SamplePanel(QtWidgets.QWidget):
             if pred is not None:
                 ok = int(pred[k]) == int(y[k])
                 title += f" → {self._name(int(pred[k]))} {'✓' if ok else '✗'}"
-            self.image_plots[k].setTitle(title, size=f"{style.FONT_PT if n == 1 else style.FONT_SMALL_PT}pt",
-                                         color=style.text_color(self))
-        if len(x) > MAX_IMAGES:
-            self.image_plots[-1].setTitle(self.image_plots[-1].titleLabel.text + f" (+{len(x) - MAX_IMAGES})")
+            if k == n - 1 and len(x) > MAX_IMAGES:
+                title += f" (+{len(x) - MAX_IMAGES})"
+            self._set_title(k, title, style.FONT_PT if n == 1 else style.FONT_SMALL_PT)
+        self._fit_titles()
+
+    def _set_title(self, k: int, title: str, pt: float) -> None:
+        self._titles[k] = title
+        self.image_plots[k].setTitle(title, size=f"{pt}pt", color=style.text_color(self))
+        self.image_plots[k].setToolTip(title)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        # the plots' view, not the panel: it also shrinks when the loss line above it wraps to two lines
+        if watched is self.glw and event.type() == QtCore.QEvent.Type.Resize:
+            self._arrange()
+            self._set_ticks()
+            self._fit_bar_text()
+        return False
+
+    def _arrange(self) -> None:
+        """The images in as many columns as make them largest in the space they have, with their titles only
+        where an image keeps at least MIN_TITLED_PX beside them: three rows of titles in a short dock (1280×800)
+        left the images no height at all."""
+        n = len(self.image_plots)
+        if n == 0:
+            return
+        area_w, area_h = self.glw.width() * 2 / 5, self.glw.height()     # the images' column: stretch 2 of 5
+
+        def side(columns: int, title_h: float) -> float:
+            return min(area_w / columns, area_h / math.ceil(n / columns) - title_h)
+        titled = max(side(c, TITLE_PX) for c in range(1, n + 1)) >= MIN_TITLED_PX
+        columns = max(range(1, n + 1), key=lambda c: side(c, TITLE_PX if titled else 0))
+        if (columns, titled) == self._grid:
+            return
+        self._grid = (columns, titled)
+        for p in self.image_plots:
+            self.images_row.removeItem(p)
+        for k, p in enumerate(self.image_plots):
+            self.images_row.addItem(p, row=k // columns, col=k % columns)
+        self._fit_titles()
+
+    def _fit_titles(self, *_args) -> None:
+        """Each image's title cut with "…" to its own width (the whole title in its tooltip), or none where the
+        grid has no room for titles: a title's width used to be its plot's minimum, and colour-shapes' "red
+        square → blue square ✗" pushed the grid and the bars past the dock's edge at 1280×800."""
+        titled = self._grid[1]
+        for p, full in zip(self.image_plots, self._titles):
+            label = p.titleLabel
+            if not titled or not full:
+                if label.isVisible():
+                    p.setTitle(None)
+                label.setText("")              # a hidden title's text still counted in its plot's width
+                continue
+            fm = QtGui.QFontMetricsF(label.item.font())
+            shown = fm.elidedText(full, QtCore.Qt.TextElideMode.ElideRight, max(0.0, p.width() - 4))
+            if shown != label.text or not label.isVisible():
+                p.setTitle(shown)
+            label.setMinimumWidth(0)
 
     # -- drawing ---------------------------------------------------------------------
     def _name(self, k: int) -> str:
@@ -144,8 +204,17 @@ class SamplePanel(QtWidgets.QWidget):
         return str(k)
 
     def _set_ticks(self) -> None:
+        """The class names under the bars where they fit side by side, else the class numbers (twelve
+        colour-shape names ran into each other); the names are in the bottom axis's tooltip then."""
+        if self.network is None:
+            return
         K = self.network.n_classes
-        self.bars_plot.getAxis("bottom").setTicks([[(k, self._name(k)) for k in range(K)]])
+        axis = self.bars_plot.getAxis("bottom")
+        fm = QtGui.QFontMetricsF(style.font(style.FONT_SMALL_PT))
+        names = [self._name(k) for k in range(K)]
+        fits = max(fm.horizontalAdvance(n) for n in names) + 6 <= self.bars_plot.getViewBox().width() / K
+        axis.setTicks([[(k, names[k] if fits else str(k)) for k in range(K)]])
+        axis.setToolTip("" if fits else "\n".join(f"{k}: {n}" for k, n in enumerate(names)))
 
     def _ensure_images(self, n: int) -> None:
         """Keep exactly max(n, 1) image plots (rebuilt only when the batch size changes)."""
@@ -153,13 +222,14 @@ class SamplePanel(QtWidgets.QWidget):
         if len(self.image_plots) == want:
             if n == 0:
                 self.image_items[0].clear()
-                self.image_plots[0].setTitle(_("no batch yet"), size=f"{style.FONT_PT}pt")
+                self._set_title(0, _("no batch yet"), style.FONT_PT)
             return
         self.images_row.clear()
         self.image_plots, self.image_items = [], []
-        per_row = int(np.ceil(np.sqrt(want)))
+        self._titles = [""] * want
+        self._grid = (0, True)
         for k in range(want):
-            p = self.images_row.addPlot(row=k // per_row, col=k % per_row)
+            p = self.images_row.addPlot(row=0, col=k)
             p.hideAxis("left")
             p.hideAxis("bottom")
             p.setMenuEnabled(False)
@@ -167,18 +237,23 @@ class SamplePanel(QtWidgets.QWidget):
             p.hideButtons()
             p.invertY(True)
             p.setAspectLocked(True)
+            p.getViewBox().setDefaultPadding(0.0)      # the image fills its cell: a small dock has none to spare
+            p.layout.setContentsMargins(1, 1, 1, 1)
             img = pg.ImageItem()
             img.setLookupTable(style.ACTIVATION_LUT)
             p.addItem(img)
+            p.getViewBox().sigResized.connect(self._fit_titles)
             self.image_plots.append(p)
             self.image_items.append(img)
+        self._arrange()
         if n == 0:
-            self.image_plots[0].setTitle(_("no batch yet"), size=f"{style.FONT_PT}pt")
+            self._set_title(0, _("no batch yet"), style.FONT_PT)
 
     def _show_probs(self, rec: StepRecord | None) -> None:
         if rec is None:
             self.probs = None
             self.bars.setOpts(x=[], height=[])
+            self._bar_texts = ("", "")
             self.bar_text.setText("")
             return
         s = min(self.selected, rec.probs.shape[0] - 1)
@@ -188,8 +263,18 @@ class SamplePanel(QtWidgets.QWidget):
         brushes = [pg.mkBrush(style.TRUE_CLASS if k == truth else style.PREDICTED if k == pred else style.BAR)
                    for k in range(len(probs))]
         self.bars.setOpts(x=np.arange(len(probs)), height=probs, brushes=brushes)
-        self.bar_text.setText(f"p({self._name(truth)}) = {probs[truth]:.2f}")
+        self._bar_texts = (f"p({self._name(truth)}) = {probs[truth]:.2f}", f"p = {probs[truth]:.2f}")
+        self._fit_bar_text()
+        # anchored along its width as the bar is along the axis: over a bar near either end it stays in the plot
+        self.bar_text.setAnchor((truth / max(1, len(probs) - 1), 1.0))
         self.bar_text.setPos(truth, min(1.0, probs[truth] + 0.12))
+
+    def _fit_bar_text(self) -> None:
+        """p(true class) with the class's name where the plot is wide enough for it, else without it."""
+        texts = self._bar_texts
+        fm = QtGui.QFontMetricsF(self.bar_text.textItem.font())
+        room = self.bars_plot.getViewBox().width() - 4
+        self.bar_text.setText(texts[0] if fm.horizontalAdvance(texts[0]) <= room else texts[1])
 
     def _click(self, ev) -> None:
         for k, p in enumerate(self.image_plots):
