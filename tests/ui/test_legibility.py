@@ -3,6 +3,8 @@ layout as ui/render.py builds it (the same window the snapshots draw)."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QKeySequence
@@ -10,8 +12,8 @@ from PyQt6.QtGui import QKeySequence
 from tests.ui import legibility as L
 from ui import language
 from ui.render import offscreen_window
-from ui.views.samples import SamplePanel
 from ui.textsize import text_size
+from ui.views.samples import SamplePanel
 from visualcnn.session import Session
 
 SIZES = [(1280, 800), (1440, 900), (1920, 1080)]
@@ -23,6 +25,17 @@ def stepped(window, phases: int) -> None:
     window.controller.refresh()
 
 
+@contextlib.contextmanager
+def stepped_window(preset: str, phases: int, size):
+    """The default window on `preset` at `size` (or "presentation": 1440×900 in presentation mode), `phases`
+    phases stepped."""
+    presentation = size == "presentation"
+    with offscreen_window(Session.from_preset(preset), (1440, 900) if presentation else size,
+                          presentation=presentation) as window:
+        stepped(window, phases)
+        yield window
+
+
 NAMED = list(zip(SIZES + ["presentation"], ["1280", "1440", "1920", "presentation"]))
 #: tinyvgg (3×64×64, 12 layers, a 20,292-weight dense layer) at the two small sizes too: its metrics row and its
 #: stack's numbers were cut at 1280×800
@@ -32,10 +45,7 @@ CASES = [pytest.param(p, n, s, id=f"{p}-{name}") for p, n in (("digits-small", 9
 
 @pytest.mark.parametrize("preset, phases, size", CASES)
 def test_no_text_is_cut_and_pipeline_captions_never_overlap(qtbot, size, preset, phases):
-    presentation = size == "presentation"
-    with offscreen_window(Session.from_preset(preset), (1440, 900) if presentation else size,
-                          presentation=presentation) as window:
-        stepped(window, phases)
+    with stepped_window(preset, phases, size) as window:
         qtbot.wait(10)
         assert L.cut_labels(window) == []
         assert L.cut_controls(window) == []
@@ -60,10 +70,7 @@ def japanese():
 @pytest.mark.parametrize("preset, phases, size", [("tinyvgg", 14, (1280, 800)), ("lenet5", 19, "presentation")],
                          ids=["tinyvgg-1280", "lenet5-presentation"])
 def test_nothing_is_cut_in_japanese_either(qtbot, japanese, preset, phases, size):
-    presentation = size == "presentation"
-    with offscreen_window(Session.from_preset(preset), (1440, 900) if presentation else size,
-                          presentation=presentation) as window:
-        stepped(window, phases)
+    with stepped_window(preset, phases, size) as window:
         qtbot.wait(10)
         assert L.cut_labels(window) == []
         assert L.cut_plots(window.metrics) == []
@@ -83,10 +90,7 @@ def test_nothing_is_cut_in_japanese_either(qtbot, japanese, preset, phases, size
 def test_the_samples_panel_fits_long_class_names(qtbot, size):
     """colour-shapes' twelve class names ("red square → blue square ✗" over each image) pushed the images and
     the bar chart past the Samples dock's edge and left the images no height."""
-    presentation = size == "presentation"
-    with offscreen_window(Session.from_preset("tinyvgg"), (1440, 900) if presentation else size,
-                          presentation=presentation) as window:
-        stepped(window, 25)                      # past the loss: every image has "true → predicted"
+    with stepped_window("tinyvgg", 25, size) as window:   # past the loss: every image has "true → predicted"
         window.docks["samples"].raise_()
         qtbot.wait(10)
         panel = window.docks["samples"].findChild(SamplePanel)
