@@ -184,3 +184,21 @@ def cut_samples(panel) -> list[str]:
         if not box.contains(panel.bar_text.sceneBoundingRect()):
             bad.append(f"{panel.bar_text.textItem.toPlainText()!r} sticks out of the bar chart")
     return bad
+
+
+def cut_list_rows(lst: QtWidgets.QListWidget) -> list[str]:
+    """Rows of a list whose text is cut: one line wider than its row or than the visible list (a row the reader
+    must scroll sideways to read), or a row below the part of the list that shows while it cannot scroll."""
+    fm = QtGui.QFontMetricsF(lst.font())
+    vp = lst.viewport().rect()
+    can_scroll = lst.verticalScrollBarPolicy() != QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+    bad = []
+    for r in range(lst.count()):
+        item, rect = lst.item(r), lst.visualItemRect(lst.item(r))
+        check = 24 if item.flags() & QtCore.Qt.ItemFlag.ItemIsUserCheckable else 4
+        width = fm.horizontalAdvance(item.text()) + check
+        if not lst.wordWrap() and (width > rect.width() or rect.left() + width > vp.right() + 1):
+            bad.append(f"{item.text()!r} is {width:.0f} px in a {min(rect.width(), vp.width())} px row")
+        if rect.bottom() > vp.bottom() + 1 and not can_scroll:
+            bad.append(f"{item.text()!r} lies below the list's {vp.height()} px")
+    return bad

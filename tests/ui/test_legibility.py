@@ -98,6 +98,17 @@ def test_the_samples_panel_fits_long_class_names(qtbot, size):
         assert L.cut_samples(panel) == []
 
 
+@pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)], ids=["1280", "1920"])
+def test_the_mistakes_list_shows_each_mistake_whole(qtbot, size):
+    """"softmax-diagonal — Softmax + cross-entropy: …" was cut after a dozen letters at 1280×800: rows wrap."""
+    with stepped_window("digits-small", 1, size) as window:
+        window.docks["mistakes"].raise_()
+        qtbot.wait(10)
+        lst = window.mathlab.mistakes_panel.list
+        assert lst.isVisibleTo(window) and lst.count() >= 5
+        assert L.cut_list_rows(lst) == []
+
+
 @pytest.mark.parametrize("size", [(1440, 900), (1920, 1080)], ids=["1440", "1920"])
 def test_inspector_maps_are_at_least_120_px(qtbot, size):
     with offscreen_window(Session.from_preset("digits-small"), size) as window:

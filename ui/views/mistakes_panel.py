@@ -74,8 +74,15 @@ class MistakesPanel(QtWidgets.QWidget):
             item.setCheckState(QtCore.Qt.CheckState.Unchecked)
             item.setToolTip(_(m.why))
             self.list.addItem(item)
-        rows = len(MISTAKES)
-        self.list.setFixedHeight(self.list.sizeHintForRow(0) * rows + 2 * self.list.frameWidth() + 4 * rows + 4)
+        # each row wraps to the list's width (at 1280×800 "softmax-diagonal — Softmax …" was cut after a
+        # dozen letters) and the list is as tall as its rows, laid out again when its width changes
+        self.list.setWordWrap(True)
+        self.list.setTextElideMode(QtCore.Qt.TextElideMode.ElideNone)
+        self.list.setResizeMode(QtWidgets.QListView.ResizeMode.Adjust)
+        self.list.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.installEventFilter(self)
+        self._fit_list()
         self.list.itemChanged.connect(self._item_changed)
         self.list.currentRowChanged.connect(self._show_detail)
         lay.addWidget(self.list)
@@ -85,6 +92,18 @@ class MistakesPanel(QtWidgets.QWidget):
         self.detail.setFont(style.font(DETAIL_PT))
         lay.addWidget(self.detail, 1)
         self.list.setCurrentRow(0)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if watched is self.list and event.type() in (QtCore.QEvent.Type.Resize, QtCore.QEvent.Type.FontChange):
+            self._fit_list()
+        return False
+
+    def _fit_list(self) -> None:
+        """As tall as its wrapped rows at its present width."""
+        lst = self.list
+        lst.doItemsLayout()
+        rows = sum(lst.visualItemRect(lst.item(r)).height() + 2 * lst.spacing() for r in range(lst.count()))
+        lst.setFixedHeight(rows + 2 * lst.frameWidth())
 
     # -- state ---------------------------------------------------------------------------
     def checked(self) -> list[str]:
