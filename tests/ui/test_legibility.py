@@ -10,7 +10,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QKeySequence
 
 from tests.ui import legibility as L
-from ui import language
+from ui import language, style
 from ui.render import offscreen_window
 from ui.textsize import text_size
 from ui.views.samples import SamplePanel
@@ -107,6 +107,26 @@ def test_the_mistakes_list_shows_each_mistake_whole(qtbot, size):
         lst = window.mathlab.mistakes_panel.list
         assert lst.isVisibleTo(window) and lst.count() >= 5
         assert L.cut_list_rows(lst) == []
+
+
+def test_pooling_winners_leave_a_64_px_map_readable(qtbot):
+    """On tinyvgg's 60×60 pooling input at 1280×800 the winners' 10-px squares covered the whole map in orange:
+    a winner is one cell now, so well under half the map is the winners' colour."""
+    with stepped_window("tinyvgg", 21, (1280, 800)) as window:     # backward through layer 4 maxpool2d
+        window.controller.select_layer(4)
+        insp = window.inspector
+        insp.setCurrentWidget(insp.pooling)
+        qtbot.wait(10)
+        sp = insp.pooling.panel.plots[0]
+        assert len(insp.pooling.winners.getData()[0]) == 30 * 30
+        glw = insp.pooling.panel.glw
+        rect = glw.mapFromScene(sp.image.mapRectToScene(sp.image.boundingRect())).boundingRect()
+        pixels = glw.grab(rect).toImage()
+        hue = style.HIGHLIGHT
+        orange = sum(1 for y in range(pixels.height()) for x in range(pixels.width())
+                     if abs(pixels.pixelColor(x, y).red() - hue.red()) + abs(pixels.pixelColor(x, y).green() - hue.green())
+                     + abs(pixels.pixelColor(x, y).blue() - hue.blue()) < 60)
+        assert rect.width() >= 100 and orange < 0.5 * pixels.width() * pixels.height(), (rect, orange)
 
 
 @pytest.mark.parametrize("size", [(1440, 900), (1920, 1080)], ids=["1440", "1920"])

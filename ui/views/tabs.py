@@ -14,6 +14,7 @@ from visualcnn.layers import LpPool2D, MaxPool2D
 from visualcnn.layers.pool import P_MAX         # the spec's range of p: the slider covers all of it
 
 _SLIDER_STEPS = 300
+DENSE_MAP = 32          # inputs wider than this: no window borders, thin winner squares
 
 
 def slider_to_p(v: int) -> float:
@@ -67,8 +68,10 @@ class PoolingTab(_Tab):
         self.panel.add(_("input x with the window winners"))
         self.panel.add(_("routing weights ∂y/∂x on the input"))
         self.panel.add(_("∂C/∂x routed back"), gradient=True)
-        self.winners = pg.ScatterPlotItem(symbol="s", size=10, pen=pg.mkPen(style.HIGHLIGHT, width=2),
-                                          brush=None, pxMode=True)
+        # a winner's square is one input cell (data units), not 10 px: on a 64×64 input (tinyvgg) 10-px squares
+        # covered the whole map in orange
+        self.winners = pg.ScatterPlotItem(symbol="s", size=0.9, pen=pg.mkPen(style.HIGHLIGHT, width=2),
+                                          brush=None, pxMode=False)
         self.grid = pg.PlotCurveItem(pen=pg.mkPen(style.GRID, width=1), connect="pairs")
         self.panel.plots[0].plot.addItem(self.grid)
         self.panel.plots[0].plot.addItem(self.winners)
@@ -167,7 +170,9 @@ class PoolingTab(_Tab):
         k, s = lay.kernel, lay.stride
         Ho, Wo = routing.shape[:2]
         xs, ys = [], []
-        if s >= k:       # non-overlapping windows: draw their borders
+        dense = max(H, W) > DENSE_MAP        # a window border every few pixels would grey the map out
+        self.winners.setPen(pg.mkPen(style.HIGHLIGHT, width=1 if dense else 2))
+        if s >= k and not dense:       # non-overlapping windows: draw their borders
             for i in range(Ho + 1):
                 xs += [0, Wo * s]
                 ys += [i * s, i * s]
