@@ -206,6 +206,7 @@ class ParametersTab(_Tab):
         self.ratio.setWordWrap(True)
         self.ratio.setMinimumHeight(2 * QtGui.QFontMetrics(self.ratio.font()).lineSpacing() + 4)
         self.layout_note = QtWidgets.QLabel()
+        self.layout_note.setWordWrap(True)        # "W 10×3×3×3: 行 = フィルタ、列 = 入力チャネル" in presentation mode
         self.panel = MapPanel()
         self.panel.add("W", gradient=True)
         self.panel.add("∂C/∂W", gradient=True)
