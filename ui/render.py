@@ -46,9 +46,10 @@ def quiet_offscreen_plugin() -> Iterator[None]:
 @contextlib.contextmanager
 def offscreen_window(session: Any, size: tuple[int, int], presentation: bool = False) -> Iterator[Any]:
     """A MainWindow for `session`, not shown on any screen, laid out at `size` (and in presentation mode's
-    text size if asked); closed on exit. Raises LayoutError when the window cannot be that small."""
+    text size if asked), in the language in use; closed on exit. Raises LayoutError when the window cannot be that small."""
     from PyQt6.QtWidgets import QApplication
 
+    from .language import language_kept
     from .main_window import MainWindow
     from .startup import has_display, make_app
 
@@ -56,7 +57,8 @@ def offscreen_window(session: Any, size: tuple[int, int], presentation: bool = F
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     app = make_app([])
     w, h = size
-    with tempfile.TemporaryDirectory() as tmp, quiet_offscreen_plugin():
+    # its settings are throw-away ("system" language): the window keeps the language in use instead
+    with tempfile.TemporaryDirectory() as tmp, quiet_offscreen_plugin(), language_kept():
         settings = QSettings(os.path.join(tmp, "window.ini"), QSettings.Format.IniFormat)
         window = MainWindow(session, settings)
         try:

@@ -133,3 +133,18 @@ def test_an_animation_export_keeps_the_language_in_use(qtbot, tmp_path, has_font
     assert i18n.current_language() == "ja"
     w.lessons.retranslate()
     assert w.lessons.start_button.text() == "開始"
+
+
+def test_an_offscreen_window_keeps_the_language_in_use(qtbot, has_font):
+    # snapshots and presentation exports build their window with throw-away settings ("system": English
+    # here); it must be drawn in the language the user chose, and leave that language in place
+    from ui.render import offscreen_window
+    language.apply_language("ja")
+    with offscreen_window(Session.from_preset("digits-small"), (1280, 800), presentation=True) as w:
+        assert i18n.current_language() == "ja"
+        assert w.lessons.start_button.text() == "開始"
+        assert w.docks["lessons"].windowTitle() == "レッスン"
+    assert i18n.current_language() == "ja"
+    language.apply_language("en")
+    with offscreen_window(Session.from_preset("digits-small"), (1280, 800)) as w:
+        assert w.lessons.start_button.text() == "Start"
