@@ -65,7 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VisualCNNError as e:
         print(f"visualcnn: {e}", file=sys.stderr)
         from . import files as files_mod         # started from a desktop, stderr goes nowhere: say it in a dialog
-        files_mod.show_error(None, "visualcnn could not start", f"Could not open {args.target}:\n{e}")
+        from visualcnn.i18n import _
+        files_mod.show_error(None, _("visualcnn could not start"),
+                             _("Could not open {target}:\n{error}").format(target=args.target, error=e))
         return 2
     from .main_window import MainWindow
     window = MainWindow(session)

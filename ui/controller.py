@@ -22,6 +22,7 @@ from typing import Any, Callable
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 
 from visualcnn.errors import SpecError, VisualCNNError
+from visualcnn.i18n import _
 from visualcnn.network import Network
 from visualcnn.spec import format_shape
 
@@ -134,7 +135,7 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
         self._collected: list[Any] = []
         self._completed: list[Any] = []
         self._progress = (0, 0, math.nan)
-        self.pin_source = "" if session.pinned is None else "a pinned input"
+        self.pin_source = "" if session.pinned is None else _("a pinned input")
         # plain callbacks, on the emitting thread: they only rebind lists (atomic), never touch a widget
         session.events.connect("phase_completed", self._collect)
         session.events.connect("network_rebuilt", self._forget_completed)
@@ -265,8 +266,8 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
         else:
             text = status_text(s)
             alert = self.alert or ("" if self.spec_valid else
-                                   "The layer stack is invalid (see Layer stack): stepping is off until it is "
-                                   "fixed or the edit undone (Ctrl+Z)")
+                                   _("The layer stack is invalid (see Layer stack): stepping is off until it is "
+                                     "fixed or the edit undone (Ctrl+Z)"))
         w.set_status(text, alert, s.phase_index, s.n_phases, s.history_iterations)
         self.refreshed.emit()
 
@@ -323,9 +324,11 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
     def _breakpoint_hit(self, hit: Any) -> None:
         # a run is paused by the worker at the tripping phase; the window jumps there once it is parked
         self.last_hit = hit
-        self.alert = f"Breakpoint: {hit.message}"
         if self.worker.is_active:
-            self.alert += " — the run is paused here: F5 resumes, Shift+F5 stops"
+            self.alert = _("Breakpoint: {message} — the run is paused here: F5 resumes, Shift+F5 stops").format(
+                message=hit.message)
+        else:
+            self.alert = _("Breakpoint: {message}").format(message=hit.message)
         self.window.banner.show_message(self.alert, hit.layer)
         self.select_layer(hit.layer)
         self.refresh(force=True)
@@ -343,7 +346,7 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
         if (isinstance(e, LayerFailure) or unexpected) and self.receivers(self.layerFailed) > 0:
             self.layerFailed.emit(e)
             what = f"{type(e).__name__}: {e}" if unexpected else str(e)
-            self._error(f"{prefix}{what} — the traceback is in the Errors panel")
+            self._error(_("{prefix}{error} — the traceback is in the Errors panel").format(prefix=prefix, error=what))
         else:
             self._error(f"{prefix}{e}")
 
@@ -405,13 +408,14 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
         if len(net.input_shape) == 3 and tuple(ds.input_shape) != net.input_shape:
             return net          # no data set of this shape: apply_spec steps it on random images of it
         if tuple(ds.input_shape) != net.input_shape:
-            raise SpecError(f"input shape {format_shape(net.input_shape)} does not match the data set's "
-                            f"images ({format_shape(ds.input_shape)}); set the input to "
-                            f"{format_shape(ds.input_shape)}")
+            raise SpecError(_("input shape {shape} does not match the data set's images ({data_shape}); set the "
+                              "input to {data_shape}").format(shape=format_shape(net.input_shape),
+                                                              data_shape=format_shape(ds.input_shape)))
         if ds.n_classes > net.n_classes:
             last = len(net.layers) - 1
-            raise SpecError(f"layer {last} {net.layers[last].type_name}: outputs {net.n_classes} class scores "
-                            f"but the data set has {ds.n_classes} classes; set out_features to {ds.n_classes}",
+            raise SpecError(_("layer {layer} {type}: outputs {n} class scores but the data set has {classes} "
+                              "classes; set out_features to {classes}").format(
+                                layer=last, type=net.layers[last].type_name, n=net.n_classes, classes=ds.n_classes),
                             layer_index=last)
         return net
 
@@ -424,7 +428,7 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
     def apply_spec(self, spec: dict[str, Any]) -> None:
         """Rebuild the session's network for a valid spec from the stack editor (a run is paused first)."""
         if not self.wait_until_paused():
-            self._error("The run did not pause in time, so the edit was not applied; press F5 and try again.")
+            self._error(_("The run did not pause in time, so the edit was not applied; press F5 and try again."))
             return
         try:
             self.session.rebuild(spec=spec)
@@ -450,11 +454,15 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
             if not on_random:
                 self._left_dataset = s.dataset
             left = getattr(self, "_left_dataset", None)
-            if self.set_dataset(random_for(net.input_shape, net.n_classes), "random images"):
-                self.window.statusBar().showMessage(
-                    f"no data set has {format_shape(net.input_shape)} images: stepping on random images of that "
-                    f"shape (a gradient check needs no data)"
-                    + (f"; set the input back to use {left.name} again" if left is not None else ""), 10000)
+            if self.set_dataset(random_for(net.input_shape, net.n_classes), _("random images")):
+                if left is not None:
+                    text = _("no data set has {shape} images: stepping on random images of that shape (a gradient "
+                             "check needs no data); set the input back to use {name} again").format(
+                                shape=format_shape(net.input_shape), name=left.name)
+                else:
+                    text = _("no data set has {shape} images: stepping on random images of that shape (a gradient "
+                             "check needs no data)").format(shape=format_shape(net.input_shape))
+                self.window.statusBar().showMessage(text, 10000)
 
 
 __all__ = ["Controller", "FAST", "SessionBridge", "status_text"]

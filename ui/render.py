@@ -18,6 +18,7 @@ from PyQt6.QtCore import QSettings, QSize, Qt, QtMsgType, qInstallMessageHandler
 from PyQt6.QtGui import QImage
 
 from visualcnn.errors import VisualCNNError
+from visualcnn.i18n import _
 
 #: what Qt's offscreen plugin says about every top-level window: noise for a user, never a problem
 _NOISE = ("This plugin does not support propagateSizeHints()",)
@@ -73,8 +74,9 @@ def offscreen_window(session: Any, size: tuple[int, int], presentation: bool = F
             window.resize(w, h)
             app.processEvents()
             if (window.width(), window.height()) != (w, h):
-                raise LayoutError(f"the window cannot be laid out at {w}×{h} (it needs at least "
-                                  f"{window.width()}×{window.height()}); choose a larger size")
+                raise LayoutError(_("the window cannot be laid out at {width}×{height} (it needs at least "
+                                    "{min_width}×{min_height}); choose a larger size").format(
+                                        width=w, height=h, min_width=window.width(), min_height=window.height()))
             yield window
         finally:
             window.set_presentation(False)
@@ -87,7 +89,7 @@ def settle(window: Any) -> None:
     """Let every pending refresh and layout of `window` happen."""
     from PyQt6.QtWidgets import QApplication
     window.controller.refresh()
-    for _ in range(3):
+    for _turn in range(3):
         QApplication.processEvents()
 
 

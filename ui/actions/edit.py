@@ -6,6 +6,8 @@ from typing import Any
 
 from PyQt6.QtWidgets import QMenu, QStyle
 
+from visualcnn.i18n import _
+
 from .common import add_action
 
 KEY = "edit"
@@ -13,13 +15,13 @@ KEY = "edit"
 
 def create(window: Any) -> None:
     P = QStyle.StandardPixmap
-    add_action(window, "undo", "Undo stack edit", "undo the last change to the layer stack", P.SP_ArrowBack, "Ctrl+Z")
-    add_action(window, "redo", "Redo stack edit", "redo the change to the layer stack", P.SP_ArrowForward,
+    add_action(window, "undo", _("Undo stack edit"), _("undo the last change to the layer stack"), P.SP_ArrowBack, "Ctrl+Z")
+    add_action(window, "redo", _("Redo stack edit"), _("redo the change to the layer stack"), P.SP_ArrowForward,
                "Ctrl+Shift+Z")
 
 
 def menu(window: Any) -> QMenu:
-    m = window.menuBar().addMenu("&Edit")
+    m = window.menuBar().addMenu(_("&Edit"))
     m.addActions([window.actions["undo"], window.actions["redo"]])
     return m
 
