@@ -175,6 +175,27 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
         self.refresh(force=True)
         self.sessionChanged.emit(session)
 
+    def detach(self) -> list[Any]:
+        """Let go of the session so that a new window's controller can drive it (ui/rebuild.py): a run is stopped
+        (what it computed stays; stepping gets its own batch size and ε back), the worker's thread ends, and
+        nothing of this controller listens to the session any more. Returns the curves' held-out test points."""
+        from .control.run import ABANDONED
+        worker = self.worker
+        points = list(worker.test_points) if worker is not None else []
+        was_active = worker is not None and worker.is_active
+        self._release_worker()
+        if not self.shutdown() and worker is not None:
+            ABANDONED.append(worker)          # its QThread must not be destroyed while it runs
+        if was_active:
+            self._restore_stepping()
+        self.worker = None                    # queued signals of the old worker land nowhere
+        self._pending_timer.stop()
+        if self.bridge is not None:
+            self.bridge.detach()
+        self.session.events.disconnect("phase_completed", self._collect)
+        self.session.events.disconnect("network_rebuilt", self._forget_completed)
+        return points
+
     # -- model → view ---------------------------------------------------------------
     def _collect(self, rec: Any) -> None:
         # on the thread that stepped: one list per iteration, rebound (never mutated) so readers see whole lists
@@ -209,8 +230,8 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
         """Hand the views the current state (if it changed), update the metrics, actions and status bar."""
         self._refresh_timer.stop()
         s, w = self.session, self.window
-        if self.busy:
-            return              # a layer call owns the Session: nothing here may wait for its lock
+        if self.busy or self.worker is None:
+            return              # a layer call owns the Session (nothing may wait for its lock), or detached
         running = self.running
         if running:
             if not force and not self._frame_due():
@@ -297,6 +318,8 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
         self.window.set_running(running, w.state == PAUSED)
 
     def _network_rebuilt(self, _reset: Any = None) -> None:
+        if self.worker is None:
+            return                                  # detached (ui/rebuild.py): the new controller follows it
         if not self.session.metrics and not self.running:
             self.worker.test_points.clear()          # new weights: the old test points are another network's
         self._forget_predictions()
@@ -323,6 +346,8 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
 
     def _breakpoint_hit(self, hit: Any) -> None:
         # a run is paused by the worker at the tripping phase; the window jumps there once it is parked
+        if self.worker is None:
+            return
         self.last_hit = hit
         if self.worker.is_active:
             self.alert = _("Breakpoint: {message} — the run is paused here: F5 resumes, Shift+F5 stops").format(

@@ -24,6 +24,7 @@ from . import actions
 from .controller import Controller
 from .controls import BreakpointsPanel, HyperPanel
 from .files import SessionFiles
+from .language import use_saved_language
 from .stack_editor import StackEditor
 from .strips import Banner, FittedLabel, MistakeStrip, PadLabels, PinStrip, make_view, mistakes_text, shorter_status
 from .textsize import ensure_readable_font
@@ -44,6 +45,14 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
         self.settings = settings if settings is not None else QSettings()
         saved = self.settings.value("view/font_pt")
         ensure_readable_font(int(saved) if isinstance(saved, (int, str)) and str(saved).isdigit() else None)
+        use_saved_language(self.settings)     # before any panel is built: every text is written at construction
+        self._build(session)
+        self.restore_layout()
+        self._update_title()
+
+    def _build(self, session: Any) -> None:
+        """Every widget, menu, dock and the controller around `session`: at start, and again in the new language
+        when View ▸ Language switches (ui/rebuild.py keeps the session, layout and state across)."""
         self._presentation_from = None
         self.pipeline = make_view("ui.views.pipeline", "PipelineView", _("Pipeline"))
         self.inspector = make_view("ui.views.inspector", "Inspector", _("Inspector"))
@@ -108,8 +117,17 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
         self._connect()
         from .mathlab import install_mathlab       # before restore_layout: its docks' places are remembered too
         self.mathlab = install_mathlab(self)
-        self.restore_layout()
-        self._update_title()
+
+    def rebuild_refusal(self) -> str | None:
+        """Why the window cannot be built again right now (None: it can)."""
+        from .rebuild import refusal
+        return refusal(self)
+
+    def rebuild_widgets(self) -> bool:
+        """Build the whole window again around the same session, in the language now in use (View ▸ Language);
+        False (and why, in the status bar) when it cannot happen now."""
+        from .rebuild import rebuild
+        return rebuild(self)
 
     def _connect(self) -> None:
         c = self.controller

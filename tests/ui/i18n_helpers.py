@@ -18,14 +18,19 @@ from visualcnn.mistakes import MISTAKES
 
 KEEP = {*MISTAKES, *LAYER_TYPES, "GIF", "APNG", "PNG", "MP4", "SVG", "CSV", "JSON", "PyTorch", "SGD", "ReLU",
         "max", "sign", "log", "exp", "logits", "rot180", "full", "pad", "MATH.md",
-        "English"}                   # each language is listed in its own words
+        "English",                   # each language is listed in its own words
+        # names that stay as they are in Japanese too: keys, formats and data sets, non-numbers
+        "Ctrl", "Shift", "NaN", "Inf", "ONNX", "onnx", "MNIST", "Fashion-MNIST", "IDX", "train/t10k", "NumPy", "JPEG",
+        "npz", "npy", "torch.onnx.export", "imageio-ffmpeg", "imageio", "pip install", "visualcnn", "pyqtgraph"}
 _KEEP = re.compile("|".join(sorted((re.escape(k) for k in KEEP), key=len, reverse=True)))
 _TAG = re.compile(r"<[^>]+>")
+# a URL, a file's path or a file's name (x.svg): data, not words
+_PLACE = re.compile(r"\w+://\S+|(?<![\w.])(?:~|/)[\w.~-]*(?:/[\w.~-]+)+/?|(?<![\w.])[\w-]+\.[A-Za-z0-9]{2,5}\b(?!\.)")
 _WORD = re.compile(r"[A-Za-z]{3,}")
 
 
 def english_words(text: str) -> list[str]:
-    return _WORD.findall(_KEEP.sub(" ", _TAG.sub(" ", text or "")))
+    return _WORD.findall(_KEEP.sub(" ", _PLACE.sub(" ", _TAG.sub(" ", text or ""))))
 
 
 # what each kind of widget shows: (class, label for the report, the texts)

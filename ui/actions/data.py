@@ -35,8 +35,8 @@ def menu(window: Any) -> QMenu:
         sub = m.addMenu(_(title))
         for size in sizes:
             act = sub.addAction(f"{size}×{size}")
-            act.setStatusTip(_("train and step on {name} at {size}×{size} pixels (the stack's input must match)").format(
-                name=name, size=size))
+            act.setStatusTip(_("train and step on this data set at {size}×{size} pixels (the stack's input must "
+                               "match)").format(size=size))
             window.data_actions[(name, size)] = act
     m.addSeparator()
     m.addActions([a["load_idx"], a["load_npz"]])

@@ -21,6 +21,8 @@ from visualcnn.i18n import N_, _
 SETS = {"mnist": (N_("Download MNIST…"), "download_mnist", dl.DEFAULT_MIRROR, N_("about 11 MB")),
         "fashion-mnist": (N_("Download Fashion-MNIST…"), "download_fashion_mnist", dl.FASHION_MNIST_MIRROR,
                           N_("about 30 MB"))}
+#: name -> how messages name the set
+TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 
 
 def ask(parent: Any, question: str) -> bool:
@@ -35,7 +37,7 @@ def question_text(name: str) -> str:
     mirror, size = SETS[name][2], SETS[name][3]
     return _("This connects to {mirror} and downloads {name} ({size}, four .gz files, each verified by its "
              "checksum) into\n{folder}\n\nNothing else connects to the network. Download now?").format(
-        mirror=mirror, name=name, size=_(size), folder=dl.default_dest(name))
+        mirror=mirror, name=TITLES[name], size=_(size), folder=dl.default_dest(name))
 
 
 class Downloader(QObject):
@@ -56,9 +58,9 @@ class Downloader(QObject):
         def report(file_name: str, done: int, total: int) -> None:
             if total:
                 text = _("downloading {name}: {file} {done:.1f} of {total:.1f} MB").format(
-                    name=name, file=file_name, done=done / 2**20, total=total / 2**20)
+                    name=TITLES.get(name, name), file=file_name, done=done / 2**20, total=total / 2**20)
             else:
-                text = _("downloading {name}: {file} {done:.1f} MB").format(name=name, file=file_name,
+                text = _("downloading {name}: {file} {done:.1f} MB").format(name=TITLES.get(name, name), file=file_name,
                                                                            done=done / 2**20)
             self.progress.emit(text)
 
@@ -92,7 +94,7 @@ def download(window: Any, name: str) -> bool:
         return False
     if not ask(window, question_text(name)):
         return False
-    window.statusBar().showMessage(_("downloading {name} from {mirror}…").format(name=name, mirror=SETS[name][2]),
+    window.statusBar().showMessage(_("downloading {name} from {mirror}…").format(name=TITLES[name], mirror=SETS[name][2]),
                                   4000)
     window.downloader.start(name, getattr(dl, SETS[name][1]))
     return True
@@ -100,7 +102,7 @@ def download(window: Any, name: str) -> bool:
 
 def _done(window: Any, name: str, result: Any) -> None:
     if isinstance(result, Exception):
-        window.show_message(_("Could not download {name}: {error}").format(name=name, error=result))
+        window.show_message(_("Could not download {name}: {error}").format(name=TITLES[name], error=result))
         return
-    window.statusBar().showMessage(_("{name} is in {folder}").format(name=name, folder=result), 8000)
-    window.load_dataset({"name_or_path": str(result)}, f"{name} 28×28")
+    window.statusBar().showMessage(_("{name} is in {folder}").format(name=TITLES[name], folder=result), 8000)
+    window.load_dataset({"name_or_path": str(result)}, f"{TITLES[name]} 28×28")

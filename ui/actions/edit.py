@@ -30,7 +30,14 @@ def connect(window: Any) -> None:
     a, editor = window.actions, window.editor
     a["undo"].triggered.connect(editor.undo)
     a["redo"].triggered.connect(editor.redo)
-    editor.undo_stack.canUndoChanged.connect(a["undo"].setEnabled)
-    editor.undo_stack.canRedoChanged.connect(a["redo"].setEnabled)
-    a["undo"].setEnabled(editor.undo_stack.canUndo())
-    a["redo"].setEnabled(editor.undo_stack.canRedo())
+    follow_undo_stack(window)
+
+
+def follow_undo_stack(window: Any) -> None:
+    """Undo / Redo enabled as the editor's undo stack allows (again when a rebuilt window's editor takes over
+    the old one's history: ui/rebuild.py)."""
+    a, stack = window.actions, window.editor.undo_stack
+    stack.canUndoChanged.connect(a["undo"].setEnabled)
+    stack.canRedoChanged.connect(a["redo"].setEnabled)
+    a["undo"].setEnabled(stack.canUndo())
+    a["redo"].setEnabled(stack.canRedo())

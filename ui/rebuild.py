@@ -1,0 +1,215 @@
+"""View ▸ Language: the whole window built again, in the new language, around the same session.
+
+Every text of the window is written once, when its widget is built (`_()` at construction). A language switch
+therefore keeps no retranslate hook per widget (each panel added later would need its own, and a forgotten one
+stays English): it builds every menu, dock and panel again — the panels of every module, extensions included —
+and carries across what the user had:
+
+- the session itself (its phase, step history, weights, curves, breakpoints, mistakes, pinned input), its file
+  and unsaved-changes mark, and the curves' held-out test points;
+- the layer-stack editor's undo history and its current edit (an invalid one too);
+- the window's size, every dock's place, size and tab, the toolbar, presentation mode, the text size;
+- the inspected layer and the inspector's tab, the Training panel's run settings, a lesson in progress.
+
+A run is stopped first (the iterations it did stay done). While a user layer's code still runs a command
+(ui/control/guard.py) the switch is refused with a message: the session belongs to that thread until it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from PyQt6 import sip
+from PyQt6.QtCore import QByteArray, QObject, QSize
+from PyQt6.QtWidgets import QApplication, QDockWidget, QLayout, QMenuBar, QStatusBar, QTabBar, QToolBar, QWidget
+
+from visualcnn.i18n import _
+
+
+@dataclass
+class Carried:
+    """What a rebuilt window takes over from the one before (see the module doc)."""
+
+    session: Any
+    path: Any
+    dirty: bool
+    test_points: list
+    state: QByteArray
+    size: QSize
+    presentation: bool
+    full_screen: bool
+    undo_stack: Any
+    spec: dict | None
+    spec_row: int | None
+    applied: Any
+    discard_confirmed: bool
+    layer: int | None
+    inspector_tab: int
+    run: dict = field(default_factory=dict)
+    pin_source: str = ""
+    left_dataset: Any = None
+    lesson_player: Any = None
+    status: str = ""
+
+
+def refusal(window: Any) -> str | None:
+    """Why the window cannot be rebuilt now (None: it can)."""
+    c = getattr(window, "controller", None)
+    if c is not None and c.busy:
+        return _("{why}; the language changes once it is over").format(why=c.busy_refusal())
+    return None
+
+
+def rebuild(window: Any) -> bool:
+    """Build `window`'s widgets again around its session, in the language now in use; False (and why, in the
+    status bar) when a layer's code still owns the session."""
+    why = refusal(window)
+    if why:
+        window.statusBar().showMessage(why, 8000)
+        return False
+    window.setUpdatesEnabled(False)          # one repaint at the end, not a flash of half-built docks
+    try:
+        carried = capture(window)
+        teardown(window, carried.session)
+        window._build(carried.session)
+        restore(window, carried)
+    finally:
+        window.setUpdatesEnabled(True)
+    return True
+
+
+def capture(window: Any) -> Carried:
+    """Everything the new widgets take over; stops a run and lets go of the session (after this the old
+    widgets only wait to be deleted)."""
+    presenting = window.presenting
+    full_screen = bool(presenting and window._presentation_from[3])
+    if presenting:
+        window.set_presentation(False)       # the working layout is what is carried; presentation re-entered
+    c, files, editor, panel = window.controller, window.files, window.editor, window.hyper_panel
+    test_points = c.detach()                 # stops a run (stepping's batch size and ε back) and its thread
+    stack = editor.undo_stack
+    stack.setParent(None)                    # outlives the old editor: it moves to the new one
+    lessons = getattr(window, "lessons", None)
+    inspector = window.inspector
+    return Carried(
+        session=c.session, path=files.path, dirty=files.is_dirty, test_points=test_points,
+        state=window.saveState(), size=window.size(), presentation=presenting, full_screen=full_screen,
+        undo_stack=stack, spec=editor.spec(), spec_row=editor.current_row(),
+        applied=getattr(editor, "_applied", None), discard_confirmed=getattr(editor, "_discard_confirmed", False),
+        layer=getattr(inspector, "layer", None),
+        inspector_tab=inspector.currentIndex() if hasattr(inspector, "currentIndex") else -1,
+        run={"speed": panel.speed, "length": panel.iterations.value(), "unit": panel.run_unit_value(),
+             "batch": panel.run_batch.value(), "lr": panel.run_lr.value(), "seed": panel.seed.value()},
+        pin_source=c.pin_source, left_dataset=getattr(c, "_left_dataset", None),
+        lesson_player=getattr(lessons, "player", None),
+        status=window.statusBar().currentMessage())
+
+
+def _owned_by(obj: QObject, window: QWidget) -> bool:
+    while obj is not None and not sip.isdeleted(obj):
+        if obj is window:
+            return True
+        obj = obj.parent()
+    return False
+
+
+def teardown(window: Any, session: Any) -> None:
+    """Remove every widget, menu, action and helper object of `window` (deleted later) and every callback they
+    left on `session`'s events; the QMainWindow itself, its layout and geometry stay."""
+    lab = getattr(window, "mathlab", None)
+    if lab is not None and hasattr(lab, "shutdown"):
+        lab.shutdown()                       # its gradient-check and comparison threads
+    window.files.set_session(None)
+    for name in session.events.names:        # any panel's listener: bound methods of the window's objects
+        for callback in session.events.subscribers(name):
+            owner = getattr(callback, "__self__", None)
+            if isinstance(owner, QObject) and _owned_by(owner, window):
+                session.events.disconnect(name, callback)
+    for dock in list(window.docks.values()):
+        window.removeDockWidget(dock)
+    for bar in window.findChildren(QToolBar):
+        if bar.parent() is window:
+            window.removeToolBar(bar)
+    for act in QWidget.actions(window):      # (window.actions is the dict of the window's named actions)
+        window.removeAction(act)
+    keep = (QLayout, QTabBar)                # the main window's own layout and the dock areas' tab bars
+    old = [child for child in window.children() if not isinstance(child, keep)]
+    window.setMenuBar(QMenuBar(window))
+    window.setStatusBar(QStatusBar(window))
+    window.setCentralWidget(QWidget(window))
+    for child in old:
+        if sip.isdeleted(child):
+            continue
+        if isinstance(child, QWidget):
+            child.hide()
+            if isinstance(child, (QDockWidget, QToolBar)):
+                # out of the window at once: restoreState finds docks and toolbars by name among its children
+                child.setParent(None)
+        child.deleteLater()
+    window._torn_down = old                  # referenced until their deferred deletion has run
+
+
+def restore(window: Any, carried: Carried) -> None:
+    """Hand the rebuilt widgets what the old ones had (see Carried)."""
+    c, files, editor, panel = window.controller, window.files, window.editor, window.hyper_panel
+    files.set_session(carried.session, carried.path, carried.dirty)
+    c.worker.test_points[:] = carried.test_points
+    run = carried.run
+    panel.set_speed(run["speed"])
+    panel.iterations.setValue(run["length"])
+    panel.set_run_unit(run["unit"])
+    panel.show_run_hyper(run["batch"], run["lr"])
+    panel.seed.setValue(run["seed"])
+    c.pin_source = carried.pin_source
+    if carried.left_dataset is not None:
+        c._left_dataset = carried.left_dataset
+    _carry_undo(editor, carried)
+    from .actions.edit import follow_undo_stack
+    follow_undo_stack(window)                # Undo / Redo follow the history the editor took over
+    if not (window.isFullScreen() or window.isMaximized()):
+        window.resize(carried.size)
+    window.restoreState(carried.state)
+    QApplication.sendPostedEvents()          # lay the new docks out once: then the sizes in the state take
+    window.restoreState(carried.state)
+    window._hide_stale_tab_bars()
+    player = carried.lesson_player
+    lessons = getattr(window, "lessons", None)
+    if player is not None and lessons is not None and player.session is carried.session:
+        lessons.player = player
+        if hasattr(player, "apply_mistakes") and hasattr(lessons, "_apply_mistakes"):
+            player.apply_mistakes = lessons._apply_mistakes
+        lessons.show_step()
+    if carried.layer is not None:
+        c.select_layer(carried.layer)
+    if carried.inspector_tab >= 0:
+        window.inspector.setCurrentIndex(carried.inspector_tab)
+    c.refresh(force=True)
+    window._update_title()
+    if carried.presentation:
+        window.set_presentation(True, full_screen=carried.full_screen)
+    if carried.status:
+        window.statusBar().showMessage(carried.status, 5000)
+
+
+def _carry_undo(editor: Any, carried: Carried) -> None:
+    """The old editor's undo history, its commands pointed at the new editor; its edit shown as it was."""
+    stack = carried.undo_stack
+    old_stack = editor.undo_stack
+    stack.setParent(editor)
+    for i in range(stack.count()):
+        command = stack.command(i)
+        if hasattr(command, "editor"):
+            command.editor = editor
+    editor.undo_stack = stack
+    old_stack.deleteLater()
+    if carried.spec is not None and carried.spec != editor.spec():
+        editor._applied = carried.applied
+        editor._show_spec(carried.spec, carried.spec_row, announce=False)
+    elif carried.spec_row is not None:
+        editor.select_layer(carried.spec_row)
+    if hasattr(editor, "_discard_confirmed"):
+        editor._discard_confirmed = carried.discard_confirmed
+
+
+__all__ = ["Carried", "capture", "rebuild", "refusal", "restore", "teardown"]
