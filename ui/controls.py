@@ -235,6 +235,10 @@ class BreakpointsPanel(QWidget):
         self.dead_fraction.setValue(90)
         self.dead_fraction.setToolTip(_("fraction of an activation layer's units that are dead (ReLU ≤ 0) "
                                         "or saturated (sigmoid/tanh near ±1) for the whole batch"))
+        for box in (self.grad_norm, self.dead_fraction):
+            # their huge ranges ask for room no value needs: a narrow dock must not scroll sideways for them
+            # (the Japanese labels beside them are wider than the English ones)
+            box.setMinimumWidth(box.fontMetrics().horizontalAdvance("0000.000 %") + 40)
         self.grad_on.setToolTip(self.grad_norm.toolTip())
         self.dead_on.setToolTip(self.dead_fraction.toolTip())
         group = QGroupBox(_("Stop (run or step) when…"))

@@ -131,6 +131,20 @@ def test_the_other_menus_are_japanese(ja_window):
     assert others and [(m.title(), untranslated(m)) for m in others if untranslated(m)] == []
 
 
+@pytest.mark.parametrize("key", ["controls", "breakpoints"])
+def test_the_training_and_breakpoint_panels_fit_a_projector_in_japanese(qtbot, tmp_path, has_font, key):
+    # the Japanese labels are wider: the spin boxes beside them pushed the Breakpoints form past its dock at
+    # 1280×800, so it scrolled sideways
+    s = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+    s.setValue(language.SETTING, "ja")
+    w = open_window(qtbot, tmp_path, size=(1280, 800))
+    w.docks[key].raise_()
+    qtbot.wait(20)
+    scroll = w.docks[key].widget()
+    assert scroll.isVisible() and not scroll.horizontalScrollBar().isVisible()
+    w.controller.shutdown()
+
+
 # -- the message boxes and messages the window's code shows ---------------------------------------------
 class Boxes:
     """Every QMessageBox the code opens: (title, text, informative text, button texts)."""
