@@ -35,6 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from visualcnn.errors import VisualCNNError
 
     if args.snapshot is not None or not has_display():
+        from visualcnn.i18n import set_language
+        set_language()                # no window to remember a choice: the snapshot in the system's language
         args.target = args.target or DEFAULT_PRESET
         from .snapshot import SnapshotError, render_snapshot
         out = args.snapshot or HEADLESS_SNAPSHOT

@@ -9,7 +9,7 @@ from typing import Any
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QApplication, QFileDialog, QWidget
 
-from visualcnn.i18n import _
+from visualcnn.i18n import N_, _
 
 from . import files as files_mod
 
@@ -31,7 +31,7 @@ class WindowIO:
         from visualcnn.errors import FileFormatError
         from visualcnn.jsontext import read_json_file
         try:
-            data = read_json_file(path, FileFormatError, _("a JSON layer stack"))   # size, depth, NaN checked
+            data = read_json_file(path, FileFormatError, N_("a JSON layer stack"))   # size, depth, NaN checked
         except FileFormatError as e:
             self.show_message(str(e))
             return False
