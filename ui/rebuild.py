@@ -9,7 +9,8 @@ and carries across what the user had:
   and unsaved-changes mark, and the curves' held-out test points;
 - the layer-stack editor's undo history and its current edit (an invalid one too);
 - the window's size, every dock's place, size and tab, the toolbar, presentation mode, the text size;
-- the inspected layer and the inspector's tab, the Training panel's run settings, a lesson in progress.
+- the inspected layer and the inspector's tab, the Training panel's run settings, a lesson in progress, the
+  failures listed in the Errors panel.
 
 A run is stopped first (the iterations it did stay done). While a user layer's code still runs a command
 (ui/control/guard.py) the switch is refused with a message: the session belongs to that thread until it returns.
@@ -50,6 +51,9 @@ class Carried:
     pin_source: str = ""
     left_dataset: Any = None
     lesson_player: Any = None
+    errors: list = field(default_factory=list)
+    alert: str = ""
+    last_hit: Any = None
     status: str = ""
 
 
@@ -103,7 +107,14 @@ def capture(window: Any) -> Carried:
              "batch": panel.run_batch.value(), "lr": panel.run_lr.value(), "seed": panel.seed.value()},
         pin_source=c.pin_source, left_dataset=getattr(c, "_left_dataset", None),
         lesson_player=getattr(lessons, "player", None),
+        errors=list(getattr(_errors_panel(window), "entries", [])),
+        alert=c.alert, last_hit=c.last_hit,
         status=window.statusBar().currentMessage())
+
+
+def _errors_panel(window: Any) -> Any:
+    """The math lab's Errors panel (the failures of layers' code so far), if the window has one."""
+    return getattr(getattr(window, "mathlab", None), "errors", None)
 
 
 def _owned_by(obj: QObject, window: QWidget) -> bool:
@@ -167,6 +178,10 @@ def restore(window: Any, carried: Carried) -> None:
     _carry_undo(editor, carried)
     from .actions.edit import follow_undo_stack
     follow_undo_stack(window)                # Undo / Redo follow the history the editor took over
+    errors = _errors_panel(window)
+    if errors is not None and hasattr(errors, "add_error"):
+        for error in reversed(carried.errors):          # oldest first: the list shows the newest on top
+            errors.add_error(error)
     if not (window.isFullScreen() or window.isMaximized()):
         window.resize(carried.size)
     window.restoreState(carried.state)
@@ -184,6 +199,9 @@ def restore(window: Any, carried: Carried) -> None:
         c.select_layer(carried.layer)
     if carried.inspector_tab >= 0:
         window.inspector.setCurrentIndex(carried.inspector_tab)
+    if carried.alert:                        # a breakpoint or an error still to be read (as it was worded)
+        c.alert, c.last_hit = carried.alert, carried.last_hit
+        window.banner.show_message(carried.alert, getattr(carried.last_hit, "layer", None))
     c.refresh(force=True)
     window._update_title()
     if carried.presentation:

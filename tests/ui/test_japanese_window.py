@@ -253,6 +253,12 @@ def test_switching_to_japanese_and_back_keeps_everything(qtbot, tmp_path, has_fo
     panel.run_batch.setValue(8)
     w.docks["dataset"].raise_()
     w.docks["breakpoints"].hide()
+    w.docks["model"].show()
+    w.docks["model"].setFloating(True)
+    from visualcnn.session import LayerFailure
+    c._failed(LayerFailure("layer 1 spin: it failed", phase="forward", layer=1))     # listed in Errors
+    errors = len(w.mathlab.errors.entries)
+    assert errors >= 1
     qtbot.wait(20)                                              # the layout settled, as a user sees it
     before = (session.phase_index, session.iteration, len(session.records), _layout(w), w.files.is_dirty,
               panel.run_length(), panel.run_batch.value())
@@ -275,6 +281,8 @@ def test_switching_to_japanese_and_back_keeps_everything(qtbot, tmp_path, has_fo
         assert _listeners(session) == listeners                 # the old widgets listen no more
         assert len(w.findChildren(QtWidgets.QDockWidget)) == len(w.docks)
         assert w.language_menu.actions[code].isChecked()
+        assert len(w.mathlab.errors.entries) == errors and w.docks["model"].isFloating()
+        assert "layer 1 spin: it failed" in w.banner.text() and w.banner.isVisible()
 
     w.docks["breakpoints"].show()                               # a hidden dock comes back to its tab group
     assert w.docks["controls"] in w.tabifiedDockWidgets(w.docks["breakpoints"])
