@@ -13,7 +13,8 @@ and carries across what the user had:
   failures listed in the Errors panel.
 
 A run is stopped first (the iterations it did stay done). While a user layer's code still runs a command
-(ui/control/guard.py) the switch is refused with a message: the session belongs to that thread until it returns.
+(ui/control/guard.py) the switch is refused with a message: the session belongs to that thread until it returns;
+likewise while a data set downloads.
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ def refusal(window: Any) -> str | None:
     c = getattr(window, "controller", None)
     if c is not None and c.busy:
         return _("{why}; the language changes once it is over").format(why=c.busy_refusal())
+    downloader = getattr(window, "downloader", None)
+    if downloader is not None and downloader.busy:      # its result goes to the window that started it
+        return _("A download is still running: choose the language again once it has finished.")
     return None
 
 

@@ -345,6 +345,14 @@ def test_the_switch_waits_for_a_layer_that_is_still_running(qtbot, tmp_path, has
     c.shutdown()
 
 
+def test_the_switch_waits_for_a_download(qtbot, tmp_path, has_font, monkeypatch):
+    w = open_window(qtbot, tmp_path)
+    monkeypatch.setattr(type(w.downloader), "busy", property(lambda _self: True))
+    w.language_menu.actions["ja"].trigger()
+    assert i18n.current_language() == "en" and "download" in w.statusBar().currentMessage()
+    w.controller.shutdown()
+
+
 def test_curves_test_points_survive_the_switch(qtbot, tmp_path, has_font):
     w = open_window(qtbot, tmp_path)
     points = w.controller.worker.test_points
