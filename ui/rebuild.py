@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PyQt6 import sip
-from PyQt6.QtCore import QByteArray, QObject, QSize
+from PyQt6.QtCore import QByteArray, QObject, QSize, Qt
 from PyQt6.QtWidgets import QApplication, QDockWidget, QLayout, QMenuBar, QStatusBar, QTabBar, QToolBar, QWidget
 
 from visualcnn.i18n import _
@@ -77,12 +77,14 @@ def rebuild(window: Any) -> bool:
         window.statusBar().showMessage(why, 8000)
         return False
     window.setUpdatesEnabled(False)          # one repaint at the end, not a flash of half-built docks
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)      # about half a second
     try:
         carried = capture(window)
         teardown(window, carried.session)
         window._build(carried.session)
         restore(window, carried)
     finally:
+        QApplication.restoreOverrideCursor()
         window.setUpdatesEnabled(True)
     return True
 

@@ -8,6 +8,7 @@ results, a lesson in progress — and that nothing of the old widgets stays behi
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pytest
@@ -350,6 +351,23 @@ def test_the_switch_waits_for_a_download(qtbot, tmp_path, has_font, monkeypatch)
     monkeypatch.setattr(type(w.downloader), "busy", property(lambda _self: True))
     w.language_menu.actions["ja"].trigger()
     assert i18n.current_language() == "en" and "download" in w.statusBar().currentMessage()
+    w.controller.shutdown()
+
+
+def test_switching_back_and_forth_leaves_nothing_behind(qtbot, tmp_path, has_font):
+    # the old widgets are deleted: switching again and again does not grow the application's widgets
+    from PyQt6.QtCore import QCoreApplication, QEvent
+    w = open_window(qtbot, tmp_path)
+    app = QtWidgets.QApplication.instance()
+    counts = []
+    for code in ("ja", "en", "ja", "en"):
+        w.language_menu.actions[code].trigger()
+        for _k in range(3):
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+            app.processEvents()
+        gc.collect()                    # pyqtgraph's parentless context menus go with their plots' cycles
+        counts.append(len(app.allWidgets()))
+    assert counts[1] == counts[2] == counts[3], counts
     w.controller.shutdown()
 
 
