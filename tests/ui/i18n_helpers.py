@@ -21,7 +21,8 @@ KEEP = {*MISTAKES, *LAYER_TYPES, "GIF", "APNG", "PNG", "MP4", "SVG", "CSV", "JSO
         "English",                   # each language is listed in its own words
         # names that stay as they are in Japanese too: keys, formats and data sets, non-numbers
         "Ctrl", "Shift", "NaN", "Inf", "ONNX", "onnx", "MNIST", "Fashion-MNIST", "IDX", "train/t10k", "NumPy", "JPEG",
-        "npz", "npy", "torch.onnx.export", "imageio-ffmpeg", "imageio", "pip install", "visualcnn", "pyqtgraph"}
+        "npz", "npy", "torch.onnx.export", "imageio-ffmpeg", "imageio", "pip install", "visualcnn", "pyqtgraph",
+        "LeNet-5", "TinyVGG", "CNN Explainer", "RGB"}
 _KEEP = re.compile("|".join(sorted((re.escape(k) for k in KEEP), key=len, reverse=True)))
 _TAG = re.compile(r"<[^>]+>")
 # a URL, a file's path or a file's name (x.svg): data, not words
