@@ -120,9 +120,12 @@ class LanguageMenu:
             window.statusBar().showMessage(refusal, 8000)
             return i18n.current_language()
         window.settings.setValue(SETTING, code)
+        before = i18n.current_language()
         used = apply_language(code)
-        if hasattr(window, "rebuild_widgets"):
-            window.rebuild_widgets()               # every menu, dock and panel again, in `used`
+        if used != before and hasattr(window, "rebuild_widgets"):
+            window.rebuild_widgets()               # every menu, dock and panel again, in `used` (this menu too)
+        else:
+            self.actions[code].setChecked(True)
         requested = i18n.system_language() if code == i18n.SYSTEM else code
         if used != requested:         # worth the banner: the user asked for something we cannot show
             window.show_message(_("No font for {language} is installed: {install}").format(

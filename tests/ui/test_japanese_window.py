@@ -346,6 +346,15 @@ def test_the_switch_waits_for_a_layer_that_is_still_running(qtbot, tmp_path, has
     c.shutdown()
 
 
+def test_choosing_the_language_in_use_rebuilds_nothing(qtbot, tmp_path, has_font):
+    w = open_window(qtbot, tmp_path)
+    c, editor = w.controller, w.editor
+    w.language_menu.actions["en"].trigger()             # the system's language here is English too
+    assert w.controller is c and w.editor is editor
+    assert w.settings.value(language.SETTING) == "en" and w.language_menu.actions["en"].isChecked()
+    c.shutdown()
+
+
 def test_the_switch_waits_for_a_download(qtbot, tmp_path, has_font, monkeypatch):
     w = open_window(qtbot, tmp_path)
     monkeypatch.setattr(type(w.downloader), "busy", property(lambda _self: True))
