@@ -226,7 +226,9 @@ class BreakpointsPanel(QWidget):
         self.nonfinite = QCheckBox(_("NaN or Inf appears"))
         self.nonfinite.setToolTip(_("stops at the first phase whose output, gradient or new weights hold NaN/Inf"))
         self.grad_on = QCheckBox(_("a gradient's norm >"))
-        self.grad_norm = _double(0.001, 1e9, 3, _("threshold on ‖∂C/∂x‖ and on every ‖∂C/∂W‖ of a backward phase"))
+        # up to a million: a wider range would widen the box for digits no threshold needs, and push the
+        # (wider) Japanese labels beside it into a sideways scroll bar at 1280×800
+        self.grad_norm = _double(0.001, 1e6, 3, _("threshold on ‖∂C/∂x‖ and on every ‖∂C/∂W‖ of a backward phase"))
         self.grad_norm.setValue(10.0)
         self.dead_on = QCheckBox(_("dead/saturated units >"))
         self.dead_fraction = QSpinBox()
@@ -235,10 +237,6 @@ class BreakpointsPanel(QWidget):
         self.dead_fraction.setValue(90)
         self.dead_fraction.setToolTip(_("fraction of an activation layer's units that are dead (ReLU ≤ 0) "
                                         "or saturated (sigmoid/tanh near ±1) for the whole batch"))
-        for box in (self.grad_norm, self.dead_fraction):
-            # their huge ranges ask for room no value needs: a narrow dock must not scroll sideways for them
-            # (the Japanese labels beside them are wider than the English ones)
-            box.setMinimumWidth(box.fontMetrics().horizontalAdvance("0000.000 %") + 40)
         self.grad_on.setToolTip(self.grad_norm.toolTip())
         self.dead_on.setToolTip(self.dead_fraction.toolTip())
         group = QGroupBox(_("Stop (run or step) when…"))
