@@ -3,6 +3,8 @@
 One catalogue mechanism serves the core and the window: gettext (visualcnn.i18n). Qt's own strings in
 standard dialogs (OK, Cancel, Save) come from the `qtbase_<lang>.qm` that ships with PyQt6, loaded with a
 QTranslator. Japanese needs a CJK font: without one the window stays in English and says how to install one.
+Every text is written when its widget is built, so MainWindow applies the language before it builds anything, and
+a switch in View ▸ Language builds the whole window again (ui/rebuild.py) instead of retranslating widget by widget.
 """
 
 from __future__ import annotations
