@@ -80,13 +80,42 @@ def rebuild(window: Any) -> bool:
     QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)      # about half a second
     try:
         carried = capture(window)
+        old_controller = window.controller
         teardown(window, carried.session)
-        window._build(carried.session)
-        restore(window, carried)
+        try:
+            window._build(carried.session)
+            restore(window, carried)
+        except Exception as e:  # noqa: BLE001 - a half-built window is the one outcome worse than English
+            _build_in_english(window, carried, old_controller, e)
+            return False
     finally:
         QApplication.restoreOverrideCursor()
         window.setUpdatesEnabled(True)
     return True
+
+
+def _build_in_english(window: Any, carried: Carried, old_controller: Any, error: Exception) -> None:
+    """A panel failed to build in the new language: take down what was built and build the window in English
+    (where every text is the code's own), then say what happened."""
+    import traceback
+
+    from visualcnn import i18n
+
+    from .language import SETTING, apply_language
+    traceback.print_exception(error)
+    language = i18n.LANGUAGES.get(i18n.current_language(), i18n.current_language())
+    c = getattr(window, "controller", None)
+    if c is not None and c is not old_controller and c.worker is not None:
+        c.detach()                           # the half-built window's controller had taken the session
+    if not sip.isdeleted(carried.undo_stack):
+        carried.undo_stack.setParent(None)   # not to go down with the half-built editor
+    apply_language(i18n.SOURCE_LANGUAGE)
+    window.settings.setValue(SETTING, i18n.SOURCE_LANGUAGE)      # the next start must not fail the same way
+    teardown(window, carried.session)
+    window._build(carried.session)
+    restore(window, carried)
+    window.show_message(_("The window could not be built in {language} ({error}); it is shown in English.").format(
+        language=language, error=f"{type(error).__name__}: {error}"))
 
 
 def capture(window: Any) -> Carried:

@@ -346,6 +346,29 @@ def test_the_switch_waits_for_a_layer_that_is_still_running(qtbot, tmp_path, has
     c.shutdown()
 
 
+def test_a_panel_that_fails_to_build_leaves_the_window_whole_in_english(qtbot, tmp_path, has_font, monkeypatch,
+                                                                        capsys):
+    from ui import controls
+    w = open_window(qtbot, tmp_path)
+    session = w.controller.session
+    assert w.controller.step()
+    built = controls.BreakpointsPanel.__init__
+
+    def fails_in_japanese(panel, *args):
+        built(panel, *args)
+        if i18n.current_language() == "ja":
+            raise KeyError("a translation's placeholder")
+    monkeypatch.setattr(controls.BreakpointsPanel, "__init__", fails_in_japanese)
+    w.language_menu.actions["ja"].trigger()
+    assert i18n.current_language() == "en" and w.settings.value(language.SETTING) == "en"
+    assert "could not be built in 日本語" in w.banner.text() and "KeyError" in capsys.readouterr().err
+    assert w.controller.session is session and session.phase_index == 1 and w.actions["run"].text() == "Run"
+    assert w.controller.step() and w.editor.undo_stack is not None
+    qtbot.wait(10)
+    assert len(w.findChildren(QtWidgets.QDockWidget)) == len(w.docks)
+    w.controller.shutdown()
+
+
 def test_choosing_the_language_in_use_rebuilds_nothing(qtbot, tmp_path, has_font):
     w = open_window(qtbot, tmp_path)
     c, editor = w.controller, w.editor
