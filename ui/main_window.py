@@ -18,7 +18,7 @@ from PyQt6.QtWidgets import (
     QDockWidget, QFrame, QLabel, QMainWindow, QMenu, QScrollArea, QStyle, QVBoxLayout, QWidget,
 )
 
-from visualcnn.i18n import _
+from visualcnn.i18n import SOURCE_LANGUAGE, _, current_language
 
 from . import actions
 from .controller import Controller
@@ -46,7 +46,13 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
         saved = self.settings.value("view/font_pt")
         ensure_readable_font(int(saved) if isinstance(saved, (int, str)) and str(saved).isdigit() else None)
         use_saved_language(self.settings)     # before any panel is built: every text is written at construction
-        self._build(session)
+        try:
+            self._build(session)
+        except Exception as e:  # noqa: BLE001 - a translation must never keep the window from opening
+            if current_language() == SOURCE_LANGUAGE:
+                raise
+            from .rebuild import build_in_english
+            build_in_english(self, session, e)
         self.restore_layout()
         self._update_title()
 

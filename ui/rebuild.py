@@ -86,7 +86,7 @@ def rebuild(window: Any) -> bool:
             window._build(carried.session)
             restore(window, carried)
         except Exception as e:  # noqa: BLE001 - a half-built window is the one outcome worse than English
-            _build_in_english(window, carried, old_controller, e)
+            build_in_english(window, carried.session, e, carried, old_controller)
             return False
     finally:
         QApplication.restoreOverrideCursor()
@@ -94,9 +94,11 @@ def rebuild(window: Any) -> bool:
     return True
 
 
-def _build_in_english(window: Any, carried: Carried, old_controller: Any, error: Exception) -> None:
-    """A panel failed to build in the new language: take down what was built and build the window in English
-    (where every text is the code's own), then say what happened."""
+def build_in_english(window: Any, session: Any, error: Exception, carried: Carried | None = None,
+                     old_controller: Any = None) -> None:
+    """Building the window in the language in use failed (a panel, a translation): take down what was built,
+    build it in English (every text the code's own), restore `carried` if a rebuild was under way, and say what
+    happened. At start too (MainWindow), so that a saved language can never keep the window from opening."""
     import traceback
 
     from visualcnn import i18n
@@ -107,13 +109,14 @@ def _build_in_english(window: Any, carried: Carried, old_controller: Any, error:
     c = getattr(window, "controller", None)
     if c is not None and c is not old_controller and c.worker is not None:
         c.detach()                           # the half-built window's controller had taken the session
-    if not sip.isdeleted(carried.undo_stack):
+    if carried is not None and not sip.isdeleted(carried.undo_stack):
         carried.undo_stack.setParent(None)   # not to go down with the half-built editor
     apply_language(i18n.SOURCE_LANGUAGE)
     window.settings.setValue(SETTING, i18n.SOURCE_LANGUAGE)      # the next start must not fail the same way
-    teardown(window, carried.session)
-    window._build(carried.session)
-    restore(window, carried)
+    teardown(window, session)
+    window._build(session)
+    if carried is not None:
+        restore(window, carried)
     window.show_message(_("The window could not be built in {language} ({error}); it is shown in English.").format(
         language=language, error=f"{type(error).__name__}: {error}"))
 
@@ -166,13 +169,15 @@ def teardown(window: Any, session: Any) -> None:
     lab = getattr(window, "mathlab", None)
     if lab is not None and hasattr(lab, "shutdown"):
         lab.shutdown()                       # its gradient-check and comparison threads
-    window.files.set_session(None)
+    files = getattr(window, "files", None)
+    if files is not None:
+        files.set_session(None)
     for name in session.events.names:        # any panel's listener: bound methods of the window's objects
         for callback in session.events.subscribers(name):
             owner = getattr(callback, "__self__", None)
             if isinstance(owner, QObject) and _owned_by(owner, window):
                 session.events.disconnect(name, callback)
-    for dock in list(window.docks.values()):
+    for dock in list(getattr(window, "docks", {}).values()):
         window.removeDockWidget(dock)
     for bar in window.findChildren(QToolBar):
         if bar.parent() is window:
@@ -265,4 +270,4 @@ def _carry_undo(editor: Any, carried: Carried) -> None:
         editor._discard_confirmed = carried.discard_confirmed
 
 
-__all__ = ["Carried", "capture", "rebuild", "refusal", "restore", "teardown"]
+__all__ = ["Carried", "build_in_english", "capture", "rebuild", "refusal", "restore", "teardown"]

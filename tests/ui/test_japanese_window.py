@@ -369,6 +369,28 @@ def test_a_panel_that_fails_to_build_leaves_the_window_whole_in_english(qtbot, t
     w.controller.shutdown()
 
 
+def test_a_window_that_fails_to_build_in_japanese_opens_in_english(qtbot, tmp_path, has_font, monkeypatch,
+                                                                   capsys):
+    from ui import controls
+    built = controls.HyperPanel.__init__
+
+    def fails_in_japanese(panel, *args):
+        built(panel, *args)
+        if i18n.current_language() == "ja":
+            raise KeyError("a translation's placeholder")
+    monkeypatch.setattr(controls.HyperPanel, "__init__", fails_in_japanese)
+    s = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+    s.setValue(language.SETTING, "ja")
+    s.sync()
+    w = open_window(qtbot, tmp_path)
+    assert i18n.current_language() == "en" and w.menus["file"].title() == "&File"
+    assert "could not be built in 日本語" in w.banner.text() and "KeyError" in capsys.readouterr().err
+    assert w.controller.step()
+    qtbot.wait(10)
+    assert len(w.findChildren(QtWidgets.QDockWidget)) == len(w.docks)
+    w.controller.shutdown()
+
+
 def test_choosing_the_language_in_use_rebuilds_nothing(qtbot, tmp_path, has_font):
     w = open_window(qtbot, tmp_path)
     c, editor = w.controller, w.editor
