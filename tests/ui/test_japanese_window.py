@@ -346,49 +346,47 @@ def test_the_switch_waits_for_a_layer_that_is_still_running(qtbot, tmp_path, has
     c.shutdown()
 
 
+def _fails_in_japanese(monkeypatch, panel_class):
+    """`panel_class` raises once built in Japanese (as a translation with a wrong placeholder would)."""
+    built = panel_class.__init__
+
+    def init(panel, *args):
+        built(panel, *args)
+        if i18n.current_language() == "ja":
+            raise KeyError("a translation's placeholder")
+    monkeypatch.setattr(panel_class, "__init__", init)
+
+
+def _whole_in_english(qtbot, w, capsys):
+    assert i18n.current_language() == "en" and w.settings.value(language.SETTING) == "en"
+    assert w.menus["file"].title() == "&File" and w.actions["run"].text() == "Run"
+    assert "could not be built in 日本語" in w.banner.text() and "KeyError" in capsys.readouterr().err
+    assert w.controller.step()
+    qtbot.wait(10)
+    assert len(w.findChildren(QtWidgets.QDockWidget)) == len(w.docks)
+    w.controller.shutdown()
+
+
 def test_a_panel_that_fails_to_build_leaves_the_window_whole_in_english(qtbot, tmp_path, has_font, monkeypatch,
                                                                         capsys):
     from ui import controls
     w = open_window(qtbot, tmp_path)
     session = w.controller.session
     assert w.controller.step()
-    built = controls.BreakpointsPanel.__init__
-
-    def fails_in_japanese(panel, *args):
-        built(panel, *args)
-        if i18n.current_language() == "ja":
-            raise KeyError("a translation's placeholder")
-    monkeypatch.setattr(controls.BreakpointsPanel, "__init__", fails_in_japanese)
+    _fails_in_japanese(monkeypatch, controls.BreakpointsPanel)
     w.language_menu.actions["ja"].trigger()
-    assert i18n.current_language() == "en" and w.settings.value(language.SETTING) == "en"
-    assert "could not be built in 日本語" in w.banner.text() and "KeyError" in capsys.readouterr().err
-    assert w.controller.session is session and session.phase_index == 1 and w.actions["run"].text() == "Run"
-    assert w.controller.step() and w.editor.undo_stack is not None
-    qtbot.wait(10)
-    assert len(w.findChildren(QtWidgets.QDockWidget)) == len(w.docks)
-    w.controller.shutdown()
+    assert w.controller.session is session and session.phase_index == 1
+    _whole_in_english(qtbot, w, capsys)
 
 
 def test_a_window_that_fails_to_build_in_japanese_opens_in_english(qtbot, tmp_path, has_font, monkeypatch,
                                                                    capsys):
     from ui import controls
-    built = controls.HyperPanel.__init__
-
-    def fails_in_japanese(panel, *args):
-        built(panel, *args)
-        if i18n.current_language() == "ja":
-            raise KeyError("a translation's placeholder")
-    monkeypatch.setattr(controls.HyperPanel, "__init__", fails_in_japanese)
+    _fails_in_japanese(monkeypatch, controls.HyperPanel)
     s = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
     s.setValue(language.SETTING, "ja")
     s.sync()
-    w = open_window(qtbot, tmp_path)
-    assert i18n.current_language() == "en" and w.menus["file"].title() == "&File"
-    assert "could not be built in 日本語" in w.banner.text() and "KeyError" in capsys.readouterr().err
-    assert w.controller.step()
-    qtbot.wait(10)
-    assert len(w.findChildren(QtWidgets.QDockWidget)) == len(w.docks)
-    w.controller.shutdown()
+    _whole_in_english(qtbot, open_window(qtbot, tmp_path), capsys)
 
 
 def test_choosing_the_language_in_use_rebuilds_nothing(qtbot, tmp_path, has_font):
