@@ -20,10 +20,11 @@ import numpy as np
 
 from . import limits
 from .reading import opened
+from visualcnn.i18n import N_, _
 
 #: dtype kinds a data or session file may hold: bool, integers, floats, and strings (class names)
 ALLOWED_KINDS = "biufUS"
-PICKLE_REFUSAL = "contains pickled objects; only plain numeric arrays are accepted"
+PICKLE_REFUSAL = N_("contains pickled objects; only plain numeric arrays are accepted")
 
 
 def _header(fp: IO[bytes], where: str, error: type[Exception]) -> tuple[tuple[int, ...], bool, np.dtype]:
@@ -39,15 +40,17 @@ def _header(fp: IO[bytes], where: str, error: type[Exception]) -> tuple[tuple[in
             shape, fortran, dtype = fmt._read_array_header(fp, version)   # 3.0: no public reader
     except Exception as e:  # noqa: BLE001 - numpy parses the header text with ast/tokenize: any failure means
         # the header is broken (ValueError, SyntaxError, tokenize.TokenError, MemoryError from a nesting bomb…)
-        raise error(f"{where}: not a valid .npy array header ({type(e).__name__}: {str(e)[:200]})") from None
+        raise error(_("{where}: not a valid .npy array header ({type_name}: {error})").format(
+                        where=where, type_name=type(e).__name__, error=str(e)[:200])) from None
     if dtype.hasobject:
         # "x.npy: contains …", "x.npz: array 'labels' contains …"
         sep = "" if where.endswith("'") else ":"
-        raise error(f"{where}{sep} {PICKLE_REFUSAL}")
+        raise error(f"{where}{sep} {_(PICKLE_REFUSAL)}")
     if dtype.kind not in ALLOWED_KINDS or dtype.fields is not None or dtype.subdtype is not None:
-        raise error(f"{where}: arrays of dtype {dtype} are not accepted; expected bool, integers, floats or strings")
+        raise error(_("{where}: arrays of dtype {dtype} are not accepted; expected bool, integers, "
+                      "floats or strings").format(where=where, dtype=dtype))
     if not all(isinstance(n, int) and n >= 0 for n in shape):
-        raise error(f"{where}: the header's shape {shape!r} is not a shape")
+        raise error(_("{where}: the header's shape {shape!r} is not a shape").format(where=where, shape=shape))
     return tuple(shape), bool(fortran), dtype
 
 
@@ -72,22 +75,27 @@ def read_array(fp: IO[bytes], where: str, error: type[Exception], available: int
     start = fp.tell() if available is not None else 0
     shape, fortran, dtype = _header(fp, where, error)
     nbytes = math.prod(shape) * dtype.itemsize          # Python ints: never overflows
-    limits.check(nbytes, "MAX_ARRAY_BYTES", where, f"the array declared as {dtype} {shape}", error, "bytes")
+    limits.check(nbytes, "MAX_ARRAY_BYTES", where, _("the array declared as {dtype} {shape}").format(
+                                                       dtype=dtype, shape=shape), error, "bytes")
     if available is not None:
         left = available - (fp.tell() - start)
         if nbytes > left:
-            raise error(f"{where}: truncated: its header declares {dtype} {shape} = {nbytes:,} bytes, "
-                        f"but only {max(left, 0):,} bytes follow")
+            raise error(_("{where}: truncated: its header declares {dtype} {shape} = {nbytes:,} bytes, "
+                          "but only {max:,} bytes follow").format(
+                            where=where, dtype=dtype, shape=shape, nbytes=nbytes, max=max(left, 0)))
     out = np.empty(shape, dtype=dtype, order="F" if fortran else "C")
     try:
         got = _read_into(fp, out)
         extra = fp.read(1)              # reading to the end also makes zipfile check the member's CRC
     except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as e:
-        raise error(f"{where}: corrupt data ({type(e).__name__}: {e})") from None
+        raise error(_("{where}: corrupt data ({type_name}: {error})").format(
+                        where=where, type_name=type(e).__name__, error=e)) from None
     if got < nbytes:
-        raise error(f"{where}: truncated: its header declares {nbytes:,} bytes of data, the file has {got:,}")
+        raise error(_("{where}: truncated: its header declares {nbytes:,} bytes of data, the file has "
+                      "{got:,}").format(where=where, nbytes=nbytes, got=got))
     if extra:
-        raise error(f"{where}: unexpected bytes after the {nbytes:,} bytes its header declares")
+        raise error(_("{where}: unexpected bytes after the {nbytes:,} bytes its header declares").format(
+                        where=where, nbytes=nbytes))
     return out
 
 
@@ -110,33 +118,36 @@ def load_npz(path: str | Path, error: type[Exception], name: str | None = None,
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
-            limits.check(len(infos), "MAX_ARCHIVE_MEMBERS", where, "the number of arrays", error)
+            limits.check(len(infos), "MAX_ARCHIVE_MEMBERS", where, _("the number of arrays"), error)
             total = 0
             for info in infos:
                 key = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
                 limit = member_limits.get(key, "MAX_ARRAY_BYTES")
                 # a little room for the .npy header on top of the array itself
                 limits.check(max(info.file_size - 4096, 0), limit, where,
-                             f"member {info.filename!r} (uncompressed)", error, "bytes")
+                             _("member {filename!r} (uncompressed)").format(filename=info.filename), error, "bytes")
                 total += info.file_size
-            limits.check(total, "MAX_ARCHIVE_BYTES", where, "the archive's uncompressed size", error, "bytes")
+            limits.check(total, "MAX_ARCHIVE_BYTES", where, _("the archive's uncompressed size"), error, "bytes")
             arrays: dict[str, np.ndarray] = {}
             for info in infos:
                 if not info.filename.endswith(".npy"):
-                    raise error(f"{where}: member {info.filename!r} is not a .npy array; not a NumPy .npz archive")
+                    raise error(_("{where}: member {filename!r} is not a .npy array; not a NumPy .npz "
+                                  "archive").format(where=where, filename=info.filename))
                 key = info.filename[:-4]
                 with zf.open(info) as fp:
-                    arrays[key] = read_array(fp, f"{where}: array {key!r}", error, available=info.file_size)
+                    member = _("{where}: array {key!r}").format(where=where, key=key)
+                    arrays[key] = read_array(fp, member, error, available=info.file_size)
             return arrays
     except FileNotFoundError:
-        raise error(f"{where}: no such file") from None
+        raise error(_("{where}: no such file").format(where=where)) from None
     except IsADirectoryError:
-        raise error(f"{where}: a folder, not a file") from None
+        raise error(_("{where}: a folder, not a file").format(where=where)) from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError,
             zlib.error, ValueError, OSError) as e:
         if isinstance(e, error):
             raise
-        raise error(f"{where}: corrupt or truncated archive ({type(e).__name__}: {e})") from None
+        raise error(_("{where}: corrupt or truncated archive ({type_name}: {error})").format(
+                        where=where, type_name=type(e).__name__, error=e)) from None
 
 
 __all__ = ["ALLOWED_KINDS", "PICKLE_REFUSAL", "load_npy", "load_npz", "read_array"]

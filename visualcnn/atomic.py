@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import VisualCNNError
+from visualcnn.i18n import _
 
 
 class SaveError(VisualCNNError, OSError):
@@ -68,15 +69,16 @@ def check_writable(path: str | Path) -> Path:
     path = Path(path)
     folder = path.parent
     if not folder.is_dir():
-        raise SaveError(f"cannot save to {path}: the folder {folder} does not exist")
+        raise SaveError(_("cannot save to {path}: the folder {folder} does not exist").format(
+                            path=path, folder=folder))
     if path.is_dir():
-        raise SaveError(f"cannot save to {path}: it is a folder")
+        raise SaveError(_("cannot save to {path}: it is a folder").format(path=path))
     try:
         fd, probe = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
         os.close(fd)
         os.unlink(probe)
     except OSError as e:
-        raise SaveError(f"cannot save to {path}: {e.strerror or e}") from None
+        raise SaveError(_("cannot save to {path}: {value}").format(path=path, value=e.strerror or e)) from None
     return path
 
 
@@ -92,7 +94,7 @@ def atomic_write(path: str | Path, write: Callable[[Any], None], binary: bool = 
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     except OSError as e:
-        raise SaveError(f"cannot save {path}: {e.strerror or e}") from None
+        raise SaveError(_("cannot save {path}: {value}").format(path=path, value=e.strerror or e)) from None
     try:
         with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as f:
             write(f)
@@ -104,7 +106,8 @@ def atomic_write(path: str | Path, write: Callable[[Any], None], binary: bool = 
         Path(tmp).unlink(missing_ok=True)
         if isinstance(e, SaveError):
             raise
-        raise SaveError(f"cannot save {path}: {e.strerror or e}; the previous file (if any) is unchanged") from None
+        raise SaveError(_("cannot save {path}: {value}; the previous file (if any) is unchanged").format(
+                            path=path, value=e.strerror or e)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -14,7 +14,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .cli_argparse import number, number_of_phases, positive_int, seed, size, translated_argparse
 from .errors import VisualCNNError
+from .i18n import _, ngettext, set_language
 
 PROG = "visualcnn"
 
@@ -25,71 +27,20 @@ class CLIError(VisualCNNError):
 
 # -- helpers -----------------------------------------------------------------------------------
 
-def _whole_number(minimum: int, maximum: int | None = None, what: str | None = None) -> Any:
-    """An argparse type for a whole number in [minimum, maximum] ("a seed must be …" when `what` is given)."""
-    lead = f"{what} must be" if what else "expected"
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < minimum or (maximum is not None and value > maximum):
-            valid = f"from {minimum} to {maximum}" if maximum is not None else f">= {minimum}"
-            raise argparse.ArgumentTypeError(f"{lead} a whole number {valid}, got {value}")
-        return value
-    return parse
-
-
-def _seed(text: str) -> int:
-    from .limits import MAX_SEED
-    return _whole_number(0, MAX_SEED, "a seed")(text)
-
-
-_positive_int = _whole_number(1)
-_number_of_phases = _whole_number(0, 100_000)
-
-
-def _number(minimum: float, inclusive: bool) -> Any:
-    """An argparse type for a finite number >= minimum (or > minimum)."""
-    def parse(text: str) -> float:
-        import math
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        ok = math.isfinite(value) and (value >= minimum if inclusive else value > minimum)
-        if not ok:
-            raise argparse.ArgumentTypeError(f"expected a finite number {'>=' if inclusive else '>'} {minimum:g}, "
-                                             f"got {text}")
-        return value
-    return parse
-
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT like 1600x1000, got {text!r}") from None
-    if not (200 <= w <= 8000 and 200 <= h <= 8000):
-        raise argparse.ArgumentTypeError(f"width and height must be between 200 and 8000, got {w}x{h}")
-    return w, h
-
-
 def _add_source(p: argparse.ArgumentParser, resume: bool = False) -> None:
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--preset", help="a bundled preset (see `visualcnn presets`); default digits-small")
-    g.add_argument("--spec", type=Path, help="a layer-stack spec or preset JSON file, or an ONNX model (.onnx)")
+    g.add_argument("--preset", help=_("a bundled preset (see `visualcnn presets`); default digits-small"))
+    g.add_argument("--spec", type=Path, help=_("a layer-stack spec or preset JSON file, or an ONNX model (.onnx)"))
     if resume:
-        g.add_argument("--resume", type=Path, help="continue a session saved by the GUI or by --save")
-    p.add_argument("--data", help="bundled set name (digits, bars, shapes), a directory of MNIST IDX files, "
-                                  "or an .npz with images and labels")
-    p.add_argument("--seed", type=_seed, help="seed for initial weights and batch order (0 to 4294967295)")
+        g.add_argument("--resume", type=Path, help=_("continue a session saved by the GUI or by --save"))
+    p.add_argument("--data", help=_("bundled set name (digits, bars, shapes), a directory of MNIST IDX files, "
+                                    "or an .npz with images and labels"))
+    p.add_argument("--seed", type=seed, help=_("seed for initial weights and batch order (0 to 4294967295)"))
     p.add_argument("--dtype", choices=("float32", "float64"))
     p.add_argument("--mistake", action="append", default=[], metavar="NAME",
-                   help="swap a correct formula for the study note's version (repeatable; see the Mistakes menu)")
+                   help=_("swap a correct formula for the study note's version (repeatable; see the Mistakes menu)"))
     p.add_argument("--layer-file", type=Path, action="append", default=[],
-                   help="a Python file defining a custom layer class (its type can then be used in --spec)")
+                   help=_("a Python file defining a custom layer class (its type can then be used in --spec)"))
 
 
 def _config_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -145,7 +96,7 @@ def _session(args: argparse.Namespace):
     if getattr(args, "resume", None) is not None:
         from .io import load_session
         if args.data:
-            raise CLIError("--data cannot be combined with --resume: the session keeps its own dataset")
+            raise CLIError(_("--data cannot be combined with --resume: the session keeps its own dataset"))
         session = load_session(args.resume)
         if mistakes:
             from .mistakes import apply_to_session
@@ -189,9 +140,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     ds = session.dataset
     per_epoch = session.sampler.batches_per_epoch
     h = session.optimizer.hyper()
-    print(f"training {session.network.n_params:,} parameters on {ds.describe()}")
-    print(f"batch {batch_size}, {per_epoch} iterations per epoch, lr {h['lr']:g}, momentum {h['momentum']:g}, "
-          f"weight decay {h['weight_decay']:g}, {session.network.dtype.name}")
+    print(_("training {n:,} parameters on {data}").format(n=session.network.n_params, data=ds.describe()))
+    print(_("batch {batch}, {per_epoch} iterations per epoch, lr {lr:g}, momentum {momentum:g}, "
+            "weight decay {weight_decay:g}, {dtype}").format(
+        batch=batch_size, per_epoch=per_epoch, lr=h["lr"], momentum=h["momentum"], weight_decay=h["weight_decay"],
+        dtype=session.network.dtype.name))
     status = 0
     try:
         with StopRequests() as stop:
@@ -200,47 +153,57 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.save is not None:
             where, failure = save_or_rescue(session, args.save)
             if failure is not None:
-                print(f"{PROG}: error: {failure}; the trained session was saved to {where} instead",
-                      file=sys.stderr)
+                print(_("{prog}: error: {failure}; the trained session was saved to {where} instead").format(
+                    prog=PROG, failure=failure, where=where), file=sys.stderr)
                 status = status or 2
             else:
-                print(f"saved to {args.save} (iteration {session.iteration})")
+                print(_("saved to {path} (iteration {iteration})").format(path=args.save,
+                                                                          iteration=session.iteration))
     return status
 
 
 def cmd_gradcheck(args: argparse.Namespace) -> int:
     from .gradcheck import gradcheck, update_check
 
-    session, _ = _session(args)
+    session, _cfg = _session(args)
     rng = np.random.default_rng(args.seed or 0)
     ds = session.dataset
     idx = rng.choice(len(ds.y_train), size=min(args.batch, len(ds.y_train)), replace=False)
     net = session.network
-    print(f"gradient check in float64 on {len(idx)} sample(s) of {ds.describe()}")
+    print(ngettext("gradient check in float64 on {n} sample of {data}",
+                   "gradient check in float64 on {n} samples of {data}", len(idx)).format(n=len(idx),
+                                                                                          data=ds.describe()))
     if args.jitter:
-        print(f"inputs jittered by N(0, {args.jitter:g}²): flat image regions would otherwise tie in max-pooling "
-              f"windows or sit at ReLU's kink, where there is no derivative to check")
+        print(_("inputs jittered by N(0, {sigma:g}²): flat image regions would otherwise tie in max-pooling "
+                "windows or sit at ReLU's kink, where there is no derivative to check").format(sigma=args.jitter))
     try:
         report = gradcheck(net, ds.x_train[idx], ds.y_train[idx], tol=args.tol, max_entries=args.max_entries,
                            seed=args.seed or 0, jitter=args.jitter)
     except VisualCNNError:
         raise
     except (Exception, SystemExit) as e:  # noqa: BLE001 - a user-written layer may raise anything; one line
-        raise CLIError(f"{_failing_layer(e, net)}raised {type(e).__name__}: {e} during the gradient check "
-                       f"(--debug shows the traceback)") from e
+        raise CLIError(_("{where}raised {kind}: {error} during the gradient check "
+                         "(--debug shows the traceback)").format(where=_failing_layer(e, net),
+                                                                 kind=type(e).__name__, error=e)) from e
     print(report.table())
     update = update_check(session.optimizer)
-    verdict = "follows" if update.passed else "DOES NOT follow"
-    print(f"update rule: one SGD step {verdict} Δw = −ε ∂C/∂w + α Δw^(t−1) − ελw (MATH.md §2)")
+    print((_("update rule: one SGD step follows {rule} (MATH.md §2)") if update.passed
+           else _("update rule: one SGD step DOES NOT follow {rule} (MATH.md §2)")).format(
+        rule="Δw = −ε ∂C/∂w + α Δw^(t−1) − ελw"))
     report.results.extend(update.results)
     from .gradcheck import dtype_check
     same = dtype_check(net, ds.x_train[idx], ds.y_train[idx])
-    print(f"float32 path: analytic gradients {'agree' if same.passed else 'DO NOT agree'} with float64 "
-          f"on the same numbers (worst {max(r.max_rel_error for r in same.results):.1e}, tolerance {same.tol:.0e})")
+    print((_("float32 path: analytic gradients agree with float64 on the same numbers "
+             "(worst {worst:.1e}, tolerance {tol:.0e})") if same.passed
+           else _("float32 path: analytic gradients DO NOT agree with float64 on the same numbers "
+                  "(worst {worst:.1e}, tolerance {tol:.0e})")).format(
+        worst=max(r.max_rel_error for r in same.results), tol=same.tol))
     report.results.extend(same.failures)
     for r in report.failures:
-        print(f"FAILED: layer {r.layer} {r.layer_type} {r.name}: max relative error {r.max_rel_error:.2e} "
-              f"on {r.failing.size} of {r.indices.size} entries", file=sys.stderr)
+        print(_("FAILED: layer {k} {type} {name}: max relative error {error:.2e} "
+                "on {failing} of {checked} entries").format(k=r.layer, type=r.layer_type, name=r.name,
+                                                            error=r.max_rel_error, failing=r.failing.size,
+                                                            checked=r.indices.size), file=sys.stderr)
     return 0 if report.passed else 1
 
 
@@ -251,7 +214,7 @@ def _failing_layer(exc: BaseException, net) -> str:
     while tb is not None:
         owner = tb.tb_frame.f_locals.get("self")
         if type(owner) in types_ and hasattr(owner, "type_name"):
-            found = f"layer {types_[type(owner)]} {owner.type_name}: "
+            found = _("layer {k} {type}: ").format(k=types_[type(owner)], type=owner.type_name)
         tb = tb.tb_next
     return found
 
@@ -276,22 +239,24 @@ def cmd_data(args: argparse.Namespace) -> int:
         from .data.download import DEFAULT_MIRROR, FASHION_MNIST_MIRROR, default_dest
         download = download_mnist if args.name == "mnist" else download_fashion_mnist
         mirror = DEFAULT_MIRROR if args.name == "mnist" else FASHION_MNIST_MIRROR
-        print(f"downloading {args.name} from {mirror} into {args.dest or default_dest(args.name)}", flush=True)
+        print(_("downloading {name} from {mirror} into {dest}").format(
+            name=args.name, mirror=mirror, dest=args.dest or default_dest(args.name)), flush=True)
         dest = download(args.dest, progress=progress)
         if sys.stderr.isatty():
             sys.stderr.write("\n")
-        print(f"{args.name} is in {dest}; train on it with: visualcnn train --preset lenet5 --data {dest}")
+        print(_("{name} is in {dest}; train on it with: {command}").format(
+            name=args.name, dest=dest, command=f"visualcnn train --preset lenet5 --data {dest}"))
         return 0
     from .data import DATASETS
     for name, text in DATASETS.items():
-        print(f"{name:<10} {text}")
+        print(f"{name:<10} {_(text)}")
     return 0
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
     from ui.snapshot import render_snapshot
     out = render_snapshot(preset=args.preset or "digits-small", phases=args.phases, size=args.size, out=args.out)
-    print(f"wrote {out}")
+    print(_("wrote {path}").format(path=out))
     return 0
 
 
@@ -299,8 +264,8 @@ def cmd_gui(args: argparse.Namespace) -> int:
     try:
         from ui.app import main as gui_main
     except ImportError as e:
-        raise CLIError(f"the GUI cannot start: {e}. Install the project with `make run` "
-                       f"(it checks Qt's system libraries and says what is missing)") from None
+        raise CLIError(_("the GUI cannot start: {error}. Install the project with `make run` "
+                         "(it checks Qt's system libraries and says what is missing)").format(error=e)) from None
     argv = []
     preset = getattr(args, "preset", None) or getattr(args, "top_preset", None)
     if preset:
@@ -321,76 +286,84 @@ def cmd_animate(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="Step through backpropagation in a small CNN.")
-    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    parser = argparse.ArgumentParser(prog=PROG, description=_("Step through backpropagation in a small "
+                                                              "CNN."))
+    parser.add_argument("--debug", action="store_true", help=_("show full tracebacks on errors"))
     # `visualcnn --preset NAME` and `visualcnn FILE.vcnn` open the window: main() routes a bare file to
     # `gui FILE` (a positional here would swallow the command's name: `data list` was "invalid choice")
     parser.add_argument("--preset", dest="top_preset", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("gui", help="open the window (the default)")
+    p = sub.add_parser("gui", help=_("open the window (the default)"))
     p.add_argument("--preset")
-    p.add_argument("open", nargs="?", type=Path, help="a session (.vcnn) to open")
+    p.add_argument("open", nargs="?", type=Path, help=_("a session (.vcnn) to open"))
     p.set_defaults(func=cmd_gui)
 
-    p = sub.add_parser("train", help="train headless, with per-epoch loss and accuracy")
+    p = sub.add_parser("train", help=_("train headless, with per-epoch loss and accuracy"))
     _add_source(p, resume=True)
-    p.add_argument("--epochs", type=_positive_int)
-    p.add_argument("--batch-size", type=_positive_int)
+    p.add_argument("--epochs", type=positive_int)
+    p.add_argument("--batch-size", type=positive_int)
     p.add_argument("--lr", type=float)
     p.add_argument("--momentum", type=float)
     p.add_argument("--weight-decay", type=float)
-    p.add_argument("--threads", type=_positive_int, help="BLAS threads (default: all cores)")
-    p.add_argument("--save", type=Path, help="save the session here (.vcnn) at the end or on Ctrl-C")
+    p.add_argument("--threads", type=positive_int, help=_("BLAS threads (default: all cores)"))
+    p.add_argument("--save", type=Path, help=_("save the session here (.vcnn) at the end or on Ctrl-C"))
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("gradcheck", help="check every gradient against central differences (exit 1 on failure)")
+    p = sub.add_parser("gradcheck", help=_("check every gradient against central differences (exit 1 "
+                                           "on failure)"))
     _add_source(p)
-    p.add_argument("--batch", type=_positive_int, default=2, help="samples in the checked batch (default 2)")
-    p.add_argument("--max-entries", type=_positive_int, default=64,
-                   help="entries checked per tensor, sampled (default 64)")
-    p.add_argument("--tol", type=_number(0, inclusive=False), default=1e-6,
-                   help="relative error tolerance (default 1e-6)")
-    p.add_argument("--jitter", type=_number(0, inclusive=True), default=0.05,
-                   help="noise added to the images to move them off ties and kinks (default 0.05; 0 = none)")
+    p.add_argument("--batch", type=positive_int, default=2, help=_("samples in the checked batch "
+                                                                    "(default 2)"))
+    p.add_argument("--max-entries", type=positive_int, default=64,
+                   help=_("entries checked per tensor, sampled (default 64)"))
+    p.add_argument("--tol", type=number(0, inclusive=False), default=1e-6,
+                   help=_("relative error tolerance (default 1e-6)"))
+    p.add_argument("--jitter", type=number(0, inclusive=True), default=0.05,
+                   help=_("noise added to the images to move them off ties and kinks (default 0.05; 0 "
+                          "= none)"))
     p.set_defaults(func=cmd_gradcheck)
 
-    p = sub.add_parser("snapshot", help="render the window after N phases to a PNG (for slides)")
+    p = sub.add_parser("snapshot", help=_("render the window after N phases to a PNG (for slides)"))
     p.add_argument("--preset")
-    p.add_argument("--phases", type=_number_of_phases, default=0)
-    p.add_argument("--size", type=_size, default=(1600, 1000))
+    p.add_argument("--phases", type=number_of_phases, default=0)
+    p.add_argument("--size", type=size, default=(1600, 1000))
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=cmd_snapshot)
 
-    p = sub.add_parser("lesson", help="open the window on a guided lesson; without a name, list them")
-    p.add_argument("name", nargs="?", help="a bundled lesson's name or a lesson file (.toml)")
-    p.add_argument("--step", type=_positive_int, help="start at this step (default: where you left it)")
+    p = sub.add_parser("lesson", help=_("open the window on a guided lesson; without a name, list them"))
+    p.add_argument("name", nargs="?", help=_("a bundled lesson's name or a lesson file (.toml)"))
+    p.add_argument("--step", type=positive_int, help=_("start at this step (default: where you left "
+                                                        "it)"))
     p.set_defaults(func=cmd_lesson)
 
-    p = sub.add_parser("animate", help="the forward and backward waves of one iteration as a GIF, APNG or MP4")
+    p = sub.add_parser("animate", help=_("the forward and backward waves of one iteration as a GIF, "
+                                         "APNG or MP4"))
     p.add_argument("--preset")
-    p.add_argument("--phases", default="all", help="all, forward, backward or a number of phases (default all)")
-    p.add_argument("--size", type=_size, default=(1280, 800))
-    p.add_argument("--inbetween", type=int, default=0, help="cross-faded frames between two phases (default 0)")
-    p.add_argument("--fps", type=float, default=2.0, help="frames per second (default 2)")
+    p.add_argument("--phases", default="all", help=_("all, forward, backward or a number of phases "
+                                                     "(default all)"))
+    p.add_argument("--size", type=size, default=(1280, 800))
+    p.add_argument("--inbetween", type=int, default=0, help=_("cross-faded frames between two phases "
+                                                              "(default 0)"))
+    p.add_argument("--fps", type=float, default=2.0, help=_("frames per second (default 2)"))
     p.add_argument("--view", choices=("pipeline", "window"), default="pipeline",
-                   help="the pipeline alone (default) or the whole window")
-    p.add_argument("--no-presentation", action="store_true", help="the window's normal text size")
-    p.add_argument("--out", type=Path, required=True, help="a .gif, .png (animated PNG) or .mp4 file")
+                   help=_("the pipeline alone (default) or the whole window"))
+    p.add_argument("--no-presentation", action="store_true", help=_("the window's normal text size"))
+    p.add_argument("--out", type=Path, required=True, help=_("a .gif, .png (animated PNG) or .mp4 file"))
     p.set_defaults(func=cmd_animate)
 
     from .interop.commands import add_export_parser
     add_export_parser(sub)
 
-    p = sub.add_parser("presets", help="list the bundled presets")
+    p = sub.add_parser("presets", help=_("list the bundled presets"))
     p.set_defaults(func=cmd_presets)
 
-    p = sub.add_parser("data", help="list data sets, or download MNIST")
+    p = sub.add_parser("data", help=_("list data sets, or download MNIST"))
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION")
-    d = dsub.add_parser("download", help="download MNIST into the user cache (checksummed)")
+    d = dsub.add_parser("download", help=_("download MNIST into the user cache (checksummed)"))
     d.add_argument("name", choices=("mnist", "fashion-mnist"))
-    d.add_argument("--dest", type=Path, help="folder to download into (default: the user cache)")
-    dsub.add_parser("list", help="list the bundled and synthetic data sets")
+    d.add_argument("--dest", type=Path, help=_("folder to download into (default: the user cache)"))
+    dsub.add_parser("list", help=_("list the bundled and synthetic data sets"))
     p.set_defaults(func=cmd_data)
     return parser
 
@@ -417,20 +390,22 @@ def _route_bare_file(argv: list[str], commands: set[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    commands = set(next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices)
-    args = parser.parse_args(_route_bare_file(list(sys.argv[1:] if argv is None else argv), commands))
+    set_language()                  # the system locale's (LANGUAGE, LC_ALL, LC_MESSAGES, LANG): ja_JP → 日本語
+    with translated_argparse():
+        parser = build_parser()
+        commands = set(next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices)
+        args = parser.parse_args(_route_bare_file(list(sys.argv[1:] if argv is None else argv), commands))
     if args.command is None:
         args.func = cmd_gui
     try:
         return args.func(args)
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
+        print(_("{prog}: interrupted").format(prog=PROG), file=sys.stderr)
         return 130
     except (VisualCNNError, OSError) as e:
         if args.debug:
             raise
-        print(f"{PROG}: error: {e}", file=sys.stderr)
+        print(_("{prog}: error: {error}").format(prog=PROG, error=e), file=sys.stderr)
         return 2
 
 

@@ -22,6 +22,7 @@ from typing import Callable
 import numpy as np
 
 from .atomic import SaveError
+from visualcnn.i18n import _
 
 #: the signals that ask a headless run to stop: Ctrl-C, and what `kill` and service managers send
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -49,8 +50,8 @@ class StopRequests:
         self.signal_name = signal.Signals(signum).name
         stream = self.stream or sys.stderr
         if self.requests == 1:
-            print(f"\n{self.signal_name}: stopping after the current phase (press Ctrl-C again to stop at once)",
-                  file=stream, flush=True)
+            print("\n" + _("{signal}: stopping after the current phase (press Ctrl-C again to stop at once)").format(
+                signal=self.signal_name), file=stream, flush=True)
             return
         raise KeyboardInterrupt(self.signal_name)
 
@@ -87,7 +88,8 @@ class _Progress:
         frac = done / max(self.total, 1)
         bar = "#" * int(30 * frac)
         eta = (now - self.start) / frac * (1 - frac) if frac > 0 else 0
-        self.stream.write(f"\r[{bar:<30}] {done}/{self.total} {text} eta {eta:4.0f}s ")
+        eta_text = _("eta {seconds:4.0f}s").format(seconds=eta)
+        self.stream.write(f"\r[{bar:<30}] {done}/{self.total} {text} {eta_text} ")
         self.stream.flush()
 
     def close(self) -> None:
@@ -106,19 +108,22 @@ def train_epochs(session, epochs: int, per_epoch: int, stop) -> int:
         def on_iteration(s) -> None:
             m = s.metrics[-1]
             seen.append((m.loss, m.accuracy))
-            progress.update(len(seen), f"loss {m.loss:.3f}")
+            progress.update(len(seen), _("loss {loss:.3f}").format(loss=m.loss))
         result = session.run(per_epoch, should_stop=stop, records=False, on_iteration=on_iteration)
         progress.close()
         seconds = time.perf_counter() - t0
         train_loss, train_acc = (np.mean(seen, axis=0) if seen else (float("nan"), float("nan")))
         test_loss, test_acc = session.evaluate("test")
-        print(f"epoch {epoch:>3}/{epochs}  train loss {train_loss:.4f}  acc {train_acc:6.1%}  |  "
-              f"test loss {test_loss:.4f}  acc {test_acc:6.1%}  ({_duration(seconds)})", flush=True)
+        print(_("epoch {epoch:>3}/{epochs}  train loss {train_loss:.4f}  acc {train_acc:6.1%}  |  test "
+                "loss {test_loss:.4f}  acc {test_acc:6.1%}  ({duration})").format(
+                  epoch=epoch, epochs=epochs, train_loss=train_loss, train_acc=train_acc, test_loss=test_loss,
+                  test_acc=test_acc, duration=_duration(seconds)), flush=True)
         if result.stopped_by == "breakpoint":
-            print(f"stopped: {result.breakpoint.message}", file=sys.stderr)
+            print(_("stopped: {why}").format(why=result.breakpoint.message), file=sys.stderr)
             return 1
         if result.stopped_by == "stop":
-            print(f"interrupted ({stop.signal_name}): stopping cleanly", file=sys.stderr)
+            print(_("interrupted ({signal_name}): stopping cleanly").format(signal_name=stop.signal_name),
+                  file=sys.stderr)
             return 130
     return 0
 
@@ -148,7 +153,8 @@ def save_or_rescue(session, path: Path, save: Callable | None = None) -> tuple[P
             return save(session, target), reason
         except (SaveError, OSError):
             continue
-    raise SaveError(f"{reason}; the trained session could not be saved anywhere (tried {', '.join(tried)})")
+    raise SaveError(_("{reason}; the trained session could not be saved anywhere (tried {tried})").format(
+                        reason=reason, tried=', '.join(tried)))
 
 
 __all__ = ["STOP_SIGNALS", "StopRequests", "rescue_dirs", "save_or_rescue", "train_epochs"]

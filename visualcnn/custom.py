@@ -30,6 +30,7 @@ import numpy as np
 from .errors import VisualCNNError
 from .gradcheck import GradCheckReport
 from .layers import LAYER_TYPES, Field, Layer
+from visualcnn.i18n import _
 
 #: the built-in types, as they were before any custom layer: never replaced
 BUILTIN_TYPES: dict[str, type[Layer]] = dict(LAYER_TYPES)
@@ -60,26 +61,33 @@ def _check_class(cls: Any, path: Path | None) -> None:
     """Raise CustomLayerError unless `cls` is a usable Layer subclass with a type_name of its own."""
     name = getattr(cls, "__name__", repr(cls))
     if not (isinstance(cls, type) and issubclass(cls, Layer)) or cls is Layer:
-        raise CustomLayerError(path, f"{name} is not a subclass of visualcnn.layers.Layer")
+        raise CustomLayerError(path, _("{name} is not a subclass of visualcnn.layers.Layer").format(name=name))
     type_name = cls.type_name
     if not isinstance(type_name, str) or not _TYPE_NAME.match(type_name):
-        raise CustomLayerError(path, f"class {name}: type_name must be a name like 'scaled_tanh' "
-                                     f"(letters, digits, _ or -), got {type_name!r}")
+        raise CustomLayerError(path, _("class {name}: type_name must be a name like 'scaled_tanh' "
+                                       "(letters, digits, _ or -), got {type_name!r}").format(
+                                         name=name, type_name=type_name))
     if type_name in BUILTIN_TYPES:
-        raise CustomLayerError(path, f"class {name}: type {type_name!r} is a built-in layer; give your class "
-                                     f"a type_name of its own (built-in types: {', '.join(BUILTIN_TYPES)})")
+        raise CustomLayerError(path, _("class {name}: type {type_name!r} is a built-in layer; give "
+                                       "your class a type_name of its own (built-in types: "
+                                       "{BUILTIN_TYPES})").format(
+                                         name=name, type_name=type_name, BUILTIN_TYPES=', '.join(BUILTIN_TYPES)))
     owner = SOURCES.get(type_name)
     if type_name in CUSTOM_TYPES and (path is None or owner != path):
-        raise CustomLayerError(path, f"class {name}: type {type_name!r} is already defined by "
-                                     f"{owner if owner is not None else 'code'}; choose another type_name")
+        owner_text = str(owner) if owner is not None else _("code")
+        raise CustomLayerError(path, _("class {name}: type {type_name!r} is already defined by "
+                                       "{owner}; choose another type_name").format(
+                                         name=name, type_name=type_name, owner=owner_text))
     missing = [m for m in REQUIRED_METHODS if getattr(cls, m) is getattr(Layer, m)]
     if missing:
-        raise CustomLayerError(path, f"class {name} does not define {' and '.join(missing)}; every layer needs "
-                                     f"forward(x) -> y and backward(dout) -> dx (see assets/layer_template.py)")
+        raise CustomLayerError(path, _("class {name} does not define {missing}; every layer needs "
+                                       "forward(x) -> y and backward(dout) -> dx (see "
+                                       "assets/layer_template.py)").format(
+                                         name=name, missing=_(" and ").join(missing)))
     fields = cls.fields
     if not isinstance(fields, dict) or not all(isinstance(f, Field) for f in fields.values()):
-        raise CustomLayerError(path, f"class {name}: fields must be a dict of option name -> "
-                                     f"visualcnn.layers.Field, got {fields!r}")
+        raise CustomLayerError(path, _("class {name}: fields must be a dict of option name -> "
+                                       "visualcnn.layers.Field, got {fields!r}").format(name=name, fields=fields))
 
 
 def register_layer(cls: type[Layer], source: str | Path | None = None) -> type[Layer]:
@@ -95,8 +103,9 @@ def register_layer(cls: type[Layer], source: str | Path | None = None) -> type[L
 def unregister_layer(type_name: str) -> None:
     """Take a custom type out of the registry (built-ins cannot be removed)."""
     if type_name not in CUSTOM_TYPES:
-        valid = ", ".join(CUSTOM_TYPES) or "none loaded"
-        raise CustomLayerError(None, f"{type_name!r} is not a custom layer type (custom types: {valid})")
+        valid = ", ".join(CUSTOM_TYPES) or _("none loaded")
+        raise CustomLayerError(None, _("{type_name!r} is not a custom layer type (custom types: "
+                                       "{valid})").format(type_name=type_name, valid=valid))
     del CUSTOM_TYPES[type_name]
     SOURCES.pop(type_name, None)
     if LAYER_TYPES.get(type_name) is not None and type_name not in BUILTIN_TYPES:
@@ -126,19 +135,21 @@ def load_layer_file(path: str | Path) -> list[type[Layer]]:
     """
     path = Path(path)
     if not path.is_file():
-        raise CustomLayerError(path, "no such file" if not path.exists() else "not a file")
+        raise CustomLayerError(path, _("no such file") if not path.exists() else _("not a file"))
     if path.suffix != ".py":
-        raise CustomLayerError(path, f"a layer file must be Python source ending in .py, got {path.suffix!r}")
+        raise CustomLayerError(path, _("a layer file must be Python source ending in .py, got "
+                                       "{suffix!r}").format(suffix=path.suffix))
     path = path.resolve()
     try:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise CustomLayerError(path, f"cannot be read: {e}") from None
+        raise CustomLayerError(path, _("cannot be read: {error}").format(error=e)) from None
     try:
         code = compile(source, str(path), "exec")
     except SyntaxError as e:
         text = "".join(traceback.format_exception_only(type(e), e))
-        raise CustomLayerError(path, f"syntax error on line {e.lineno}: {e.msg}", text) from None
+        raise CustomLayerError(path, _("syntax error on line {lineno}: {msg}").format(lineno=e.lineno, msg=e.msg),
+                               text) from None
 
     digest = hashlib.sha1(str(path).encode()).hexdigest()[:8]
     stem = re.sub(r"\W", "_", path.stem)
@@ -154,19 +165,21 @@ def load_layer_file(path: str | Path) -> list[type[Layer]]:
             sys.modules.pop(module_name, None)
         else:
             sys.modules[module_name] = previous
-        raise CustomLayerError(path, f"raised {type(e).__name__} while loading: {e}", _user_traceback(e)) from None
+        raise CustomLayerError(path, _("raised {type_name} while loading: {error}").format(
+                                         type_name=type(e).__name__, error=e), _user_traceback(e)) from None
 
     found = [obj for obj in vars(module).values()
              if isinstance(obj, type) and issubclass(obj, Layer) and obj.__module__ == module_name
              and obj.type_name]
     if not found:
-        raise CustomLayerError(path, "defines no layer: expected a subclass of visualcnn.layers.Layer with a "
-                                     "type_name, e.g. class MyLayer(Layer): type_name = 'my_layer' "
-                                     "(see assets/layer_template.py)")
+        raise CustomLayerError(path, _("defines no layer: expected a subclass of "
+                                       "visualcnn.layers.Layer with a type_name, e.g. class "
+                                       "MyLayer(Layer): type_name = 'my_layer' (see "
+                                       "assets/layer_template.py)"))
     names = [cls.type_name for cls in found]
     dup = next((n for n in names if names.count(n) > 1), None)
     if dup is not None:
-        raise CustomLayerError(path, f"two classes share the type_name {dup!r}")
+        raise CustomLayerError(path, _("two classes share the type_name {dup!r}").format(dup=dup))
     for cls in found:                       # check all before registering any: a file loads whole or not at all
         _check_class(cls, path)
     for name in [n for n, src in SOURCES.items() if src == path and n not in names]:

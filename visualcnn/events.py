@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from typing import Any, Callable
+from visualcnn.i18n import _
 
 
 class Events:
@@ -16,7 +17,8 @@ class Events:
 
     def _check(self, name: str) -> None:
         if name not in self.names:
-            raise KeyError(f"unknown event {name!r}; events: {', '.join(self.names)}")
+            raise KeyError(_("unknown event {name!r}; events: {names}").format(
+                               name=name, names=', '.join(self.names)))
 
     def connect(self, name: str, callback: Callable[..., Any]) -> Callable[..., Any]:
         self._check(name)

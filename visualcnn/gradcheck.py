@@ -14,6 +14,7 @@ of magnitude above it).
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -22,6 +23,7 @@ import numpy as np
 from .layers import Layer
 from .network import Network
 from .spec import format_shape
+from visualcnn.i18n import _
 
 #: the smallest `tiny` ever used (float64 gradients below it are zero for every purpose here)
 TINY = 1e-12
@@ -109,23 +111,30 @@ class GradCheckReport:
         for r in self.results:
             if r.layer == layer and r.name == name:
                 return r
-        raise KeyError(f"no check for layer {layer} {name!r}")
+        raise KeyError(_("no check for layer {layer} {name!r}").format(layer=layer, name=name))
 
     def table(self) -> str:
         """The per-layer table: layer, type, tensor, shape, entries checked, max relative error, pass/fail."""
-        rows = [("layer", "type", "tensor", "shape", "checked", "max rel. error", "")]
+        rows = [(_("layer"), _("type"), _("tensor"), _("shape"), _("checked"), _("max rel. error"), "")]
         for r in self.results:
             total = int(np.prod(r.shape))
-            verdict = "ok" if r.passed else "FAIL"
+            verdict = _("ok") if r.passed else _("FAIL")
             if r.n_kinks:
-                verdict += f" ({r.n_kinks} at kinks, not judged)"
+                verdict += _(" ({n_kinks} at kinks, not judged)").format(n_kinks=r.n_kinks)
             rows.append((str(r.layer), r.layer_type, r.name, format_shape(r.shape),
                          f"{r.indices.size}/{total}", f"{r.max_rel_error:.2e}", verdict))
-        widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-        verdict = "all passed" if self.passed else f"{len(self.failures)} of {len(self.results)} FAILED"
-        lines.append(f"tolerance {self.tol:.0e} on the relative error: {verdict}")
+        widths = [max(_width(row[c]) for row in rows) for c in range(len(rows[0]))]
+        lines = ["  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        verdict = (_("all passed") if self.passed else
+                   _("{failed} of {checked} FAILED").format(failed=len(self.failures), checked=len(self.results)))
+        lines.append(_("tolerance {tol:.0e} on the relative error: {verdict}").format(
+                         tol=self.tol, verdict=verdict))
         return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    """Columns `text` takes in a terminal: East Asian wide characters (漢字, かな) take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def relative_error(a: np.ndarray, n: np.ndarray, tiny: float = TINY) -> np.ndarray:

@@ -36,8 +36,9 @@ _language = SOURCE_LANGUAGE
 
 
 def _(message: str) -> str:
-    """`message` in the current language (itself when there is no translation)."""
-    return _translation.gettext(message)
+    """`message` in the current language (itself when there is no translation; "" stays "", not the
+    catalogue's header, which gettext keeps under the empty msgid)."""
+    return _translation.gettext(message) if message else message
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
@@ -120,8 +121,8 @@ def cjk_font_available() -> bool | None:
 
 def font_missing_message(code: str) -> str:
     """What to print when `code` needs a CJK font and none is installed: the fallback and the install line."""
-    return (f"visualcnn: no font for {LANGUAGES[code]} ({code}) is installed, so the window stays in English.\n"
-            f"  Install one with:  {CJK_FONT_INSTALL}")
+    return _("visualcnn: no font for {language} ({code}) is installed, so the window stays in English.\n"
+             "  Install one with:  {command}").format(language=LANGUAGES[code], code=code, command=CJK_FONT_INSTALL)
 
 
 __all__ = ["CJK_FONT_INSTALL", "DOMAIN", "LANGUAGES", "LOCALE_DIR", "N_", "SYSTEM", "_", "cjk_font_available",

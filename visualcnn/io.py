@@ -22,6 +22,7 @@ from .errors import FileFormatError
 from .jsontext import parse_json
 from .presets import check_config, read_json
 from .session_file import FORMAT, VERSION, LayerFilesNeeded, restore_session, session_state  # noqa: F401 - API
+from visualcnn.i18n import _
 
 SESSION_SUFFIX = ".vcnn"
 
@@ -37,7 +38,8 @@ def load_spec(path: str | Path) -> dict[str, Any]:
     if isinstance(data, dict) and "spec" in data:
         data = data["spec"]
     if not isinstance(data, dict) or "layers" not in data:
-        raise FileFormatError(f"{path}: not a layer-stack spec (expected an object with 'input_shape' and 'layers')")
+        raise FileFormatError(_("{path}: not a layer-stack spec (expected an object with 'input_shape' "
+                                "and 'layers')").format(path=path))
     return data
 
 
@@ -53,28 +55,32 @@ def read_session_file(path: str | Path) -> tuple[dict[str, Any], dict[str, np.nd
     """(meta, arrays) of a session file, fully read and checked, or a FileFormatError."""
     path = Path(path)
     if not path.exists():
-        raise FileFormatError(f"{path}: no such file")
+        raise FileFormatError(_("{path}: no such file").format(path=path))
     with open(path, "rb") as fh:
         head = fh.read(4)
     if head == b"\x93NUM":
-        raise FileFormatError(f"{path}: not a visualcnn session (a bare .npy array, not an archive)")
+        raise FileFormatError(_("{path}: not a visualcnn session (a bare .npy array, not an archive)").format(
+                                  path=path))
     # every declared size (members, uncompressed bytes, array shapes) is checked before inflating
     arrays = load_npz(path, FileFormatError, name=str(path), member_limits={"__meta__": "MAX_META_BYTES"})
     if "__meta__" not in arrays:
-        raise FileFormatError(f"{path}: not a visualcnn session file (no __meta__ entry); "
-                              f"open a .vcnn file saved by visualcnn")
+        raise FileFormatError(_("{path}: not a visualcnn session file (no __meta__ entry); open a "
+                                ".vcnn file saved by visualcnn").format(path=path))
     raw = arrays.pop("__meta__")
     if raw.dtype.kind != "U" or raw.shape != ():
-        raise FileFormatError(f"{path}: not a visualcnn session file (its __meta__ is {raw.dtype} {raw.shape}, "
-                              f"not text)")
-    meta = parse_json(str(raw), f"{path}: the session's description", FileFormatError, allow_nan=True)
+        raise FileFormatError(_("{path}: not a visualcnn session file (its __meta__ is {dtype} "
+                                "{shape}, not text)").format(path=path, dtype=raw.dtype, shape=raw.shape))
+    meta = parse_json(str(raw), _("{path}: the session's description").format(path=path), FileFormatError,
+                      allow_nan=True)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise FileFormatError(f"{path}: not a visualcnn session file (format {_quoted(meta.get('format'))})"
-                              if isinstance(meta, dict) else f"{path}: not a visualcnn session file")
+        raise FileFormatError(_("{path}: not a visualcnn session file (format {quoted})").format(
+                                  path=path, quoted=_quoted(meta.get('format')))
+                              if isinstance(meta, dict) else _("{path}: not a visualcnn session file").format(
+                                                                 path=path))
     version = meta.get("version")
     if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
-        raise FileFormatError(f"{path}: saved by a newer visualcnn (format version {version}, "
-                              f"this one reads up to {VERSION})")
+        raise FileFormatError(_("{path}: saved by a newer visualcnn (format version {version}, this "
+                                "one reads up to {VERSION})").format(path=path, version=version, VERSION=VERSION))
     # one schema, as rigorous as the spec's: every field's type and range, no unknown keys (schema.py)
     meta = schema.check(meta, schema.session_meta(VERSION, FORMAT), f"{path}:")
     meta["config"] = check_config(meta["config"], str(path))
@@ -94,15 +100,18 @@ def check_session_arrays(arrays: dict[str, np.ndarray], path: Path) -> None:
         kind = key.split("/", 1)[0]
         if kind in ("param", "velocity", "batch", "pinned") and key not in ("batch/y", "pinned/y"):
             if a.dtype.kind != "f":
-                raise FileFormatError(f"{path}: array {key!r} must hold floating-point numbers, got {a.dtype}")
+                raise FileFormatError(_("{path}: array {key!r} must hold floating-point numbers, got "
+                                        "{dtype}").format(path=path, key=key, dtype=a.dtype))
         elif key in ("batch/y", "pinned/y"):
             if a.dtype.kind not in "iu" or a.ndim != 1:
-                raise FileFormatError(f"{path}: array {key!r} must be whole-number labels (N,), got {a.dtype} "
-                                      f"{a.shape}")
+                raise FileFormatError(_("{path}: array {key!r} must be whole-number labels (N,), got "
+                                        "{dtype} {shape}").format(path=path, key=key, dtype=a.dtype, shape=a.shape))
         if kind == "velocity":
             param = arrays.get("param/" + key.split("/", 1)[1])
             if param is not None and param.shape != a.shape:
-                raise FileFormatError(f"{path}: array {key!r} has shape {a.shape}; its parameter has {param.shape}")
+                raise FileFormatError(_("{path}: array {key!r} has shape {shape}; its parameter has "
+                                        "{param_shape}").format(path=path, key=key, shape=a.shape,
+                                        param_shape=param.shape))
 
 
 def load_session(path: str | Path, dataset: Any = None, layer_files: bool = False):

@@ -12,10 +12,11 @@ from typing import Any
 
 from . import limits
 from .reading import opened
+from visualcnn.i18n import N_, _
 
 
 def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number; write a finite number")
+    raise ValueError(_("{name} is not a JSON number; write a finite number").format(name=name))
 
 
 def _depth(value: Any) -> int:
@@ -33,7 +34,7 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def parse_json(text: str, where: str, error: type[Exception], what: str = "valid JSON",
+def parse_json(text: str, where: str, error: type[Exception], what: str = N_("valid JSON"),
                allow_nan: bool = False) -> Any:
     """The value of JSON `text`, or error(...) naming `where`: not JSON, NaN/Infinity, or nested too deep.
 
@@ -43,26 +44,29 @@ def parse_json(text: str, where: str, error: type[Exception], what: str = "valid
     try:
         value = json.loads(text, **({} if allow_nan else {"parse_constant": _no_constant}))
     except RecursionError:
-        raise error(f"{where}: not {what}: nested deeper than the limit of {limits.MAX_JSON_DEPTH} "
-                    f"(visualcnn.limits.MAX_JSON_DEPTH)") from None
+        raise error(_("{where}: not {what}: nested deeper than the limit of {MAX_JSON_DEPTH} "
+                      "(visualcnn.limits.MAX_JSON_DEPTH)").format(
+                        where=where, what=_(what), MAX_JSON_DEPTH=limits.MAX_JSON_DEPTH)) from None
     except ValueError as e:                 # JSONDecodeError and the NaN/Infinity refusal
-        raise error(f"{where}: not {what} ({e})") from None
+        raise error(_("{where}: not {what} ({error})").format(where=where, what=_(what), error=e)) from None
     if _depth(value) > limits.MAX_JSON_DEPTH:
-        raise error(f"{where}: not {what}: nested deeper than the limit of {limits.MAX_JSON_DEPTH} "
-                    f"(visualcnn.limits.MAX_JSON_DEPTH)")
+        raise error(_("{where}: not {what}: nested deeper than the limit of {MAX_JSON_DEPTH} "
+                      "(visualcnn.limits.MAX_JSON_DEPTH)").format(
+                        where=where, what=_(what), MAX_JSON_DEPTH=limits.MAX_JSON_DEPTH))
     return value
 
 
-def read_json_file(path: str | Path, error: type[Exception], what: str = "valid JSON") -> Any:
+def read_json_file(path: str | Path, error: type[Exception], what: str = N_("valid JSON")) -> Any:
     """The JSON in `path`, or error(...) naming the file: missing, a folder, too big, not text, not JSON."""
     path = Path(path)
-    with opened(path, error, str(path)) as (f, _):
+    with opened(path, error, str(path)) as (f, _size):
         raw = f.read(limits.MAX_JSON_FILE_BYTES + 1)
-    limits.check(len(raw), "MAX_JSON_FILE_BYTES", str(path), "the file's size", error, "bytes")
+    limits.check(len(raw), "MAX_JSON_FILE_BYTES", str(path), _("the file's size"), error, "bytes")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise error(f"{path}: not {what} (not UTF-8 text: {e})") from None
+        raise error(_("{path}: not {what} (not UTF-8 text: {error})").format(path=path, what=_(what),
+                                                                            error=e)) from None
     return parse_json(text, str(path), error, what)
 
 

@@ -1,4 +1,4 @@
-"""Every size limit in one place: files, archive members, data sets, specs, stack depth, images, seeds.
+"""Every size limit in one place: files, archive members, data sets, specs, stack depth, images, seeds, ONNX.
 
 A loader checks what a file *declares* (a zip member's size, an .npy header's shape, an IDX
 header's dimensions, a spec's sizes) against these before it allocates or inflates anything,
@@ -9,6 +9,8 @@ a few bytes cannot make the process take gigabytes.
 """
 
 from __future__ import annotations
+
+from visualcnn.i18n import _
 
 # -- files -------------------------------------------------------------------------------------
 #: a JSON spec or preset file, read whole
@@ -58,6 +60,14 @@ MAX_IMAGE_PIXELS = 4096 * 4096
 #: bytes of a picture file
 MAX_IMAGE_FILE_BYTES = 64 * 2**20
 
+# -- ONNX models -------------------------------------------------------------------------------
+#: the largest ONNX model read, its external data included (a small CNN's is kilobytes to a few megabytes)
+MAX_ONNX_BYTES = 256 * 2**20
+#: nodes of one ONNX graph (a sequential small CNN has tens)
+MAX_ONNX_NODES = 4096
+#: elements one ONNX tensor may declare (checked against its bytes before it is decoded)
+MAX_ONNX_TENSOR_ELEMENTS = 64 * 2**20
+
 # -- long runs ---------------------------------------------------------------------------------
 #: per-iteration metrics kept at full resolution; older ones are summarised (see visualcnn.metrics)
 MAX_METRICS_KEPT = 2048
@@ -69,7 +79,7 @@ def describe_bytes(n: int) -> str:
         if n >= size:
             value = n / size
             return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
-    return f"{n} bytes"
+    return _("{n} bytes").format(n=n)
 
 
 def refusal(where: str, field: str, value: object, limit_name: str, limit: object, unit: str = "") -> str:
@@ -78,7 +88,8 @@ def refusal(where: str, field: str, value: object, limit_name: str, limit: objec
         if isinstance(limit, int) else str(limit)
     got = describe_bytes(value) if unit == "bytes" and isinstance(value, int) else f"{value:,}" \
         if isinstance(value, int) else str(value)
-    return f"{where}: {field} is {got}, over the limit of {shown} (visualcnn.limits.{limit_name})"
+    return _("{where}: {field} is {got}, over the limit of {shown} (visualcnn.limits.{limit_name})").format(
+               where=where, field=field, got=got, shown=shown, limit_name=limit_name)
 
 
 def check(value: int, limit_name: str, where: str, field: str, error: type[Exception], unit: str = "") -> int:

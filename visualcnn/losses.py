@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .errors import ShapeError
+from visualcnn.i18n import _
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -55,7 +56,7 @@ class SoftmaxCrossEntropy:
     def backward(self) -> np.ndarray:
         """∂C/∂x (N, K) = p − d, divided by N for the mean."""
         if self.probs is None:
-            raise RuntimeError("backward() needs a loss computed first")
+            raise RuntimeError(_("backward() needs a loss computed first"))
         N = self.probs.shape[0]
         dx = self.probs.copy()
         dx[np.arange(N), self.labels] -= 1.0
@@ -72,14 +73,16 @@ def check_labels(labels: Any, n: int, n_classes: int) -> np.ndarray:
     """Labels as an int array (N,) in [0, K), or a ShapeError saying what was received."""
     arr = np.asarray(labels)
     if arr.shape != (n,):
-        raise ShapeError(f"labels must have shape ({n},) to match the batch, got {arr.shape}")
+        raise ShapeError(_("labels must have shape ({n},) to match the batch, got {shape}").format(
+                             n=n, shape=arr.shape))
     if arr.size and not np.issubdtype(arr.dtype, np.integer):
         if not np.all(np.equal(np.mod(arr, 1), 0)):
-            raise ShapeError(f"labels must be integer class indices, got dtype {arr.dtype}")
+            raise ShapeError(_("labels must be integer class indices, got dtype {dtype}").format(dtype=arr.dtype))
     arr = arr.astype(np.intp)
     if arr.size and (arr.min() < 0 or arr.max() >= n_classes):
-        raise ShapeError(f"labels must lie in [0, {n_classes - 1}] for {n_classes} classes, "
-                         f"got values from {arr.min()} to {arr.max()}")
+        raise ShapeError(_("labels must lie in [0, {value}] for {n_classes} classes, got values from "
+                           "{min} to {max}").format(
+                             value=n_classes - 1, n_classes=n_classes, min=arr.min(), max=arr.max()))
     return arr
 
 

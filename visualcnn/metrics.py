@@ -28,6 +28,7 @@ from typing import Any
 
 from . import limits
 from .history import IterationMetrics
+from visualcnn.i18n import _
 
 #: summary points kept for the iterations older than the recent window
 MAX_SUMMARY = 1024
@@ -40,7 +41,8 @@ class MetricsLog:
 
     def __init__(self, items: Any = (), keep: int = limits.MAX_METRICS_KEPT, max_summary: int = MAX_SUMMARY) -> None:
         if keep < 1 or max_summary < 2:
-            raise ValueError(f"MetricsLog: keep must be >= 1 and max_summary >= 2, got {keep} and {max_summary}")
+            raise ValueError(_("MetricsLog: keep must be >= 1 and max_summary >= 2, got {keep} and "
+                               "{max_summary}").format(keep=keep, max_summary=max_summary))
         self.keep, self.max_summary = int(keep), int(max_summary)
         self._recent: deque[IterationMetrics] = deque()
         self._first = 0                         # count index of _recent[0]
@@ -68,7 +70,7 @@ class MetricsLog:
         if k < 0:
             k += n
         if not 0 <= k < n:
-            raise IndexError(f"metrics index {k} out of range (0 … {n - 1})")
+            raise IndexError(_("metrics index {k} out of range (0 … {value})").format(k=k, value=n - 1))
         if k >= self._first:
             return self._recent[k - self._first]
         if self._ends and k < self._ends[-1]:

@@ -33,7 +33,7 @@ import numpy as np
 
 from .errors import VisualCNNError
 from .gradcheck import GradCheckReport, gradcheck_layer, gradcheck_loss, update_check
-from .i18n import N_
+from visualcnn.i18n import N_, _
 from .layers import LAYER_TYPES, Conv2D, Layer, LpPool2D, Sigmoid
 from .layers.activations import sigmoid_and_slope
 from .layers.windows import scatter_windows, windows
@@ -59,7 +59,7 @@ class SoftmaxDiagonal(SoftmaxCrossEntropy):
 
     def backward(self) -> np.ndarray:
         if self.probs is None:
-            raise RuntimeError("backward() needs a loss computed first")
+            raise RuntimeError(_("backward() needs a loss computed first"))
         N, K = self.probs.shape
         d = np.zeros_like(self.probs)
         d[np.arange(N), self.labels] = 1.0
@@ -287,8 +287,9 @@ def check_names(names: Iterable[str] | None) -> list[str]:
     for name in wanted:
         if name not in MISTAKES:
             close = difflib.get_close_matches(str(name), list(MISTAKES), n=1, cutoff=0.5)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise UnknownMistakeError(f"unknown mistake {name!r}{hint}; valid mistakes: {', '.join(MISTAKES)}")
+            hint = _(" (did you mean {close!r}?)").format(close=close[0]) if close else ""
+            raise UnknownMistakeError(_("unknown mistake {name!r}{hint}; valid mistakes: {MISTAKES}").format(
+                                          name=name, hint=hint, MISTAKES=', '.join(MISTAKES)))
     return [n for n in MISTAKES if n in wanted]
 
 

@@ -13,6 +13,7 @@ from .errors import ShapeError, SpecError
 from .layers import LAYER_TYPES, BuildError, Layer
 from .losses import LOSS_TYPES, SoftmaxCrossEntropy
 from .spec import format_shape, normalize_spec
+from visualcnn.i18n import _
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
@@ -20,7 +21,7 @@ DTYPES = {"float32": np.float32, "float64": np.float64}
 def _as_dtype(dtype: Any) -> np.dtype:
     dt = np.dtype(dtype)
     if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"dtype must be float32 or float64, got {dt}")
+        raise ValueError(_("dtype must be float32 or float64, got {dt}").format(dt=dt))
     return dt
 
 
@@ -37,14 +38,14 @@ def _check_sizes_before_build(layer: Layer, shape: tuple[int, ...], n_params: in
         return                                  # build() reports it, with the layer's own words
     units_in = math.prod(shape)
     units_out = math.prod(int(s) for s in out)
-    limits.check(units_out, "MAX_LAYER_UNITS", where, "the output's size per sample", SpecError)
+    limits.check(units_out, "MAX_LAYER_UNITS", where, _("the output's size per sample"), SpecError)
     opts = layer.options
     estimate = 0
     if isinstance(opts.get("out_features"), int):
         estimate = units_in * units_out + units_out
     elif isinstance(opts.get("out_channels"), int) and isinstance(opts.get("kernel_size"), int) and shape:
         estimate = opts["out_channels"] * shape[0] * opts["kernel_size"] ** 2 + opts["out_channels"]
-    limits.check(n_params + estimate, "MAX_PARAMS", where, "the parameter count up to this layer", SpecError)
+    limits.check(n_params + estimate, "MAX_PARAMS", where, _("the parameter count up to this layer"), SpecError)
 
 
 class Network:
@@ -97,28 +98,33 @@ class Network:
     def _build(self) -> None:
         rng = np.random.default_rng(self.seed)
         shape = self.input_shape
-        limits.check(len(self.layers), "MAX_LAYERS", "spec", "the number of layers", SpecError)
+        limits.check(len(self.layers), "MAX_LAYERS", "spec", _("the number of layers"), SpecError)
         n_params = 0
         for i, layer in enumerate(self.layers):
-            where = f"layer {i} {layer.type_name}"
+            where = _("layer {index} {kind}").format(index=i, kind=layer.type_name)
             try:
                 _check_sizes_before_build(layer, shape, n_params, where)
                 layer.build(shape, rng, self.dtype)
             except BuildError as e:
-                raise SpecError(f"{where}: {e} (incoming shape {format_shape(shape)})", layer_index=i) from None
+                raise SpecError(_("{where}: {error} (incoming shape {format_shape})").format(
+                                    where=where, error=e, format_shape=format_shape(shape)), layer_index=i) from None
             except SpecError as e:
                 raise SpecError(str(e), layer_index=i) from None
             except MemoryError:
-                raise SpecError(f"{where}: building it ran out of memory (incoming shape {format_shape(shape)}); "
-                                f"make it smaller", layer_index=i) from None
+                raise SpecError(_("{where}: building it ran out of memory (incoming shape "
+                                  "{format_shape}); make it smaller").format(
+                                    where=where, format_shape=format_shape(shape)), layer_index=i) from None
             except (Exception, SystemExit) as e:  # noqa: BLE001 - a user-written layer's build may raise anything
-                raise SpecError(f"{where}: build raised {type(e).__name__}: {e} "
-                                f"(incoming shape {format_shape(shape)})", layer_index=i) from e
+                raise SpecError(_("{where}: build raised {type_name}: {error} (incoming shape "
+                                  "{format_shape})").format(
+                                    where=where, type_name=type(e).__name__, error=e,
+                                    format_shape=format_shape(shape)), layer_index=i) from e
             shape = layer.output_shape
             n_params += layer.n_params
             try:
-                limits.check(math.prod(shape), "MAX_LAYER_UNITS", where, "the output's size per sample", SpecError)
-                limits.check(n_params, "MAX_PARAMS", where, "the parameter count up to this layer", SpecError)
+                limits.check(math.prod(shape), "MAX_LAYER_UNITS", where, _("the output's size per "
+                                                                           "sample"), SpecError)
+                limits.check(n_params, "MAX_PARAMS", where, _("the parameter count up to this layer"), SpecError)
             except SpecError as e:
                 raise SpecError(str(e), layer_index=i) from None
         # where training's backward pass may stop; layers are built once, so it is kept (asking every
@@ -127,9 +133,11 @@ class Network:
         if len(shape) != 1 or shape[0] < 2:
             last = len(self.layers) - 1
             raise SpecError(
-                f"layer {last} {self.layers[last].type_name}: the last layer must output class scores "
-                f"(a vector of K >= 2), got {format_shape(shape)}; end the stack with a dense layer "
-                f"(out_features = number of classes)", layer_index=last)
+                _("layer {last} {type_name}: the last layer must output class scores (a vector of K >= "
+                  "2), got {format_shape}; end the stack with a dense layer (out_features = number of "
+                  "classes)").format(
+                    last=last, type_name=self.layers[last].type_name,
+                    format_shape=format_shape(shape)), layer_index=last)
 
     def to_spec(self) -> dict[str, Any]:
         return {
@@ -168,15 +176,17 @@ class Network:
     def set_params(self, params: Sequence[dict[str, np.ndarray]]) -> None:
         """Write `params` (as from get_params) into the live arrays, checking every key and shape."""
         if len(params) != len(self.layers):
-            raise ShapeError(f"parameters for {len(params)} layers given, the network has {len(self.layers)}")
+            raise ShapeError(_("parameters for {n_params} layers given, the network has {n_layers}").format(
+                                 n_params=len(params), n_layers=len(self.layers)))
         for i, (layer, new) in enumerate(zip(self.layers, params)):
             if set(new) != set(layer.params):
-                raise ShapeError(f"layer {i} {layer.type_name}: parameter names {sorted(new)} "
-                                 f"do not match {sorted(layer.params)}")
+                raise ShapeError(_("layer {i} {type_name}: parameter names {new} do not match {params}").format(
+                                     i=i, type_name=layer.type_name, new=sorted(new), params=sorted(layer.params)))
             for k, v in new.items():
                 if np.shape(v) != layer.params[k].shape:
-                    raise ShapeError(f"layer {i} {layer.type_name}: {k} has shape {np.shape(v)}, "
-                                     f"expected {layer.params[k].shape}")
+                    raise ShapeError(_("layer {i} {type_name}: {k} has shape {got}, expected {expected}").format(
+                                         i=i, type_name=layer.type_name, k=k, got=np.shape(v),
+                                         expected=layer.params[k].shape))
                 layer.params[k][...] = v
 
     def summary(self) -> list[dict[str, Any]]:
@@ -192,8 +202,8 @@ class Network:
         if x.ndim == len(self.input_shape):          # a single sample
             x = x[None]
         if tuple(x.shape[1:]) != self.input_shape:
-            raise ShapeError(f"input must have shape (N, {', '.join(map(str, self.input_shape))}), "
-                             f"got {x.shape}")
+            raise ShapeError(_("input must have shape (N, {dims}), got {shape}").format(
+                                 dims=', '.join(map(str, self.input_shape)), shape=x.shape))
         return np.ascontiguousarray(x, dtype=self.dtype)
 
     def forward(self, x: Any) -> np.ndarray:

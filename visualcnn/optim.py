@@ -17,6 +17,7 @@ import numpy as np
 
 from .errors import VisualCNNError
 from .network import Network
+from visualcnn.i18n import _
 
 
 class HyperParameterError(VisualCNNError):
@@ -24,27 +25,31 @@ class HyperParameterError(VisualCNNError):
 
 
 def check_hyper(lr: float, momentum: float, weight_decay: float) -> None:
-    for name, value in (("learning rate", lr), ("momentum", momentum), ("weight decay", weight_decay)):
+    for name, value in ((_("learning rate"), lr), (_("momentum"), momentum), (_("weight decay"), weight_decay)):
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-            raise HyperParameterError(f"{name} must be a finite number, got {value!r}")
+            raise HyperParameterError(_("{name} must be a finite number, got {value!r}").format(
+                                          name=name, value=value))
     if lr <= 0:
-        raise HyperParameterError(f"learning rate must be > 0, got {lr!r}")
+        raise HyperParameterError(_("learning rate must be > 0, got {lr!r}").format(lr=lr))
     if not 0 <= momentum < 1:
-        raise HyperParameterError(f"momentum must be in [0, 1), got {momentum!r}")
+        raise HyperParameterError(_("momentum must be in [0, 1), got {momentum!r}").format(momentum=momentum))
     if weight_decay < 0:
-        raise HyperParameterError(f"weight decay must be >= 0, got {weight_decay!r}")
+        raise HyperParameterError(_("weight decay must be >= 0, got {weight_decay!r}").format(
+                                      weight_decay=weight_decay))
 
 
 def check_for_dtype(lr: float, weight_decay: float, decay_biases: Any, dtype: np.dtype) -> None:
     """Refuse what check_hyper cannot see: a non-boolean decay_biases ("no" is not false), and a rate the
     network's dtype turns into infinity (lr 1e39 is inf in float32)."""
     if not isinstance(decay_biases, (bool, np.bool_)):
-        raise HyperParameterError(f"decay_biases must be true or false, got {decay_biases!r}")
+        raise HyperParameterError(_("decay_biases must be true or false, got {decay_biases!r}").format(
+                                      decay_biases=decay_biases))
     biggest = float(np.finfo(dtype).max)
-    for name, value in (("learning rate", lr), ("learning rate × weight decay", lr * weight_decay)):
+    for name, value in ((_("learning rate"), lr), (_("learning rate × weight decay"), lr * weight_decay)):
         if value > biggest:
-            raise HyperParameterError(f"{name} {value:g} is not representable in {np.dtype(dtype).name} "
-                                      f"(largest {biggest:g}); use a smaller value or float64")
+            raise HyperParameterError(_("{name} {value:g} is not representable in {dtype} (largest "
+                                        "{biggest:g}); use a smaller value or float64").format(
+                                          name=name, value=value, dtype=np.dtype(dtype).name, biggest=biggest))
 
 
 class SGD:
@@ -71,8 +76,8 @@ class SGD:
         new = {**self.hyper(), **changes}
         unknown = set(changes) - set(self.hyper())
         if unknown:
-            raise HyperParameterError(f"unknown hyper-parameter {sorted(unknown)[0]!r}; "
-                                      f"valid: lr, momentum, weight_decay, decay_biases")
+            raise HyperParameterError(_("unknown hyper-parameter {unknown!r}; valid: lr, momentum, "
+                                        "weight_decay, decay_biases").format(unknown=sorted(unknown)[0]))
         check_hyper(new["lr"], new["momentum"], new["weight_decay"])
         check_for_dtype(new["lr"], new["weight_decay"], new["decay_biases"], self.net.dtype)
         self.lr, self.momentum = float(new["lr"]), float(new["momentum"])

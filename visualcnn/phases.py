@@ -13,6 +13,7 @@ import numpy as np
 from .errors import SessionError, VisualCNNError
 from .history import IterationMetrics
 from .records import ParamUpdate, PoolView, StepRecord, frozen, frozen_dict
+from visualcnn.i18n import _
 
 
 class PhaseRunner:
@@ -85,8 +86,10 @@ class PhaseRunner:
                 dx = _guarded(layer, "backward", i, dout, (len(dout), *layer.input_shape))
             for k, g in layer.grads.items():
                 if g.shape != layer.params[k].shape:
-                    raise LayerFailure(f"layer {i} {layer.type_name}: backward left grads[{k!r}] with shape "
-                                       f"{g.shape}; it must match params[{k!r}] {layer.params[k].shape}",
+                    raise LayerFailure(_("layer {i} {type_name}: backward left grads[{k!r}] with shape "
+                                         "{got}; it must match params[{k!r}] {expected}").format(
+                                           i=i, type_name=layer.type_name, k=k, got=g.shape,
+                                           expected=layer.params[k].shape),
                                        phase="backward", layer=i)
             self._douts.append(dx)
             m = self._pending_metrics
@@ -144,14 +147,18 @@ def _guarded(layer, method: str, index: int, arg: np.ndarray, expected: tuple[in
         raise
     except (Exception, SystemExit) as e:  # noqa: BLE001 - any failure of layer code is reported, not fatal;
         # sys.exit() in a layer is a failure of that layer, not a request to close the app unsaved
-        raise LayerFailure(f"layer {index} {layer.type_name}: {method} raised {type(e).__name__}: {e}",
+        raise LayerFailure(_("layer {index} {type_name}: {method} raised {error_type}: {error}").format(
+                               index=index, type_name=layer.type_name, method=method, error_type=type(e).__name__,
+                               error=e),
                            phase=method, layer=index, traceback_text=traceback.format_exc()) from e
     if expected is None:            # the caller wants no result (backward for parameter gradients only)
         return out
     if not isinstance(out, np.ndarray) or out.shape != expected:
         got = out.shape if isinstance(out, np.ndarray) else type(out).__name__
-        raise LayerFailure(f"layer {index} {layer.type_name}: {method} returned {got}, expected an array of "
-                           f"shape {expected}", phase=method, layer=index)
+        raise LayerFailure(_("layer {index} {type_name}: {method} returned {got}, expected an array of "
+                             "shape {expected}").format(
+                               index=index, type_name=layer.type_name, method=method, got=got,
+                               expected=expected), phase=method, layer=index)
     return out
 
 

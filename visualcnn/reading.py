@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
+from visualcnn.i18n import _
 
 
 @contextmanager
@@ -17,13 +18,13 @@ def opened(path: str | Path, error: type[Exception], where: str | None = None) -
         with open(path, "rb") as f:
             yield f, path.stat().st_size
     except FileNotFoundError:
-        raise error(f"{where}: no such file") from None
+        raise error(_("{where}: no such file").format(where=where)) from None
     except IsADirectoryError:
-        raise error(f"{where}: a folder, not a file") from None
+        raise error(_("{where}: a folder, not a file").format(where=where)) from None
     except OSError as e:
         if isinstance(e, error):
             raise
-        raise error(f"{where}: cannot read it ({e.strerror or e})") from None
+        raise error(_("{where}: cannot read it ({value})").format(where=where, value=e.strerror or e)) from None
 
 
 __all__ = ["opened"]

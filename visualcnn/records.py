@@ -14,7 +14,16 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from visualcnn.i18n import N_, _
+
 PHASES = ("forward", "loss", "backward", "update")
+#: a phase's name as a sentence shows it (translated where shown: `phase_name`)
+PHASE_NAMES = {"forward": N_("forward"), "loss": N_("loss"), "backward": N_("backward"), "update": N_("update")}
+
+
+def phase_name(phase: str) -> str:
+    """'backward' in the current language (逆伝播); an unknown name as it is."""
+    return _(PHASE_NAMES[phase]) if phase in PHASE_NAMES else phase
 
 
 def frozen(a: np.ndarray | None, copy: bool = True) -> np.ndarray | None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import ctypes
 import threading
 from typing import Any, Callable
+from visualcnn.i18n import _
 
 
 class LayerStopped(BaseException):
@@ -84,7 +85,7 @@ class AbandonableCall:
     def result(self) -> Any:
         """The call's value, or its exception raised here (LayerStopped if it was stopped)."""
         if not self.done:
-            raise RuntimeError("the call is still running")
+            raise RuntimeError(_("the call is still running"))
         if self._error is not None:
             raise self._error
         return self._value
@@ -109,8 +110,8 @@ def rescued_session(session: Any) -> Any:
                       pinned=session.pinned)
     new.breakpoints = session.breakpoints
     new.preset, new.path = session.preset, session.path
-    new.log.append(f"iteration {session.iteration}: a layer call that never returned was abandoned; "
-                   f"the iteration restarts from its beginning")
+    new.log.append(_("iteration {iteration}: a layer call that never returned was abandoned; the "
+                     "iteration restarts from its beginning").format(iteration=session.iteration))
     return new
 
 

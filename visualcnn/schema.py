@@ -19,6 +19,7 @@ from typing import Any
 
 from . import limits
 from .errors import FileFormatError
+from visualcnn.i18n import LANGUAGES, N_, SOURCE_LANGUAGE, _
 
 
 def _join(where: str, key: str) -> str:
@@ -42,8 +43,9 @@ class Int:
 
     def check(self, value: Any, where: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or not self.minimum <= value <= self.maximum:
-            raise FileFormatError(f"{where} must be a whole number from {self.minimum} to {self.maximum}, "
-                                  f"got {_short(value)}")
+            raise FileFormatError(_("{where} must be a whole number from {minimum} to {maximum}, got "
+                                    "{short}").format(
+                                      where=where, minimum=self.minimum, maximum=self.maximum, short=_short(value)))
         return value
 
 
@@ -58,7 +60,11 @@ class Number:
     def describe(self) -> str:
         lo = f"{'>' if self.above else '>='} {self.minimum:g}" if self.minimum > -math.inf else ""
         hi = f"{'<' if self.below else '<='} {self.maximum:g}" if self.maximum < math.inf else ""
-        return "a finite number" + (f" {lo}" if lo else "") + (f" and {hi}" if lo and hi else f" {hi}" if hi else "")
+        if lo and hi:
+            return _("a finite number {low} and {high}").format(low=lo, high=hi)
+        if lo or hi:
+            return _("a finite number {bound}").format(bound=lo or hi)
+        return _("a finite number")
 
     def check(self, value: Any, where: str) -> float:
         if self.non_finite and (value is None or (isinstance(value, float) and not math.isfinite(value))):
@@ -67,7 +73,8 @@ class Number:
         ok = ok and (value > self.minimum if self.above else value >= self.minimum)
         ok = ok and (value < self.maximum if self.below else value <= self.maximum)
         if not ok:
-            raise FileFormatError(f"{where} must be {self.describe()}, got {_short(value)}")
+            raise FileFormatError(_("{where} must be {describe}, got {short}").format(
+                                      where=where, describe=self.describe(), short=_short(value)))
         return float(value) if isinstance(value, float) else value
 
 
@@ -75,7 +82,8 @@ class Number:
 class Bool:
     def check(self, value: Any, where: str) -> bool:
         if not isinstance(value, bool):
-            raise FileFormatError(f"{where} must be true or false, got {_short(value)}")
+            raise FileFormatError(_("{where} must be true or false, got {short}").format(
+                                      where=where, short=_short(value)))
         return value
 
 
@@ -86,9 +94,11 @@ class Str:
 
     def check(self, value: Any, where: str) -> str:
         if not isinstance(value, str) or len(value) > self.max_length:
-            raise FileFormatError(f"{where} must be text (at most {self.max_length} characters), got {_short(value)}")
+            raise FileFormatError(_("{where} must be text (at most {max_length} characters), got "
+                                    "{short}").format(where=where, max_length=self.max_length, short=_short(value)))
         if self.choices is not None and value not in self.choices:
-            raise FileFormatError(f"{where} must be one of {', '.join(map(repr, self.choices))}, got {_short(value)}")
+            raise FileFormatError(_("{where} must be one of {dims}, got {short}").format(
+                                      where=where, dims=', '.join(map(repr, self.choices)), short=_short(value)))
         return value
 
 
@@ -98,9 +108,10 @@ class Scalar:
 
     def check(self, value: Any, where: str) -> Any:
         if value is not None and not isinstance(value, (str, int, float, bool)):
-            raise FileFormatError(f"{where} must be a number, text or true/false, got {_short(value)}")
+            raise FileFormatError(_("{where} must be a number, text or true/false, got {short}").format(
+                                      where=where, short=_short(value)))
         if isinstance(value, float) and not math.isfinite(value):
-            raise FileFormatError(f"{where} must be finite, got {_short(value)}")
+            raise FileFormatError(_("{where} must be finite, got {short}").format(where=where, short=_short(value)))
         return value
 
 
@@ -111,9 +122,10 @@ class List:
 
     def check(self, value: Any, where: str) -> list:
         if not isinstance(value, list):
-            raise FileFormatError(f"{where} must be a list, got {_short(value)}")
+            raise FileFormatError(_("{where} must be a list, got {short}").format(where=where, short=_short(value)))
         if len(value) > self.max_length:
-            raise FileFormatError(f"{where} has {len(value):,} items; at most {self.max_length:,} are valid")
+            raise FileFormatError(_("{where} has {n_value:,} items; at most {max_length:,} are valid").format(
+                                      where=where, n_value=len(value), max_length=self.max_length))
         return [self.item.check(v, f"{where}[{i}]") for i, v in enumerate(value)]
 
 
@@ -129,17 +141,19 @@ class Obj:
 
     def check(self, value: Any, where: str) -> dict:
         if not isinstance(value, dict):
-            raise FileFormatError(f"{where} must be an object, got {_short(value)}")
+            raise FileFormatError(_("{where} must be an object, got {short}").format(
+                                      where=where, short=_short(value)))
         for key, why in self.refused.items():
             if key in value:
-                raise FileFormatError(f"{_join(where, key)}: {why}")
+                raise FileFormatError(f"{_join(where, key)}: {_(why)}")
         unknown = [k for k in value if k not in self.fields]
         if unknown and self.other is None:
-            raise FileFormatError(f"{where.rstrip(':')}: unknown key {_short(unknown[0])}; "
-                                  f"valid keys: {', '.join(self.fields)}")
+            raise FileFormatError(_("{where}: unknown key {short}; valid keys: {fields}").format(
+                                      where=where.rstrip(':'), short=_short(unknown[0]),
+                                      fields=', '.join(self.fields)))
         missing = [k for k in self.fields if k not in value and k not in self.optional]
         if missing:
-            raise FileFormatError(f"{where.rstrip(':')}: missing {missing[0]!r}")
+            raise FileFormatError(_("{where}: missing {key!r}").format(where=where.rstrip(':'), key=missing[0]))
         out = {k: self.fields[k].check(value[k], _join(where, k)) for k in self.fields if k in value}
         out.update({k: self.other.check(value[k], _join(where, k)) for k in unknown})
         return out
@@ -160,8 +174,8 @@ class _RngState:
 
     def check(self, value: Any, where: str) -> dict:
         if not isinstance(value, dict) or not isinstance(value.get("bit_generator"), str):
-            raise FileFormatError(f"{where} must be a NumPy bit-generator state (an object with 'bit_generator'), "
-                                  f"got {_short(value)}")
+            raise FileFormatError(_("{where} must be a NumPy bit-generator state (an object with "
+                                    "'bit_generator'), got {short}").format(where=where, short=_short(value)))
         return value
 
 
@@ -182,8 +196,9 @@ OPTIMIZER = Obj(HYPER, optional=tuple(HYPER))
 TRAIN = Obj({"batch_size": Int(1, limits.MAX_BATCH_SIZE), "epochs": Int(1, 1_000_000), **HYPER},
             optional=("batch_size", "epochs", *HYPER))
 DATASET = Obj({"name_or_path": Str(), "name": Str(), "path": Str()}, optional=("name_or_path", "name", "path"),
-              other=Scalar(), refused={"download_missing": "opening a file never downloads; download the set "
-                                                          "yourself with `visualcnn data download NAME`"})
+              other=Scalar(), refused={"download_missing": N_("opening a file never downloads; download "
+                                                              "the set yourself with `visualcnn data "
+                                                              "download NAME`")})
 
 
 class Spec:
@@ -191,14 +206,20 @@ class Spec:
 
     def check(self, value: Any, where: str) -> Any:
         if not isinstance(value, dict):
-            raise FileFormatError(f"{where} must be a layer-stack object, got {_short(value)}")
+            raise FileFormatError(_("{where} must be a layer-stack object, got {short}").format(
+                                      where=where, short=_short(value)))
         return value
 
 
-CONFIG = Obj({"title": Str(), "description": Str(max_length=65536), "spec": Spec(), "dataset": DATASET,
-              "optimizer": OPTIMIZER, "batch_size": Int(1, limits.MAX_BATCH_SIZE), "train": TRAIN,
+#: a preset's title and description in other languages: {"ja": {"title": ..., "description": ...}}
+TEXTS = Obj({"title": Str(), "description": Str(max_length=65536)}, optional=("title", "description"))
+TRANSLATIONS = Obj({code: TEXTS for code in LANGUAGES if code != SOURCE_LANGUAGE},
+                   optional=tuple(code for code in LANGUAGES if code != SOURCE_LANGUAGE))
+CONFIG = Obj({"title": Str(), "description": Str(max_length=65536), "translations": TRANSLATIONS, "spec": Spec(),
+              "dataset": DATASET, "optimizer": OPTIMIZER, "batch_size": Int(1, limits.MAX_BATCH_SIZE), "train": TRAIN,
               "dtype": Str(("float32", "float64")), "seed": Int(0, limits.MAX_SEED)},
-             optional=("title", "description", "dataset", "optimizer", "batch_size", "train", "dtype", "seed"))
+             optional=("title", "description", "translations", "dataset", "optimizer", "batch_size", "train", "dtype",
+                       "seed"))
 SAMPLER = Obj({"version": Int(1, 1_000), "n": Int(1, 2**40), "batch_size": Int(1, 2**40),
                "seed": Int(0, limits.MAX_SEED), "epoch": Int(0, limits.MAX_ITERATION),
                "position": Int(0, 2**40), "rng_state": _RngState()})

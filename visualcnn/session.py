@@ -34,10 +34,11 @@ from .metrics import EventLog, MetricsLog
 from .network import Network
 from .optim import SGD
 from .phases import LayerFailure, PhaseRunner
-from .records import PHASES, StepRecord
+from .records import PHASES, StepRecord, phase_name
 from .session_control import SessionControl, check_batch_size, check_seed
 from .spec import format_shape
 from .watches import BreakpointHit, Breakpoints
+from visualcnn.i18n import _, current_language
 
 EVENTS = ("phase_completed", "stepped_back", "breakpoint_hit", "network_rebuilt", "history_trimmed",
           "hyper_changed", "iteration_completed")
@@ -58,12 +59,14 @@ class Session(PhaseRunner, SessionControl):
         from .data.batching import Sampler
 
         if tuple(dataset.input_shape) != network.input_shape:
-            raise SessionError(f"the dataset's images are {format_shape(dataset.input_shape)} but the network "
-                               f"takes {format_shape(network.input_shape)}; change input_shape or the dataset")
+            raise SessionError(_("the dataset's images are {data_shape} but the network takes "
+                                 "{net_shape}; change input_shape or the dataset").format(
+                                   data_shape=format_shape(dataset.input_shape),
+                                   net_shape=format_shape(network.input_shape)))
         if dataset.n_classes > network.n_classes:
-            raise SessionError(f"the dataset has {dataset.n_classes} classes but the network outputs "
-                               f"{network.n_classes} scores; set the last dense layer's out_features "
-                               f"to {dataset.n_classes}")
+            raise SessionError(_("the dataset has {n_classes} classes but the network outputs "
+                                 "{n_scores} scores; set the last dense layer's out_features to "
+                                 "{n_classes}").format(n_classes=dataset.n_classes, n_scores=network.n_classes))
         self.network = network
         self.optimizer = optimizer
         self.dataset = dataset
@@ -77,7 +80,7 @@ class Session(PhaseRunner, SessionControl):
         self.log = EventLog()               # what changed when: hyper-parameters, rebuilds, trims (bounded)
         self.last_hit: BreakpointHit | None = None
         self.pinned: tuple[np.ndarray, np.ndarray] | None = None
-        self._descriptions: tuple[Network, list[str]] | None = None
+        self._descriptions: tuple[Network, list[str], str] | None = None
         self.preset: str | None = None      # the preset it was built from, if any
         self.path = None                    # the file it was loaded from or saved to, if any
         self._lock = threading.RLock()
@@ -161,8 +164,9 @@ class Session(PhaseRunner, SessionControl):
         """What phase `index` (default: the next) does, in words: 'forward through layer 0 conv2d (1×8×8 → 4×6×6)'."""
         index = self._index if index is None else index
         cache = self._descriptions
-        if cache is None or cache[0] is not self.network:
-            cache = self._descriptions = (self.network, [self._describe(j) for j in range(self.n_phases)])
+        if cache is None or cache[0] is not self.network or cache[2] != current_language():
+            cache = self._descriptions = (self.network, [self._describe(j) for j in range(self.n_phases)],
+                                          current_language())
         return cache[1][index]
 
     def _describe(self, index: int) -> str:
@@ -173,11 +177,13 @@ class Session(PhaseRunner, SessionControl):
             src = format_shape(net.input_shape if i == 0 else net.layers[i - 1].output_shape)
             dst = format_shape(layer.output_shape)
             if phase == "forward":
-                return f"forward through layer {i} {layer.type_name} ({src} → {dst})"
-            return f"backward through layer {i} {layer.type_name} (dC/d{dst} → dC/d{src})"
+                return _("forward through layer {i} {type_name} ({src} → {dst})").format(
+                           i=i, type_name=layer.type_name, src=src, dst=dst)
+            return _("backward through layer {i} {type_name} (∂C/∂y: {dst} → ∂C/∂x: {src})").format(
+                       i=i, type_name=layer.type_name, dst=dst, src=src)
         if phase == "loss":
-            return "loss: softmax + cross-entropy of the logits"
-        return f"update: SGD step on {net.n_params:,} parameters"
+            return _("loss: softmax + cross-entropy of the logits")
+        return _("update: SGD step on {n_params:,} parameters").format(n_params=net.n_params)
 
     def current_batch(self) -> tuple[np.ndarray, np.ndarray]:
         """The batch (x (N, C, H, W), labels (N,)) the current iteration steps on, fetched now if need be,
@@ -217,9 +223,9 @@ class Session(PhaseRunner, SessionControl):
         """Undo the last phase exactly; returns the record now current (None at an iteration's start)."""
         with self._lock:
             if not self.can_step_back:
-                raise SessionError("already at the start of history: nothing to step back to"
-                                   + (f" (older history was dropped to stay within the "
-                                      f"{self.history_budget / 2**20:.0f} MB budget)" if self.history.trimmed else ""))
+                dropped = (_(" (older history was dropped to stay within the {value:.0f} MB budget)").format(
+                    value=self.history_budget / 2 ** 20) if self.history.trimmed else "")
+                raise SessionError(_("already at the start of history: nothing to step back to") + dropped)
             if self._index == 0:
                 # back across the iteration boundary: undo the previous update
                 self.history.pop()
@@ -295,7 +301,8 @@ class Session(PhaseRunner, SessionControl):
         # the records showed nothing the fast path did not (cannot happen for NaN/Inf that reached the loss
         # or the parameters): still stop, saying where it was seen
         return BreakpointHit("nonfinite", iteration, self.phase_at(end)[0], None, float("nan"),
-                             f"NaN/Inf seen after the {self.phase_at(end)[0]} phase of iteration {iteration}")
+                             _("NaN/Inf seen after the {phase_at} phase of iteration {iteration}").format(
+                                 phase_at=phase_name(self.phase_at(end)[0]), iteration=iteration))
 
     def _params_finite(self) -> bool:
         return all(np.isfinite(p).all() for layer in self.network.layers for p in layer.params.values())
@@ -348,8 +355,9 @@ class Session(PhaseRunner, SessionControl):
         dropped = self.history.trim()
         if dropped:
             oldest = self.history.oldest.iteration
-            msg = (f"history trimmed: dropped {dropped} iteration(s) to stay within "
-                   f"{self.history_budget / 2**20:.0f} MB; step back reaches iteration {oldest}")
+            msg = (_("history trimmed: dropped {dropped} iteration(s) to stay within {value:.0f} MB; "
+                     "step back reaches iteration {oldest}").format(
+                       dropped=dropped, value=self.history_budget / 2 ** 20, oldest=oldest))
             self.log.append(msg, kind="history_trimmed")      # one line per run of trims, not per iteration
             self.events.emit("history_trimmed", dropped, msg)
 

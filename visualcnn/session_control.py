@@ -17,7 +17,8 @@ from .history import IterationMetrics
 from .metrics import MetricsLog
 from .network import Network
 from .optim import SGD
-from .records import frozen
+from .records import frozen, phase_name
+from visualcnn.i18n import _
 
 
 class SessionControl:
@@ -37,10 +38,11 @@ class SessionControl:
         """
         with self._lock:
             if not 0 <= phase_index < self.n_phases:
-                raise SessionError(f"phase {phase_index} is outside this network's iteration "
-                                   f"(0 … {self.n_phases - 1})")
+                raise SessionError(_("phase {phase_index} is outside this network's iteration (0 … "
+                                     "{value})").format(phase_index=phase_index, value=self.n_phases - 1))
             if phase_index > 0 and batch is None:
-                raise SessionError(f"phase {phase_index} needs the iteration's batch, and none was given")
+                raise SessionError(_("phase {phase_index} needs the iteration's batch, and none was "
+                                     "given").format(phase_index=phase_index))
             self.network.set_params(params)
             self.optimizer.set_state(velocity)
             if sampler_after is not None:
@@ -68,7 +70,8 @@ class SessionControl:
         """Change lr, momentum, weight_decay or decay_biases; takes effect at the next update."""
         with self._lock:
             self.optimizer.set_hyper(**changes)
-            msg = f"iteration {self.iteration}, before {self.phase}: " + ", ".join(
+            msg = _("iteration {iteration}, before {phase}: ").format(
+                iteration=self.iteration, phase=phase_name(self.phase)) + ", ".join(
                 f"{k} = {v}" for k, v in changes.items())
             self.log.append(msg)
             self.events.emit("hyper_changed", dict(changes))
@@ -80,7 +83,9 @@ class SessionControl:
         with self._lock:
             self.batch_size = check_batch_size(batch_size)
             self.sampler.set_batch_size(self.batch_size)
-            msg = f"iteration {self.iteration}: batch size = {self.batch_size}, {self.batch_size_takes_effect()}"
+            msg = _("iteration {iteration}: batch size = {batch_size}, {batch_size_takes_effect}").format(
+                      iteration=self.iteration, batch_size=self.batch_size,
+                      batch_size_takes_effect=self.batch_size_takes_effect())
             self.log.append(msg)
             self.events.emit("hyper_changed", {"batch_size": self.batch_size})
             return msg
@@ -89,11 +94,11 @@ class SessionControl:
         """When the current batch size applies: 'from this iteration' or 'from iteration N (…)'."""
         batch = self.history.current.batch
         if self.pinned is not None:
-            return "once the dataset's batches are used again (the pinned images are stepped on now)"
+            return _("once the dataset's batches are used again (the pinned images are stepped on now)")
         if batch is None or len(batch[1]) == self.batch_size:
-            return "from this iteration"
-        return (f"from iteration {self.iteration + 1} (iteration {self.iteration} keeps its batch of "
-                f"{len(batch[1])})")
+            return _("from this iteration")
+        return (_("from iteration {value} (iteration {iteration} keeps its batch of {n_batch})").format(
+                    value=self.iteration + 1, iteration=self.iteration, n_batch=len(batch[1])))
 
     def pin_input(self, x: np.ndarray | None, labels: Any = None) -> None:
         """Step on these images (N, C, H, W) from the next iteration on, instead of the dataset's batches;
@@ -131,27 +136,27 @@ class SessionControl:
                 new_seed = self.seed if seed is None else check_seed(seed)
                 net = build_network(spec if spec is not None else self.network.to_spec(),
                                     active(self.network), dtype=dtype or self.network.dtype, seed=new_seed)
-                reset += ["weights (new initialisation)", "momentum velocities", "iteration count"]
+                reset += [_("weights (new initialisation)"), _("momentum velocities"), _("iteration count")]
                 if seed is not None:
                     from .data.batching import Sampler
                     self.seed = new_seed
                     self.sampler = Sampler(len(self.dataset.y_train), self.batch_size, new_seed)
-                    reset.append("batch order")
+                    reset.append(_("batch order"))
                 self.metrics = MetricsLog()
                 iteration = 0
             else:
                 net = self.network.copy(dtype) if dtype is not None else self.network
                 velocity = self.optimizer.get_state()
                 if dtype is not None:
-                    reset.append(f"arrays cast to {np.dtype(dtype).name}")
+                    reset.append(_("arrays cast to {name}").format(name=np.dtype(dtype).name))
                 iteration = self.iteration
             self.network = net
             self.optimizer = type(self.optimizer)(net, **self.optimizer.hyper())   # an optimizer mistake stays
             if velocity is not None:
                 self.optimizer.set_state(velocity)
             self._reset_history(iteration)
-            reset.append("step history")
-            msg = "network rebuilt: reset " + ", ".join(reset)
+            reset.append(_("step history"))
+            msg = _("network rebuilt: reset ") + ", ".join(reset)
             self.log.append(msg)
             self.events.emit("network_rebuilt", reset)
             return reset
@@ -166,13 +171,14 @@ class SessionControl:
         """
         with self._lock:
             if network.to_spec() != self.network.to_spec():
-                raise SessionError("swap_network needs a network with the same spec; "
-                                   "use rebuild(spec=...) to change the layer stack")
+                raise SessionError(_("swap_network needs a network with the same spec; use "
+                                     "rebuild(spec=...) to change the layer stack"))
             self.network, self.optimizer = network, optimizer
             self._replay(self._index, records=True)
-            msg = f"iteration {self.iteration}, before {self.phase}: formulas swapped, current iteration recomputed"
+            msg = _("iteration {iteration}, before {phase}: formulas swapped, current iteration "
+                    "recomputed").format(iteration=self.iteration, phase=phase_name(self.phase))
             self.log.append(msg)
-            self.events.emit("network_rebuilt", ["current iteration recomputed with the new formulas"])
+            self.events.emit("network_rebuilt", [_("current iteration recomputed with the new formulas")])
 
     def evaluate(self, split: str = "test", max_samples: int | None = None,
                  batch_size: int = 256) -> tuple[float, float]:
@@ -202,14 +208,15 @@ def check_seed(seed: Any) -> int:
     window's seed box must hold that range too)."""
     from .limits import MAX_SEED
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
-        raise SessionError(f"seed must be a whole number from 0 to {MAX_SEED} (visualcnn.limits.MAX_SEED), "
-                           f"got {seed!r}")
+        raise SessionError(_("seed must be a whole number from 0 to {MAX_SEED} "
+                             "(visualcnn.limits.MAX_SEED), got {seed!r}").format(MAX_SEED=MAX_SEED, seed=seed))
     return int(seed)
 
 
 def check_batch_size(batch_size: Any) -> int:
     if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
-        raise SessionError(f"batch size must be a whole number >= 1, got {batch_size!r}")
+        raise SessionError(_("batch size must be a whole number >= 1, got {batch_size!r}").format(
+                               batch_size=batch_size))
     return int(batch_size)
 
 

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .errors import FileFormatError, VisualCNNError
+from visualcnn.i18n import _
 
 FORMAT = "visualcnn-session"
 VERSION = 2
@@ -42,10 +43,11 @@ class LayerFilesNeeded(FileFormatError):
 
     def __init__(self, session_path: Path, paths: list[str], types: list[str]) -> None:
         self.session_path, self.paths, self.types = session_path, paths, types
-        files = ", ".join(paths) if paths else "no file (the session names none)"
-        super().__init__(f"{session_path}: the layer stack uses custom layer type(s) {', '.join(types)}, "
-                         f"defined in {files}; loading a layer file runs the Python code in it — load it "
-                         f"only if you trust it (the window asks; on the command line pass --layer-file)")
+        files = ", ".join(paths) if paths else _("no file (the session names none)")
+        super().__init__(_("{session_path}: the layer stack uses custom layer type(s) {types}, defined "
+                           "in {files}; loading a layer file runs the Python code in it — load it only "
+                           "if you trust it (the window asks; on the command line pass --layer-file)").format(
+                             session_path=session_path, types=', '.join(types), files=files))
 
 
 def layer_files(network: Any) -> list[str]:
@@ -91,7 +93,8 @@ def session_state(session: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 def _names(meta: dict[str, Any], key: str, path: Path) -> list[str]:
     value = meta.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise FileFormatError(f"{path}: {key!r} must be a list of names, got {value!r}")
+        raise FileFormatError(_("{path}: {key!r} must be a list of names, got {value!r}").format(
+                                  path=path, key=key, value=value))
     return value
 
 
@@ -112,14 +115,15 @@ def _load_layer_files(meta: dict[str, Any], path: Path, allowed: bool) -> None:
         try:
             load_layer_file(file)
         except CustomLayerError as e:
-            raise FileFormatError(f"{path}: its layer file {e}") from None
+            raise FileFormatError(_("{path}: its layer file {error}").format(path=path, error=e)) from None
 
 
 def _pair(arrays: dict[str, np.ndarray], name: str, path: Path) -> tuple[np.ndarray, np.ndarray] | None:
     if f"{name}/x" not in arrays and f"{name}/y" not in arrays:
         return None
     if f"{name}/x" not in arrays or f"{name}/y" not in arrays:
-        raise FileFormatError(f"{path}: {name}/x and {name}/y come together; the file has only one of them")
+        raise FileFormatError(_("{path}: {name}/x and {name}/y come together; the file has only one of "
+                                "them").format(path=path, name=name))
     return arrays[f"{name}/x"], arrays[f"{name}/y"]
 
 
@@ -141,17 +145,20 @@ def restore_session(meta: dict[str, Any], arrays: dict[str, np.ndarray], path: P
         known = {f"{kind}/{i}/{k}" for kind in ("param", "velocity") for i in range(L) for k in layers[i].params}
         extra = set(arrays) - known - {f"{n}/{a}" for n in _PAIRS for a in "xy"}
         if extra:
-            raise FileFormatError(f"{path}: arrays {sorted(extra)[:3]} do not belong to this network")
+            raise FileFormatError(_("{path}: arrays {extra} do not belong to this network").format(
+                                      path=path, extra=sorted(extra)[:3]))
         metrics = [IterationMetrics(int(m["iteration"]), float(m["loss"]), float(m["accuracy"]))
                    for m in meta.get("metrics", [])]
         phase = meta.get("phase_index", 0)
         if isinstance(phase, bool) or not isinstance(phase, int):
-            raise FileFormatError(f"{path}: phase_index must be a whole number, got {phase!r}")
+            raise FileFormatError(_("{path}: phase_index must be a whole number, got {phase!r}").format(
+                                      path=path, phase=phase))
         session.restore_state(params, velocity, int(meta["iteration"]), meta["sampler"], metrics,
                               phase_index=phase, batch=_pair(arrays, "batch", path),
                               sampler_after=meta.get("sampler_after"), pinned=_pair(arrays, "pinned", path))
     except KeyError as e:
-        raise FileFormatError(f"{path}: missing array {e.args[0]!r} for this network") from None
+        raise FileFormatError(_("{path}: missing array {key!r} for this network").format(
+                                  path=path, key=e.args[0])) from None
     except FileFormatError:
         raise
     except VisualCNNError as e:

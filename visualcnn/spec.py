@@ -21,6 +21,7 @@ from . import limits
 from .errors import SpecError
 from .layers import LAYER_TYPES, Field
 from .losses import LOSS_TYPES
+from visualcnn.i18n import _
 
 DEFAULT_LOSS = {"type": "softmax_cross_entropy", "reduction": "mean"}
 TOP_LEVEL_KEYS = ("input_shape", "layers", "loss")
@@ -28,7 +29,7 @@ TOP_LEVEL_KEYS = ("input_shape", "layers", "loss")
 
 def _suggest(name: str, valid: list[str]) -> str:
     close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return _(" (did you mean {close!r}?)").format(close=close[0]) if close else ""
 
 
 def _is_kind(value: Any, kind: type | tuple[type, ...]) -> bool:
@@ -44,16 +45,21 @@ def _check_field(where: str, name: str, value: Any, field: Field) -> Any:
     if value is None and field.default is None and not field.required:
         return None
     if not _is_kind(value, field.kind):
-        raise SpecError(f"{where}: {name} must be {field.describe()}, got {_short(value)}")
+        raise SpecError(_("{where}: {name} must be {describe}, got {short}").format(
+                            where=where, name=name, describe=field.describe(), short=_short(value)))
     if field.choices is not None and value not in field.choices:
-        raise SpecError(f"{where}: {name} must be one of {field.describe()}, got {_short(value)}")
+        raise SpecError(_("{where}: {name} must be one of {describe}, got {short}").format(
+                            where=where, name=name, describe=field.describe(), short=_short(value)))
     if field.minimum is not None and value < field.minimum:
-        raise SpecError(f"{where}: {name} must be >= {field.minimum:g}, got {_short(value)}")
+        raise SpecError(_("{where}: {name} must be >= {minimum:g}, got {short}").format(
+                            where=where, name=name, minimum=field.minimum, short=_short(value)))
     if field.maximum is not None and value > field.maximum:
-        raise SpecError(f"{where}: {name} must be {field.describe()}, got {_short(value)} ({field.help})")
+        raise SpecError(_("{where}: {name} must be {describe}, got {short} ({help})").format(
+                            where=where, name=name, describe=field.describe(), short=_short(value), help=_(field.help)))
     if isinstance(value, float) and not math.isfinite(value):
         # JSON's NaN / Infinity: no size, rate or norm order is infinite
-        raise SpecError(f"{where}: {name} must be a finite number, got {'NaN' if value != value else _short(value)}")
+        raise SpecError(_("{where}: {name} must be a finite number, got {value}").format(
+                            where=where, name=name, value='NaN' if value != value else _short(value)))
     if isinstance(value, int) and not isinstance(value, bool):
         # a size this large would allocate before any shape check could refuse it
         limits.check(value, "MAX_LAYER_UNITS", where, name, SpecError)
@@ -64,20 +70,23 @@ def normalize_layer(index: int, entry: Any, layer_types: dict | None = None) -> 
     """One layer entry, checked and with its defaults filled in."""
     layer_types = LAYER_TYPES if layer_types is None else layer_types
     if not isinstance(entry, dict):
-        raise SpecError(f"layer {index}: must be an object like {{\"type\": \"relu\"}}, got {_short(entry)}",
+        raise SpecError(_('layer {index}: must be an object like {{"type": "relu"}}, got {short}').format(
+                            index=index, short=_short(entry)),
                         layer_index=index)
     kind = entry.get("type")
     if not isinstance(kind, str) or kind not in layer_types:
         valid = list(layer_types)
-        raise SpecError(f"layer {index}: unknown type {kind!r}{_suggest(str(kind), valid)}; "
-                        f"valid types: {', '.join(valid)}", layer_index=index)
+        raise SpecError(_("layer {index}: unknown type {kind!r}{suggest}; valid types: {valid}").format(
+                            index=index, kind=kind, suggest=_suggest(str(kind), valid),
+                            valid=', '.join(valid)), layer_index=index)
     cls = layer_types[kind]
-    where = f"layer {index} {kind}"
+    where = _("layer {index} {kind}").format(index=index, kind=kind)
     unknown = [k for k in entry if k != "type" and k not in cls.fields]
     if unknown:
-        valid = ", ".join(cls.fields) or "none"
-        raise SpecError(f"{where}: unknown field {unknown[0]!r}{_suggest(unknown[0], list(cls.fields))}; "
-                        f"valid fields: {valid}", layer_index=index)
+        valid = ", ".join(cls.fields) or _("none")
+        raise SpecError(_("{where}: unknown field {unknown!r}{suggest}; valid fields: {valid}").format(
+                            where=where, unknown=unknown[0], suggest=_suggest(unknown[0], list(cls.fields)),
+                            valid=valid), layer_index=index)
     out: dict[str, Any] = {"type": kind}
     for name, field in cls.fields.items():
         if name in entry:
@@ -86,7 +95,8 @@ def normalize_layer(index: int, entry: Any, layer_types: dict | None = None) -> 
             except SpecError as e:
                 raise SpecError(str(e), layer_index=index) from None
         elif field.required:
-            raise SpecError(f"{where}: missing field {name!r} ({field.help}; {field.describe()})",
+            raise SpecError(_("{where}: missing field {name!r} ({help}; {describe})").format(
+                                where=where, name=name, help=_(field.help), describe=field.describe()),
                             layer_index=index)
         else:
             out[name] = field.default
@@ -96,29 +106,35 @@ def normalize_layer(index: int, entry: Any, layer_types: dict | None = None) -> 
 def normalize_spec(spec: Any, layer_types: dict | None = None) -> dict[str, Any]:
     """A deep copy of `spec` with every field checked and every default filled in."""
     if not isinstance(spec, dict):
-        raise SpecError(f"a spec must be an object with keys {', '.join(TOP_LEVEL_KEYS)}; "
-                        f"got {type(spec).__name__}")
+        raise SpecError(_("a spec must be an object with keys {TOP_LEVEL_KEYS}; got {type_name}").format(
+                            TOP_LEVEL_KEYS=', '.join(TOP_LEVEL_KEYS), type_name=type(spec).__name__))
     unknown = [k for k in spec if k not in TOP_LEVEL_KEYS]
     if unknown:
-        raise SpecError(f"spec: unknown key {unknown[0]!r}; valid keys: {', '.join(TOP_LEVEL_KEYS)}")
+        raise SpecError(_("spec: unknown key {unknown!r}; valid keys: {TOP_LEVEL_KEYS}").format(
+                            unknown=unknown[0], TOP_LEVEL_KEYS=', '.join(TOP_LEVEL_KEYS)))
     shape = spec.get("input_shape")
     if (not isinstance(shape, (list, tuple)) or len(shape) not in (1, 3)
             or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in shape)):
-        raise SpecError(f"spec: input_shape must be [C, H, W] or [D] of positive integers, got {_short(shape)}")
-    limits.check(math.prod(shape), "MAX_LAYER_UNITS", "spec", "input_shape's size", SpecError)
+        raise SpecError(_("spec: input_shape must be [C, H, W] or [D] of positive integers, got {short}").format(
+                            short=_short(shape)))
+    limits.check(math.prod(shape), "MAX_LAYER_UNITS", "spec", _("input_shape's size"), SpecError)
     layers = spec.get("layers")
     if not isinstance(layers, list) or not layers:
-        raise SpecError(f"spec: layers must be a non-empty list of layer objects, got {_short(layers)}")
-    limits.check(len(layers), "MAX_LAYERS", "spec", "the number of layers", SpecError)
+        raise SpecError(_("spec: layers must be a non-empty list of layer objects, got {short}").format(
+                            short=_short(layers)))
+    limits.check(len(layers), "MAX_LAYERS", "spec", _("the number of layers"), SpecError)
     loss = spec.get("loss", DEFAULT_LOSS)
     if not isinstance(loss, dict) or not isinstance(loss.get("type"), str) or loss["type"] not in LOSS_TYPES:
-        raise SpecError(f"spec: loss must be {{\"type\": \"softmax_cross_entropy\"}}, got {_short(loss)}")
+        raise SpecError(_('spec: loss must be {{"type": "softmax_cross_entropy"}}, got {short}').format(
+                            short=_short(loss)))
     unknown = [k for k in loss if k not in ("type", "reduction")]
     if unknown:
-        raise SpecError(f"spec: loss has unknown field {unknown[0]!r}; valid fields: type, reduction")
+        raise SpecError(_("spec: loss has unknown field {unknown!r}; valid fields: type, reduction").format(
+                            unknown=unknown[0]))
     reduction = loss.get("reduction", "mean")
     if reduction not in LOSS_TYPES[loss["type"]].reductions:
-        raise SpecError(f"spec: loss reduction must be 'mean' or 'sum', got {_short(reduction)}")
+        raise SpecError(_("spec: loss reduction must be 'mean' or 'sum', got {short}").format(
+                            short=_short(reduction)))
     return {
         "input_shape": [int(s) for s in shape],
         "layers": [normalize_layer(i, e, layer_types) for i, e in enumerate(copy.deepcopy(layers))],

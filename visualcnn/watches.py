@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .records import StepRecord
+from .records import StepRecord, phase_name
+from visualcnn.i18n import _
 
 
 @dataclass(frozen=True)
@@ -43,32 +44,41 @@ class Breakpoints:
                 if a.size and not (np.isfinite(a.max()) and np.isfinite(a.min())):
                     bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
                     return BreakpointHit("nonfinite", rec.iteration, rec.phase, rec.layer, float(bad),
-                                         f"NaN/Inf first appeared in {where}: {bad} non-finite value(s) in {name}")
+                                         _("NaN/Inf first appeared in {where}: {bad} non-finite "
+                                           "value(s) in {name}").format(where=where, bad=bad, name=name))
         if self.grad_norm is not None and rec.phase == "backward":
             for name, g in (("dC/dx", rec.dx), *((f"dC/d{k}", v) for k, v in rec.grads.items())):
                 norm = float(np.linalg.norm(g))
                 if norm > self.grad_norm:
                     return BreakpointHit("grad_norm", rec.iteration, rec.phase, rec.layer, norm,
-                                         f"gradient norm ‖{name}‖ = {norm:.3g} exceeds {self.grad_norm:g} "
-                                         f"in {where}")
+                                         _("gradient norm ‖{name}‖ = {norm:.3g} exceeds {grad_norm:g} "
+                                           "in {where}").format(
+                                             name=name, norm=norm, grad_norm=self.grad_norm, where=where))
         if self.dead_fraction is not None and dead_fraction is not None and dead_fraction > self.dead_fraction:
             return BreakpointHit("dead_units", rec.iteration, rec.phase, rec.layer, dead_fraction,
-                                 f"{dead_fraction:.0%} of the units of {where.split(' (')[0]} are dead or "
-                                 f"saturated (threshold {self.dead_fraction:.0%})")
+                                 _("{dead_fraction:.0%} of the units of {where} are dead or saturated "
+                                   "(threshold {threshold:.0%})").format(
+                                     dead_fraction=dead_fraction, where=_where(rec, iteration=False),
+                                     threshold=self.dead_fraction))
         return None
 
 
-def _where(rec: StepRecord) -> str:
-    layer = f" of layer {rec.layer} {rec.layer_type}" if rec.layer is not None else ""
-    return f"the {rec.phase} phase{layer} (iteration {rec.iteration})"
+def _where(rec: StepRecord, iteration: bool = True) -> str:
+    """'the backward phase of layer 2 relu (iteration 7)' (without the iteration when asked)."""
+    if rec.layer is not None:
+        text = (_("the {phase} phase of layer {k} {type} (iteration {iteration})") if iteration
+                else _("the {phase} phase of layer {k} {type}"))
+    else:
+        text = _("the {phase} phase (iteration {iteration})") if iteration else _("the {phase} phase")
+    return text.format(phase=phase_name(rec.phase), k=rec.layer, type=rec.layer_type, iteration=rec.iteration)
 
 
 def _checked_arrays(rec: StepRecord):
     if rec.phase == "forward":
-        yield "the output", rec.y
+        yield _("the output"), rec.y
     elif rec.phase == "loss":
-        yield "the loss", np.asarray(rec.loss)
-        yield "the logits", rec.logits
+        yield _("the loss"), np.asarray(rec.loss)
+        yield _("the logits"), rec.logits
     elif rec.phase == "backward":
         yield "dC/dx", rec.dx
         for k, g in rec.grads.items():
@@ -76,4 +86,4 @@ def _checked_arrays(rec: StepRecord):
     else:
         for i, params in rec.updates.items():
             for k, u in params.items():
-                yield f"layer {i} {k} after the update", u.value
+                yield _("layer {i} {k} after the update").format(i=i, k=k), u.value

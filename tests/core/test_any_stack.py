@@ -30,7 +30,7 @@ def test_gradcheck_runs_on_a_stack_no_data_set_fits(spec_file, capsys):
     assert main(["gradcheck", "--spec", str(spec_file)]) == 0
     out, err = capsys.readouterr()
     assert "no data set fits this stack (2×9×9 input, 4 classes" in err and "random images and labels" in err
-    assert "sample(s) of random (no data set fits) 2×9×9" in out and "all passed" in out
+    assert "samples of random (no data set fits) 2×9×9" in out and "all passed" in out
     assert "float32 path: analytic gradients agree with float64" in out
 
 

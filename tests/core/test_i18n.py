@@ -69,10 +69,21 @@ def test_every_marked_string_is_translated(template, catalog):
     assert translations.missing(catalog, template) == []
 
 
-def test_nothing_is_left_in_english(catalog):
+def _pairs(catalog):
+    """(source, translation) of every entry; a plural entry gives one pair per form, against the plural source."""
     for msg in catalog:
-        if msg.id:
-            assert CJK.search(msg.string), f"{msg.id!r} → {msg.string!r}"
+        if not msg.id:
+            continue
+        if isinstance(msg.id, (list, tuple)):
+            for form in msg.string:
+                yield msg.id[1], form
+        else:
+            yield msg.id, msg.string
+
+
+def test_nothing_is_left_in_english(catalog):
+    for source, text in _pairs(catalog):
+        assert CJK.search(text), f"{source!r} → {text!r}"
 
 
 def _fields(text: str) -> list[str]:
@@ -83,10 +94,13 @@ def _fields(text: str) -> list[str]:
 
 
 def test_placeholders_and_markup_match_the_source(catalog):
-    for msg in catalog:
-        if msg.id:
-            assert _fields(msg.string) == _fields(msg.id), f"{msg.id!r} → {msg.string!r}"
-            assert ("&" in msg.id) == ("&" in msg.string), f"menu accelerator lost: {msg.string!r}"
+    for source, text in _pairs(catalog):
+        assert _fields(text) == _fields(source), f"{source!r} → {text!r}"
+        assert ("&" in source) == ("&" in text), f"menu accelerator lost: {text!r}"
+    plurals = [msg.id for msg in catalog if isinstance(msg.id, (list, tuple))]
+    assert plurals, "the catalogue has plural entries (ngettext) and this test reads them"
+    for singular, plural in plurals:
+        assert _fields(singular) == _fields(plural), f"{singular!r} / {plural!r}"
 
 
 def test_placeholder_check_catches_a_bad_translation():
@@ -128,3 +142,58 @@ def test_lang_ja_lists_the_lessons_in_japanese(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "出力層の勾配：ソフトマックスと交差エントロピー" in out.stdout
     assert "畳み込み層の誤差逆伝播" in out.stdout
+
+
+def test_presets_are_listed_in_the_current_language():
+    from visualcnn.presets import list_presets
+    english = {p["name"]: p for p in list_presets()}
+    i18n.set_language("ja")
+    japanese = {p["name"]: p for p in list_presets()}
+    assert english.keys() == japanese.keys() and len(japanese) >= 6
+    for name, p in japanese.items():
+        assert CJK.search(p["description"]), name
+        assert not CJK.search(english[name]["description"]), name
+    assert japanese["seed-note"]["title"] == "学習ノートのネットワーク"
+    assert english["seed-note"]["title"] == "The study note's network"
+
+
+def test_a_preset_translation_names_a_language_we_have(tmp_path):
+    from visualcnn.errors import FileFormatError
+    from visualcnn.presets import load_preset, preset_text
+    import json
+    cfg = json.loads((ROOT / "assets" / "presets" / "digits-small.json").read_text(encoding="utf-8"))
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({**cfg, "translations": {"fr": {"title": "Chiffres"}}}), encoding="utf-8")
+    with pytest.raises(FileFormatError, match="translations: unknown key \"fr\"; valid keys: ja"):
+        load_preset(path)
+    path.write_text(json.dumps({**cfg, "translations": {"ja": {"title": "数字"}}}), encoding="utf-8")
+    loaded = load_preset(path)
+    i18n.set_language("ja")
+    assert preset_text(loaded, "title") == "数字"
+    assert preset_text(loaded, "description") == cfg["description"]      # no translation: English
+
+
+def test_bundled_class_names_are_shown_in_the_current_language():
+    from visualcnn.data import class_label, load_dataset
+    colour = load_dataset("colour-shapes", size=8, n=24)
+    assert colour.class_names[0] == "red circle"                      # the data stays as it is
+    i18n.set_language("ja")
+    assert class_label("red circle") == "赤の円" and class_label("diagonal /") == "斜め /"
+    assert class_label("Ankle boot") == "アンクルブーツ"
+    assert class_label("7") == "7" and class_label("my own class") == "my own class"
+    for name in load_dataset("bars", size=8, n=8).class_names + colour.class_names:
+        assert CJK.search(class_label(name)), name
+    i18n.set_language("en")
+    assert class_label("red circle") == "red circle"
+
+
+def test_a_spec_refusal_names_the_field_s_type_in_the_current_language():
+    from visualcnn.errors import SpecError
+    from visualcnn.network import Network
+    spec = {"input_shape": [1, 8, 8], "layers": [{"type": "conv2d", "out_channels": "6", "kernel_size": 3},
+                                                 {"type": "flatten"}, {"type": "dense", "out_features": 10}]}
+    with pytest.raises(SpecError, match="layer 0 conv2d: out_channels must be int >= 1, got '6'"):
+        Network.from_spec(spec)
+    i18n.set_language("ja")
+    with pytest.raises(SpecError, match="層 0 conv2d: out_channels は 整数 >= 1 でなければなりません。実際: '6'"):
+        Network.from_spec(spec)

@@ -315,7 +315,7 @@ def test_a_tensor_declaring_more_than_its_bytes_is_refused_before_allocating(tmp
     w.dims.extend([100_000, 100_000])              # 10^10 elements declared, 192 bytes held
     path = tmp_path / "lie.onnx"
     path.write_bytes(m.SerializeToString())
-    with pytest.raises(ModelImportError, match="declares 10,000,000,000 elements"):
+    with pytest.raises(ModelImportError, match="element count of tensor .w2. is 10,000,000,000, over the limit"):
         load_onnx(path)
     w.ClearField("dims")
     w.dims.extend([3, 17])
@@ -325,12 +325,35 @@ def test_a_tensor_declaring_more_than_its_bytes_is_refused_before_allocating(tmp
 
 
 def test_an_oversized_file_is_refused_before_reading(tmp_path, monkeypatch):
-    import visualcnn.interop.onnx_read as reader
+    from visualcnn import limits
     path = tmp_path / "big.onnx"
     path.write_bytes(_small_model(tmp_path).SerializeToString())
-    monkeypatch.setattr(reader, "MAX_MODEL_BYTES", 100)
+    monkeypatch.setattr(limits, "MAX_ONNX_BYTES", 100)
     monkeypatch.setattr(type(path), "read_bytes", lambda self: pytest.fail("read a file over the limit"))
-    with pytest.raises(ModelImportError, match="larger than"):
+    with pytest.raises(ModelImportError, match=r"big.onnx: the file's size is \d+ bytes, over the limit of 100 bytes "
+                                               r"\(visualcnn.limits.MAX_ONNX_BYTES\)"):
+        load_onnx(path)
+
+
+def test_the_onnx_limits_live_with_the_others_and_keep_their_old_names():
+    from visualcnn import limits
+    from visualcnn.interop.onnx_read import MAX_MODEL_BYTES, MAX_NODES, MAX_TENSOR_ELEMENTS
+    assert (MAX_MODEL_BYTES, MAX_NODES, MAX_TENSOR_ELEMENTS) == (
+        limits.MAX_ONNX_BYTES, limits.MAX_ONNX_NODES, limits.MAX_ONNX_TENSOR_ELEMENTS)
+
+
+@pytest.mark.parametrize("limit, message", [
+    ("MAX_ONNX_NODES", r"small.onnx: the number of nodes is \d+, over the limit of 1 "
+                       r"\(visualcnn.limits.MAX_ONNX_NODES\)"),
+    ("MAX_ONNX_TENSOR_ELEMENTS", r"the element count of tensor '\w+' is \d+, over the limit of 1 "
+                                 r"\(visualcnn.limits.MAX_ONNX_TENSOR_ELEMENTS\)"),
+])
+def test_a_graph_over_an_onnx_limit_is_refused_naming_it(tmp_path, monkeypatch, limit, message):
+    from visualcnn import limits
+    path = tmp_path / "small.onnx"
+    path.write_bytes(_small_model(tmp_path).SerializeToString())
+    monkeypatch.setattr(limits, limit, 1)
+    with pytest.raises(ModelImportError, match=message):
         load_onnx(path)
 
 

@@ -162,7 +162,7 @@ def test_clicking_a_failing_cell_shows_its_chain_rule_in_the_numbers_tab(qtbot, 
     dense_bwd = next(r for r in s.records if r.phase == "backward" and r.layer == 4)
     assert insp.numbers.explanation.value == float(dense_bwd.grads["W"][3, 5])
     lab.check_view.cellClicked.emit(2, "input", 64 + 2 * 8 + 5)   # maxpool input (1, 2, 5) of sample 0
-    assert insp.layer == 2 and "layer 2 maxpool2d, ∂C/∂input (1, 2, 5)" in insp.numbers.text.toPlainText()
+    assert insp.layer == 2 and "layer 2 maxpool2d, ∂C/∂x (1, 2, 5)" in insp.numbers.text.toPlainText()
     bwd = next(r for r in s.records if r.phase == "backward" and r.layer == 2)
     assert insp.numbers.explanation.value == float(bwd.dx[0, 1, 2, 5])
     assert "what its backward sends down" in lab.entry_note.text()

@@ -21,6 +21,7 @@ from .download import (
 )
 from .idx import load_idx_dir, read_idx
 from .imaging import InputFraming, frame_ink, resize
+from .labels import class_label
 from .npz import load_array_file
 from .paths import assets_dir, cache_dir
 from .registry import DATASETS, load_dataset
@@ -28,7 +29,7 @@ from .synthetic import BARS_CLASSES, SHAPES_CLASSES, make_bars, make_shapes
 
 __all__ = [
     "BARS_CLASSES", "DATASETS", "DEFAULT_MIRROR", "FASHION_MNIST_CHECKSUMS", "MNIST_CHECKSUMS", "SHAPES_CLASSES",
-    "Dataset", "InputFraming", "Sampler", "assets_dir", "cache_dir", "download_fashion_mnist", "download_files",
-    "download_mnist", "frame_ink", "iterate_batches", "load_array_file", "load_dataset", "load_digits",
-    "load_idx_dir", "make_bars", "make_shapes", "read_idx", "resize", "stratified_split",
+    "Dataset", "InputFraming", "Sampler", "assets_dir", "cache_dir", "class_label", "download_fashion_mnist",
+    "download_files", "download_mnist", "frame_ink", "iterate_batches", "load_array_file", "load_dataset",
+    "load_digits", "load_idx_dir", "make_bars", "make_shapes", "read_idx", "resize", "stratified_split",
 ]

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from visualcnn.errors import DataError
+from visualcnn.i18n import _
 
 _STATE_VERSION = 1
 _STATE_KEYS = ("version", "n", "batch_size", "seed", "epoch", "position", "rng_state")
@@ -25,7 +26,8 @@ _STATE_KEYS = ("version", "n", "batch_size", "seed", "epoch", "position", "rng_s
 
 def _check_count(what: str, value: Any, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise DataError(f"Sampler: {what} must be a whole number >= {minimum}; got {value!r}")
+        raise DataError(_("Sampler: {what} must be a whole number >= {minimum}; got {value!r}").format(
+                            what=what, minimum=minimum, value=value))
     return int(value)
 
 
@@ -115,22 +117,24 @@ class Sampler:
         """Restore a get_state snapshot: the batches that follow are bit-identical to those that followed it."""
         if not isinstance(state, dict) or set(_STATE_KEYS) - set(state):
             missing = sorted(set(_STATE_KEYS) - set(state)) if isinstance(state, dict) else list(_STATE_KEYS)
-            raise DataError(f"Sampler.set_state: not a sampler state (missing {', '.join(missing)})")
+            raise DataError(_("Sampler.set_state: not a sampler state (missing {missing})").format(
+                                missing=', '.join(missing)))
         if state["version"] != _STATE_VERSION:
-            raise DataError(f"Sampler.set_state: state version {state['version']!r}; "
-                            f"this version reads {_STATE_VERSION}")
+            raise DataError(_("Sampler.set_state: state version {version!r}; this version reads "
+                              "{STATE_VERSION}").format(version=state['version'], STATE_VERSION=_STATE_VERSION))
         if state["n"] != self._n:
-            raise DataError(f"Sampler.set_state: the state is for {state['n']} samples but this sampler has "
-                            f"{self._n}; it belongs to another data set")
+            raise DataError(_("Sampler.set_state: the state is for {n} samples but this sampler has "
+                              "{n2}; it belongs to another data set").format(n=state['n'], n2=self._n))
         position = _check_count("position", state["position"], minimum=0)
         if position >= self._n:
-            raise DataError(f"Sampler.set_state: position {position} is outside 0..{self._n - 1}")
+            raise DataError(_("Sampler.set_state: position {position} is outside 0..{value}").format(
+                                position=position, value=self._n - 1))
         rng_state = state["rng_state"]
         try:
             bit_generator = getattr(np.random, rng_state["bit_generator"])()
             bit_generator.state = copy.deepcopy(rng_state)
         except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as exc:
-            raise DataError(f"Sampler.set_state: unusable rng_state ({exc})") from None
+            raise DataError(_("Sampler.set_state: unusable rng_state ({exc})").format(exc=exc)) from None
         self._batch_size = _check_count("batch_size", state["batch_size"])
         self._seed = _check_count("seed", state["seed"], minimum=0)
         self._epoch = _check_count("epoch", state["epoch"], minimum=0)
@@ -147,7 +151,7 @@ def iterate_batches(x: np.ndarray, y: np.ndarray, batch_size: int,
     """
     N = len(x)
     if len(y) != N:
-        raise DataError(f"iterate_batches: {N} inputs but {len(y)} labels; they must match")
+        raise DataError(_("iterate_batches: {N} inputs but {n_y} labels; they must match").format(N=N, n_y=len(y)))
     batch_size = _check_count("batch_size", batch_size)
     order = rng.permutation(N) if rng is not None else np.arange(N)
     for start in range(0, N, batch_size):

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from visualcnn.i18n import N_
+
 from .synthetic import SHAPES_CLASSES, _balanced_labels, _pixel_grid, _shape_distance
 
-COLOURS = ["red", "green", "blue"]
+COLOURS = [N_("red"), N_("green"), N_("blue")]
 _HUES = np.array([0.0, 120.0, 240.0])      # degrees
 _HUE_JITTER = 20.0                         # degrees: far from the next class's hue (120° away)
 COLOUR_SHAPES_CLASSES = [f"{c} {s}" for c in COLOURS for s in SHAPES_CLASSES]

@@ -12,6 +12,7 @@ import numpy as np
 from visualcnn.errors import DataError
 
 from .imaging import InputFraming, border_median, frame_ink, resize
+from visualcnn.i18n import _
 
 # Enough images to read a set's background level from without touching all of MNIST.
 _BACKGROUND_SAMPLE = 256
@@ -53,19 +54,25 @@ class Dataset:
         for part in ("train", "test"):
             x, y = getattr(self, f"x_{part}"), getattr(self, f"y_{part}")
             if x.ndim != 4 or x.dtype != np.float32:
-                raise DataError(f"{self.name}: x_{part} must be float32 (N, C, H, W); got {x.dtype} {x.shape}")
+                raise DataError(_("{name}: x_{part} must be float32 (N, C, H, W); got {dtype} {shape}").format(
+                                    name=self.name, part=part, dtype=x.dtype, shape=x.shape))
             if y.shape != (x.shape[0],) or y.dtype != np.int64:
-                raise DataError(f"{self.name}: y_{part} must be int64 ({x.shape[0]},) to match x_{part}; "
-                                f"got {y.dtype} {y.shape}")
+                raise DataError(_("{name}: y_{part} must be int64 ({n},) to match x_{part}; got "
+                                  "{dtype} {shape}").format(
+                                    name=self.name, part=part, n=x.shape[0], dtype=y.dtype, shape=y.shape))
             if len(y) and (y.min() < 0 or y.max() >= len(self.class_names)):
-                raise DataError(f"{self.name}: y_{part} has labels {y.min()}..{y.max()}, but there are "
-                                f"{len(self.class_names)} class names (valid labels 0..{len(self.class_names) - 1})")
+                raise DataError(_("{name}: y_{part} has labels {min}..{max}, but there are "
+                                  "{n_class_names} class names (valid labels 0..{value})").format(
+                                    name=self.name, part=part, min=y.min(), max=y.max(),
+                                    n_class_names=len(self.class_names), value=len(self.class_names) - 1))
             arrays[f"x_{part}"], arrays[f"y_{part}"] = _readonly(x), _readonly(y)
         if self.x_train.shape[1:] != self.x_test.shape[1:]:
-            raise DataError(f"{self.name}: train images are {self.x_train.shape[1:]} but test images are "
-                            f"{self.x_test.shape[1:]}; both must have the same (C, H, W)")
+            raise DataError(_("{name}: train images are {train_shape} but test images are {test_shape}; both "
+                              "must have the same (C, H, W)").format(
+                                name=self.name, train_shape=self.x_train.shape[1:], test_shape=self.x_test.shape[1:]))
         if len(self.x_train) == 0:
-            raise DataError(f"{self.name}: the training set is empty; at least one training image is needed")
+            raise DataError(_("{name}: the training set is empty; at least one training image is needed").format(
+                                name=self.name))
         # Frozen dataclass: object.__setattr__ is how __post_init__ may normalise its own fields.
         for key, value in arrays.items():
             object.__setattr__(self, key, value)
@@ -87,8 +94,9 @@ class Dataset:
         """One line for a status bar, e.g. 'digits 8×8: 1437 train / 360 test, 10 classes' (C×H×W when C > 1)."""
         C, H, W = self.input_shape
         shape = f"{C}×{H}×{W}" if C > 1 else f"{H}×{W}"
-        return (f"{self.name} {shape}: {len(self.x_train)} train / {len(self.x_test)} test, "
-                f"{self.n_classes} classes")
+        return (_("{name} {shape}: {n_x_train} train / {n_x_test} test, {n_classes} classes").format(
+                    name=self.name, shape=shape, n_x_train=len(self.x_train), n_x_test=len(self.x_test),
+                    n_classes=self.n_classes))
 
     def __repr__(self) -> str:
         return f"<Dataset {self.describe()}>"
@@ -109,8 +117,8 @@ class Dataset:
                 counts[part], picked[part] = None, (x, y)
                 continue
             if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < (1 if part == "train" else 0):
-                raise DataError(f"{self.name}: n_{part} must be a whole number >= {1 if part == 'train' else 0}; "
-                                f"got {n!r}")
+                raise DataError(_("{name}: n_{part} must be a whole number >= {value}; got {n!r}").format(
+                                    name=self.name, part=part, value=1 if part == 'train' else 0, n=n))
             n = min(int(n), len(x))
             counts[part], picked[part] = n, (x[:n], y[:n])
         source = dict(self.source)
@@ -142,16 +150,19 @@ class Dataset:
         """
         image = np.asarray(image)
         if image.ndim != 2 or min(image.shape) < 1:
-            raise DataError(f"to_input: expected a 2-D grey image (h, w); got shape {image.shape}")
+            raise DataError(_("to_input: expected a 2-D grey image (h, w); got shape {shape}").format(
+                                shape=image.shape))
         if image.dtype == np.uint8:
             image = image / 255.0
         elif not (np.issubdtype(image.dtype, np.floating) or np.issubdtype(image.dtype, np.integer)
                   or image.dtype == bool):
-            raise DataError(f"to_input: expected a float or uint8 image; got dtype {image.dtype}")
+            raise DataError(_("to_input: expected a float or uint8 image; got dtype {dtype}").format(
+                                dtype=image.dtype))
         image = image.astype(np.float64)
         if not np.isfinite(image).all():
-            raise DataError(f"to_input: the image has {np.count_nonzero(~np.isfinite(image))} NaN or infinite "
-                            "pixels; expected finite values in [0, 1]")
+            raise DataError(_("to_input: the image has {count_nonzero} NaN or infinite pixels; "
+                              "expected finite values in [0, 1]").format(
+                                count_nonzero=np.count_nonzero(~np.isfinite(image))))
         image = np.clip(image, 0.0, 1.0)
         if invert is None:
             invert = border_median(image) > 0.5
@@ -175,13 +186,14 @@ def check_int(name: str, option: str, value: Any, minimum: int | None = None,
     if allowed is not None:
         valid = "one of " + ", ".join(map(str, allowed))
     elif minimum is not None:
-        valid = f"a whole number >= {minimum}"
+        valid = _("a whole number >= {minimum}").format(minimum=minimum)
     else:
-        valid = "a whole number"
+        valid = _("a whole number")
     ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
     ok = ok and (allowed is None or int(value) in allowed) and (minimum is None or value >= minimum)
     if not ok:
-        raise DataError(f"{name}: {option} must be {valid}; got {value!r}")
+        raise DataError(_("{name}: {option} must be {valid}; got {value!r}").format(
+                            name=name, option=option, valid=valid, value=value))
     return int(value)
 
 
@@ -189,7 +201,8 @@ def check_test_fraction(name: str, test_fraction: float) -> float:
     """Validate a test fraction option: a number strictly between 0 and 1."""
     if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)) \
             or not 0.0 < float(test_fraction) < 1.0:
-        raise DataError(f"{name}: test_fraction must be a number between 0 and 1 (exclusive); got {test_fraction!r}")
+        raise DataError(_("{name}: test_fraction must be a number between 0 and 1 (exclusive); got "
+                          "{test_fraction!r}").format(name=name, test_fraction=test_fraction))
     return float(test_fraction)
 
 

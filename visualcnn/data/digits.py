@@ -19,6 +19,7 @@ from visualcnn.errors import DataError
 from .dataset import Dataset, check_int, check_test_fraction, split_dataset
 from .imaging import InputFraming, resize
 from .paths import assets_dir
+from visualcnn.i18n import _
 
 DIGITS_FILE = "digits.npz"
 DIGITS_SIZES = (8, 16, 28)
@@ -30,14 +31,16 @@ def _raw_digits() -> tuple[np.ndarray, np.ndarray]:
     """The bundled file, read once: images (1797, 8, 8) uint8 in 0..16, labels (1797,) uint8."""
     path = assets_dir() / DIGITS_FILE
     if not path.is_file():
-        raise DataError(f"{DIGITS_FILE}: the bundled digits are missing from {path.parent}; run visualcnn from "
-                        "an editable install of the checkout (pip install -e .), set VISUALCNN_ASSETS, or "
-                        "recreate the file with scripts/extract_digits.py")
+        raise DataError(_("{DIGITS_FILE}: the bundled digits are missing from {parent}; run visualcnn "
+                          "from an editable install of the checkout (pip install -e .), set "
+                          "VISUALCNN_ASSETS, or recreate the file with scripts/extract_digits.py").format(
+                            DIGITS_FILE=DIGITS_FILE, parent=path.parent))
     with np.load(path, allow_pickle=False) as archive:
         images, labels = archive["images"], archive["labels"]
     if images.shape != (1797, 8, 8) or labels.shape != (1797,) or images.max() > 16 or labels.max() > 9:
-        raise DataError(f"{path}: expected images (1797, 8, 8) in 0..16 and labels (1797,) in 0..9; got "
-                        f"{images.shape} and {labels.shape}; recreate it with scripts/extract_digits.py")
+        raise DataError(_("{path}: expected images (1797, 8, 8) in 0..16 and labels (1797,) in 0..9; "
+                          "got {images_shape} and {labels_shape}; recreate it with scripts/extract_digits.py").format(
+                            path=path, images_shape=images.shape, labels_shape=labels.shape))
     images.setflags(write=False)
     labels.setflags(write=False)
     return images, labels

@@ -19,6 +19,7 @@ from pathlib import Path
 from visualcnn.errors import DataError
 
 from .paths import cache_dir
+from visualcnn.i18n import _
 
 # The official files' MD5s, as published by torchvision's MNIST and FashionMNIST classes.
 MNIST_CHECKSUMS: dict[str, str] = {
@@ -53,7 +54,8 @@ def _hasher(checksum: str):
         return hashlib.md5(usedforsecurity=False)
     if len(checksum) == 64:
         return hashlib.sha256()
-    raise DataError(f"checksum {checksum!r}: expected 32 hex digits (MD5) or 64 (SHA-256)")
+    raise DataError(_("checksum {checksum!r}: expected 32 hex digits (MD5) or 64 (SHA-256)").format(
+                        checksum=checksum))
 
 
 def file_checksum(path: Path, checksum_like: str) -> str:
@@ -86,18 +88,21 @@ def _fetch(url: str, name: str, dest: Path, expected: str, progress: Progress | 
                         if progress:
                             progress(name, done, total)
             except urllib.error.HTTPError as exc:
-                raise DataError(f"{name}: download from {url} failed: HTTP {exc.code} {exc.reason}; "
-                                "try another mirror (base_url=...)") from None
+                raise DataError(_("{name}: download from {url} failed: HTTP {code} {reason}; try "
+                                  "another mirror (base_url=...)").format(
+                                    name=name, url=url, code=exc.code, reason=exc.reason)) from None
             except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as exc:
                 reason = getattr(exc, "reason", exc)
-                raise DataError(f"{name}: could not download {url} ({reason}); check the connection "
-                                "or try another mirror (base_url=...)") from None
+                raise DataError(_("{name}: could not download {url} ({reason}); check the connection "
+                                  "or try another mirror (base_url=...)").format(
+                                    name=name, url=url, reason=reason)) from None
             out.flush()
             os.fsync(out.fileno())
         got = digest.hexdigest()
         if got != expected.lower():
-            raise DataError(f"{name}: checksum mismatch: expected {expected.lower()}, got {got} "
-                            f"({done} bytes from {url}); the file was discarded")
+            raise DataError(_("{name}: checksum mismatch: expected {expected}, got {got} ({done} bytes "
+                              "from {url}); the file was discarded").format(
+                                name=name, expected=expected.lower(), got=got, done=done, url=url))
         os.replace(tmp, dest / name)
     finally:
         # Whatever happened (bad checksum, network error, a progress callback that raised to
@@ -119,7 +124,8 @@ def download_files(checksums: Mapping[str, str], dest_dir: str | Path, base_url:
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DataError(f"{dest}: cannot create the download directory ({exc.strerror})") from None
+        raise DataError(_("{dest}: cannot create the download directory ({strerror})").format(
+                            dest=dest, strerror=exc.strerror)) from None
     base = base_url if base_url.endswith("/") else base_url + "/"
     for name, expected in checksums.items():
         target = dest / name

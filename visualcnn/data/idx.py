@@ -19,6 +19,7 @@ from visualcnn.limits import check as check_limit
 
 from .dataset import Dataset
 from .imaging import InputFraming
+from visualcnn.i18n import N_, _, ngettext
 
 # dtype code -> (big-endian NumPy dtype, name for messages)
 IDX_DTYPES: dict[int, tuple[str, str]] = {
@@ -43,8 +44,8 @@ IDX_FILES = {
 }
 
 MNIST_CLASSES = [str(d) for d in range(10)]
-FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+FASHION_CLASSES = [N_("T-shirt/top"), N_("Trouser"), N_("Pullover"), N_("Dress"), N_("Coat"),
+                   N_("Sandal"), N_("Shirt"), N_("Sneaker"), N_("Bag"), N_("Ankle boot")]
 
 # MNIST: each digit was scaled to fit a 20×20 box and centred on its centre of mass in 28×28.
 # Stroke 15 % of the digit's height gives drawn digits about MNIST's mean ink (0.13 per pixel).
@@ -60,23 +61,26 @@ def _read_bytes(path: Path, reader) -> bytes:
     so the reader takes only as many bytes as the header allows (see read_idx).
     """
     if not path.is_file():
-        raise DataError(f"{path.name}: no such file in {path.parent}")
+        raise DataError(_("{name}: no such file in {parent}").format(name=path.name, parent=path.parent))
     try:
         with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as f:
             return reader(f)
     except (OSError, EOFError, zlib.error) as exc:
         # BadGzipFile is an OSError; a gzip cut short raises EOFError.
-        raise DataError(f"{path.name}: not a readable gzip file ({exc}); download it again") from None
+        raise DataError(_("{name}: not a readable gzip file ({exc}); download it again").format(
+                            name=path.name, exc=exc)) from None
 
 
 def _describe_magic(magic: int) -> str:
     """What a magic number says, for error messages."""
     if magic >> 16:
-        return "not an IDX file: its first two bytes must be zero"
+        return _("not an IDX file: its first two bytes must be zero")
     code, ndim = (magic >> 8) & 0xFF, magic & 0xFF
     if code not in IDX_DTYPES:
-        return f"0x{code:02X} is not an IDX dtype code (valid: {_VALID_CODES})"
-    return f"this header says {IDX_DTYPES[code][1]} with {ndim} dimension{'s' if ndim != 1 else ''}"
+        return _("0x{code:02X} is not an IDX dtype code (valid: {VALID_CODES})").format(
+                   code=code, VALID_CODES=_VALID_CODES)
+    return ngettext("this header says {dtype} with {ndim} dimension", "this header says {dtype} with {ndim} dimensions",
+                    ndim).format(dtype=IDX_DTYPES[code][1], ndim=ndim)
 
 
 def read_idx(path: str | Path, expected_magic: int | None = None, kind: str = "data") -> np.ndarray:
@@ -96,40 +100,51 @@ def _parse_idx(path: Path, f, expected_magic: int | None, kind: str) -> np.ndarr
     """The checks of read_idx on an open (decompressed) stream: header first, then only the bytes it declares."""
     data = f.read(4)
     if len(data) < 4:
-        raise DataError(f"{path.name}: truncated: {len(data)} bytes, too short for the 4-byte IDX magic number")
+        raise DataError(_("{name}: truncated: {n_data} bytes, too short for the 4-byte IDX magic number").format(
+                            name=path.name, n_data=len(data)))
     magic = int.from_bytes(data[:4], "big")
     if expected_magic is not None and magic != expected_magic:
-        raise DataError(f"{path.name}: wrong magic number 0x{magic:08X} (expected 0x{expected_magic:08X} "
-                        f"for IDX {kind}; {_describe_magic(magic)})")
+        raise DataError(_("{name}: wrong magic number 0x{magic:08X} (expected 0x{expected_magic:08X} "
+                          "for IDX {kind}; {describe_magic})").format(
+                            name=path.name, magic=magic, expected_magic=expected_magic, kind=kind,
+                            describe_magic=_describe_magic(magic)))
     if magic >> 16:
-        raise DataError(f"{path.name}: wrong magic number 0x{magic:08X}: {_describe_magic(magic)} "
-                        "(an IDX file starts 0x0000, then a dtype code and the number of dimensions)")
+        raise DataError(_("{name}: wrong magic number 0x{magic:08X}: {describe_magic} (an IDX file "
+                          "starts 0x0000, then a dtype code and the number of dimensions)").format(
+                            name=path.name, magic=magic, describe_magic=_describe_magic(magic)))
     code, ndim = (magic >> 8) & 0xFF, magic & 0xFF
     if code not in IDX_DTYPES:
-        raise DataError(f"{path.name}: unknown IDX dtype code 0x{code:02X} in magic number 0x{magic:08X} "
-                        f"(valid codes: {_VALID_CODES})")
+        raise DataError(_("{name}: unknown IDX dtype code 0x{code:02X} in magic number 0x{magic:08X} "
+                          "(valid codes: {VALID_CODES})").format(
+                            name=path.name, code=code, magic=magic, VALID_CODES=_VALID_CODES))
     if ndim == 0:
-        raise DataError(f"{path.name}: the magic number 0x{magic:08X} declares 0 dimensions; at least 1 is needed")
+        raise DataError(_("{name}: the magic number 0x{magic:08X} declares 0 dimensions; at least 1 is "
+                          "needed").format(name=path.name, magic=magic))
     header = 4 + 4 * ndim
     dims = f.read(4 * ndim)
     if len(dims) < 4 * ndim:
-        raise DataError(f"{path.name}: truncated: the header of a {ndim}-dimensional IDX file needs {header} bytes, "
-                        f"the file has {4 + len(dims)}")
+        raise DataError(_("{name}: truncated: the header of a {ndim}-dimensional IDX file needs "
+                          "{header} bytes, the file has {value}").format(
+                            name=path.name, ndim=ndim, header=header, value=4 + len(dims)))
     shape = tuple(int.from_bytes(dims[4 * k:4 * k + 4], "big") for k in range(ndim))
     dtype = np.dtype(IDX_DTYPES[code][0])
     # Python integers: (2**31, 2**31, 4) must not wrap around in int64 and look small
-    check_limit(math.prod(shape), "MAX_IDX_VALUES", path.name, f"the header's value count {shape}", DataError)
+    check_limit(math.prod(shape), "MAX_IDX_VALUES", path.name, _("the header's value count {shape}").format(
+                                                                   shape=shape), DataError)
     expected = math.prod(shape) * dtype.itemsize
     data = f.read(expected + 1)             # one byte more than declared tells "extra bytes" apart
     found = len(data)
     if found < expected:
-        raise DataError(f"{path.name}: truncated: the header promises {shape} {IDX_DTYPES[code][1]} "
-                        f"= {expected} bytes of data, the file has {found}; download it again")
+        raise DataError(_("{name}: truncated: the header promises {shape} {IDX_DTYPES} = {expected} "
+                          "bytes of data, the file has {found}; download it again").format(
+                            name=path.name, shape=shape, IDX_DTYPES=IDX_DTYPES[code][1], expected=expected,
+                            found=found))
     if found > expected:
         rest = 1 + len(f.read(2**20))
-        more = f"{rest:,}" if rest <= 2**20 else "more than a million"
-        raise DataError(f"{path.name}: {more} unexpected bytes after the {expected} bytes of data "
-                        f"the header describes ({shape} {IDX_DTYPES[code][1]}); not a valid IDX file")
+        more = f"{rest:,}" if rest <= 2**20 else _("more than a million")
+        raise DataError(_("{name}: {more} unexpected bytes after the {expected} bytes of data the "
+                          "header describes ({shape} {IDX_DTYPES}); not a valid IDX file").format(
+                            name=path.name, more=more, expected=expected, shape=shape, IDX_DTYPES=IDX_DTYPES[code][1]))
     values = np.frombuffer(data, dtype=dtype, count=expected // dtype.itemsize)
     return values.reshape(shape).astype(dtype.newbyteorder("="))
 
@@ -147,9 +162,11 @@ def find_idx_files(directory: Path) -> dict[str, Path]:
             found[role] = hit
     if missing:
         present = sorted(p.name for p in directory.iterdir()) if directory.is_dir() else []
-        raise DataError(f"{directory}: missing {', '.join(missing)}; an IDX directory needs the four MNIST files "
-                        f"{', '.join(s + '[.gz]' for s in IDX_FILES.values())} "
-                        f"(found: {', '.join(present[:12]) or 'nothing'})")
+        raise DataError(_("{directory}: missing {missing}; an IDX directory needs the four MNIST files "
+                          "{files} (found: {found})").format(
+                            directory=directory, missing=', '.join(missing),
+                            files=', '.join((s + '[.gz]' for s in IDX_FILES.values())),
+                            found=', '.join(present[:12]) or _('nothing')))
     return found
 
 
@@ -158,10 +175,13 @@ def _load_pair(images_path: Path, labels_path: Path, n_classes: int) -> tuple[np
     images = read_idx(images_path, IMAGES_MAGIC, "images")          # (N, H, W) uint8
     labels = read_idx(labels_path, LABELS_MAGIC, "labels")          # (N,) uint8
     if len(images) != len(labels):
-        raise DataError(f"{images_path.name} has {len(images)} images but {labels_path.name} has {len(labels)} "
-                        "labels; the two files must come from the same set (download the pair again)")
+        raise DataError(_("{images_file} has {n_images} images but {labels_file} has {n_labels} labels; the two "
+                          "files must come from the same set (download the pair again)").format(
+                            images_file=images_path.name, n_images=len(images), labels_file=labels_path.name,
+                            n_labels=len(labels)))
     if len(labels) and labels.max() >= n_classes:
-        raise DataError(f"{labels_path.name}: label {labels.max()} is out of range; expected 0..{n_classes - 1}")
+        raise DataError(_("{name}: label {max} is out of range; expected 0..{value}").format(
+                            name=labels_path.name, max=labels.max(), value=n_classes - 1))
     x = (images.astype(np.float32) / np.float32(255.0))[:, None]     # (N, 1, H, W)
     return x, labels.astype(np.int64)
 
@@ -175,15 +195,19 @@ def load_idx_dir(directory: str | Path, name: str | None = None,
     """
     directory = Path(directory).expanduser().resolve()
     if not directory.is_dir():
-        raise DataError(f"{directory}: not a directory; expected a directory holding the four MNIST IDX files")
+        raise DataError(_("{directory}: not a directory; expected a directory holding the four MNIST "
+                          "IDX files").format(directory=directory))
     files = find_idx_files(directory)
     fashion = "fashion" in directory.name.lower()
     class_names = FASHION_CLASSES if fashion else MNIST_CLASSES
     x_train, y_train = _load_pair(files["train_images"], files["train_labels"], len(class_names))
     x_test, y_test = _load_pair(files["test_images"], files["test_labels"], len(class_names))
     if x_train.shape[1:] != x_test.shape[1:]:
-        raise DataError(f"{files['train_images'].name} holds {x_train.shape[2:]} images but "
-                        f"{files['test_images'].name} holds {x_test.shape[2:]}; both must be the same size")
+        raise DataError(_("{train_file} holds {train_shape} images but {test_file} holds {test_shape}; "
+                          "both must be the same size").format(
+                            train_file=files['train_images'].name, train_shape=x_train.shape[2:],
+                            test_file=files['test_images'].name,
+                            test_shape=x_test.shape[2:]))
     return Dataset(name=name or directory.name, source=source or {"name_or_path": str(directory)},
                    x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
                    class_names=class_names, framing=FASHION_FRAMING if fashion else MNIST_FRAMING)

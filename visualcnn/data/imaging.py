@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from visualcnn.i18n import _
 
 # A pixel brighter than this counts as ink when looking for a drawing's bounding box:
 # low enough to catch anti-aliased stroke edges, high enough to ignore faint noise.
@@ -44,11 +45,13 @@ class InputFraming:
 
     def __post_init__(self) -> None:
         if self.fit not in FIT_MODES:
-            raise ValueError(f"InputFraming.fit: got {self.fit!r}, expected one of {', '.join(FIT_MODES)}")
+            raise ValueError(_("InputFraming.fit: got {fit!r}, expected one of {FIT_MODES}").format(
+                                 fit=self.fit, FIT_MODES=', '.join(FIT_MODES)))
         if not 0.0 < self.box <= 1.0:
-            raise ValueError(f"InputFraming.box: got {self.box}, expected a fraction in (0, 1]")
+            raise ValueError(_("InputFraming.box: got {box}, expected a fraction in (0, 1]").format(box=self.box))
         if self.stroke is not None and not 0.0 < self.stroke < 0.5:
-            raise ValueError(f"InputFraming.stroke: got {self.stroke}, expected a fraction in (0, 0.5) or None")
+            raise ValueError(_("InputFraming.stroke: got {stroke}, expected a fraction in (0, 0.5) or "
+                               "None").format(stroke=self.stroke))
 
 
 def area_weights(n_in: int, n_out: int, start: float = 0.0, step: float | None = None) -> np.ndarray:
@@ -101,7 +104,7 @@ def resize(images: np.ndarray, size: tuple[int, int], method: str = "auto") -> n
     H, W = images.shape[-2:]
     H_out, W_out = size
     if method not in ("auto", "area", "bilinear"):
-        raise ValueError(f"resize: method {method!r} is not one of auto, area, bilinear")
+        raise ValueError(_("resize: method {method!r} is not one of auto, area, bilinear").format(method=method))
     rows = _axis_weights(H, H_out, method)                        # (H_out, H)
     cols = _axis_weights(W, W_out, method)                        # (W_out, W)
     return rows @ np.asarray(images, dtype=np.float64) @ cols.T   # (..., H_out, W_out)

@@ -15,6 +15,7 @@ from visualcnn.errors import DataError
 from visualcnn.limits import check as check_limit
 
 from .dataset import Dataset, check_int, check_test_fraction, split_dataset
+from visualcnn.i18n import N_, _
 
 # Each role accepts this project's names and Keras's (mnist.npz uses x_train, y_train, x_test, y_test).
 KEYS = {
@@ -23,22 +24,23 @@ KEYS = {
     "test_images": ("test_images", "x_test"),
     "test_labels": ("test_labels", "y_test"),
 }
-_LAYOUT = ("an .npz needs arrays 'images' (N, H, W) or (N, C, H, W) and 'labels' (N,), optionally "
-           "'test_images' and 'test_labels' and 'class_names' (Keras-style x_train, y_train, x_test, y_test also work)")
+_LAYOUT = (N_("an .npz needs arrays 'images' (N, H, W) or (N, C, H, W) and 'labels' (N,), optionally "
+              "'test_images' and 'test_labels' and 'class_names' (Keras-style x_train, y_train, x_test, "
+              "y_test also work)"))
 
 
 def _check_magic(path: Path) -> None:
     """Refuse anything that is not an .npz (zip) or .npy before NumPy guesses "pickle" for it."""
     if not path.is_file():
-        raise DataError(f"{path.name}: no such file in {path.parent}")
+        raise DataError(_("{name}: no such file in {parent}").format(name=path.name, parent=path.parent))
     with open(path, "rb") as f:
         head = f.read(6)
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY")):
         return
     if head.startswith(b"\x80"):                     # the pickle protocol marker
-        raise DataError(f"{path.name}: {PICKLE_REFUSAL}")
-    raise DataError(f"{path.name}: cannot read it: not a NumPy .npz or .npy file (it starts with {head!r}); "
-                    f"{_LAYOUT}")
+        raise DataError(f"{path.name}: {_(PICKLE_REFUSAL)}")
+    raise DataError(_("{name}: cannot read it: not a NumPy .npz or .npy file (it starts with "
+                      "{head!r}); {LAYOUT}").format(name=path.name, head=head, LAYOUT=_(_LAYOUT)))
 
 
 def _load_npy(path: Path) -> np.ndarray:
@@ -51,7 +53,8 @@ def _load_npz(path: Path) -> dict[str, np.ndarray]:
     _check_magic(path)
     with open(path, "rb") as f:
         if f.read(6) == b"\x93NUMPY":
-            raise DataError(f"{path.name}: holds a single array, not an .npz archive; {_LAYOUT}")
+            raise DataError(_("{name}: holds a single array, not an .npz archive; {LAYOUT}").format(
+                                name=path.name, LAYOUT=_(_LAYOUT)))
     return load_npz(path, DataError)
 
 
@@ -64,48 +67,57 @@ def images_to_float(images: np.ndarray, label: str) -> np.ndarray:
     if images.ndim == 3:
         images = images[:, None]
     if images.ndim != 4:
-        raise DataError(f"{label}: images must be (N, H, W) or (N, C, H, W); got shape {images.shape}")
+        raise DataError(_("{label}: images must be (N, H, W) or (N, C, H, W); got shape {shape}").format(
+                            label=label, shape=images.shape))
     N, C, H, W = images.shape
-    check_limit(images.size, "MAX_DATASET_PIXELS", label, f"the pixel count of {images.shape}", DataError)
+    check_limit(images.size, "MAX_DATASET_PIXELS", label, _("the pixel count of {shape}").format(
+                                                              shape=images.shape), DataError)
     if N == 0 or H < 2 or W < 2:
-        raise DataError(f"{label}: images of shape {images.shape}: expected at least one image of at least 2×2")
+        raise DataError(_("{label}: images of shape {shape}: expected at least one image of at least "
+                          "2×2").format(label=label, shape=images.shape))
     if C > 4 and W <= 4:
-        raise DataError(f"{label}: shape {images.shape} looks like (N, H, W, C); "
-                        "transpose to (N, C, H, W), e.g. images.transpose(0, 3, 1, 2)")
+        raise DataError(_("{label}: shape {shape} looks like (N, H, W, C); transpose to (N, C, H, W), "
+                          "e.g. images.transpose(0, 3, 1, 2)").format(label=label, shape=images.shape))
     if images.dtype == bool:
         return images.astype(np.float32)
     if np.issubdtype(images.dtype, np.integer):
         lo, hi = int(images.min()), int(images.max())
         if lo < 0 or hi > 255:
-            raise DataError(f"{label}: integer pixels range {lo}..{hi}; expected 0..255 (scaled by 1/255)")
+            raise DataError(_("{label}: integer pixels range {lo}..{hi}; expected 0..255 (scaled by "
+                              "1/255)").format(label=label, lo=lo, hi=hi))
         return images.astype(np.float32) / np.float32(255.0)
     if not np.issubdtype(images.dtype, np.floating):
-        raise DataError(f"{label}: images have dtype {images.dtype}; expected uint8 0..255 or floats in [0, 1]")
+        raise DataError(_("{label}: images have dtype {dtype}; expected uint8 0..255 or floats in [0, "
+                          "1]").format(label=label, dtype=images.dtype))
     bad = ~np.isfinite(images)
     if bad.any():
         first = np.unravel_index(np.argmax(bad), images.shape)
-        raise DataError(f"{label}: {np.count_nonzero(bad)} NaN or infinite pixel values (first at image "
-                        f"{first[0]}); expected finite floats in [0, 1]")
+        raise DataError(_("{label}: {count_nonzero} NaN or infinite pixel values (first at image "
+                          "{first}); expected finite floats in [0, 1]").format(
+                            label=label, count_nonzero=np.count_nonzero(bad), first=first[0]))
     lo, hi = float(images.min()), float(images.max())
     if lo < 0.0 or hi > 1.0:
-        raise DataError(f"{label}: float pixels range {lo:g}..{hi:g}; expected [0, 1] "
-                        "(divide by the maximum, or store uint8 0..255)")
+        raise DataError(_("{label}: float pixels range {lo:g}..{hi:g}; expected [0, 1] (divide by the "
+                          "maximum, or store uint8 0..255)").format(label=label, lo=lo, hi=hi))
     return images.astype(np.float32)
 
 
 def labels_to_int(labels: np.ndarray, n: int, label: str) -> np.ndarray:
     """Check user labels: (N,) whole numbers >= 0, as many as there are images. Returns int64."""
     if labels.ndim != 1 or len(labels) != n:
-        raise DataError(f"{label}: labels must be one per image, shape ({n},); got shape {labels.shape}")
+        raise DataError(_("{label}: labels must be one per image, shape ({n},); got shape {shape}").format(
+                            label=label, n=n, shape=labels.shape))
     if np.issubdtype(labels.dtype, np.floating):
         if not (np.isfinite(labels).all() and np.array_equal(labels, np.round(labels))):
-            raise DataError(f"{label}: labels must be whole numbers (class indices 0, 1, ...); "
-                            "found NaN or fractional values")
+            raise DataError(_("{label}: labels must be whole numbers (class indices 0, 1, ...); found "
+                              "NaN or fractional values").format(label=label))
     elif not (np.issubdtype(labels.dtype, np.integer) or labels.dtype == bool):
-        raise DataError(f"{label}: labels have dtype {labels.dtype}; expected integer class indices 0, 1, ...")
+        raise DataError(_("{label}: labels have dtype {dtype}; expected integer class indices 0, 1, ...").format(
+                            label=label, dtype=labels.dtype))
     labels = labels.astype(np.int64)
     if n and labels.min() < 0:
-        raise DataError(f"{label}: label {labels.min()} is negative; expected class indices 0, 1, ...")
+        raise DataError(_("{label}: label {min} is negative; expected class indices 0, 1, ...").format(
+                            label=label, min=labels.min()))
     return labels
 
 
@@ -125,9 +137,9 @@ def _labels_beside(path: Path, labels_path: str | Path | None) -> Path:
         candidates.insert(0, path.with_name(path.stem.replace("images", "labels") + ".npy"))
     hit = next((p for p in candidates if p.is_file()), None)
     if hit is None:
-        raise DataError(f"{path.name}: an .npy holds only images and no labels were found beside it "
-                        f"(looked for {', '.join(p.name for p in candidates)}); pass labels_path=..., "
-                        f"or use an .npz: {_LAYOUT}")
+        raise DataError(_("{name}: an .npy holds only images and no labels were found beside it "
+                          "(looked for {value}); pass labels_path=..., or use an .npz: {LAYOUT}").format(
+                            name=path.name, value=', '.join((p.name for p in candidates)), LAYOUT=_(_LAYOUT)))
     return hit
 
 
@@ -156,41 +168,47 @@ def load_array_file(path: str | Path, test_fraction: float = 0.2, seed: int = 0,
     picked = {role: _pick(arrays, role) for role in KEYS}
     for role in ("images", "labels"):
         if picked[role] is None:
-            raise DataError(f"{path.name}: no array {' or '.join(repr(k) for k in KEYS[role])} "
-                            f"(found: {', '.join(sorted(arrays)) or 'no arrays'}); {_LAYOUT}")
+            raise DataError(_("{name}: no array {wanted} (found: {found}); {LAYOUT}").format(
+                                name=path.name, wanted=_(' or ').join((repr(k) for k in KEYS[role])),
+                                found=', '.join(sorted(arrays)) or _('no arrays'), LAYOUT=_(_LAYOUT)))
     if (picked["test_images"] is None) != (picked["test_labels"] is None):
         have = "test_images" if picked["test_images"] is not None else "test_labels"
-        raise DataError(f"{path.name}: has {picked[have][0]!r} without its partner; "
-                        "test images and test labels must come together (or leave both out to split)")
+        raise DataError(_("{name}: has {picked!r} without its partner; test images and test labels "
+                          "must come together (or leave both out to split)").format(
+                            name=path.name, picked=picked[have][0]))
 
     def convert(role_x: str, role_y: str) -> tuple[np.ndarray, np.ndarray]:
         (kx, x), (ky, y) = picked[role_x], picked[role_y]
-        images = images_to_float(x, f"{path.name}: array '{kx}'")
-        labels = labels_to_int(y, len(images), labels_label or f"{path.name}: array '{ky}'")
+        images = images_to_float(x, _("{name}: array {key!r}").format(name=path.name, key=kx))
+        labels = labels_to_int(y, len(images),
+                               labels_label or _("{name}: array {key!r}").format(name=path.name, key=ky))
         return images, labels
 
     x, y = convert("images", "labels")
     test = convert("test_images", "test_labels") if picked["test_images"] is not None else None
     top = int(max(y.max(), test[1].max() if test is not None and len(test[1]) else 0))
     # labels are class indices: label 1e8 would mean 1e8 class names
-    check_limit(top + 1, "MAX_CLASSES", f"{path.name}: labels", "the number of classes (largest label + 1)",
+    check_limit(top + 1, "MAX_CLASSES", _("{name}: labels").format(name=path.name), _("the number of classes (largest "
+                                                                  "label + 1)"),
                 DataError)
     if "class_names" in arrays:
         names = arrays["class_names"]
         if names.ndim != 1 or not (np.issubdtype(names.dtype, np.str_) or np.issubdtype(names.dtype, np.integer)):
-            raise DataError(f"{path.name}: 'class_names' must be a 1-D array of strings; "
-                            f"got {names.dtype} {names.shape}")
+            raise DataError(_("{name}: 'class_names' must be a 1-D array of strings; got {dtype} "
+                              "{shape}").format(name=path.name, dtype=names.dtype, shape=names.shape))
         class_names = [str(c) for c in names]
         if len(class_names) <= top:
-            raise DataError(f"{path.name}: {len(class_names)} class_names but labels go up to {top}; "
-                            f"expected at least {top + 1} names")
+            raise DataError(_("{name}: {n_class_names} class_names but labels go up to {top}; expected "
+                              "at least {value} names").format(
+                                name=path.name, n_class_names=len(class_names), top=top, value=top + 1))
     else:
         class_names = [str(k) for k in range(top + 1)]
     if test is None:
         return split_dataset(name, source, x, y, class_names, test_fraction, seed)
     if test[0].shape[1:] != x.shape[1:]:
-        raise DataError(f"{path.name}: training images are (C, H, W) = {x.shape[1:]} but test images are "
-                        f"{test[0].shape[1:]}; both must be the same")
+        raise DataError(_("{name}: training images are (C, H, W) = {train_shape} but test images are "
+                          "{test_shape}; both must be the same").format(
+                            name=path.name, train_shape=x.shape[1:], test_shape=test[0].shape[1:]))
     # Files often store images sorted by class; a seeded shuffle makes any prefix (Dataset.subset)
     # a mix of classes.
     rng = np.random.default_rng(seed)

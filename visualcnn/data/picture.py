@@ -14,10 +14,11 @@ from pathlib import Path
 from visualcnn import limits
 from visualcnn.errors import DataError
 from visualcnn.reading import opened
+from visualcnn.i18n import N_, _
 
 #: how much of a file the header search reads (a JPEG's size sits after its metadata segments)
 HEADER_BYTES = 1 << 20
-FORMATS = "PNG, JPEG, GIF, BMP or WebP"
+FORMATS = N_("PNG, JPEG, GIF, BMP or WebP")
 
 
 def _jpeg_size(data: bytes) -> tuple[int, int] | None:
@@ -78,14 +79,18 @@ def check_picture(path: str | Path) -> tuple[str, int, int]:
     path = Path(path)
     with opened(path, DataError) as (f, size):
         head = f.read(HEADER_BYTES)
-    limits.check(size, "MAX_IMAGE_FILE_BYTES", path.name, "the file's size", DataError, "bytes")
+    limits.check(size, "MAX_IMAGE_FILE_BYTES", path.name, _("the file's size"), DataError, "bytes")
     found = picture_size(head)
     if found is None:
-        raise DataError(f"{path.name}: not a picture this can open (expected {FORMATS})")
+        raise DataError(_("{name}: not a picture this can open (expected {FORMATS})").format(
+                            name=path.name, FORMATS=_(FORMATS)))
     kind, width, height = found
     if width < 1 or height < 1:
-        raise DataError(f"{path.name}: its {kind} header says {width}×{height} pixels; not a picture")
-    limits.check(width * height, "MAX_IMAGE_PIXELS", path.name, f"the picture's size ({width}×{height} pixels)",
+        raise DataError(_("{name}: its {kind} header says {width}×{height} pixels; not a picture").format(
+                            name=path.name, kind=kind, width=width, height=height))
+    limits.check(width * height, "MAX_IMAGE_PIXELS", path.name, _("the picture's size "
+                                                                  "({width}×{height} pixels)").format(
+                                                                    width=width, height=height),
                  DataError)
     return kind, width, height
 

@@ -14,6 +14,7 @@ import numpy as np
 from visualcnn.errors import DataError
 
 from .dataset import Dataset, check_int, check_test_fraction, split_dataset
+from visualcnn.i18n import _
 
 NAME = "random"
 MAX_VALUES = 2**25         # n·C·H·W: 128 MB of float32 at most
@@ -29,14 +30,16 @@ def load_random(channels: int = 1, height: int = 8, width: int = 8, n_classes: i
     seed = check_int(NAME, "seed", seed)
     test_fraction = check_test_fraction(NAME, test_fraction)
     if n * channels * height * width > MAX_VALUES:
-        raise DataError(f"{NAME}: {n} images of {channels}×{height}×{width} would be {n * channels * height * width:,} "
-                        f"values; at most {MAX_VALUES:,} (fewer images, n, or a smaller shape)")
+        raise DataError(_("{NAME}: {n} images of {channels}×{height}×{width} would be {value:,} "
+                          "values; at most {MAX_VALUES:,} (fewer images, n, or a smaller shape)").format(
+                            NAME=NAME, n=n, channels=channels, height=height, width=width,
+                            value=n * channels * height * width, MAX_VALUES=MAX_VALUES))
     rng = np.random.default_rng(seed)
     images = rng.random((n, channels, height, width), dtype=np.float32)
     labels = rng.permutation(np.arange(n) % n_classes).astype(np.int64)
     source = {"name_or_path": NAME, "channels": channels, "height": height, "width": width,
               "n_classes": n_classes, "n": n, "seed": seed, "test_fraction": test_fraction}
-    return split_dataset(f"{NAME} (no data set fits)", source, images, labels,
+    return split_dataset(_("{NAME} (no data set fits)").format(NAME=NAME), source, images, labels,
                          [f"class {k}" for k in range(n_classes)], test_fraction, seed + 1)
 
 
@@ -48,7 +51,8 @@ def fits(dataset: Any, input_shape: tuple[int, ...], n_classes: int) -> bool:
 def random_for(input_shape: tuple[int, ...], n_classes: int, seed: int = 0) -> Dataset:
     """The random set with a stack's (C, H, W) input and class count (DataError for a vector input)."""
     if len(input_shape) != 3:
-        raise DataError(f"random images need a (C, H, W) input; this stack takes {tuple(input_shape)}")
+        raise DataError(_("random images need a (C, H, W) input; this stack takes {input_shape}").format(
+                            input_shape=tuple(input_shape)))
     C, H, W = input_shape
     return load_random(C, H, W, n_classes=n_classes, n=max(200, 4 * n_classes), seed=seed)
 
@@ -68,8 +72,9 @@ def fit_or_random(spec: dict[str, Any], dataset: Any, say: Any = None) -> Any:
         return dataset
     out = random_for(net.input_shape, net.n_classes)
     if say is not None:
-        say(f"no data set fits this stack ({'×'.join(map(str, net.input_shape))} input, {net.n_classes} classes; "
-            f"{dataset.describe()} does not): using random images and labels of that shape")
+        say(_("no data set fits this stack ({dims} input, {n_classes} classes; {describe} does not): "
+              "using random images and labels of that shape").format(
+                dims='×'.join(map(str, net.input_shape)), n_classes=net.n_classes, describe=dataset.describe()))
     return out
 
 

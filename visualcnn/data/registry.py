@@ -19,16 +19,18 @@ from .npz import load_array_file
 from .colour import COLOUR_SHAPES_CLASSES, make_colour_shapes
 from .random_set import load_random
 from .synthetic import BARS_CLASSES, SHAPES_CLASSES, make_bars, make_shapes
+from visualcnn.i18n import N_, _, ngettext
 
 # Name -> one line for a menu.
 DATASETS: dict[str, str] = {
-    "digits": "Handwritten digits 8×8 (UCI, 1,797 images, bundled); size 8, 16 or 28",
-    "bars": "Synthetic oriented bars: horizontal, vertical, / and \\ (4 classes, from a seed)",
-    "shapes": "Synthetic shapes: circle, square, triangle, cross (4 classes, from a seed)",
-    "colour-shapes": "Synthetic colour shapes: red/green/blue × circle/square/triangle/cross (12 classes, RGB)",
-    "mnist": "MNIST handwritten digits 28×28 (70,000 images; downloaded once to the cache)",
-    "fashion-mnist": "Fashion-MNIST clothing 28×28 (70,000 images; downloaded once to the cache)",
-    "random": "Random images of any shape, random labels: for a stack no data set fits (a gradient check needs no data)",
+    "digits": N_("Handwritten digits 8×8 (UCI, 1,797 images, bundled); size 8, 16 or 28"),
+    "bars": N_("Synthetic oriented bars: horizontal, vertical, / and \\ (4 classes, from a seed)"),
+    "shapes": N_("Synthetic shapes: circle, square, triangle, cross (4 classes, from a seed)"),
+    "colour-shapes": N_("Synthetic colour shapes: red/green/blue × circle/square/triangle/cross (12 classes, RGB)"),
+    "mnist": N_("MNIST handwritten digits 28×28 (70,000 images; downloaded once to the cache)"),
+    "fashion-mnist": N_("Fashion-MNIST clothing 28×28 (70,000 images; downloaded once to the cache)"),
+    "random": N_("Random images of any shape, random labels: for a stack no data set fits "
+                 "(a gradient check needs no data)"),
 }
 
 # Options any data set accepts: take a subset after loading (see Dataset.subset).
@@ -41,11 +43,13 @@ def _synthetic(name: str, make: Callable, class_names: list[str]) -> Callable[..
         size = check_int(name, "size", size, minimum=8)
         n = check_int(name, "n", n, minimum=2 * len(class_names))
         check_limit(size, "MAX_SYNTHETIC_SIZE", name, "size", DataError)
-        check_limit(n * size * size, "MAX_SYNTHETIC_PIXELS", name, f"n × size × size ({n:,} × {size}²)", DataError)
+        check_limit(n * size * size, "MAX_SYNTHETIC_PIXELS", name, _("n × size × size ({n:,} × {size}²)").format(
+                                                                       n=n, size=size), DataError)
         seed = check_int(name, "seed", seed)
         test_fraction = check_test_fraction(name, test_fraction)
         if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0.0 <= noise <= 0.5:
-            raise DataError(f"{name}: noise must be a number in [0, 0.5] (standard deviation); got {noise!r}")
+            raise DataError(_("{name}: noise must be a number in [0, 0.5] (standard deviation); got "
+                              "{noise!r}").format(name=name, noise=noise))
         images, labels = make(size=size, n=n, seed=seed, noise=float(noise))
         source = {"name_or_path": name, "size": size, "n": n, "seed": seed, "noise": float(noise),
                   "test_fraction": test_fraction}
@@ -67,8 +71,9 @@ def _cached_idx(name: str, download: Callable[..., Path]) -> Callable[..., Datas
         # touch the network. Downloading is the user's explicit action (`visualcnn data download`).
         directory = default_dest(name)
         if not directory.is_dir():
-            raise DataError(f"{name}: not downloaded yet (looked in {directory}); download it with "
-                            f"`visualcnn data download {name}` or visualcnn.data.{download.__name__}()")
+            raise DataError(_("{name}: not downloaded yet (looked in {directory}); download it with "
+                              "`visualcnn data download {name}` or visualcnn.data.{download_name}()").format(
+                                name=name, directory=directory, download_name=download.__name__))
         return load_idx_dir(directory, name=name, source={"name_or_path": name})
 
     load.__doc__ = f"""Load {name} from the user's cache directory (never downloads; see {download.__name__})."""
@@ -95,13 +100,15 @@ def _resolve(name_or_path: str | os.PathLike) -> tuple[str, Callable[..., Datase
         return path.name, load_idx_dir, path
     if path.suffix.lower() in (".npz", ".npy"):
         if not path.is_file():
-            raise DataError(f"{path.name}: no such file in {path.parent.resolve()}")
+            raise DataError(_("{name}: no such file in {parent}").format(
+                                name=path.name, parent=path.parent.resolve()))
         return path.name, load_array_file, path
     if path.exists():
-        raise DataError(f"{path.name}: not a data set file; expected a directory of MNIST IDX files "
-                        "or an .npz/.npy file")
-    raise DataError(f"unknown data set {str(name_or_path)!r}: valid names are {', '.join(DATASETS)}; "
-                    "a path to a directory of MNIST/Fashion-MNIST IDX files or to an .npz/.npy file also works")
+        raise DataError(_("{name}: not a data set file; expected a directory of MNIST IDX files or an "
+                          ".npz/.npy file").format(name=path.name))
+    raise DataError(_("unknown data set {name_or_path!r}: valid names are {DATASETS}; a path to a "
+                      "directory of MNIST/Fashion-MNIST IDX files or to an .npz/.npy file also works").format(
+                        name_or_path=str(name_or_path), DATASETS=', '.join(DATASETS)))
 
 
 # Keys a source dict (or keyword arguments) may use for the set itself: Dataset.source writes
@@ -128,11 +135,13 @@ def load_dataset(name_or_path: str | os.PathLike | Mapping[str, Any] | None = No
         name_or_path = None
     given = [key for key in SOURCE_KEYS if key in options]
     if name_or_path is None and len(given) != 1:
-        what = f"both {' and '.join(given)}" if given else "none"
-        raise DataError(f"load_dataset: give exactly one data set as name_or_path, name or path (got {what}); "
-                        f"valid names: {', '.join(DATASETS)}, or a path to an IDX directory or an .npz/.npy file")
+        what = _("both {names}").format(names=_(" and ").join(given)) if given else _("none")
+        raise DataError(_("load_dataset: give exactly one data set as name_or_path, name or path (got "
+                          "{what}); valid names: {DATASETS}, or a path to an IDX directory or an "
+                          ".npz/.npy file").format(what=what, DATASETS=', '.join(DATASETS)))
     if name_or_path is not None and given:
-        raise DataError(f"load_dataset: the data set is given twice ({name_or_path!r} and {given[0]}=...)")
+        raise DataError(_("load_dataset: the data set is given twice ({name_or_path!r} and {given}=...)").format(
+                            name_or_path=name_or_path, given=given[0]))
     if name_or_path is None:
         name_or_path = options.pop(given[0])
     label, loader, first = _resolve(name_or_path)
@@ -140,8 +149,9 @@ def load_dataset(name_or_path: str | os.PathLike | Mapping[str, Any] | None = No
     allowed = [p for p in inspect.signature(loader).parameters if p not in ("directory", "path", "name", "source")]
     unknown = sorted(set(options) - set(allowed))
     if unknown:
-        raise DataError(f"{label}: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
-                        f"(valid: {', '.join(allowed + list(SUBSET_OPTIONS))})")
+        raise DataError(ngettext("{label}: unknown option {unknown} (valid: {valid})",
+                                 "{label}: unknown options {unknown} (valid: {valid})", len(unknown)).format(
+                            label=label, unknown=', '.join(unknown), valid=', '.join(allowed + list(SUBSET_OPTIONS))))
     dataset = loader(first, **options) if first is not None else loader(**options)
     if subset:
         dataset = dataset.subset(subset.get("n_train"), subset.get("n_test"))

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-BARS_CLASSES = ["horizontal", "vertical", "diagonal /", "diagonal \\"]
-SHAPES_CLASSES = ["circle", "square", "triangle", "cross"]
+from visualcnn.i18n import N_
+
+# class names are data (saved with a session, the same in every language); a view shows them with class_label
+BARS_CLASSES = [N_("horizontal"), N_("vertical"), N_("diagonal /"), N_("diagonal \\")]
+SHAPES_CLASSES = [N_("circle"), N_("square"), N_("triangle"), N_("cross")]
 
 # Bar angle per class, in image coordinates (x right, y down), in degrees from the x axis:
 # "/" runs up to the right, i.e. towards -y, so it is -45 degrees here.

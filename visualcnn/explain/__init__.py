@@ -30,13 +30,14 @@ import numpy as np
 
 from ..layers import LpPool2D
 from ..layers.windows import scatter_windows
-from ..records import StepRecord
+from ..records import StepRecord, phase_name
 from . import backward as _backward
 from . import forward as _forward
 from ..mistakes import mistake_of
 from .context import Context, ExplainError, find_record
 from .loss import explain_loss
 from .model import Explanation, MapRef, Term, fmt, fold, unavailable
+from visualcnn.i18n import _
 
 PHASES = ("forward", "backward", "loss")
 
@@ -47,16 +48,19 @@ def _split_unit(unit: Sequence[int], shape: tuple[int, ...], sample: int, what: 
     if len(unit) == ndim + 1:
         sample, unit = unit[0], unit[1:]
     elif len(unit) != ndim:
-        raise ValueError(f"unit {unit} must have {ndim} indices (or {ndim + 1} with the sample first) "
-                         f"for {what} of shape {shape}")
+        raise ValueError(_("unit {unit} must have {ndim} indices (or {value} with the sample first) "
+                           "for {what} of shape {shape}").format(
+                             unit=unit, ndim=ndim, value=ndim + 1, what=what, shape=shape))
     if not all(0 <= u < s for u, s in zip(unit, shape)):
-        raise ValueError(f"unit {unit} is outside {what} of shape {shape}")
+        raise ValueError(_("unit {unit} is outside {what} of shape {shape}").format(
+                             unit=unit, what=what, shape=shape))
     return int(sample), unit
 
 
 def _layer(network: Any, layer: int | None) -> Any:
     if layer is None or not 0 <= layer < len(network.layers):
-        raise ValueError(f"layer must be 0 … {len(network.layers) - 1}, got {layer!r}")
+        raise ValueError(_("layer must be 0 … {value}, got {layer!r}").format(
+                             value=len(network.layers) - 1, layer=layer))
     return network.layers[layer]
 
 
@@ -72,33 +76,38 @@ def explain_unit(network: Any, records: Sequence[StepRecord], layer: int | None,
                  phase: str = "forward", sample: int = 0) -> Explanation:
     """The formula behind one unit's value ("forward"), the gradient sent down ("backward") or a logit's ("loss")."""
     if phase not in PHASES:
-        raise ValueError(f"phase must be 'forward', 'backward' or 'loss', got {phase!r}")
+        raise ValueError(_("phase must be 'forward', 'backward' or 'loss', got {phase!r}").format(phase=phase))
     if phase == "loss":
-        n, u = _split_unit(unit, unit_shape(network, None, "loss"), sample, "the logits")
+        n, u = _split_unit(unit, unit_shape(network, None, "loss"), sample, _("the logits"))
         return explain_loss(network, records, n, u[0])
     lay = _layer(network, layer)
     shape = unit_shape(network, layer, phase)
-    n, u = _split_unit(unit, shape, sample, f"layer {layer}'s {'input' if phase == 'backward' else 'output'}")
-    where = "∂C/∂input" if phase == "backward" else "unit"
-    title = f"layer {layer} {lay.type_name}, {where} {u if len(u) > 1 else u[0]} of sample {n}: {phase}"
+    n, u = _split_unit(unit, shape, sample, (_("layer {layer}'s input") if phase == "backward"
+                                             else _("layer {layer}'s output")).format(layer=layer))
+    where = "∂C/∂x" if phase == "backward" else _("unit")
+    title = _("layer {layer} {type_name}, {where} {value} of sample {n}: {phase}").format(
+                layer=layer, type_name=lay.type_name, where=where, value=u if len(u) > 1 else u[0], n=n,
+                phase=phase_name(phase))
     fwd = find_record(records, "forward", layer)
     if fwd is None:
-        return unavailable(title, f"step forward through layer {layer} first")
+        return unavailable(title, _("step forward through layer {layer} first").format(layer=layer))
     if not 0 <= n < fwd.x.shape[0]:
-        raise ValueError(f"sample {n} is outside the batch of {fwd.x.shape[0]}")
+        raise ValueError(_("sample {n} is outside the batch of {shape}").format(n=n, shape=fwd.x.shape[0]))
     wrong = mistake_of(lay)
     if wrong is not None:
         # a mistaken twin computes the note's formula: only the generic explanation, which claims no sum
-        title += f" — ⚠ the study note's mistake {wrong!r} is on: the layer computes the note's formula"
+        title += _(" — ⚠ the study note's mistake {wrong!r} is on: the layer computes the note's "
+                   "formula").format(wrong=wrong)
     ctx = Context(network, records, layer, n, title, fwd)
     try:
         if phase == "forward":
             return _forward.FORWARD.get(type(lay), _forward.generic)(ctx, u)
         ctx.bwd = find_record(records, "backward", layer)
         if ctx.bwd is None:
-            return unavailable(title, f"step backward through layer {layer} first")
+            return unavailable(title, _("step backward through layer {layer} first").format(layer=layer))
         if ctx.bwd.dx is None:
-            return unavailable(title, f"layer {layer} sends no gradient down (nothing below needs it)")
+            return unavailable(title, _("layer {layer} sends no gradient down (nothing below needs it)").format(
+                                          layer=layer))
         return _backward.BACKWARD.get(type(lay), _backward.generic)(ctx, u)
     except ExplainError as err:
         return unavailable(title, str(err))
@@ -109,16 +118,18 @@ def explain_param(network: Any, records: Sequence[StepRecord], layer: int, name:
     """The sum behind ∂C/∂`name`[index] of `layer` (the backward record's own entry)."""
     lay = _layer(network, layer)
     if name not in lay.params:
-        raise ValueError(f"layer {layer} ({lay.type_name}) has no parameter {name!r}; it has "
-                         f"{', '.join(lay.params) or 'none'}")
+        raise ValueError(_("layer {layer} ({type_name}) has no parameter {name!r}; it has {value}").format(
+                             layer=layer, type_name=lay.type_name, name=name, value=', '.join(lay.params) or _('none')))
     shape = tuple(lay.params[name].shape)
     index = tuple(int(i) for i in index)
     if len(index) != len(shape) or not all(0 <= i < s for i, s in zip(index, shape)):
-        raise ValueError(f"index {index} is outside {name} of layer {layer}, shape {shape}")
-    title = f"layer {layer} {lay.type_name}, ∂C/∂{name}{list(index)}: backward"
+        raise ValueError(_("index {index} is outside {name} of layer {layer}, shape {shape}").format(
+                             index=index, name=name, layer=layer, shape=shape))
+    title = _("layer {layer} {type_name}, ∂C/∂{name}{index}: backward").format(
+                layer=layer, type_name=lay.type_name, name=name, index=list(index))
     fwd, bwd = find_record(records, "forward", layer), find_record(records, "backward", layer)
     if fwd is None or bwd is None:
-        return unavailable(title, f"step backward through layer {layer} first")
+        return unavailable(title, _("step backward through layer {layer} first").format(layer=layer))
     n = min(int(sample), fwd.x.shape[0] - 1)
     try:
         return _backward.param(Context(network, records, layer, n, title, fwd, bwd), name, index)

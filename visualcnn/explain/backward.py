@@ -13,6 +13,7 @@ import numpy as np
 
 from ..layers import Conv2D, Dense, Flatten, ReLU, Sigmoid, Tanh
 from .context import POOLS, Context, symbols, tex_name
+from visualcnn.i18n import _
 from .model import Explanation, MapRef, Term, fmt, fold, idx, par, result_lines, shifted, summed, tnum, tpar
 
 
@@ -26,10 +27,11 @@ def _grad(sym: str, sub: str = "") -> str:
 def _maps(ctx: Context, cells, u) -> tuple[MapRef, MapRef]:
     x_sym, y_sym = symbols(ctx.layer)
     n = ctx.sample
-    reads = MapRef(f"reads ∂C/∂{y_sym}", ctx.bwd.dout[n], tuple(cells),
-                   gradient=True, about=f"the gradient arriving at layer {ctx.index}'s output")
-    computes = MapRef(f"computes ∂C/∂{x_sym}", ctx.bwd.dx[n], (tuple(u),),
-                      gradient=True, about=f"the gradient layer {ctx.index} sends down to its input")
+    reads = MapRef(_("reads {symbol}").format(symbol=f"∂C/∂{y_sym}"), ctx.bwd.dout[n], tuple(cells),
+                   gradient=True, about=_("the gradient arriving at layer {index}'s output").format(index=ctx.index))
+    computes = MapRef(_("computes {symbol}").format(symbol=f"∂C/∂{x_sym}"), ctx.bwd.dx[n], (tuple(u),),
+                      gradient=True,
+                      about=_("the gradient layer {index} sends down to its input").format(index=ctx.index))
     return reads, computes
 
 
@@ -39,8 +41,8 @@ def _sum(ctx: Context, u, terms, formula: str, formula_tex: str, head_tex: str, 
     total = f.total
     end_p, end_t = result_lines(total, value, ctx.dtype)
     if not terms:
-        numbers = ["no output unit read this input (it lies outside every window): nothing flows back", *end_p]
-        lines = [head_tex, r"= 0\quad\mathrm{(no\ window\ reads\ it)}"]
+        numbers = [_("no output unit read this input (it lies outside every window): nothing flows back"), *end_p]
+        lines = [head_tex, "= 0"]           # why, in words: the plain-text numbers (mathtext has no CJK glyphs)
     else:
         numbers = [f"= {f.plain()}", *end_p]
         lines = [head_tex, f"= {f.tex()}", *end_t]
@@ -68,11 +70,11 @@ def conv(ctx: Context, u) -> Explanation:
                     terms.append(Term(f"δ[{l},{i},{j}]·W[{l},{k_},{p},{q}]", (d, w), d * w,
                                       tex=rf"{tpar(d)} \cdot {tpar(w)}", cell=(l, i, j)))
     value = float(ctx.bwd.dx[(ctx.sample, *u)])
-    formula = ("∂C/∂y_{k,a,b} = Σ_l Σ_p Σ_q δ_{l,i,j} · W_{l,k,p,q}  over i·s+p−pad = a, j·s+q−pad = b"
-               "   (δ = ∂C/∂x)")
+    formula = _("∂C/∂y_{{k,a,b}} = Σ_l Σ_p Σ_q δ_{{l,i,j}} · W_{{l,k,p,q}}  over i·s+p−pad = a, "
+                "j·s+q−pad = b   (δ = ∂C/∂x)").format()
     formula_tex = (_grad("y", "_{k,a,b}") + r" = \sum_{l}\sum_{p,q}\ \delta_{l,i,j}\, W_{l,k,p,q},"
                    r"\quad is+p-\mathrm{pad} = a,\ js+q-\mathrm{pad} = b")
-    head = _grad("y", idx(k_, a, b)) + rf" = \sum\ \delta_{{l,i,j}}\,W_{idx('l', k_, 'p', 'q')}\quad\mathrm{{({len(terms)}\ terms)}}"
+    head = _grad("y", idx(k_, a, b)) + rf" = \sum\ \delta_{{l,i,j}}\,W_{idx('l', k_, 'p', 'q')}"
     return _sum(ctx, u, terms, formula, formula_tex, head, value, *_maps(ctx, [t.cell for t in terms], u))
 
 
@@ -86,7 +88,7 @@ def dense(ctx: Context, u) -> Explanation:
              for j in range(dout.shape[0])]
     value = float(ctx.bwd.dx[(ctx.sample, *u)])
     head = _grad("y", f"_{{{i}}}") + rf" = \sum_{{j<{dout.shape[0]}}} W_{idx('j', i)}\, \delta_j"
-    return _sum(ctx, u, terms, "∂C/∂y_i = Σ_j W_ji · δ_j   (δ = ∂C/∂x of this layer)",
+    return _sum(ctx, u, terms, _("∂C/∂y_i = Σ_j W_ji · δ_j   (δ = ∂C/∂x of this layer)"),
                 _grad("y", "_i") + r" = \sum_j W_{ji}\, \delta_j,\quad \delta_j = " + _grad("x", "_j"),
                 head, value, *_maps(ctx, [t.cell for t in terms], u))
 
@@ -95,7 +97,7 @@ def pool(ctx: Context, u) -> Explanation:
     c, a, b = u
     lay = ctx.layer
     k, s = lay.kernel, lay.stride
-    _, Ho, Wo = lay.output_shape
+    _C, Ho, Wo = lay.output_shape
     routing = ctx.routing()[ctx.sample, c]
     dout = ctx.bwd.dout[ctx.sample, c]
     terms = []
@@ -106,15 +108,16 @@ def pool(ctx: Context, u) -> Explanation:
                               tex=rf"{tpar(d)} \cdot {tpar(r)}", cell=(c, i, j)))
     value = float(ctx.bwd.dx[(ctx.sample, *u)])
     kind = type(lay).__name__
-    share = {"MaxPool2D": "∂y_ij/∂x_ab = 1 if x_ab won window ij, else 0",
+    share = {"MaxPool2D": _("∂y_ij/∂x_ab = 1 if x_ab won window ij, else 0"),
              "AvgPool2D": "∂y_ij/∂x_ab = 1/|P|",
-             "LpPool2D": "∂y_ij/∂x_ab = (1/|P|) sign(x_ab) (|x_ab|/y_ij)^(p−1), 0 where y_ij = 0"}.get(kind, "")
-    formula = f"∂C/∂x_ab = Σ_(windows ij containing ab) ∂C/∂y_ij · ∂y_ij/∂x_ab;   {share}"
+             "LpPool2D": _("∂y_ij/∂x_ab = (1/|P|) sign(x_ab) (|x_ab|/y_ij)^(p−1), 0 where y_ij = 0"),
+             }.get(kind, "")
+    formula = _("∂C/∂x_ab = Σ_(windows ij containing ab) ∂C/∂y_ij · ∂y_ij/∂x_ab;   {share}").format(
+        share=share)
     formula_tex = (_grad("x", "_{ab}") + r" = \sum_{ij:\ (a,b)\in P_{ij}} " + _grad("y", "_{ij}")
                    + r"\,\dfrac{\partial y_{ij}}{\partial x_{ab}}")
     head = (_grad("x", idx(c, a, b)) + rf" = \sum_{{ij}} " + _grad("y", idx(c, "i", "j"))
-            + r"\,\dfrac{\partial y_{ij}}{\partial x_{" + f"{a},{b}" + "}}"
-            + rf"\quad\mathrm{{({len(terms)}\ window{'s' if len(terms) != 1 else ''})}}")
+            + r"\,\dfrac{\partial y_{ij}}{\partial x_{" + f"{a},{b}" + "}}")
     return _sum(ctx, u, terms, formula, formula_tex, head, value, *_maps(ctx, [t.cell for t in terms], u))
 
 
@@ -132,7 +135,8 @@ def activation(ctx: Context, u) -> Explanation:
     elif isinstance(lay, ReLU):
         local = float(x > 0)
         formula, ftex = "∂C/∂x = ∂C/∂y · [x > 0]", _grad("x") + " = " + _grad("y") + r"\cdot [x > 0]"
-        numbers = f"x = {fmt(x)}, so [x > 0] = {int(local)}\n= {par(dout)} · {int(local)}"
+        numbers = (_("x = {x}, so [x > 0] = {local}").format(x=fmt(x), local=int(local))
+                   + f"\n= {par(dout)} · {int(local)}")
         mid = rf"x = {tnum(x)}:\ [x>0] = {int(local)},\quad = {tpar(dout)} \cdot {int(local)}"
     elif isinstance(lay, Tanh):
         local = 1 - y * y
@@ -156,7 +160,7 @@ def flatten(ctx: Context, u) -> Explanation:
     d = int(np.ravel_multi_index(tuple(u), ctx.layer.input_shape))
     dout = float(ctx.bwd.dout[ctx.sample, d])
     value = float(ctx.bwd.dx[(ctx.sample, *u)])
-    return Explanation(ctx.title, "∂C/∂x[c,i,j] = ∂C/∂y_d,  d = (c·H + i)·W + j   (flatten only reshapes)",
+    return Explanation(ctx.title, _("∂C/∂x[c,i,j] = ∂C/∂y_d,  d = (c·H + i)·W + j   (flatten only reshapes)"),
                        f"∂C/∂y_{d} = {fmt(dout)} → ∂C/∂x{tuple(u)}\n= {fmt(value)}", value,
                        formula_tex=_grad("x", "_{c,i,j}") + " = " + _grad("y", "_d") + r",\quad d = (cH+i)\,W + j",
                        lines_tex=(_grad("x", idx(*u)) + " = " + _grad("y", f"_{{{d}}}"), rf"= {tnum(value)}"),
@@ -209,10 +213,11 @@ def param(ctx: Context, name: str, index: tuple[int, ...]) -> Explanation:
                     r"y^s_{k,\,is+p-\mathrm{pad},\,js+q-\mathrm{pad}}")
             head = (_grad("W", idx(*index)) + rf" = \sum_{{s<{N}}}\sum_{{i,j}}\ \delta^s_{idx(l, 'i', 'j')}\,"
                     rf"y^s_{idx(k_, shifted('i', s, p - pad), shifted('j', s, q - pad))}")
-            computes = MapRef(f"computes ∂C/∂W[{l}]", grads[l], ((k_, p, q),), gradient=True,
-                              about=f"the gradient of filter {l}")
-            reads = MapRef("reads y", x[n], tuple(t.cell for t in terms if t.cell is not None),
-                           about=f"layer {ctx.index}'s input, sample {n}")
+            computes = MapRef(_("computes {symbol}").format(symbol=f"∂C/∂W[{l}]"), grads[l], ((k_, p, q),),
+                              gradient=True, about=_("the gradient of filter {l}").format(l=l))
+            reads = MapRef(_("reads {symbol}").format(symbol="y"), x[n],
+                           tuple(t.cell for t in terms if t.cell is not None),
+                           about=_("layer {index}'s input, sample {n}").format(index=ctx.index, n=n))
         else:
             tied = grads.ndim == 1
             l = index[0]
@@ -225,9 +230,11 @@ def param(ctx: Context, name: str, index: tuple[int, ...]) -> Explanation:
             ftex = (_grad("b", "_l") + r" = \sum_s\sum_{i,j}\ \delta^s_{l,i,j}" if tied
                     else _grad("b", "_{l,i,j}") + r" = \sum_s\ \delta^s_{l,i,j}")
             head = _grad("b", idx(*index)) + rf" = \sum_{{s<{N}}}" + (r"\sum_{i,j}" if tied else "") + r"\ \delta^s"
-            computes = MapRef("computes ∂C/∂b", grads, (tuple(index),), gradient=True, about="the bias gradient")
-            reads = MapRef("reads δ", delta[n], tuple(t.cell for t in terms if t.cell is not None), gradient=True,
-                           about=f"∂C/∂x arriving at layer {ctx.index}, sample {n}")
+            computes = MapRef(_("computes {symbol}").format(symbol="∂C/∂b"), grads, (tuple(index),), gradient=True,
+                              about=_("the bias gradient"))
+            reads = MapRef(_("reads {symbol}").format(symbol="δ"), delta[n],
+                           tuple(t.cell for t in terms if t.cell is not None), gradient=True,
+                           about=_("∂C/∂x arriving at layer {index}, sample {n}").format(index=ctx.index, n=n))
     elif isinstance(lay, Dense):
         x2 = x.reshape(N, -1)
         j = index[0]
@@ -238,20 +245,23 @@ def param(ctx: Context, name: str, index: tuple[int, ...]) -> Explanation:
                      for smp in range(N)]
             formula, ftex = "∂C/∂W_ji = Σ_s δ^s_j · y^s_i", _grad("W", "_{ji}") + r" = \sum_s\ \delta^s_j\, y^s_i"
             head = _grad("W", idx(j, i)) + rf" = \sum_{{s<{N}}} \delta^s_{{{j}}}\, y^s_{{{i}}}"
-            computes = MapRef(f"computes ∂C/∂W[{j}]", grads[j], ((i,),), gradient=True,
-                              about=f"row {j} of the weight gradient")
-            reads = MapRef("reads y", x2[n], ((i,),), about=f"layer {ctx.index}'s input, sample {n}")
+            computes = MapRef(_("computes {symbol}").format(symbol=f"∂C/∂W[{j}]"), grads[j], ((i,),), gradient=True,
+                              about=_("row {j} of the weight gradient").format(j=j))
+            reads = MapRef(_("reads {symbol}").format(symbol="y"), x2[n], ((i,),),
+                           about=_("layer {index}'s input, sample {n}").format(index=ctx.index, n=n))
         else:
             terms = [Term(f"δ[{smp}: {j}]", (float(delta[smp, j]),), float(delta[smp, j]),
                           cell=(j,) if smp == n else None) for smp in range(N)]
             formula, ftex = "∂C/∂b_j = Σ_s δ^s_j", _grad("b", "_j") + r" = \sum_s\ \delta^s_j"
             head = _grad("b", f"_{{{j}}}") + rf" = \sum_{{s<{N}}} \delta^s_{{{j}}}"
-            computes = MapRef("computes ∂C/∂b", grads, ((j,),), gradient=True, about="the bias gradient")
-            reads = MapRef("reads δ", delta[n], ((j,),), gradient=True,
-                           about=f"∂C/∂x arriving at layer {ctx.index}, sample {n}")
+            computes = MapRef(_("computes {symbol}").format(symbol="∂C/∂b"), grads, ((j,),), gradient=True,
+                              about=_("the bias gradient"))
+            reads = MapRef(_("reads {symbol}").format(symbol="δ"), delta[n], ((j,),), gradient=True,
+                           about=_("∂C/∂x arriving at layer {index}, sample {n}").format(index=ctx.index, n=n))
     else:
-        raise ValueError(f"layer {ctx.index} ({lay.type_name}) has no parameter {name!r} to explain")
-    batch = f" (summed over the {N} samples of the batch)" if N > 1 else ""
+        raise ValueError(_("layer {index} ({type}) has no parameter {name!r} to explain").format(
+            index=ctx.index, type=lay.type_name, name=name))
+    batch = _(" (summed over the {N} samples of the batch)").format(N=N) if N > 1 else ""
     f = fold(terms)
     end_p, end_t = result_lines(f.total, value, ctx.dtype)
     return summed(ctx.title, terms, f, f.total, value, formula=formula, formula_tex=ftex,

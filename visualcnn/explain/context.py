@@ -10,6 +10,7 @@ import numpy as np
 
 from ..layers import AvgPool2D, Conv2D, Dense, LpPool2D, MaxPool2D
 from ..records import StepRecord
+from visualcnn.i18n import _
 
 
 def find_record(records: Sequence[StepRecord], phase: str, layer: int | None = None) -> StepRecord | None:
@@ -64,8 +65,9 @@ class Context:
         if upd is not None and self.index in upd.updates:
             before = getattr(upd.updates[self.index][name], "before", None)
             if before is None:
-                raise ExplainError(f"the update record of layer {self.index} does not keep {name} before the "
-                                   f"update; step back to the backward phase to see the numbers")
+                raise ExplainError(_("the update record of layer {index} does not keep {name} before "
+                                     "the update; step back to the backward phase to see the numbers").format(
+                                       index=self.index, name=name))
             return np.asarray(before)
         return np.asarray(self.layer.params[name])
 

@@ -13,14 +13,18 @@ import numpy as np
 
 from ..layers import AvgPool2D, Conv2D, Dense, Flatten, LpPool2D, MaxPool2D, ReLU, Sigmoid, Tanh
 from .context import Context, symbols, tex_name
-from .model import Explanation, MapRef, Term, fmt, fold, idx, par, result_lines, shifted, summed, tnum, tpar
+from .model import (Explanation, MapRef, Term, fmt, fold, idx, more_terms, par, result_lines, shifted, summed, tnum,
+                    tpar)
+from visualcnn.i18n import _
 
 
 def _maps(ctx: Context, cells, u) -> tuple[MapRef, MapRef]:
     x_sym, y_sym = symbols(ctx.layer)
     n = ctx.sample
-    reads = MapRef(f"reads {x_sym}", ctx.fwd.x[n], tuple(cells), about=f"layer {ctx.index}'s input")
-    computes = MapRef(f"computes {y_sym}", ctx.fwd.y[n], (tuple(u),), about=f"layer {ctx.index}'s output")
+    reads = MapRef(_("reads {symbol}").format(symbol=x_sym), ctx.fwd.x[n], tuple(cells),
+                   about=_("layer {index}'s input").format(index=ctx.index))
+    computes = MapRef(_("computes {symbol}").format(symbol=y_sym), ctx.fwd.y[n], (tuple(u),),
+                      about=_("layer {index}'s output").format(index=ctx.index))
     return reads, computes
 
 
@@ -101,7 +105,7 @@ def pool(ctx: Context, u) -> Explanation:
     k, s = lay.kernel, lay.stride
     a0, b0 = i * s, j * s
     reads, computes = _maps(ctx, cells, u)
-    win_plain = f"window rows {a0}…{a0 + k - 1}, cols {b0}…{b0 + k - 1}"
+    win_plain = _("window rows {a0}…{a1}, cols {b0}…{b1}").format(a0=a0, a1=a0 + k - 1, b0=b0, b1=b0 + k - 1)
     win_tex = rf"P_{idx(i, j)} = \{{{a0}..{a0 + k - 1}\}} \times \{{{b0}..{b0 + k - 1}\}}"
     common = dict(reads=reads, computes=computes)
     if isinstance(lay, MaxPool2D):
@@ -111,10 +115,12 @@ def pool(ctx: Context, u) -> Explanation:
         terms = tuple(Term(f"x[{cc},{aa},{bb}]", (v,), v, tex=tnum(v), cell=(cc, aa, bb))
                       for (cc, aa, bb), v in zip(cells, vals))
         numbers = (f"{win_plain}: [{', '.join(fmt(v) for v in vals)}]\n"
-                   f"winner x[{c},{a},{b}] = {fmt(vals[w])}\n= {fmt(value)}")
+                   + _("winner x[{c},{a},{b}] = {value}").format(c=c, a=a, b=b, value=fmt(vals[w]))
+                   + f"\n= {fmt(value)}")
         lines = (win_tex, rf"y_{idx(c, i, j)} = \max({', '.join(tnum(v) for v in vals)})",
                  rf"= x_{idx(c, a, b)} = {tnum(value)}")
-        return Explanation(ctx.title, "y_ij = max_{(a,b) ∈ P_ij} x_ab   (ties: first in row-major order)",
+        formula = _("y_ij = max_{{(a,b) ∈ P_ij}} x_ab   (ties: first in row-major order)").format()
+        return Explanation(ctx.title, formula,
                            numbers, value, terms, formula_tex=r"y_{ij} = \max_{(a,b)\in P_{ij}}\ x_{ab}",
                            lines_tex=lines, total=vals[w], shown=terms, **common)
     if isinstance(lay, AvgPool2D):
@@ -153,7 +159,7 @@ def _lp(ctx: Context, u, cells, vals, value, win_tex, common) -> Explanation:
     div_p, div_t = (f"(1/{n_div})·", rf"\dfrac{{1}}{{{n_div}}}") if mean else ("", "")
     numbers = [f"p = {fmt(p)}, m = max |x| = {fmt(m)}",
                f"= m·({div_p}({' + '.join(fmt(t.product) for t in f.shown)}"
-               + (f" + ({f.n_rest} more terms: {fmt(f.rest)})" if f.n_rest else "") + f"))^(1/{fmt(p)})",
+               + (f" + ({more_terms(f.n_rest)}: {fmt(f.rest)})" if f.n_rest else "") + f"))^(1/{fmt(p)})",
                f"= {fmt(m)}·({fmt(inner)})^(1/{fmt(p)})", *end_p]
     lines = (win_tex, rf"p = {tnum(p)},\ m = \max\,|x_{{ab}}| = {tnum(m)}",
              rf"y_{idx(c, i, j)} = m\,\left({div_t}\left({f.tex()}\right)\right)^{{1/{tnum(p)}}}",
@@ -197,7 +203,7 @@ def flatten(ctx: Context, u) -> Explanation:
     src = tuple(int(v) for v in np.unravel_index(u[0], ctx.layer.input_shape))
     value = float(ctx.fwd.y[ctx.sample, u[0]])
     reads, computes = _maps(ctx, [src], u)
-    return Explanation(ctx.title, "y_d = x[c, i, j] with d = (c·H + i)·W + j   (row-major)",
+    return Explanation(ctx.title, _("y_d = x[c, i, j] with d = (c·H + i)·W + j   (row-major)"),
                        f"d = {u[0]} ← x{src}\n= {fmt(value)}", value,
                        formula_tex=r"y_d = x_{c,i,j},\quad d = (cH + i)\,W + j",
                        lines_tex=(rf"y_{{{u[0]}}} = x_{idx(*src)}", rf"= {tnum(value)}"),

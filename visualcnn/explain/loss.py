@@ -8,25 +8,30 @@ from ..mistakes import mistake_of
 from ..records import StepRecord
 from .context import find_record
 from .model import Explanation, MapRef, fmt, result_lines, tnum, unavailable
+from visualcnn.i18n import _
 
 
 def explain_loss(net: Any, records: Sequence[StepRecord], n: int, j: int) -> Explanation:
-    title = f"softmax + cross-entropy, class {j} of sample {n}"
+    title = _("softmax + cross-entropy, class {j} of sample {n}").format(j=j, n=n)
     rec = find_record(records, "loss")
     if rec is None:
-        return unavailable(title, "step to the loss phase first")
+        return unavailable(title, _("step to the loss phase first"))
     wrong = mistake_of(net.loss_fn)
     if wrong is not None:
         value = float(rec.dx[n, j])
-        return Explanation(f"{title} — ⚠ the study note's mistake {wrong!r} is on", "∂C/∂x_j: the note's formula",
-                           f"the loss computes the study note's ∂C/∂x_j, not p_j − d_j\n= {fmt(value)}", value,
-                           formula_tex=r"\dfrac{\partial C}{\partial x_j}\ \mathrm{(the\ note's\ formula)}",
+        return Explanation(_("{title} — ⚠ the study note's mistake {wrong!r} is on").format(title=title,
+                                                                                              wrong=wrong),
+                           _("∂C/∂x_j: the note's formula"),
+                           _("the loss computes the study note's ∂C/∂x_j, not p_j − d_j") + f"\n= {fmt(value)}",
+                           value,
+                           formula_tex=r"\dfrac{\partial C}{\partial x_j}",
                            lines_tex=(rf"= {tnum(value)}",), total=value,
-                           reads=MapRef("reads p", rec.probs[n], ((j,),), about="the softmax probabilities"),
-                           computes=MapRef("computes ∂C/∂x", rec.dx[n], ((j,),), gradient=True,
-                                           about="the logits' gradient (mistaken)"))
+                           reads=MapRef(_("reads {symbol}").format(symbol="p"), rec.probs[n], ((j,),),
+                                        about=_("the softmax probabilities")),
+                           computes=MapRef(_("computes {symbol}").format(symbol="∂C/∂x"), rec.dx[n], ((j,),),
+                                           gradient=True, about=_("the logits' gradient (mistaken)")))
     if not 0 <= n < rec.probs.shape[0]:
-        raise ValueError(f"sample {n} is outside the batch of {rec.probs.shape[0]}")
+        raise ValueError(_("sample {n} is outside the batch of {shape}").format(n=n, shape=rec.probs.shape[0]))
     p, truth = float(rec.probs[n, j]), int(rec.batch_y[n])
     d = int(truth == j)
     dx = float(rec.dx[n, j])
@@ -37,18 +42,19 @@ def explain_loss(net: Any, records: Sequence[StepRecord], n: int, j: int) -> Exp
     total = (p - d) / N if mean else p - d
     end_p, end_t = result_lines(total, dx, rec.probs.dtype)
     formula = ("p_j = exp(x_j − max_k x_k) / Σ_k exp(x_k − max_k x_k);   ∂C/∂x_j = p_j − d_j"
-               + ("   (÷ N for the mean over the batch)" if mean else ""))
+               + (_("   (÷ N for the mean over the batch)") if mean else ""))
     formula_tex = (r"p_j = \dfrac{e^{x_j - \max_k x_k}}{\sum_k e^{x_k - \max_k x_k}},\qquad"
                    r"\dfrac{\partial C}{\partial x_j} = " + (r"\dfrac{p_j - d_j}{N}" if mean else "p_j - d_j"))
-    why = "the true class" if d else f"true class is {truth}"
+    why = _("the true class") if d else _("true class is {truth}").format(truth=truth)
     numbers = "\n".join([f"x_{j} = {fmt(x)}, max_k x_k = {fmt(m)} → p_{j} = {fmt(p)}",
                          f"d_{j} = {d} ({why})",
                          f"∂C/∂x_{j} = " + (f"({fmt(p)} − {d}) / {N}" if mean else f"{fmt(p)} − {d}"), *end_p])
     grad = rf"\dfrac{{\partial C}}{{\partial x_{{{j}}}}}"
     lines = (rf"x_{{{j}}} = {tnum(x)},\ \max_k x_k = {tnum(m)}\ \rightarrow\ p_{{{j}}} = {tnum(p)}",
-             rf"d_{{{j}}} = {d}\quad\mathrm{{({why.replace(' ', chr(92) + ' ')})}}",
+             rf"d_{{{j}}} = [{j} = {truth}] = {d}",            # the words (the true class…) are in `numbers`
              grad + " = " + (rf"\dfrac{{{tnum(p)} - {d}}}{{{N}}}" if mean else f"{tnum(p)} - {d}"), *end_t)
-    reads = MapRef("reads p", rec.probs[n], ((j,),), about="the softmax probabilities")
-    computes = MapRef("computes ∂C/∂x", rec.dx[n], ((j,),), gradient=True, about="the logits' gradient")
+    reads = MapRef(_("reads {symbol}").format(symbol="p"), rec.probs[n], ((j,),), about=_("the softmax probabilities"))
+    computes = MapRef(_("computes {symbol}").format(symbol="∂C/∂x"), rec.dx[n], ((j,),), gradient=True,
+                      about=_("the logits' gradient"))
     return Explanation(title, formula, numbers, dx, formula_tex=formula_tex, lines_tex=lines, reads=reads,
                        computes=computes, total=total)

@@ -13,6 +13,8 @@ from typing import Sequence
 
 import numpy as np
 
+from visualcnn.i18n import _, ngettext
+
 #: a sum with more terms than this shows its SHOWN_TERMS largest and folds the rest into one number
 ALL_TERMS_UP_TO = 6
 SHOWN_TERMS = 4
@@ -138,15 +140,21 @@ class Folded:
     def plain(self) -> str:
         s = " + ".join("·".join(par(f) for f in t.factors) for t in self.shown)
         if self.n_rest:
-            s += f" + ({self.n_rest} more terms{', all 0' if self.rest_all_zero else ''}: {fmt(self.rest)})"
+            s += f" + ({more_terms(self.n_rest, self.rest_all_zero)}: {fmt(self.rest)})"
         return s or "0"
 
     def tex(self) -> str:
         parts = [t.tex or r" \cdot ".join(tpar(f) for f in t.factors) for t in self.shown]
         if self.n_rest:
-            zero = r",\ \mathrm{all}\ 0" if self.rest_all_zero else ""
-            parts.append(rf"[{self.n_rest}\ \mathrm{{more\ terms}}{zero}:\ {tnum(self.rest)}]")
+            # "12 more terms: 0.03" as a symbol: the words are in the plain-text numbers (mathtext has no CJK)
+            parts.append(rf"[\ldots_{{({self.n_rest})}}:\ {tnum(self.rest)}]")
         return " + ".join(parts) or "0"
+
+
+def more_terms(n: int, all_zero: bool = False) -> str:
+    """'12 more terms' (', all 0' when they are) in the plain-text sums, in the current language."""
+    return (ngettext("{n} more term, all 0", "{n} more terms, all 0", n) if all_zero
+            else ngettext("{n} more term", "{n} more terms", n)).format(n=n)
 
 
 def fold(terms: Sequence[Term]) -> Folded:
@@ -178,6 +186,7 @@ def result_lines(total: float, value: float, dtype: np.dtype | None) -> tuple[li
     exact sum of its terms, both are written and the dtype named, so the page never states a false equality."""
     if fmt(total) == fmt(value):
         return [f"= {fmt(value)}"], [f"= {tnum(value)}"]
-    name = np.dtype(dtype).name if dtype is not None else "floating-point"
-    return ([f"= {fmt(total)} (exact sum of the terms)", f"≈ {fmt(value)} (the layer's {name} result)"],
-            [f"= {tnum(total)}\\ \\mathrm{{(exact\\ sum)}}", f"\\approx {tnum(value)}\\ \\mathrm{{({name}\\ result)}}"])
+    name = np.dtype(dtype).name if dtype is not None else "float"
+    return ([_("= {total} (exact sum of the terms)").format(total=fmt(total)),
+             _("≈ {value} (the layer's {dtype} result)").format(value=fmt(value), dtype=name)],
+            [f"= {tnum(total)}\\quad(\\Sigma)", f"\\approx {tnum(value)}\\quad(\\mathrm{{{name}}})"])

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .onnx_export import ExportError
+from visualcnn.i18n import _
 
 ONNX_SUFFIX = ".onnx"
 
@@ -39,16 +40,16 @@ def onnx_session(args: argparse.Namespace, mistakes: Any = ()) -> Any:
 
 def add_export_parser(sub: Any) -> None:
     """The `export` sub-command's arguments (its body is `cmd_export`)."""
-    p = sub.add_parser("export", help="write a network and its weights as ONNX and/or PyTorch code")
+    p = sub.add_parser("export", help=_("write a network and its weights as ONNX and/or PyTorch code"))
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--preset", help="a bundled preset (its initial weights); default digits-small")
-    g.add_argument("--spec", type=Path, help="a spec or preset JSON file, or an ONNX model")
-    g.add_argument("--resume", type=Path, help="a saved session (.vcnn): its current weights")
-    p.add_argument("--seed", type=int, help="seed of the initial weights (preset or spec)")
-    p.add_argument("--dtype", choices=("float32", "float64"), help="precision of the written weights")
-    p.add_argument("--onnx", type=Path, metavar="OUT.onnx", help="write an ONNX model (opset 17) here")
+    g.add_argument("--preset", help=_("a bundled preset (its initial weights); default digits-small"))
+    g.add_argument("--spec", type=Path, help=_("a spec or preset JSON file, or an ONNX model"))
+    g.add_argument("--resume", type=Path, help=_("a saved session (.vcnn): its current weights"))
+    p.add_argument("--seed", type=int, help=_("seed of the initial weights (preset or spec)"))
+    p.add_argument("--dtype", choices=("float32", "float64"), help=_("precision of the written weights"))
+    p.add_argument("--onnx", type=Path, metavar="OUT.onnx", help=_("write an ONNX model (opset 17) here"))
     p.add_argument("--pytorch", type=Path, metavar="OUT.py",
-                   help="write a PyTorch nn.Module here, with its weights beside it as OUT.npz")
+                   help=_("write a PyTorch nn.Module here, with its weights beside it as OUT.npz"))
     p.set_defaults(func=cmd_export)
 
 
@@ -73,7 +74,7 @@ def _network(args: argparse.Namespace) -> tuple[Any, str]:
         where = str(args.spec)
     else:
         cfg = load_preset(args.preset or DEFAULT_PRESET)
-        spec, seed, where = cfg["spec"], cfg["seed"], f"preset {args.preset or DEFAULT_PRESET}"
+        spec, seed, where = cfg["spec"], cfg["seed"], _("preset {name}").format(name=args.preset or DEFAULT_PRESET)
     seed = args.seed if args.seed is not None else seed
     return Network.from_spec(spec, dtype=dtype or np.float32, seed=seed), where
 
@@ -89,15 +90,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .pytorch_export import to_pytorch
 
     if args.onnx is None and args.pytorch is None:
-        raise ExportError("export: say what to write: --onnx OUT.onnx and/or --pytorch OUT.py")
+        raise ExportError(_("export: say what to write: --onnx OUT.onnx and/or --pytorch OUT.py"))
     if args.onnx is not None and args.onnx.suffix.lower() != ONNX_SUFFIX:
-        raise ExportError(f"export: --onnx {args.onnx}: the file name must end in .onnx")
+        raise ExportError(_("export: --onnx {onnx}: the file name must end in .onnx").format(onnx=args.onnx))
     net, where = _network(args)
-    what = f"{len(net.layers)} layers, {net.n_params:,} parameters, {net.dtype.name}"
+    what = _("{n_layers} layers, {n_params:,} parameters, {name}").format(
+               n_layers=len(net.layers), n_params=net.n_params, name=net.dtype.name)
     if args.onnx is not None:
         path = to_onnx(net, args.onnx)
-        print(f"wrote {path} (ONNX opset {OPSET}; {what}; from {where})")
+        print(_("wrote {path} (ONNX opset {OPSET}; {what}; from {where})").format(
+                  path=path, OPSET=OPSET, what=what, where=where))
     if args.pytorch is not None:
         code, weights = to_pytorch(net, args.pytorch)
-        print(f"wrote {code} and {weights} (PyTorch nn.Module; {what}; from {where})")
+        print(_("wrote {code} and {weights} (PyTorch nn.Module; {what}; from {where})").format(
+                  code=code, weights=weights, what=what, where=where))
     return 0

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import VisualCNNError
 from ..io import atomic_write
+from visualcnn.i18n import _
 
 #: ONNX operator set written (LpPool, Pow, AveragePool as in opset 17; the reference evaluator runs it)
 OPSET = 17
@@ -90,8 +91,9 @@ def build_onnx(net: Any, name: str = "visualcnn") -> Any:
             cur = node("Gemm", [cur, const(f"{at}.W", layer.params["W"]), const(f"{at}.b", layer.params["b"])],
                        at, transB=1)
         else:
-            raise ExportError(f"layer {i} {kind}: no ONNX equivalent (a custom layer); ONNX export covers "
-                              f"conv2d, maxpool2d, avgpool2d, lppool2d, sigmoid, relu, tanh, flatten, dense")
+            raise ExportError(_("layer {i} {kind}: no ONNX equivalent (a custom layer); ONNX export "
+                                "covers conv2d, maxpool2d, avgpool2d, lppool2d, sigmoid, relu, tanh, "
+                                "flatten, dense").format(i=i, kind=kind))
     nodes[-1].output[0] = "logits"
     nodes[-1].name = "logits"
     elem = _ELEM[dtype]
@@ -111,7 +113,8 @@ def to_onnx(net: Any, path: str | Path) -> Path:
     """Write `net` (spec and current parameters) as a self-contained ONNX file, atomically."""
     path = Path(path)
     if not path.parent.exists():
-        raise ExportError(f"cannot write {path}: the folder {path.parent} does not exist")
+        raise ExportError(_("cannot write {path}: the folder {parent} does not exist").format(
+                              path=path, parent=path.parent))
     model = build_onnx(net, name=path.stem or "visualcnn")
     data = model.SerializeToString()
     return atomic_write(path, lambda f: f.write(data))

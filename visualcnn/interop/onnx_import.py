@@ -29,10 +29,11 @@ from ..spec import format_shape, normalize_layer
 from .onnx_ops import OpHandlers
 from .onnx_read import ModelImportError, attributes, constants, graph_input, node_name, read_model, text
 from .report import ImportReport, describe_layer
+from visualcnn.i18n import N_, _
 
-SUPPORTED = ("Conv, Relu, Sigmoid, Tanh, MaxPool, AveragePool, LpPool, GlobalAveragePool, GlobalMaxPool, "
-             "Flatten, Reshape to (N, D), Gemm, MatMul + Add, Softmax/LogSoftmax at the end; BatchNormalization "
-             "after Conv/Gemm is folded, Dropout and Identity are skipped")
+SUPPORTED = (N_("Conv, Relu, Sigmoid, Tanh, MaxPool, AveragePool, LpPool, GlobalAveragePool, "
+                "GlobalMaxPool, Flatten, Reshape to (N, D), Gemm, MatMul + Add, Softmax/LogSoftmax at "
+                "the end; BatchNormalization after Conv/Gemm is folded, Dropout and Identity are skipped"))
 
 
 @dataclass
@@ -58,8 +59,10 @@ def load_onnx(path: str | Path) -> ImportedModel:
     model = read_model(path)
     for node in model.graph.node:
         if node.domain not in ("", "ai.onnx"):
-            raise ModelImportError(f"{where}: node {node_name(node)!r} ({text(node.op_type)}) is from the custom "
-                                   f"domain {node.domain!r}; visualcnn opens standard ONNX ops: {SUPPORTED}")
+            raise ModelImportError(_("{where}: node {node_name!r} ({text}) is from the custom domain "
+                                     "{domain!r}; visualcnn opens standard ONNX ops: {SUPPORTED}").format(
+                                       where=where, node_name=node_name(node), text=text(node.op_type),
+                                       domain=node.domain, SUPPORTED=_(SUPPORTED)))
     consts = constants(model, where, folder=path.parent)
     input_name, input_shape, batch = graph_input(model, consts, where)
     importer = _Importer(model, consts, where, input_shape)
@@ -78,7 +81,8 @@ def load_onnx(path: str | Path) -> ImportedModel:
     try:
         imported.network()                  # every shape and parameter checked now, not when a session runs
     except VisualCNNError as e:
-        raise ModelImportError(f"{where}: the imported network is not a classifier visualcnn can run: {e}") from None
+        raise ModelImportError(_("{where}: the imported network is not a classifier visualcnn can run: "
+                                 "{error}").format(where=where, error=e)) from None
     return imported
 
 
@@ -111,44 +115,49 @@ class _Importer(OpHandlers):
         while cur not in self.outputs or self.consumers.get(cur):
             nxt = self.consumers.get(cur, [])
             if not nxt:
-                raise ModelImportError(f"{self.where}: tensor {cur!r} leads to no graph output; "
-                                       f"visualcnn opens a chain of nodes from the input to the output")
+                raise ModelImportError(_("{where}: tensor {cur!r} leads to no graph output; visualcnn "
+                                         "opens a chain of nodes from the input to the output").format(
+                                           where=self.where, cur=cur))
             if len(nxt) > 1:
                 names = ", ".join(f"{node_name(n)!r} ({text(n.op_type)})" for n in nxt)
-                raise ModelImportError(f"{self.where}: tensor {cur!r} feeds {len(nxt)} nodes ({names}); "
-                                       f"visualcnn opens sequential models (one chain, no branches)")
+                raise ModelImportError(_("{where}: tensor {cur!r} feeds {n_nxt} nodes ({names}); "
+                                         "visualcnn opens sequential models (one chain, no branches)").format(
+                                           where=self.where, cur=cur, n_nxt=len(nxt), names=names))
             node = nxt[0]
             if id(node) in self.visited:
-                self.fail(node, "is reached a second time: the graph has a cycle")
+                self.fail(node, _("is reached a second time: the graph has a cycle"))
             if self.final:
-                self.fail(node, "comes after the final Softmax; Softmax must be the last node")
+                self.fail(node, _("comes after the final Softmax; Softmax must be the last node"))
             handler = getattr(self, "_op_" + text(node.op_type), None)
             if handler is None:
-                self.fail(node, f"is not supported; supported: {SUPPORTED}")
+                self.fail(node, _("is not supported; supported: {SUPPORTED}").format(SUPPORTED=_(SUPPORTED)))
             if node.input[0] != cur:
-                self.fail(node, f"takes the running tensor {cur!r} as input {list(node.input).index(cur)}; "
-                                f"supported only as its first input")
+                self.fail(node, _("takes the running tensor {cur!r} as input {index}; supported only "
+                                  "as its first input").format(cur=cur, index=list(node.input).index(cur)))
             self.visited.add(id(node))
             cur = handler(node, cur)
         if len(self.outputs) != 1:
-            raise ModelImportError(f"{self.where}: the graph has {len(self.outputs)} outputs; visualcnn opens "
-                                   f"models with one output (the class scores)")
+            raise ModelImportError(_("{where}: the graph has {n_outputs} outputs; visualcnn opens "
+                                     "models with one output (the class scores)").format(
+                                       where=self.where, n_outputs=len(self.outputs)))
         left = [n for n in self.nodes if id(n) not in self.visited]
         if left:
-            self.fail(left[0], "is not on the chain from the input to the output; visualcnn opens sequential models")
+            self.fail(left[0], _("is not on the chain from the input to the output; visualcnn opens "
+                                 "sequential models"))
         if not self.layers:
-            raise ModelImportError(f"{self.where}: no layers found between the input and the output")
+            raise ModelImportError(_("{where}: no layers found between the input and the output").format(
+                                       where=self.where))
 
     def fail(self, node: Any, problem: str) -> None:
         raise ModelImportError(f"{self.where}: node {node_name(node)!r} ({text(node.op_type)}) {problem}")
 
     def const(self, node: Any, index: int, what: str) -> np.ndarray:
         if index >= len(node.input) or not node.input[index]:
-            self.fail(node, f"has no {what} (input {index})")
+            self.fail(node, _("has no {what} (input {index})").format(what=what, index=index))
         name = node.input[index]
         if name not in self.consts:
-            self.fail(node, f"computes its {what} (input {index}, {name!r}) from other tensors; "
-                            f"supported only as a stored constant")
+            self.fail(node, _("computes its {what} (input {index}, {name!r}) from other tensors; "
+                              "supported only as a stored constant").format(what=what, index=index, name=name))
         return self.consts[name]
 
     def sole_consumer(self, tensor: str, op: str) -> Any | None:
@@ -169,19 +178,21 @@ class _Importer(OpHandlers):
         """Attribute `name` of `node` (or `default`), of the default's kind: a list of ints, an int, a number, a text."""
         value = attributes(node).get(name, default)
         if isinstance(default, list):
-            ok, kind = isinstance(value, list) and all(isinstance(v, int) for v in value), "a list of integers"
+            ok, kind = isinstance(value, list) and all(isinstance(v, int) for v in value), _("a list of integers")
         elif isinstance(default, float):
-            ok, kind = isinstance(value, (int, float)), "a number"
+            ok, kind = isinstance(value, (int, float)), _("a number")
         else:
-            ok, kind = isinstance(value, type(default)), f"{'an integer' if isinstance(default, int) else 'a text'}"
+            ok, kind = isinstance(value, type(default)), _("an integer") if isinstance(default, int) else _("a text")
         if not ok:
-            self.fail(node, f"has a malformed {name} attribute ({str(value)[:40]!r}); expected {kind}")
+            self.fail(node, _("has a malformed {name} attribute ({value!r}); expected {kind}").format(
+                                name=name, value=str(value)[:40], kind=kind))
         return value
 
     def unused_extra_outputs(self, node: Any) -> None:
         for name in list(node.output)[1:]:
             if name and (self.consumers.get(name) or name in self.outputs):
-                self.fail(node, f"has its extra output {name!r} used; only the first output is supported")
+                self.fail(node, _("has its extra output {name!r} used; only the first output is "
+                                  "supported").format(name=name))
 
     def add(self, node: Any, entry: dict[str, Any], params: dict[str, np.ndarray], out: str) -> str:
         index = len(self.layers)
@@ -190,7 +201,8 @@ class _Importer(OpHandlers):
             layer = LAYER_TYPES[entry["type"]](**{k: v for k, v in entry.items() if k != "type"})
             shape = tuple(layer.infer_output_shape(self.shape))
         except (SpecError, BuildError) as e:
-            self.fail(node, f"cannot be layer {index} {entry['type']} on its {format_shape(self.shape)} input: {e}")
+            self.fail(node, _("cannot be layer {index} {type} on its {format_shape} input: {error}").format(
+                                index=index, type=entry['type'], format_shape=format_shape(self.shape), error=e))
         self.layers.append(entry)
         self.params.append(params)
         self.shape = shape
@@ -202,27 +214,28 @@ class _Importer(OpHandlers):
         """(k, stride, padding) of a square window with one stride and one padding, or a clear refusal."""
         ks = self.attr(node, "kernel_shape", kernel or [])
         if len(ks) != 2 or ks[0] != ks[1]:
-            self.fail(node, f"has kernel_shape {ks}; supported: square 2-D windows (k, k)")
+            self.fail(node, _("has kernel_shape {ks}; supported: square 2-D windows (k, k)").format(ks=ks))
         strides = self.attr(node, "strides", [1, 1])
         if len(strides) != 2 or strides[0] != strides[1]:
-            self.fail(node, f"has strides {strides}; supported: the same stride on both axes")
+            self.fail(node, _("has strides {strides}; supported: the same stride on both axes").format(
+                                strides=strides))
         dilations = self.attr(node, "dilations", [1, 1])
         if any(d != 1 for d in dilations):
-            self.fail(node, f"has dilations {dilations}; supported: no dilation")
+            self.fail(node, _("has dilations {dilations}; supported: no dilation").format(dilations=dilations))
         auto_pad = self.attr(node, "auto_pad", "NOTSET")
         if auto_pad not in ("NOTSET", "VALID"):
-            self.fail(node, f"has auto_pad {auto_pad!r}; supported: explicit pads")
+            self.fail(node, _("has auto_pad {auto_pad!r}; supported: explicit pads").format(auto_pad=auto_pad))
         pads = self.attr(node, "pads", [0, 0, 0, 0]) if auto_pad == "NOTSET" else [0, 0, 0, 0]
         if len(pads) != 4 or len(set(pads)) != 1:
-            self.fail(node, f"has pads {pads}; supported: the same padding on every border")
+            self.fail(node, _("has pads {pads}; supported: the same padding on every border").format(pads=pads))
         if pads[0] and not padding_ok:
-            self.fail(node, f"has pads {pads}; supported: pooling without padding")
+            self.fail(node, _("has pads {pads}; supported: pooling without padding").format(pads=pads))
         k, s, p = ks[0], strides[0], pads[0]
         if self.attr(node, "ceil_mode", 0) and len(self.shape) == 3:
             H, W = self.shape[1:]
             if any((n + 2 * p - k) % s for n in (H, W)):
-                self.fail(node, "has ceil_mode 1 with windows that do not tile the input; supported: floor "
-                                "(ceil_mode 0), or ceil_mode where both give the same size")
+                self.fail(node, _("has ceil_mode 1 with windows that do not tile the input; supported: "
+                                  "floor (ceil_mode 0), or ceil_mode where both give the same size"))
         return k, s, p
 
     def pool_entry(self, node: Any, kind: str, k: int, s: int, **extra: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from ..layers import LAYER_TYPES
 from ..spec import format_shape
 from .onnx_export import IMPLICIT_FLATTEN
 from .onnx_read import node_name
+from visualcnn.i18n import N_, _
 
 
 class OpHandlers:
@@ -23,17 +24,19 @@ class OpHandlers:
     def _op_Conv(self, node, cur):
         W = self.const(node, 1, "weights")
         if W.ndim != 4:
-            self.fail(node, f"has {W.ndim}-D weights {W.shape}; supported: 2-D convolution (F, C, k, k)")
+            self.fail(node, _("has {ndim}-D weights {shape}; supported: 2-D convolution (F, C, k, k)").format(
+                                ndim=W.ndim, shape=W.shape))
         group = self.attr(node, "group", 1)
         if group != 1:
-            self.fail(node, f"has group {group}; supported: group 1 (every filter sees every channel)")
+            self.fail(node, _("has group {group}; supported: group 1 (every filter sees every channel)").format(
+                                group=group))
         k, s, p = self.window(node, kernel=list(W.shape[2:]), padding_ok=True)
         if tuple(W.shape[2:]) != (k, k):
-            self.fail(node, f"has kernel_shape {k}×{k} but weights {W.shape}")
+            self.fail(node, _("has kernel_shape {k}×{k} but weights {shape}").format(k=k, shape=W.shape))
         F = W.shape[0]
         b = self.const(node, 2, "bias") if len(node.input) > 2 and node.input[2] else np.zeros(F, dtype=W.dtype)
         if b.shape != (F,):
-            self.fail(node, f"has a bias of shape {b.shape}; expected ({F},)")
+            self.fail(node, _("has a bias of shape {shape}; expected ({F},)").format(shape=b.shape, F=F))
         entry = {"type": "conv2d", "out_channels": F, "kernel_size": k, "stride": s, "padding": p, "bias": "tied"}
         out = node.output[0]
         add = self.sole_consumer(out, "Add")
@@ -72,7 +75,8 @@ class OpHandlers:
     def _global(self, node, cur):
         # PyTorch's AdaptiveAvgPool2d(1) / AdaptiveMaxPool2d(1): one window over the whole (square) map
         if len(self.shape) != 3 or self.shape[1] != self.shape[2]:
-            self.fail(node, f"pools a {format_shape(self.shape)} input; supported: square maps (one k×k window)")
+            self.fail(node, _("pools a {format_shape} input; supported: square maps (one k×k window)").format(
+                                format_shape=format_shape(self.shape)))
         kind = "avgpool2d" if node.op_type == "GlobalAveragePool" else "maxpool2d"
         return self.add(node, self.pool_entry(node, kind, self.shape[1], self.shape[1]), {}, node.output[0])
 
@@ -85,22 +89,22 @@ class OpHandlers:
 
     def _lp_entry(self, node, k: int, s: int, p: float, norm: str) -> dict[str, Any]:
         if p < 1:
-            self.fail(node, f"has p = {p:g}; supported: p >= 1")
+            self.fail(node, _("has p = {p:g}; supported: p >= 1").format(p=p))
         extra: dict[str, Any] = {"p": p}
         if "norm" in LAYER_TYPES["lppool2d"].fields:
             extra["norm"] = norm
         elif norm == "sum":
-            self.fail(node, "computes the sum form (Σ|x|^p)^(1/p), and this visualcnn's Lp pooling has "
-                            "only the mean form ((1/|P|) Σ|x|^p)^(1/p)")
+            self.fail(node, _("computes the sum form (Σ|x|^p)^(1/p), and this visualcnn's Lp pooling "
+                              "has only the mean form ((1/|P|) Σ|x|^p)^(1/p)"))
         return self.pool_entry(node, "lppool2d", k, s, **extra)
 
-    LP_PATTERN = ("is supported only as part of Lp pooling: [Abs →] Pow(p) → AveragePool → [Mul(k·k)] → Pow(1/p) "
-                  "(as visualcnn and PyTorch's LPPool2d write it)")
+    LP_PATTERN = (N_("is supported only as part of Lp pooling: [Abs →] Pow(p) → AveragePool → "
+                     "[Mul(k·k)] → Pow(1/p) (as visualcnn and PyTorch's LPPool2d write it)"))
 
     def _op_Abs(self, node, cur):
         pow1 = self.sole_consumer(node.output[0], "Pow")
         if pow1 is None:
-            self.fail(node, self.LP_PATTERN)
+            self.fail(node, _(self.LP_PATTERN))
         self.visited.add(id(pow1))
         return self._lp_ops(node, pow1, node.output[0], absolute=True)
 
@@ -112,8 +116,8 @@ class OpHandlers:
         p = self.other_const(pow1, tensor)
         pool = self.sole_consumer(pow1.output[0], "AveragePool") if p is not None and p.size == 1 else None
         if pool is None:
-            self.fail(first, self.LP_PATTERN)
-        k, s, _ = self.window(pool)
+            self.fail(first, _(self.LP_PATTERN))
+        k, s, _pads = self.window(pool)
         group = [pool]
         tail, extra = self._identity_sign_abs(pool.output[0])      # PyTorch's sign(t)·relu(|t|), which is t
         group += extra
@@ -128,12 +132,13 @@ class OpHandlers:
         inv = self.other_const(pow2, tail) if pow2 is not None else None
         p = float(p.reshape(()))
         if inv is None or inv.size != 1 or not np.isclose(float(inv.reshape(())) * p, 1.0, rtol=1e-6):
-            self.fail(first, self.LP_PATTERN)
+            self.fail(first, _(self.LP_PATTERN))
         nonnegative = bool(self.layers) and self.layers[-1]["type"] in ("relu", "sigmoid")
         if not absolute and not (p.is_integer() and p % 2 == 0) and not nonnegative:
-            self.fail(first, f"raises to the power p = {p:g} without taking |x| first (PyTorch's LPPool2d): for an "
-                             f"odd or fractional p that is not the Lp norm on negative inputs (PyTorch gives NaN "
-                             f"there); supported: an even p, or a ReLU or Sigmoid right before the pooling")
+            self.fail(first, _("raises to the power p = {p:g} without taking |x| first (PyTorch's "
+                               "LPPool2d): for an odd or fractional p that is not the Lp norm on "
+                               "negative inputs (PyTorch gives NaN there); supported: an even p, or a "
+                               "ReLU or Sigmoid right before the pooling").format(p=p))
         self.visited.update(id(n) for n in (*group, pow2))
         p_value: float | int = int(p) if p.is_integer() else p
         return self.add(first, self._lp_entry(first, k, s, p_value, "sum" if mul is not None else "mean"),
@@ -154,7 +159,7 @@ class OpHandlers:
     def _op_Flatten(self, node, cur):
         axis = self.attr(node, "axis", 1)
         if axis != 1:
-            self.fail(node, f"has axis {axis}; supported: axis 1 ((N, C, H, W) → (N, C·H·W))")
+            self.fail(node, _("has axis {axis}; supported: axis 1 ((N, C, H, W) → (N, C·H·W))").format(axis=axis))
         if node.doc_string == IMPLICIT_FLATTEN and self.sole_consumer(node.output[0], "Gemm") is not None:
             self.implicit_flatten = True             # written by to_onnx for a dense layer that flattens itself
             return node.output[0]
@@ -162,9 +167,9 @@ class OpHandlers:
 
     def _op_Reshape(self, node, cur):
         if len(node.input) > 1:
-            shape = self.const(node, 1, "target shape")
+            shape = self.const(node, 1, _("target shape"))
             if not np.issubdtype(shape.dtype, np.integer):
-                self.fail(node, f"has a {shape.dtype} target shape; expected int64")
+                self.fail(node, _("has a {dtype} target shape; expected int64").format(dtype=shape.dtype))
             target = [int(v) for v in shape.ravel()]
         else:
             target = self.attr(node, "shape", [])
@@ -173,24 +178,27 @@ class OpHandlers:
         keep += (self.batch,) if self.batch else ()          # an export with a fixed batch writes its size
         ok = len(target) == 2 and target[1] in (-1, D) and target[0] in keep and target != [-1, -1]
         if not ok:
-            self.fail(node, f"reshapes to {target}; supported: flattening to (N, {D}) (e.g. [-1, {D}] or [0, -1])")
+            self.fail(node, _("reshapes to {target}; supported: flattening to (N, {D}) (e.g. [-1, {D}] "
+                              "or [0, -1])").format(target=target, D=D))
         return self.add(node, {"type": "flatten"}, {}, node.output[0])
 
     def _dense(self, node, W: np.ndarray, b: np.ndarray, out: str) -> str:
         D = int(np.prod(self.shape))
         if W.ndim != 2 or W.shape[1] != D:
-            self.fail(node, f"has weights of shape {W.shape} for an input of {D} values; expected (out, {D})")
+            self.fail(node, _("has weights of shape {shape} for an input of {D} values; expected (out, "
+                              "{D})").format(shape=W.shape, D=D))
         if len(self.shape) != 1 and not self.implicit_flatten:
-            self.fail(node, f"gets a {format_shape(self.shape)} input; flatten it first (Flatten or Reshape)")
+            self.fail(node, _("gets a {format_shape} input; flatten it first (Flatten or Reshape)").format(
+                                format_shape=format_shape(self.shape)))
         self.implicit_flatten = False
         return self.add(node, {"type": "dense", "out_features": int(W.shape[0])}, {"W": W, "b": b}, out)
 
     def _op_Gemm(self, node, cur):
         if self.attr(node, "transA", 0):
-            self.fail(node, "has transA 1; supported: the running tensor as A, untransposed")
+            self.fail(node, _("has transA 1; supported: the running tensor as A, untransposed"))
         B = self.const(node, 1, "weights")
         if B.ndim != 2:
-            self.fail(node, f"has weights of shape {B.shape}; expected a matrix")
+            self.fail(node, _("has weights of shape {shape}; expected a matrix").format(shape=B.shape))
         W = B if self.attr(node, "transB", 0) else B.T
         alpha, beta = self.attr(node, "alpha", 1.0), self.attr(node, "beta", 1.0)
         if alpha != 1.0:
@@ -199,7 +207,8 @@ class OpHandlers:
         if len(node.input) > 2 and node.input[2]:
             C = self.const(node, 2, "bias")
             if C.size not in (1, out_features) or (C.ndim == 2 and C.shape[0] != 1):
-                self.fail(node, f"has a bias of shape {C.shape}; expected ({out_features},)")
+                self.fail(node, _("has a bias of shape {shape}; expected ({out_features},)").format(
+                                    shape=C.shape, out_features=out_features))
             b = np.broadcast_to(C.reshape(-1), (out_features,)) * (np.float64(beta) if beta != 1.0 else 1)
         else:
             b = np.zeros(out_features, dtype=W.dtype)
@@ -208,7 +217,7 @@ class OpHandlers:
     def _op_MatMul(self, node, cur):
         B = self.const(node, 1, "weights")
         if B.ndim != 2:
-            self.fail(node, f"has weights of shape {B.shape}; expected a matrix (in, out)")
+            self.fail(node, _("has weights of shape {shape}; expected a matrix (in, out)").format(shape=B.shape))
         W = np.ascontiguousarray(B.T)
         out = node.output[0]
         b = np.zeros(W.shape[0], dtype=W.dtype)
@@ -222,25 +231,27 @@ class OpHandlers:
 
     def _op_BatchNormalization(self, node, cur):
         if self.attr(node, "training_mode", 0):
-            self.fail(node, "is in training mode; export the model in evaluation mode (model.eval())")
+            self.fail(node, _("is in training mode; export the model in evaluation mode (model.eval())"))
         if self.param_output != cur:
-            self.fail(node, "does not directly follow a Conv or Gemm; visualcnn folds BatchNormalization "
-                            "into the weights of the Conv or Gemm right before it")
+            self.fail(node, _("does not directly follow a Conv or Gemm; visualcnn folds "
+                              "BatchNormalization into the weights of the Conv or Gemm right before it"))
         self.unused_extra_outputs(node)
         gamma, beta, mean, var = (self.const(node, i, what).astype(np.float64).reshape(-1)
                                   for i, what in ((1, "scale"), (2, "bias"), (3, "mean"), (4, "variance")))
         params, entry = self.params[-1], self.layers[-1]
         F = params["W"].shape[0]
         if not all(v.shape == (F,) for v in (gamma, beta, mean, var)):
-            self.fail(node, f"has statistics for {gamma.size} channels; the layer before has {F}")
+            self.fail(node, _("has statistics for {size} channels; the layer before has {F}").format(
+                                size=gamma.size, F=F))
         # eval-mode BN: y = γ (x − μ) / sqrt(σ² + ε) + β = scale·x + (β − scale·μ): a per-channel affine map
         scale = gamma / np.sqrt(var + self.attr(node, "epsilon", 1e-5))
         expand = (slice(None),) + (None,) * (params["b"].ndim - 1)
         params["W"] = params["W"].astype(np.float64) * scale.reshape((F,) + (1,) * (params["W"].ndim - 1))
         params["b"] = (params["b"].astype(np.float64) - mean[expand]) * scale[expand] + beta[expand]
         index = len(self.layers) - 1
-        self.folded.append(f"BatchNormalization {node_name(node)!r} folded into layer {index} {entry['type']} "
-                           f"(weights and bias)")
+        self.folded.append(_("BatchNormalization {node_name!r} folded into layer {index} {type} "
+                             "(weights and bias)").format(
+                               node_name=node_name(node), index=index, type=entry['type']))
         self.param_output = node.output[0]
         return node.output[0]
 
@@ -248,8 +259,10 @@ class OpHandlers:
         self.unused_extra_outputs(node)
         if node.op_type == "Dropout" and len(node.input) > 2 and node.input[2]:
             if bool(np.any(self.const(node, 2, "training_mode"))):
-                self.fail(node, "is in training mode; export the model in evaluation mode (model.eval())")
-        self.skipped.append(f"{node.op_type} {node_name(node)!r} (the identity in evaluation)")
+                self.fail(node, _("is in training mode; export the model in evaluation mode "
+                                  "(model.eval())"))
+        self.skipped.append(_("{op_type} {node_name!r} (the identity in evaluation)").format(
+                                op_type=node.op_type, node_name=node_name(node)))
         out = node.output[0]
         if self.param_output == cur:
             self.param_output = out
@@ -259,13 +272,16 @@ class OpHandlers:
 
     def _op_Softmax(self, node, cur):
         if self.consumers.get(node.output[0]) or node.output[0] not in self.outputs:
-            self.fail(node, "is not the last node; Softmax is supported only at the end (folded into the loss)")
+            self.fail(node, _("is not the last node; Softmax is supported only at the end (folded into "
+                              "the loss)"))
         axis = self.attr(node, "axis", -1)
         if len(self.shape) != 1 or axis not in (-1, 1):
-            self.fail(node, f"normalises axis {axis} of a {format_shape(self.shape)} tensor; supported: "
-                            f"the class scores (N, K), axis -1 or 1")
-        self.folded.append(f"{node.op_type} {node_name(node)!r} at the end folded into the loss (softmax + "
-                           f"cross-entropy); the network outputs the logits")
+            self.fail(node, _("normalises axis {axis} of a {format_shape} tensor; supported: the class "
+                              "scores (N, K), axis -1 or 1").format(
+                                axis=axis, format_shape=format_shape(self.shape)))
+        self.folded.append(_("{op_type} {node_name!r} at the end folded into the loss (softmax + "
+                             "cross-entropy); the network outputs the logits").format(
+                               op_type=node.op_type, node_name=node_name(node)))
         self.final = True
         return node.output[0]
 

@@ -14,14 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from .. import limits
 from ..errors import FileFormatError
-
-#: the largest ONNX file read (a small CNN's is kilobytes to a few megabytes)
-MAX_MODEL_BYTES = 256 * 2**20
-#: the most nodes a graph may have (a sequential small CNN has tens)
-MAX_NODES = 4096
-#: the most elements one tensor may declare (checked against its bytes before it is decoded)
-MAX_TENSOR_ELEMENTS = 64 * 2**20
+# the limits live with every other one in visualcnn.limits; these names stay importable from here
+from ..limits import MAX_ONNX_BYTES as MAX_MODEL_BYTES  # noqa: F401
+from ..limits import MAX_ONNX_NODES as MAX_NODES  # noqa: F401
+from ..limits import MAX_ONNX_TENSOR_ELEMENTS as MAX_TENSOR_ELEMENTS  # noqa: F401
+from visualcnn.i18n import _
 
 # TensorProto.DataType codes -> (numpy dtype, the repeated field that holds them when not raw)
 _DTYPES: dict[int, tuple[np.dtype, str]] = {
@@ -45,26 +44,23 @@ def read_model(path: str | Path) -> Any:
 
     path = Path(path)
     if not path.exists():
-        raise ModelImportError(f"{path}: no such file")
+        raise ModelImportError(_("{path}: no such file").format(path=path))
     if not path.is_file():
-        raise ModelImportError(f"{path}: not a file")
-    size = path.stat().st_size
-    if size > MAX_MODEL_BYTES:
-        raise ModelImportError(f"{path}: {size / 2**20:.0f} MB is larger than the {MAX_MODEL_BYTES // 2**20} MB "
-                               f"an ONNX model for visualcnn may have")
+        raise ModelImportError(_("{path}: not a file").format(path=path))
+    size = limits.check(path.stat().st_size, "MAX_ONNX_BYTES", str(path), _("the file's size"), ModelImportError,
+                        "bytes")
     if size == 0:
-        raise ModelImportError(f"{path}: empty file, not an ONNX model")
+        raise ModelImportError(_("{path}: empty file, not an ONNX model").format(path=path))
     data = path.read_bytes()
     model = onnx.ModelProto()
     try:
         model.ParseFromString(data)
     except (DecodeError, RuntimeError, ValueError) as e:
-        raise ModelImportError(f"{path}: not an ONNX model, or a corrupt or truncated one ({e})") from None
+        raise ModelImportError(_("{path}: not an ONNX model, or a corrupt or truncated one ({error})").format(
+                                   path=path, error=e)) from None
     if not model.HasField("graph") or not model.graph.node:
-        raise ModelImportError(f"{path}: not an ONNX model (no graph with nodes inside)")
-    if len(model.graph.node) > MAX_NODES:
-        raise ModelImportError(f"{path}: {len(model.graph.node)} nodes, more than the {MAX_NODES} "
-                               f"a model for visualcnn may have")
+        raise ModelImportError(_("{path}: not an ONNX model (no graph with nodes inside)").format(path=path))
+    limits.check(len(model.graph.node), "MAX_ONNX_NODES", str(path), _("the number of nodes"), ModelImportError)
     return model
 
 
@@ -73,7 +69,7 @@ class ExternalData:
 
     Only plain files in the model's own folder are read (no absolute paths, no "..", no links out of
     it); each tensor's offset and length are checked against the file and its declared shape, and
-    all of them together may not pass MAX_MODEL_BYTES.
+    all of them together may not pass visualcnn.limits.MAX_ONNX_BYTES.
     """
 
     def __init__(self, folder: Path, where: str) -> None:
@@ -87,25 +83,31 @@ class ExternalData:
         target = (self.folder / location).resolve()
         if (not location or Path(location).is_absolute() or ".." in Path(location).parts
                 or target.parent != self.folder):
-            raise ModelImportError(f"{self.where}: tensor {name!r} points to external data {location!r}; visualcnn "
-                                   f"reads external data only from a file in the model's own folder")
+            raise ModelImportError(_("{where}: tensor {name!r} points to external data {location!r}; "
+                                     "visualcnn reads external data only from a file in the model's "
+                                     "own folder").format(where=self.where, name=name, location=location))
         if not target.is_file():
-            raise ModelImportError(f"{self.where}: tensor {name!r} is stored in {location!r}, which is not "
-                                   f"beside the model; keep the .onnx file and its data file together")
+            raise ModelImportError(_("{where}: tensor {name!r} is stored in {location!r}, which is not "
+                                     "beside the model; keep the .onnx file and its data file together").format(
+                                       where=self.where, name=name, location=location))
         try:
             offset = int(info.get("offset", 0))
             length = int(info.get("length", nbytes))
         except ValueError:
-            raise ModelImportError(f"{self.where}: tensor {name!r} has a malformed external offset or length "
-                                   f"({info.get('offset')!r}, {info.get('length')!r})") from None
+            raise ModelImportError(_("{where}: tensor {name!r} has a malformed external offset or "
+                                     "length ({offset!r}, {length!r})").format(
+                                       where=self.where, name=name, offset=info.get('offset'),
+                                       length=info.get('length'))) from None
         size = target.stat().st_size
         if length != nbytes or offset < 0 or offset + length > size:
-            raise ModelImportError(f"{self.where}: tensor {name!r} declares {nbytes} bytes at offset {offset} with "
-                                   f"length {length} in {location!r}, which holds {size} bytes")
+            raise ModelImportError(_("{where}: tensor {name!r} declares {nbytes} bytes at offset "
+                                     "{offset} with length {length} in {location!r}, which holds "
+                                     "{size} bytes").format(
+                                       where=self.where, name=name, nbytes=nbytes, offset=offset, length=length,
+                                       location=location, size=size))
         self.total += length
-        if self.total > MAX_MODEL_BYTES:
-            raise ModelImportError(f"{self.where}: the external data is larger than the "
-                                   f"{MAX_MODEL_BYTES // 2**20} MB a model for visualcnn may have")
+        limits.check(self.total, "MAX_ONNX_BYTES", self.where, _("the external data's size"), ModelImportError,
+                     "bytes")
         with open(target, "rb") as f:
             f.seek(offset)
             return f.read(length)
@@ -116,30 +118,34 @@ def tensor_to_array(tensor: Any, where: str, external: ExternalData | None = Non
     name = tensor.name or "(unnamed)"
     is_external = tensor.data_location == _EXTERNAL or bool(tensor.external_data)
     if is_external and external is None:
-        raise ModelImportError(f"{where}: tensor {name!r} is stored in an external file; visualcnn opens "
-                               f"self-contained ONNX files only here")
+        raise ModelImportError(_("{where}: tensor {name!r} is stored in an external file; visualcnn "
+                                 "opens self-contained ONNX files only here").format(where=where, name=name))
     if tensor.data_type not in _DTYPES:
-        raise ModelImportError(f"{where}: tensor {name!r} has element type {tensor.data_type}; "
-                               f"supported: float32, float64, float16, int32, int64")
+        raise ModelImportError(_("{where}: tensor {name!r} has element type {data_type}; supported: "
+                                 "float32, float64, float16, int32, int64").format(
+                                   where=where, name=name, data_type=tensor.data_type))
     dims = [int(d) for d in tensor.dims]
     if any(d < 0 for d in dims):
-        raise ModelImportError(f"{where}: tensor {name!r} has a negative dimension {dims}")
+        raise ModelImportError(_("{where}: tensor {name!r} has a negative dimension {dims}").format(
+                                   where=where, name=name, dims=dims))
     n = math.prod(dims)
-    if n > MAX_TENSOR_ELEMENTS:
-        raise ModelImportError(f"{where}: tensor {name!r} declares {n:,} elements, more than the "
-                               f"{MAX_TENSOR_ELEMENTS:,} allowed")
+    limits.check(n, "MAX_ONNX_TENSOR_ELEMENTS", where, _("the element count of tensor {name!r}").format(name=name),
+                 ModelImportError)
     dtype, field = _DTYPES[tensor.data_type]
     if is_external or tensor.raw_data:
         raw = external.read(tensor, n * dtype.itemsize) if is_external else tensor.raw_data
         if len(raw) != n * dtype.itemsize:
-            raise ModelImportError(f"{where}: tensor {name!r} declares shape {tuple(dims)} ({n * dtype.itemsize} "
-                                   f"bytes) but holds {len(raw)} bytes")
+            raise ModelImportError(_("{where}: tensor {name!r} declares shape {dims} ({value} bytes) "
+                                     "but holds {n_raw} bytes").format(
+                                       where=where, name=name, dims=tuple(dims), value=n * dtype.itemsize,
+                                       n_raw=len(raw)))
         flat = np.frombuffer(raw, dtype=dtype)
     else:
         values = getattr(tensor, field)
         if len(values) != n:
-            raise ModelImportError(f"{where}: tensor {name!r} declares shape {tuple(dims)} ({n} values) "
-                                   f"but holds {len(values)}")
+            raise ModelImportError(_("{where}: tensor {name!r} declares shape {dims} ({n} values) but "
+                                     "holds {n_values}").format(
+                                       where=where, name=name, dims=tuple(dims), n=n, n_values=len(values)))
         if tensor.data_type == 10:
             flat = np.asarray(values, dtype=np.uint16).view(np.float16)
         else:
@@ -169,8 +175,10 @@ def constants(model: Any, where: str, folder: Path | None = None) -> dict[str, n
         elif "value_ints" in attrs:
             out[node.output[0]] = np.asarray(attrs["value_ints"].ints, dtype=np.int64)
         else:
-            raise ModelImportError(f"{where}: Constant node {node.name or node.output[0]!r} holds a kind of value "
-                                   f"visualcnn does not read ({', '.join(attrs) or 'none'})")
+            raise ModelImportError(_("{where}: Constant node {node!r} holds a kind of value visualcnn "
+                                     "does not read ({kinds})").format(
+                                       where=where, node=node.name or node.output[0],
+                                       kinds=', '.join(attrs) or _('none')))
     return out
 
 
@@ -179,23 +187,26 @@ def graph_input(model: Any, consts: dict[str, np.ndarray], where: str) -> tuple[
     (N, C, H, W) -> (C, H, W), (N, D) -> (D,)."""
     inputs = [i for i in model.graph.input if i.name not in consts]
     if len(inputs) != 1:
-        names = ", ".join(repr(i.name) for i in inputs) or "none"
-        raise ModelImportError(f"{where}: the graph has {len(inputs)} data inputs ({names}); "
-                               f"visualcnn opens models with one image input")
+        names = ", ".join(repr(i.name) for i in inputs) or _("none")
+        raise ModelImportError(_("{where}: the graph has {n_inputs} data inputs ({names}); visualcnn "
+                                 "opens models with one image input").format(
+                                   where=where, n_inputs=len(inputs), names=names))
     inp = inputs[0]
     ttype = inp.type.tensor_type
     if ttype.elem_type not in (1, 11):
-        raise ModelImportError(f"{where}: input {inp.name!r} has element type {ttype.elem_type}; "
-                               f"supported: float32 (1), float64 (11)")
+        raise ModelImportError(_("{where}: input {name!r} has element type {elem_type}; supported: "
+                                 "float32 (1), float64 (11)").format(
+                                   where=where, name=inp.name, elem_type=ttype.elem_type))
     dims = list(ttype.shape.dim)
     if len(dims) not in (2, 4):
-        raise ModelImportError(f"{where}: input {inp.name!r} has {len(dims)} axes; supported: (N, C, H, W) "
-                               f"images or (N, D) vectors")
+        raise ModelImportError(_("{where}: input {name!r} has {n_dims} axes; supported: (N, C, H, W) "
+                                 "images or (N, D) vectors").format(where=where, name=inp.name, n_dims=len(dims)))
     shape = []
     for axis, d in enumerate(dims[1:], start=1):
         if not d.HasField("dim_value") or d.dim_value <= 0:
-            raise ModelImportError(f"{where}: input {inp.name!r} axis {axis} has no fixed size "
-                                   f"({d.dim_param or 'unknown'}); export the model with a fixed image size")
+            raise ModelImportError(_("{where}: input {name!r} axis {axis} has no fixed size ({value}); "
+                                     "export the model with a fixed image size").format(
+                                       where=where, name=inp.name, axis=axis, value=d.dim_param or _('unknown')))
         shape.append(int(d.dim_value))
     batch = int(dims[0].dim_value) if dims[0].HasField("dim_value") else None
     return inp.name, tuple(shape), batch

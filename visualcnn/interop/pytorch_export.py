@@ -20,6 +20,7 @@ import numpy as np
 
 from ..io import atomic_write
 from .onnx_export import ExportError
+from visualcnn.i18n import _
 
 _HEADER = '''"""{name}: a CNN exported from visualcnn (input {shape}, {classes} classes).
 
@@ -141,8 +142,9 @@ def pytorch_source(net: Any, module: str = "model", weights: str = "model.npz") 
             state[f"layers.{name}.weight"] = layer.params["W"]
             state[f"layers.{name}.bias"] = layer.params["b"]
         else:
-            raise ExportError(f"layer {i} {kind}: no PyTorch equivalent (a custom layer); PyTorch export covers "
-                              f"conv2d, maxpool2d, avgpool2d, lppool2d, sigmoid, relu, tanh, flatten, dense")
+            raise ExportError(_("layer {i} {kind}: no PyTorch equivalent (a custom layer); PyTorch "
+                                "export covers conv2d, maxpool2d, avgpool2d, lppool2d, sigmoid, relu, "
+                                "tanh, flatten, dense").format(i=i, kind=kind))
         adds.append(f'        self.layers.add_module("{name}", {module_text})   # layer {i} {kind}')
     shape = "×".join(map(str, net.input_shape))
     source = _HEADER.format(name=module, shape=shape, classes=net.n_classes, weights=weights, module=module,
@@ -156,15 +158,17 @@ def to_pytorch(net: Any, path: str | Path) -> tuple[Path, Path]:
     """Write `path` (.py, an nn.Module) and its weights beside it (same name, .npz); returns both paths."""
     path = Path(path)
     if path.suffix != ".py":
-        raise ExportError(f"cannot write PyTorch code to {path}: the file name must end in .py")
+        raise ExportError(_("cannot write PyTorch code to {path}: the file name must end in .py").format(path=path))
     if not path.stem.isidentifier():
-        raise ExportError(f"cannot write PyTorch code to {path}: {path.stem!r} is not a valid Python module name "
-                          f"(letters, digits and _ only, not starting with a digit)")
+        raise ExportError(_("cannot write PyTorch code to {path}: {stem!r} is not a valid Python "
+                            "module name (letters, digits and _ only, not starting with a digit)").format(
+                              path=path, stem=path.stem))
     if path.stem in _IMPORTS:
-        raise ExportError(f"cannot write PyTorch code to {path}: a module named {path.stem!r} would hide the "
-                          f"{path.stem} it imports; choose another name")
+        raise ExportError(_("cannot write PyTorch code to {path}: a module named {stem!r} would hide "
+                            "the {stem} it imports; choose another name").format(path=path, stem=path.stem))
     if not path.parent.exists():
-        raise ExportError(f"cannot write {path}: the folder {path.parent} does not exist")
+        raise ExportError(_("cannot write {path}: the folder {parent} does not exist").format(
+                              path=path, parent=path.parent))
     weights = path.with_suffix(".npz")
     source, state = pytorch_source(net, module=path.stem, weights=weights.name)
     atomic_write(weights, lambda f: np.savez(f, **state))

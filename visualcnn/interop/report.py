@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..spec import format_shape
+from visualcnn.i18n import _
 
 
 @dataclass
@@ -22,13 +23,15 @@ class ImportReport:
     skipped: list[str] = field(default_factory=list)    # "Dropout 'drop' skipped (identity in evaluation)"
 
     def lines(self) -> list[str]:
-        head = f"opened {self.source}"
-        made = f" (made by {self.producer}, opset {self.opset})" if self.producer else f" (opset {self.opset})"
-        out = [head + made,
-               f"input {format_shape(self.input_shape)}, {len(self.layers)} layers, {self.n_params:,} parameters: "
+        made = (_("opened {source} (made by {producer}, opset {opset})") if self.producer
+                else _("opened {source} (opset {opset})")).format(source=self.source, producer=self.producer,
+                                                                 opset=self.opset)
+        out = [made,
+               _("input {format_shape}, {n_layers} layers, {n_params:,} parameters: ").format(
+                   format_shape=format_shape(self.input_shape), n_layers=len(self.layers), n_params=self.n_params)
                + ", ".join(self.layers)]
-        out += [f"folded: {f}" for f in self.folded]
-        out += [f"skipped: {s}" for s in self.skipped]
+        out += [_("folded: {what}").format(what=f) for f in self.folded]
+        out += [_("skipped: {what}").format(what=s) for s in self.skipped]
         return out
 
     def text(self) -> str:
@@ -36,13 +39,15 @@ class ImportReport:
 
     def summary(self) -> str:
         """One short line: 'tinyvgg.onnx: 10 layers, 2,120 parameters, 1 folded'."""
-        extra = f", {len(self.folded)} folded" if self.folded else ""
-        extra += f", {len(self.skipped)} skipped" if self.skipped else ""
-        return f"{self.source}: {len(self.layers)} layers, {self.n_params:,} parameters{extra}"
+        extra = _(", {n} folded").format(n=len(self.folded)) if self.folded else ""
+        extra += _(", {n} skipped").format(n=len(self.skipped)) if self.skipped else ""
+        return _("{source}: {n_layers} layers, {n_params:,} parameters{extra}").format(
+                   source=self.source, n_layers=len(self.layers), n_params=self.n_params, extra=extra)
 
     def detail_lines(self) -> list[str]:
         """The report with one line per layer (for a panel rather than a terminal)."""
-        out = self.lines()[:1] + [f"input {format_shape(self.input_shape)}, {self.n_params:,} parameters"]
+        out = self.lines()[:1] + [_("input {format_shape}, {n_params:,} parameters").format(
+                                      format_shape=format_shape(self.input_shape), n_params=self.n_params)]
         out += [f"  {i}  {label}" for i, label in enumerate(self.layers)]
         return out + self.lines()[2:]
 

@@ -14,6 +14,7 @@ from ..spec import format_shape
 from .onnx_import import ImportedModel, load_onnx
 from .onnx_read import ModelImportError
 from .report import ImportReport
+from visualcnn.i18n import _
 
 #: the import report of each session made from a model (while the session lives)
 _REPORTS: "weakref.WeakKeyDictionary[Any, ImportReport]" = weakref.WeakKeyDictionary()
@@ -66,13 +67,15 @@ def session_for_model(model: ImportedModel, dataset: Any = None, *, dtype: str =
             dataset = random_for(shape, n_classes, seed=seed)
         else:
             raise ModelImportError(
-                f"{where}: no data set has {format_shape(shape)} inputs with at most {n_classes} classes; "
-                f"give one of that shape (an .npz of inputs and labels)")
+                _("{where}: no data set has {format_shape} inputs with at most {n_classes} classes; "
+                  "give one of that shape (an .npz of inputs and labels)").format(
+                    where=where, format_shape=format_shape(shape), n_classes=n_classes))
     cfg = check_config({"title": where, "spec": model.spec, "dataset": dict(dataset.source), "dtype": dtype,
                         "seed": seed, "batch_size": batch_size}, where)
     session = build_session(cfg, dataset=dataset, mistakes=mistakes)
     session.restore_state(model.params, session.optimizer.get_state(), 0, session.sampler.get_state())
-    session.log.append(f"imported {where}: " + "; ".join(model.report.lines()[1:]) + f"; data: {dataset.describe()}")
+    session.log.append(_("imported {where}: {report}; data: {data}").format(
+        where=where, report="; ".join(model.report.lines()[1:]), data=dataset.describe()))
     _REPORTS[session] = model.report
     return session
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Layer
+from visualcnn.i18n import N_
 
 
 class _Activation(Layer):
@@ -52,7 +53,7 @@ class Sigmoid(_Activation):
     """
 
     type_name = "sigmoid"
-    description = "Sigmoid 1/(1+e^−x): the study note's unit"
+    description = N_("Sigmoid 1/(1+e^−x): the study note's unit")
 
     def forward(self, x):
         self.x = x
@@ -71,7 +72,7 @@ class ReLU(_Activation):
     """y = max(0, x),  ∂y/∂x = 1 where x > 0 else 0 (0 at x = 0, as PyTorch)."""
 
     type_name = "relu"
-    description = "ReLU max(0, x)"
+    description = N_("ReLU max(0, x)")
 
     def forward(self, x):
         self.x = x
@@ -94,7 +95,7 @@ class Tanh(_Activation):
     """
 
     type_name = "tanh"
-    description = "Hyperbolic tangent"
+    description = N_("Hyperbolic tangent")
 
     def forward(self, x):
         self.x = x

@@ -19,9 +19,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from visualcnn.i18n import N_, _
+
 
 class BuildError(ValueError):
     """Raised by `Layer.build` for a shape it cannot take; the Network adds the layer index."""
+
+
+#: how a message names a field's type (English: the Python name a spec author knows; Japanese: 整数…)
+KIND_WORDS = {int: N_("int"), float: N_("number"), str: N_("str"), bool: N_("bool")}
 
 
 @dataclass(frozen=True)
@@ -40,9 +46,10 @@ class Field:
         if self.choices is not None:
             return " | ".join(repr(c) for c in self.choices)
         names = self.kind if isinstance(self.kind, tuple) else (self.kind,)
-        text = " or ".join("number" if k is float else k.__name__ for k in names)
+        text = _(" or ").join(_(KIND_WORDS[k]) if k in KIND_WORDS else k.__name__ for k in names)
         if self.minimum is not None and self.maximum is not None:
-            text += f" from {self.minimum:g} to {self.maximum:g}"
+            text = _("{kind} from {minimum:g} to {maximum:g}").format(kind=text, minimum=self.minimum,
+                                                                     maximum=self.maximum)
         elif self.minimum is not None:
             text += f" >= {self.minimum:g}"
         elif self.maximum is not None:
@@ -111,7 +118,7 @@ class Layer:
     def _need_rank(self, input_shape: tuple[int, ...], rank: int, what: str) -> None:
         if len(input_shape) != rank:
             shape = "×".join(map(str, input_shape)) or "()"
-            raise BuildError(f"needs {what}, got an input of shape {shape}")
+            raise BuildError(_("needs {what}, got an input of shape {shape}").format(what=what, shape=shape))
 
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())

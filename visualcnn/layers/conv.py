@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from visualcnn.i18n import N_, _
+
 from .base import BuildError, Field, Layer, glorot_uniform
 from .windows import conv_windows, output_size, uncovered
 from .workspace import row_blocks, scratch
@@ -24,30 +26,34 @@ class Conv2D(Layer):
     """
 
     type_name = "conv2d"
-    description = "Convolution: F filters of size k×k over all input channels"
+    description = N_("Convolution: F filters of size k×k over all input channels")
     fields = {
-        "out_channels": Field(int, required=True, minimum=1, help="number of filters F"),
-        "kernel_size": Field(int, required=True, minimum=1, help="filter size k (k×k)"),
-        "stride": Field(int, default=1, minimum=1, help="step between windows"),
-        "padding": Field(int, default=0, minimum=0, help="zeros added on each border"),
+        "out_channels": Field(int, required=True, minimum=1, help=N_("number of filters F")),
+        "kernel_size": Field(int, required=True, minimum=1, help=N_("filter size k (k×k)")),
+        "stride": Field(int, default=1, minimum=1, help=N_("step between windows")),
+        "padding": Field(int, default=0, minimum=0, help=N_("zeros added on each border")),
         "bias": Field(str, default="tied", choices=("tied", "untied"),
-                      help="tied: one bias per filter; untied: one per output unit"),
+                      help=N_("tied: one bias per filter; untied: one per output unit")),
     }
 
     def infer_output_shape(self, input_shape):
-        self._need_rank(input_shape, 3, "a (C, H, W) input")
+        self._need_rank(input_shape, 3, _("a (C, H, W) input"))
         C, H, W = input_shape
         k, s, p = self.options["kernel_size"], self.options["stride"], self.options["padding"]
         if k > H + 2 * p or k > W + 2 * p:
             raise BuildError(
-                f"kernel {k} is larger than its {H}×{W} input"
-                + (f" (padded {H + 2 * p}×{W + 2 * p})" if p else "")
-                + f"; use kernel_size <= {min(H, W) + 2 * p} or more padding")
+                (_("kernel {k} is larger than its {H}×{W} input (padded {Hp}×{Wp}); use kernel_size <= {most} "
+                   "or more padding") if p else
+                 _("kernel {k} is larger than its {H}×{W} input; use kernel_size <= {most} or more padding")).format(
+                    k=k, H=H, W=W, Hp=H + 2 * p, Wp=W + 2 * p, most=min(H, W) + 2 * p))
         if p >= k:
-            raise BuildError(f"padding {p} must be smaller than kernel_size {k}")
+            raise BuildError(_("padding {p} must be smaller than kernel_size {k}").format(p=p, k=k))
         self.notes = [
-            f"{n} {axis} of the padded input reached by no window (output size floored)"
-            for n, axis in ((uncovered(H, k, s, p), "rows"), (uncovered(W, k, s, p), "columns")) if n]
+            note.format(n=n)
+            for n, note in ((uncovered(H, k, s, p), _("{n} rows of the padded input reached by no window "
+                                                      "(output size floored)")),
+                            (uncovered(W, k, s, p), _("{n} columns of the padded input reached by no window "
+                                                      "(output size floored)"))) if n]
         return (self.options["out_channels"], output_size(H, k, s, p), output_size(W, k, s, p))
 
     def init_params(self, rng):

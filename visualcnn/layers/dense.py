@@ -7,13 +7,14 @@ import math
 import numpy as np
 
 from .base import Field, Layer, glorot_uniform
+from visualcnn.i18n import N_
 
 
 class Flatten(Layer):
     """x (N, C, H, W) → (N, C·H·W) in row-major (C, H, W) order; backward reshapes back."""
 
     type_name = "flatten"
-    description = "Flatten (C, H, W) into one vector"
+    description = N_("Flatten (C, H, W) into one vector")
     fields = {}
 
     def infer_output_shape(self, input_shape):
@@ -37,8 +38,8 @@ class Dense(Layer):
     """
 
     type_name = "dense"
-    description = "Fully connected: every output sees every input"
-    fields = {"out_features": Field(int, required=True, minimum=1, help="number of output units")}
+    description = N_("Fully connected: every output sees every input")
+    fields = {"out_features": Field(int, required=True, minimum=1, help=N_("number of output units"))}
 
     def infer_output_shape(self, input_shape):
         return (self.options["out_features"],)

@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from visualcnn.i18n import N_, _
+
 from .base import BuildError, Field, Layer
 from .windows import as_batch_last, batch_last, output_size, scatter_windows, uncovered, windows
 
 
 class _Pool2D(Layer):
     fields = {
-        "kernel_size": Field(int, required=True, minimum=1, help="window size k (k×k)"),
+        "kernel_size": Field(int, required=True, minimum=1, help=N_("window size k (k×k)")),
         "stride": Field((int, type(None)), default=None, minimum=1,
-                        help="step between windows (default: kernel_size, windows don't overlap)"),
+                        help=N_("step between windows (default: kernel_size, windows don't overlap)")),
     }
 
     @property
@@ -36,14 +38,18 @@ class _Pool2D(Layer):
         return self.kernel if s is None else s
 
     def infer_output_shape(self, input_shape):
-        self._need_rank(input_shape, 3, "a (C, H, W) input")
+        self._need_rank(input_shape, 3, _("a (C, H, W) input"))
         C, H, W = input_shape
         k, s = self.kernel, self.stride
         if k > H or k > W:
-            raise BuildError(f"kernel {k} is larger than its {H}×{W} input; use kernel_size <= {min(H, W)}")
+            raise BuildError(_("kernel {k} is larger than its {H}×{W} input; use kernel_size <= {most}").format(
+                k=k, H=H, W=W, most=min(H, W)))
         self.notes = [
-            f"last {n} {axis} of the input fall in no window (output size floored)"
-            for n, axis in ((uncovered(H, k, s), "rows"), (uncovered(W, k, s), "columns")) if n]
+            note.format(n=n)
+            for n, note in ((uncovered(H, k, s), _("last {n} rows of the input fall in no window "
+                                                   "(output size floored)")),
+                            (uncovered(W, k, s), _("last {n} columns of the input fall in no window "
+                                                   "(output size floored)"))) if n]
         return (C, output_size(H, k, s), output_size(W, k, s))
 
     def forward(self, x):
@@ -114,7 +120,7 @@ class MaxPool2D(_Pool2D):
     """
 
     type_name = "maxpool2d"
-    description = "Max pooling: keeps the largest value of each window"
+    description = N_("Max pooling: keeps the largest value of each window")
 
     def _pool(self, offsets, y):
         _, _, first = next(offsets)
@@ -167,7 +173,7 @@ class AvgPool2D(_Pool2D):
     """y_ij = (1/|P|) Σ_{P_ij} x; every input of a window receives 1/|P| of its gradient."""
 
     type_name = "avgpool2d"
-    description = "Average pooling: the mean of each window"
+    description = N_("Average pooling: the mean of each window")
 
     def _pool(self, offsets, y):
         y[...] = 0
@@ -202,13 +208,14 @@ class LpPool2D(_Pool2D):
     """
 
     type_name = "lppool2d"
-    description = "Lp pooling: the p-mean of each window (p=1 average of |x|, large p → max)"
+    description = N_("Lp pooling: the p-mean of each window (p=1 average of |x|, large p → max)")
     fields = {
         **_Pool2D.fields,
         "p": Field((int, float), default=2.0, minimum=1, maximum=P_MAX,
-                   help="order of the norm: 1 averages |x|, large p nears max |x|; for the max itself use maxpool2d"),
+                   help=N_("order of the norm: 1 averages |x|, large p nears max |x|; for the max "
+                           "itself use maxpool2d")),
         "norm": Field(str, default="mean", choices=("mean", "sum"),
-                      help="mean: ((1/|P|) Σ|x|^p)^(1/p); sum: (Σ|x|^p)^(1/p), as ONNX LpPool"),
+                      help=N_("mean: ((1/|P|) Σ|x|^p)^(1/p); sum: (Σ|x|^p)^(1/p), as ONNX LpPool")),
     }
 
     @property

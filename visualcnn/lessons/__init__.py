@@ -13,6 +13,7 @@ from .format import load_lesson
 from .model import KINDS, QUANTITIES, VIEWS, Lesson, LessonError, Pointer, Question, Step
 from .player import LessonPlayer
 from .questions import AnswerError, Verdict, format_answer
+from visualcnn.i18n import _
 
 
 def lessons_dir() -> Path:
@@ -33,7 +34,7 @@ def find_lesson(name_or_path: str | Path) -> Lesson:
     path = lessons_dir() / f"{name_or_path}.toml"
     if not path.exists():
         names = ", ".join(sorted(p.stem for p in lessons_dir().glob("*.toml")))
-        raise LessonError(name_or_path, f"no lesson of that name; bundled lessons: {names}")
+        raise LessonError(name_or_path, _("no lesson of that name; bundled lessons: {names}").format(names=names))
     return load_lesson(path)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import VisualCNNError
+from visualcnn.i18n import _
 
 FORMAT_VERSION = 1
 LANGS = ("en", "ja")
@@ -35,7 +36,7 @@ class LessonError(VisualCNNError):
     """A lesson file that cannot be used: names the file, the step (if any) and the problem."""
 
     def __init__(self, path: str | Path, problem: str, step: int | None = None) -> None:
-        where = f"{path}" if step is None else f"{path}, step {step}"
+        where = f"{path}" if step is None else _("{path}, step {step}").format(path=path, step=step)
         super().__init__(f"{where}: {problem}")
         self.path, self.step, self.problem = str(path), step, problem
 

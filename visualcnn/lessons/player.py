@@ -18,6 +18,7 @@ from ..errors import VisualCNNError
 from . import questions
 from .model import Lesson, LessonError, Step, phase_index
 from .questions import Verdict
+from visualcnn.i18n import _
 
 
 class LessonPlayer:
@@ -86,8 +87,9 @@ class LessonPlayer:
         ds = session.dataset
         n = len(ds.y_train)
         if setup.sample >= n:
-            raise LessonError(self.lesson.path, f"setup.sample = {setup.sample}, but the data set {ds.name!r} has "
-                                                f"{n} training images (valid 0…{n - 1})")
+            raise LessonError(self.lesson.path, _("setup.sample = {sample}, but the data set {name!r} "
+                                                  "has {n} training images (valid 0…{value})").format(
+                                                    sample=setup.sample, name=ds.name, n=n, value=n - 1))
         i = setup.sample
         session.pin_input(ds.x_train[i:i + 1], ds.y_train[i:i + 1])
         return session
@@ -102,7 +104,8 @@ class LessonPlayer:
         """Show step `index`: its mistakes and hyper-parameters on, the session at its phase — just before it
         when the step asks a question not answered yet (so the answer cannot be read off the window)."""
         if not 0 <= index < self.n_steps:
-            raise IndexError(f"step {index + 1} of a {self.n_steps}-step lesson")
+            raise IndexError(_("step {value} of a {n_steps}-step lesson").format(
+                                 value=index + 1, n_steps=self.n_steps))
         self.index = index
         s = self.session
         self._apply_config(index)
@@ -173,7 +176,7 @@ class LessonPlayer:
         """The right answer to the current step's question, computed by the core without revealing it."""
         q = self.step.ask
         if q is None:
-            raise ValueError(f"step {self.step.number} asks nothing")
+            raise ValueError(_("step {number} asks nothing").format(number=self.step.number))
         if not self.asking:
             return questions.expected(q, self._records_through_phase(), self.session)[0]
         s = self.session
@@ -194,7 +197,7 @@ class LessonPlayer:
         """Judge `given` (AnswerError if it cannot be read), then reveal the phase; the answer is remembered."""
         q = self.step.ask
         if q is None or not self.asking:
-            raise ValueError(f"step {self.step.number} has no open question")
+            raise ValueError(_("step {number} has no open question").format(number=self.step.number))
         value = questions.read_answer(q, given)
         self._move_to(self._target(self.step) - 1)        # the learner may have stepped the window meanwhile
         before = self.session.records

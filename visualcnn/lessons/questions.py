@@ -44,7 +44,7 @@ def record_for(records: Sequence[Any], phase: str, layer: int | None) -> Any:
     for rec in records:
         if rec.phase == phase and (layer is None or rec.layer == layer):
             return rec
-    raise LookupError(f"no {phase} record for layer {layer} in this iteration")
+    raise LookupError(_("no {phase} record for layer {layer} in this iteration").format(phase=phase, layer=layer))
 
 
 def quantity_array(q: Question, records: Sequence[Any]) -> np.ndarray:
