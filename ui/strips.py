@@ -9,6 +9,9 @@ from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QStyle, QToolButton, QWidget
 
+from visualcnn.data import class_label
+from visualcnn.i18n import _
+
 
 class PlaceholderView(QLabel):
     """Stands in for a view module that has not landed yet; shows where the stepping is, in words."""
@@ -25,16 +28,18 @@ class PlaceholderView(QLabel):
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setWordWrap(True)
         self.setMinimumSize(200, 120)
-        self.setText(f"{name}\n(view not available yet)")
+        self.setText(f"{name}\n" + _("(view not available yet)"))
 
     def set_network(self, network: Any) -> None:
         self.network = network
 
     def show_state(self, records: list[Any], next_phase: Any) -> None:
         self.records, self.next_phase = list(records), next_phase
-        last = records[-1].description if records else "nothing yet"
-        self.setText(f"{self.name}\n\nlast: {last}\nnext: {next_phase[0]}"
-                     + (f" layer {next_phase[1]}" if next_phase[1] is not None else ""))
+        last = records[-1].description if records else _("nothing yet")
+        upcoming = (_("{phase} layer {index}").format(phase=next_phase[0], index=next_phase[1])
+                    if next_phase[1] is not None else next_phase[0])
+        self.setText(f"{self.name}\n\n" + _("last: {last}").format(last=last) + "\n"
+                     + _("next: {next}").format(next=upcoming))
 
     def select_layer(self, index: int) -> None:
         self.selected = index
@@ -74,11 +79,11 @@ class Banner(QFrame):
         self.label.setFont(f)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.layer_button = QToolButton()
-        self.layer_button.setText("Show layer")
+        self.layer_button.setText(_("Show layer"))
         self.layer_button.clicked.connect(lambda: self.layer is not None and self.showLayer.emit(self.layer))
         close = QToolButton()
         close.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_TitleBarCloseButton))
-        close.setToolTip("hide this message")
+        close.setToolTip(_("hide this message"))
         close.clicked.connect(self.hide)
         row = QHBoxLayout(self)
         row.setContentsMargins(10, 6, 6, 6)
@@ -87,8 +92,8 @@ class Banner(QFrame):
         row.addWidget(self.layer_button)
         # "layer k is still running… Stop": shown only with show_message(..., stop=True)
         self.stop_button = QToolButton()
-        self.stop_button.setText("Stop")
-        self.stop_button.setToolTip("interrupt the layer that has not returned (Shift+F5)")
+        self.stop_button.setText(_("Stop"))
+        self.stop_button.setToolTip(_("interrupt the layer that has not returned (Shift+F5)"))
         self.stop_button.clicked.connect(self.stopRequested)
         self.stop_button.hide()
         row.addWidget(self.stop_button)
@@ -123,8 +128,9 @@ class PinStrip(QFrame):
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.button = QPushButton("Back to dataset batches")
-        self.button.setToolTip("unpin: step and train on the dataset's batches again (the current iteration restarts)")
+        self.button = QPushButton(_("Back to data set batches"))
+        self.button.setToolTip(_("unpin: step and train on the data set's batches again (the current iteration "
+                                 "restarts)"))
         self.button.clicked.connect(self.unpinRequested)
         row = QHBoxLayout(self)
         row.setContentsMargins(10, 4, 6, 4)
@@ -135,7 +141,8 @@ class PinStrip(QFrame):
     def show_pinned(self, source: str) -> None:
         """Show the strip for a pinned `source` ("" hides it)."""
         if source:
-            self.label.setText(f"<b>Pinned input:</b> {source} — every iteration steps on it")
+            self.label.setText("<b>" + _("Pinned input:") + "</b> "
+                               + _("{source} — every iteration steps on it").format(source=source))
         self.setVisible(bool(source))
 
 
@@ -144,20 +151,19 @@ class PadLabels(QWidget):
     is chosen the image is unlabelled and only runs forward (a prediction, nothing scored right or wrong)."""
 
     labelChanged = pyqtSignal(int)
-    UNCHOSEN = "— choose —"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.combo = QComboBox()
-        self.combo.setToolTip("the true class of your image: the loss, its gradients and the green bar use it. "
-                              "Unchosen, the image only runs forward and the network's answer is not scored")
+        self.combo.setToolTip(_("the true class of your image: the loss, its gradients and the green bar use it. "
+                                "Unchosen, the image only runs forward and the network's answer is not scored"))
         self.combo.currentIndexChanged.connect(lambda k: k >= 1 and self.labelChanged.emit(k - 1))
-        hint = QLabel("Draw or open a picture; the network's answer shows in Samples and the pipeline.")
+        hint = QLabel(_("Draw or open a picture; the network's answer shows in Samples and the pipeline."))
         hint.setWordWrap(True)
         hint.setEnabled(False)
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 4, 6, 0)
-        row.addWidget(QLabel("My image shows:"))
+        row.addWidget(QLabel(_("My image shows:")))
         row.addWidget(self.combo)
         row.addWidget(hint, 1)
 
@@ -165,7 +171,7 @@ class PadLabels(QWidget):
         keep = self.combo.currentIndex()
         self.combo.blockSignals(True)
         self.combo.clear()
-        self.combo.addItems([self.UNCHOSEN, *[str(n) for n in names]])
+        self.combo.addItems([_("— choose —"), *[class_label(n) for n in names]])
         self.combo.setCurrentIndex(keep if 0 <= keep <= len(names) else 0)
         self.combo.blockSignals(False)
 
@@ -231,16 +237,18 @@ def mistakes_text(network: Any, optimizer: Any = None) -> str:
     for name in names:
         m = MISTAKES[name]
         if m.kind == "loss":
-            parts.append(f"{name} in the loss: every gradient and update (layers 0–{last})")
+            parts.append(_("{mistake} in the loss: every gradient and update (layers 0–{last})").format(
+                mistake=name, last=last))
         elif m.kind == "optimizer":
-            parts.append(f"{name} in the SGD update: the bias updates of every layer")
+            parts.append(_("{mistake} in the SGD update: the bias updates of every layer").format(mistake=name))
         else:
             at = [i for i, layer in enumerate(network.layers) if mistake_of(layer) == name]
             top = max(at) if at else last
             where = ", ".join(str(i) for i in at)
-            parts.append(f"{name} in layer {where}: ∂C/∂x there and every gradient and update below it "
-                         f"(layers 0–{top})")
-    return "Deliberately wrong math (the study note's slips): " + "; ".join(parts) + "."
+            parts.append(_("{mistake} in layer {where}: ∂C/∂x there and every gradient and update below it "
+                           "(layers 0–{last})").format(mistake=name, where=where, last=top))
+    return _("Deliberately wrong math (the study note's slips): {mistakes}.").format(mistakes="; ".join(parts))
+
 
 
 class MistakeStrip(QFrame):

@@ -14,10 +14,15 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ui import style
+from visualcnn.i18n import _
 from visualcnn.records import StepRecord
 
 #: no inspector map is drawn smaller than this (px, short side): the panel scrolls instead
 MIN_MAP_PX = 150
+
+
+def hover_hint() -> str:
+    return _("hover over a map to read its values")
 
 
 @dataclass
@@ -54,6 +59,13 @@ class LayerState:
     @property
     def batch_size(self) -> int:
         return int(self.records[0].batch_x.shape[0]) if self.records else 1
+
+
+def not_run_yet(phase: str, layer: int) -> str:
+    """'forward through layer 3 has not run yet in this iteration' (phase: 'forward' or 'backward')."""
+    if phase == "forward":
+        return _("forward through layer {index} has not run yet in this iteration").format(index=layer)
+    return _("backward through layer {index} has not run yet in this iteration").format(index=layer)
 
 
 def channel_slice(array: np.ndarray | None, sample: int, channel: int) -> np.ndarray | None:
@@ -120,7 +132,7 @@ class MapPanel(QtWidgets.QWidget):
         self.glw = pg.GraphicsLayoutWidget()
         self.glw.setBackground(style.background_color(self))
         self.glw.ci.setSpacing(style.SPACING)
-        self.status = QtWidgets.QLabel("hover over a map to read its values")
+        self.status = QtWidgets.QLabel(hover_hint())
         self.status.setFont(style.font(style.FONT_SMALL_PT, mono=True))
         self.status.setWordWrap(True)
         self.scroll = QtWidgets.QScrollArea()

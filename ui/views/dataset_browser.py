@@ -20,6 +20,8 @@ import numpy as np
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ui import style
+from visualcnn.data import class_label
+from visualcnn.i18n import _
 
 THUMB = 56              # thumbnail side in pixels
 CACHE = 2000            # thumbnails kept
@@ -84,7 +86,7 @@ class DatasetModel(QtCore.QAbstractListModel):
         if not index.isValid() or self.dataset is None:
             return None
         i = int(self.rows[index.row()])
-        names = self.dataset.class_names
+        names = [class_label(n) for n in self.dataset.class_names]
         label = int(getattr(self.dataset, f"y_{self.split}")[i])
         pred = self.predictions.get(self.split)
         if role == QtCore.Qt.ItemDataRole.DisplayRole:
@@ -106,13 +108,19 @@ class DatasetModel(QtCore.QAbstractListModel):
                 self._cache.move_to_end(key)
             return icon
         if role == QtCore.Qt.ItemDataRole.ToolTipRole:
-            text = f"{self.split} #{i}: label {names[label]}"
+            text = _("{split} #{index}: label {label}").format(split=split_label(self.split), index=i,
+                                                                label=names[label])
             if pred is not None:
-                text += f", predicted {names[pred[i]]}"
+                text += ", " + _("predicted {label}").format(label=names[pred[i]])
             return text
         if role == QtCore.Qt.ItemDataRole.ForegroundRole and pred is not None and pred[i] != label:
             return QtGui.QBrush(style.PREDICTED)
         return None
+
+
+def split_label(split: str) -> str:
+    """'train' / 'test' in the current language."""
+    return _("training") if split == "train" else _("test") if split == "test" else split
 
 
 class DatasetBrowser(QtWidgets.QWidget):
@@ -144,14 +152,15 @@ class DatasetBrowser(QtWidgets.QWidget):
         self.view.doubleClicked.connect(self._choose)
 
         self.split_box = QtWidgets.QComboBox()
-        self.split_box.addItem("train", "train")
-        self.split_box.addItem("test", "test")
+        for split in ("train", "test"):
+            self.split_box.addItem(split_label(split), split)
         self.class_box = QtWidgets.QComboBox()
-        self.wrong_box = QtWidgets.QCheckBox("misclassified only")
-        self.wrong_box.setToolTip("Show only the images the network currently gets wrong "
-                                  "(predictions as of the last refresh)")
-        self.use_button = QtWidgets.QPushButton("Step on this image")
-        self.use_button.setToolTip("Make the selected image the input of the next iteration (double-click works too)")
+        self.wrong_box = QtWidgets.QCheckBox(_("misclassified only"))
+        self.wrong_box.setToolTip(_("Show only the images the network currently gets wrong "
+                                    "(predictions as of the last refresh)"))
+        self.use_button = QtWidgets.QPushButton(_("Step on this image"))
+        self.use_button.setToolTip(_("Make the selected image the input of the next iteration (double-click works "
+                                     "too)"))
         self.use_button.clicked.connect(lambda: self._choose(self.view.currentIndex()))
         self.count_label = QtWidgets.QLabel()
         self.count_label.setFont(style.font(style.FONT_SMALL_PT))
@@ -160,9 +169,9 @@ class DatasetBrowser(QtWidgets.QWidget):
         self.wrong_box.toggled.connect(self._wrong_toggled)
 
         top = QtWidgets.QHBoxLayout()
-        top.addWidget(QtWidgets.QLabel("Split"))
+        top.addWidget(QtWidgets.QLabel(_("Split")))
         top.addWidget(self.split_box)
-        top.addWidget(QtWidgets.QLabel("Class"))
+        top.addWidget(QtWidgets.QLabel(_("Class")))
         top.addWidget(self.class_box)
         top.addWidget(self.wrong_box)
         top.addStretch(1)
@@ -184,10 +193,10 @@ class DatasetBrowser(QtWidgets.QWidget):
         self.model.predictions = {}
         self.class_box.blockSignals(True)
         self.class_box.clear()
-        self.class_box.addItem("all classes", ALL)
+        self.class_box.addItem(_("all classes"), ALL)
         if dataset is not None:
             for k, name in enumerate(dataset.class_names):
-                self.class_box.addItem(name, k)
+                self.class_box.addItem(class_label(name), k)
         self.class_box.blockSignals(False)
         self.wrong_box.setChecked(False)
         self._refilter()
@@ -224,11 +233,11 @@ class DatasetBrowser(QtWidgets.QWidget):
     def _wrong_toggled(self, on: bool) -> None:
         self._refilter()                 # asks for predictions (predictionsWanted) if there are none
 
-    def _refilter(self, *_):
+    def _refilter(self, *_args):
         ds = self.dataset
         if ds is None:
             self.model.set_rows(None, "train", np.zeros(0, dtype=np.int64))
-            self.count_label.setText("no dataset")
+            self.count_label.setText(_("no data set"))
             self.use_button.setEnabled(False)
             return
         split = self.split
@@ -245,11 +254,13 @@ class DatasetBrowser(QtWidgets.QWidget):
             keep &= pred != y
         rows = np.flatnonzero(keep)
         self.model.set_rows(ds, split, rows)
-        text = f"{len(rows):,} of {len(y):,} {split} images"
+        text = (_("{shown} of {total} training images") if split == "train" else
+                _("{shown} of {total} test images")).format(shown=f"{len(rows):,}", total=f"{len(y):,}")
         if waiting:
-            text += " (computing predictions…)"
+            text += " " + _("(computing predictions…)")
         elif pred is not None:
-            text += f"; {int(np.sum(pred != y)):,} misclassified (shown as label → prediction)"
+            text += "; " + _("{wrong} misclassified (shown as label → prediction)").format(
+                wrong=f"{int(np.sum(pred != y)):,}")
         self.count_label.setText(text)
         self.use_button.setEnabled(len(rows) > 0)
         if len(rows):

@@ -20,6 +20,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ui import style
 from visualcnn.errors import VisualCNNError
+from visualcnn.i18n import _
 
 CANVAS = 256                 # canvas long side, in canvas pixels
 EMIT_INTERVAL_MS = 50        # imageChanged at most 20 times a second while drawing
@@ -160,7 +161,7 @@ class PixelView(QtWidgets.QWidget):
         painter = QtGui.QPainter(self)
         if self._image is None:
             painter.setPen(style.dim_text_color(self))
-            painter.drawText(self.rect(), QtCore.Qt.AlignmentFlag.AlignCenter, "nothing drawn yet")
+            painter.drawText(self.rect(), QtCore.Qt.AlignmentFlag.AlignCenter, _("nothing drawn yet"))
             return
         H, W = self._shape
         t = _fit_rect(QtCore.QRectF(self.rect()).adjusted(1, 1, -1, -1), W, H)
@@ -192,8 +193,8 @@ class DrawingPad(QtWidgets.QWidget):
         self._load = None                           # a big picture being decoded off the GUI thread (PictureLoad)
         self.canvas = DrawingCanvas()
         self.preview = PixelView()
-        self.canvas_caption = QtWidgets.QLabel("draw here (left button)")
-        self.preview_caption = QtWidgets.QLabel("network input")
+        self.canvas_caption = QtWidgets.QLabel()
+        self.preview_caption = QtWidgets.QLabel()
         for label in (self.canvas_caption, self.preview_caption):
             label.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
             label.setFont(style.font(style.FONT_SMALL_PT))
@@ -201,11 +202,11 @@ class DrawingPad(QtWidgets.QWidget):
         self.brush_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.brush_slider.setRange(2, 60)
         self.brush_slider.setValue(DEFAULT_BRUSH)
-        self.brush_slider.setToolTip("Brush diameter")
+        self.brush_slider.setToolTip(_("Brush diameter"))
         self.brush_slider.valueChanged.connect(self.set_brush)
-        self.clear_button = QtWidgets.QPushButton("Clear")
+        self.clear_button = QtWidgets.QPushButton(_("Clear"))
         self.clear_button.clicked.connect(self.clear)
-        self.open_button = QtWidgets.QPushButton("Open picture…")
+        self.open_button = QtWidgets.QPushButton(_("Open picture…"))
         self.open_button.clicked.connect(self._open_dialog)
         self.message = QtWidgets.QLabel("")
         self.message.setWordWrap(True)
@@ -227,7 +228,7 @@ class DrawingPad(QtWidgets.QWidget):
         panels.setColumnStretch(0, 1)
         panels.setColumnStretch(1, 1)
         controls = QtWidgets.QHBoxLayout()
-        controls.addWidget(QtWidgets.QLabel("Brush"))
+        controls.addWidget(QtWidgets.QLabel(_("Brush")))
         controls.addWidget(self.brush_slider, 1)
         controls.addWidget(self.clear_button)
         controls.addWidget(self.open_button)
@@ -280,7 +281,7 @@ class DrawingPad(QtWidgets.QWidget):
         try:
             _kind, width, height = check_picture(path)
             if self.dataset is None:
-                return self._fail("No dataset yet: the picture's target size comes from the dataset.")
+                return self._fail(_("No data set yet: the picture's target size comes from the data set."))
             if width * height > SYNC_PIXELS:
                 self._load = load = PictureLoad(path, self.dataset, width, height, self)
                 load.progress.connect(lambda _pct, text: load is self._load and self._loading(text))
@@ -293,7 +294,8 @@ class DrawingPad(QtWidgets.QWidget):
             converted = self.dataset.to_input(grey)
         except VisualCNNError as e:
             text = str(e)
-            return self._fail(text if text.startswith(("Cannot", path.name)) else f"Cannot use {path.name}: {text}")
+            return self._fail(text if text.startswith(("Cannot", path.name)) or path.name in text else
+                              _("Cannot use {file}: {why}").format(file=path.name, why=text))
         self._show_picture(LoadedPicture(path, width, height, grey, converted))
         return True
 
@@ -315,8 +317,9 @@ class DrawingPad(QtWidgets.QWidget):
         self.message.setStyleSheet("color: #c0392b")
         self.message.setText("")
         bright = np.median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])) > 0.5
-        self._update_captions(f"original {picture.path.name}, {picture.width}×{picture.height} px"
-                              + (" (dark ink on light paper: inverted)" if bright else ""))
+        self._update_captions(_("original {file}, {width}×{height} px").format(
+            file=picture.path.name, width=picture.width, height=picture.height)
+            + (" " + _("(dark ink on light paper: inverted)") if bright else ""))
         self._publish(picture.converted)
 
     # -- internals -----------------------------------------------------------------------
@@ -328,8 +331,8 @@ class DrawingPad(QtWidgets.QWidget):
         return False
 
     def _open_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open a picture", "",
-                                                        "Pictures (*.png *.jpg *.jpeg *.bmp *.gif);;All files (*)")
+        path, _filter = QtWidgets.QFileDialog.getOpenFileName(
+            self, _("Open a picture"), "", _("Pictures") + " (*.png *.jpg *.jpeg *.bmp *.gif);;" + _("All files") + " (*)")
         if path:
             self.open_image(path)
 
@@ -341,7 +344,7 @@ class DrawingPad(QtWidgets.QWidget):
     def _convert_and_emit(self) -> None:
         self._timer.stop()
         if self.dataset is None:
-            self.message.setText("No dataset yet: cannot convert the drawing to an input.")
+            self.message.setText(_("No data set yet: cannot convert the drawing to an input."))
             return
         grey = self._source if self._source is not None else self.canvas.grey()
         if np.ptp(grey) == 0:
@@ -361,12 +364,13 @@ class DrawingPad(QtWidgets.QWidget):
         self.imageChanged.emit(x)
 
     def _update_captions(self, source: str | None = None) -> None:
-        self.canvas_caption.setText(source or "draw here with the left mouse button")
+        self.canvas_caption.setText(source or _("draw here with the left mouse button"))
         if self.dataset is None:
-            self.preview_caption.setText("network input (no dataset)")
+            self.preview_caption.setText(_("network input (no data set)"))
         else:
             C, H, W = self.dataset.input_shape
-            self.preview_caption.setText(f"network input {H}×{W}, preprocessed like the {self.dataset.name} set")
+            self.preview_caption.setText(_("network input {height}×{width}, preprocessed like the {name} set").format(
+                height=H, width=W, name=self.dataset.name))
 
 
 __all__ = ["DrawingCanvas", "DrawingPad", "PixelView", "grey_to_qimage", "qimage_to_grey"]

@@ -15,6 +15,8 @@ from functools import lru_cache
 import numpy as np
 from PyQt6 import QtCore, QtGui, QtWidgets
 
+from visualcnn.i18n import _
+
 #: the Computer Modern look of a textbook
 FONTSET = "cm"
 
@@ -104,7 +106,7 @@ class MathView(QtWidgets.QScrollArea):
         self._plain = ""
         self._width = 0
         self.setContextMenuPolicy(QtCore.Qt.ContextMenuPolicy.ActionsContextMenu)
-        copy = QtGui.QAction("Copy as text", self)
+        copy = QtGui.QAction(_("Copy as text"), self)
         copy.triggered.connect(lambda: QtWidgets.QApplication.clipboard().setText(self._plain))
         self.addAction(copy)
 

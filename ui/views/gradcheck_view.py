@@ -1,5 +1,5 @@
 """The gradient check, seen: a table of every layer × tensor, and for one of them the analytic gradient,
-the numeric one and their relative error side by side.
+the numeric one and their relative error side by side (those maps: gradcheck_maps.py).
 
 The check (visualcnn.gradcheck) runs on a worker QThread: progress and the result come back as
 queued signals, Cancel sets a flag the check polls between entries. The network is copied on
@@ -13,38 +13,24 @@ import time
 from typing import Any, Sequence
 
 import numpy as np
-import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ui import style
 from ui.threads import WorkerHost, end_worker, start_worker
 from visualcnn.gradcheck import CheckResult, GradCheckCancelled, GradCheckReport, gradcheck
+from visualcnn.i18n import N_, _
 from visualcnn.spec import format_shape
+
+from .gradcheck_maps import CheckMaps, error_map
 
 PASS_COLOR = QtGui.QColor(46, 160, 67)
 FAIL_COLOR = QtGui.QColor(200, 40, 40)
-FAIL_MARK = QtGui.QColor(255, 152, 0)        # outline of failing cells on the maps
-#: the relative-error map shows log10(error), floored here (exact agreement would be −∞)
-ERROR_FLOOR = 1e-16
-ERROR_LEVELS = (-12.0, 0.0)
-COLUMNS = ("layer", "type", "tensor", "shape", "checked", "max rel. error", "result")
+COLUMNS = (N_("Layer"), N_("Type"), N_("Tensor"), N_("Shape"), N_("Checked"), N_("Max rel. error"), N_("Result"))
 
 
-def error_map(result: CheckResult) -> np.ndarray:
-    """log10 of the relative error, shaped like the tensor, NaN where the entry was not sampled."""
-    rel = result.full("rel_error")
-    with np.errstate(invalid="ignore"):
-        return np.log10(np.maximum(rel, ERROR_FLOOR), where=~np.isnan(rel), out=np.full(rel.shape, np.nan))
-
-
-def axis_names(result: CheckResult) -> tuple[str, ...]:
-    """Names of the leading axes a picker chooses from, so that a 2-D map is left."""
-    nd = len(result.shape)
-    if nd <= 2:
-        return ()
-    if result.name == "input":
-        return ("sample", "channel")[:nd - 2] if nd == 4 else ("sample",)
-    return ("filter", "channel")[:nd - 2] if nd == 4 else ("filter",)
+def tensor_label(name: str) -> str:
+    """A checked tensor as the table shows it: the input gradient in words, parameters by their symbol (W, b)."""
+    return _("input") if name == "input" else name
 
 
 class _CheckWorker(QtCore.QObject):
@@ -84,7 +70,7 @@ class _CheckWorker(QtCore.QObject):
             self.finished.emit(report)
 
 
-class GradCheckView(WorkerHost, QtWidgets.QWidget):
+class GradCheckView(CheckMaps, WorkerHost, QtWidgets.QWidget):
     """view.set_network(net); view.run_check(net, x, labels) → table + maps; cellClicked(layer, tensor, flat_index)."""
 
     cellClicked = QtCore.pyqtSignal(int, str, int)
@@ -109,95 +95,57 @@ class GradCheckView(WorkerHost, QtWidgets.QWidget):
         outer.setSpacing(style.SPACING)
 
         top = QtWidgets.QHBoxLayout()
-        title = QtWidgets.QLabel("Gradient check")
+        title = QtWidgets.QLabel(_("Gradient check"))
         title.setFont(style.font(style.FONT_TITLE_PT, bold=True))
         top.addWidget(title)
-        self.run_button = QtWidgets.QPushButton("Check gradients")
-        self.run_button.setToolTip("Compare every gradient of backward with central differences (float64)")
+        self.run_button = QtWidgets.QPushButton(_("Check gradients"))
+        self.run_button.setToolTip(_("Compare every gradient of backward with central differences (float64)"))
         self.run_button.clicked.connect(self._rerun)
         self.run_button.setEnabled(False)
         top.addWidget(self.run_button)
-        top.addWidget(QtWidgets.QLabel("entries per tensor"))
+        top.addStretch(1)
+        outer.addLayout(top)
+        # the options and the progress on a row of their own: with the check buttons beside them the panel
+        # would be wider than a 1440-pixel window's bottom dock (more so in Japanese)
+        options = QtWidgets.QHBoxLayout()
+        options.addWidget(QtWidgets.QLabel(_("entries per tensor")))
         self.entries = QtWidgets.QSpinBox()
         self.entries.setRange(0, 100000)
         self.entries.setValue(64)
-        self.entries.setSpecialValueText("all")
-        self.entries.setToolTip("Check at most this many entries of each tensor (a random sample); 0 = all")
-        top.addWidget(self.entries)
+        self.entries.setSpecialValueText(_("all"))
+        self.entries.setToolTip(_("Check at most this many entries of each tensor (a random sample); 0 = all"))
+        options.addWidget(self.entries)
         self.progress = QtWidgets.QProgressBar()
         self.progress.setTextVisible(True)
-        self.progress.setFormat("%v / %m entries")
+        self.progress.setFormat(_("%v / %m entries"))
         self.progress.hide()
-        top.addWidget(self.progress, 1)
-        self.cancel_button = QtWidgets.QPushButton("Cancel")
+        options.addWidget(self.progress, 1)
+        self.cancel_button = QtWidgets.QPushButton(_("Cancel"))
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.hide()
-        top.addWidget(self.cancel_button)
-        top.addStretch(0)
-        outer.addLayout(top)
+        options.addWidget(self.cancel_button)
+        options.addStretch(0)
+        outer.addLayout(options)
 
-        self.summary = QtWidgets.QLabel("No check run yet.")
+        self.summary = QtWidgets.QLabel(_("No check run yet."))
+        self.failed_message = ""             # why the last check could not run ("" when it ran)
         self.summary.setWordWrap(True)
         outer.addWidget(self.summary)
 
         split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels([c[0].upper() + c[1:] for c in COLUMNS])
+        self.table.setHorizontalHeaderLabels([_(c) for c in COLUMNS])
         self.table.setMinimumHeight(160)
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        # every column as wide as its texts ("conv2d", not "conv…"): a narrow dock scrolls the table sideways
         self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(False)
-        self.table.horizontalHeader().setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._row_selected)
         split.addWidget(self.table)
-
-        maps = QtWidgets.QWidget()
-        ml = QtWidgets.QVBoxLayout(maps)
-        ml.setContentsMargins(0, 0, 0, 0)
-        pick = QtWidgets.QHBoxLayout()
-        self.map_title = QtWidgets.QLabel("Select a row to see its gradients.")
-        self.map_title.setFont(style.font(style.FONT_PT, bold=True))
-        pick.addWidget(self.map_title, 1)
-        self.pickers: list[tuple[QtWidgets.QLabel, QtWidgets.QSpinBox]] = []
-        for _ in range(2):
-            label, spin = QtWidgets.QLabel(), QtWidgets.QSpinBox()
-            spin.valueChanged.connect(self._show_maps)
-            pick.addWidget(label)
-            pick.addWidget(spin)
-            label.hide(), spin.hide()
-            self.pickers.append((label, spin))
-        ml.addLayout(pick)
-        self.glw = pg.GraphicsLayoutWidget()
-        self.glw.setMinimumHeight(220)
-        self.glw.ci.setSpacing(style.GAP)
-        self.glw.setBackground(style.background_color(self))
-        self.maps = {
-            "analytic": style.image_item_with_scale(self.glw.ci, 0, 0, "analytic (backward)", gradient=True),
-            "numeric": style.image_item_with_scale(self.glw.ci, 0, 2, "numeric (central diff.)", gradient=True),
-            "error": style.image_item_with_scale(self.glw.ci, 0, 4, "log₁₀ relative error", gradient=False),
-        }
-        self.marks: dict[str, pg.ScatterPlotItem] = {}
-        for key, m in self.maps.items():
-            m.set_title(m.plot.titleLabel.text)
-            mark = pg.ScatterPlotItem(symbol="s", size=1.0, pxMode=False, brush=None,
-                                      pen=pg.mkPen(FAIL_MARK, width=2))
-            mark.setZValue(10)
-            m.plot.addItem(mark)
-            self.marks[key] = mark
-        self.glw.scene().sigMouseClicked.connect(self._map_clicked)
-        ml.addWidget(self.glw, 1)
-        legend = QtWidgets.QLabel("Outlined cells fail the tolerance · blank cells were not sampled · "
-                                  "click a cell for its numbers")
-        legend.setFont(style.font(style.FONT_SMALL_PT))
-        ml.addWidget(legend)
-        self.entry_label = QtWidgets.QLabel("")
-        self.entry_label.setFont(style.font(style.FONT_PT, mono=True))
-        self.entry_label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        ml.addWidget(self.entry_label)
-        split.addWidget(maps)
+        split.addWidget(self._build_maps())
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
         split.setSizes([300, 450])
@@ -213,7 +161,8 @@ class GradCheckView(WorkerHost, QtWidgets.QWidget):
             rows += [(i, layer.type_name, k, layer.params[k].shape) for k in layer.params]
             rows.append((i, layer.type_name, "input", ("N", *(layer.input_shape or ()))))
         self._fill([(i, t, k, shape, None) for i, t, k, shape in rows])
-        self.summary.setText(f"{len(rows)} tensors in {len(network.layers)} layers, not checked yet.")
+        self.summary.setText(_("{tensors} tensors in {layers} layers, not checked yet.").format(
+            tensors=len(rows), layers=len(network.layers)))
         self._clear_maps()
         self.run_button.setEnabled(self._batch is not None)
 
@@ -239,8 +188,9 @@ class GradCheckView(WorkerHost, QtWidgets.QWidget):
         self.progress.show()
         self.cancel_button.show()
         self.run_button.setEnabled(False)
-        what = "all layers" if layer is None else f"layer {layer}"
-        self.summary.setText(f"Checking {what} in float64…")
+        self.failed_message = ""
+        self.summary.setText(_("Checking all layers in float64…") if layer is None else
+                             _("Checking layer {index} in float64…").format(index=layer))
         self._worker = worker
         self._thread = start_worker(self, worker)
 
@@ -272,12 +222,13 @@ class GradCheckView(WorkerHost, QtWidgets.QWidget):
 
     def _on_cancelled(self) -> None:
         self._end_run()
-        self.summary.setText("Check cancelled.")
+        self.summary.setText(_("Check cancelled."))
         self.checkFinished.emit(None)
 
     def _on_failed(self, message: str) -> None:
         self._end_run()
-        self.summary.setText(f"<span style='color:{FAIL_COLOR.name()}'>The check could not run: {message}</span>")
+        self.failed_message = _("The check could not run: {why}").format(why=message)
+        self.summary.setText(f"<span style='color:{FAIL_COLOR.name()}'>{self.failed_message}</span>")
         self.checkFinished.emit(None)
 
     def _on_finished(self, report: GradCheckReport) -> None:
@@ -291,14 +242,19 @@ class GradCheckView(WorkerHost, QtWidgets.QWidget):
         self._fill([(r.layer, r.layer_type, r.name, r.shape, r) for r in report.results])
         checked = sum(r.indices.size for r in report.results)
         total = sum(int(np.prod(r.shape)) for r in report.results)
-        sampled = f"{checked:,} of {total:,} entries sampled" if checked < total else f"all {total:,} entries"
+        sampled = (_("{checked} of {total} entries sampled") if checked < total else _("all {total} entries")).format(
+            checked=f"{checked:,}", total=f"{total:,}")
         fails = report.failures
         if fails:
-            verdict = (f"<b style='color:{FAIL_COLOR.name()}'>✗ {len(fails)} of {len(report.results)} tensors "
-                       f"FAIL</b> — the first wrong formula is at or below layer {max(r.layer for r in fails)}")
+            verdict = (f"<b style='color:{FAIL_COLOR.name()}'>"
+                       + _("✗ {failed} of {tensors} tensors FAIL").format(failed=len(fails), tensors=len(report.results))
+                       + "</b> — " + _("the first wrong formula is at or below layer {index}").format(
+                           index=max(r.layer for r in fails)))
         else:
-            verdict = f"<b style='color:{PASS_COLOR.name()}'>✓ all {len(report.results)} tensors pass</b>"
-        self.summary.setText(f"{verdict} · tolerance {report.tol:.0e} on the relative error · {sampled}")
+            verdict = (f"<b style='color:{PASS_COLOR.name()}'>"
+                       + _("✓ all {tensors} tensors pass").format(tensors=len(report.results)) + "</b>")
+        self.summary.setText(verdict + " · " + _("tolerance {tol} on the relative error").format(tol=f"{report.tol:.0e}")
+                             + f" · {sampled}")
         first = next((k for k, r in enumerate(report.results) if not r.passed), 0)
         if report.results:
             self.table.selectRow(first)
@@ -310,12 +266,13 @@ class GradCheckView(WorkerHost, QtWidgets.QWidget):
         self._rows = [(i, name) for i, _, name, _, _ in rows]
         for row, (i, kind, name, shape, res) in enumerate(rows):
             if res is None:
-                cells = [str(i), kind, name, format_shape(shape), "—", "—", "not checked"]
+                cells = [str(i), kind, tensor_label(name), format_shape(shape), "—", "—", _("not checked")]
             else:
                 n, total = res.indices.size, int(np.prod(res.shape))
-                cells = [str(i), kind, name, format_shape(res.shape),
-                         f"{n:,} of {total:,}" if n < total else f"all {total:,}",
-                         f"{res.max_rel_error:.1e}", "✓ pass" if res.passed else "✗ FAIL"]
+                cells = [str(i), kind, tensor_label(name), format_shape(res.shape),
+                         (_("{checked} of {total}") if n < total else _("all {total}")).format(
+                             checked=f"{n:,}", total=f"{total:,}"),
+                         f"{res.max_rel_error:.1e}", _("✓ pass") if res.passed else _("✗ FAIL")]
             for col, text in enumerate(cells):
                 item = QtWidgets.QTableWidgetItem(text)
                 if col in (0, 4, 5):
@@ -333,121 +290,5 @@ class GradCheckView(WorkerHost, QtWidgets.QWidget):
                 self.table.setItem(row, col, item)
         self.table.blockSignals(False)
 
-    # -- the maps --------------------------------------------------------------------
-    def selected_result(self) -> CheckResult | None:
-        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
-        if not rows or self.report is None:
-            return None
-        layer, name = self._rows[rows[0].row()]
-        try:
-            return self.report.result(layer, name)
-        except KeyError:
-            return None
 
-    def select(self, layer: int, name: str) -> None:
-        """Select the row of (layer, tensor)."""
-        self.table.selectRow(self._rows.index((layer, name)))
-
-    def _row_selected(self) -> None:
-        res = self.selected_result()
-        names = axis_names(res) if res is not None else ()
-        for k, (label, spin) in enumerate(self.pickers):
-            visible = k < len(names)
-            label.setVisible(visible)
-            spin.setVisible(visible)
-            if visible:
-                spin.blockSignals(True)
-                label.setText(names[k])
-                spin.setRange(0, res.shape[k] - 1)
-                failing = res.failing
-                if failing.size:        # start on the slice of the worst failing entry
-                    worst = res.indices[np.argmax(res.rel_error)]
-                    spin.setValue(int(np.unravel_index(worst, res.shape)[k]))
-                else:
-                    spin.setValue(min(spin.value(), res.shape[k] - 1))
-                spin.blockSignals(False)
-        self._show_maps()
-
-    def _lead(self) -> tuple[int, ...]:
-        res = self.selected_result()
-        n = len(axis_names(res)) if res is not None else 0
-        return tuple(self.pickers[k][1].value() for k in range(n))
-
-    def _slice(self, array: np.ndarray) -> np.ndarray:
-        """The 2-D map of `array` (a tensor's full shape) at the pickers' leading indices."""
-        a = array[self._lead()]
-        return a[None, :] if a.ndim == 1 else a
-
-    def current_maps(self) -> dict[str, np.ndarray]:
-        """What the three maps show now: analytic, numeric (same levels) and log10 relative error (2-D each)."""
-        res = self.selected_result()
-        if res is None:
-            return {}
-        return {"analytic": self._slice(res.full("analytic")), "numeric": self._slice(res.full("numeric")),
-                "error": self._slice(error_map(res))}
-
-    def _clear_maps(self) -> None:
-        for key, m in self.maps.items():
-            m.clear()
-            self.marks[key].clear()
-        self.map_title.setText("Select a row to see its gradients.")
-        self.entry_label.setText("")
-
-    def _show_maps(self) -> None:
-        res = self.selected_result()
-        if res is None:
-            self._clear_maps()
-            return
-        maps = self.current_maps()
-        levels = style.symmetric_levels(maps["analytic"], maps["numeric"])
-        self.maps["analytic"].show(maps["analytic"], levels)
-        self.maps["numeric"].show(maps["numeric"], levels)
-        self.maps["error"].show(maps["error"], ERROR_LEVELS)
-        lead = self._lead()
-        where = "".join(f", {n} {v}" for n, v in zip(axis_names(res), lead))
-        self.map_title.setText(f"layer {res.layer} {res.layer_type} · ∂C/∂{res.name} ({format_shape(res.shape)}){where}")
-        # outline the failing cells of this slice
-        pts = []
-        if res.failing.size:
-            idx = np.unravel_index(res.failing, res.shape)
-            keep = np.ones(res.failing.size, dtype=bool)
-            for k, v in enumerate(lead):
-                keep &= idx[k] == v
-            rest = [a[keep] for a in idx[len(lead):]]
-            rows, cols = (np.zeros_like(rest[0]), rest[0]) if len(rest) == 1 else rest
-            pts = [{"pos": (c + 0.5, r + 0.5)} for r, c in zip(rows, cols)]
-        for mark in self.marks.values():
-            mark.setData(pts)
-        worst = res.indices[np.argmax(res.rel_error)] if res.indices.size else None
-        if worst is not None:
-            self._describe_entry(res, int(worst))
-
-    def _describe_entry(self, res: CheckResult, flat: int) -> None:
-        pos = np.unravel_index(flat, res.shape)
-        k = np.searchsorted(res.indices, flat)
-        if k < res.indices.size and res.indices[k] == flat:
-            a, n, e = res.analytic[k], res.numeric[k], res.rel_error[k]
-            mark = "✓" if e < res.tol else "✗"
-            text = (f"{res.name}[{', '.join(map(str, pos))}]: analytic {style.format_number(a, 6)}, "
-                    f"numeric {style.format_number(n, 6)}, rel. error {e:.1e} {mark}")
-        else:
-            text = f"{res.name}[{', '.join(map(str, pos))}]: not sampled"
-        self.entry_label.setText(text)
-
-    def _map_clicked(self, event) -> None:
-        res = self.selected_result()
-        if res is None:
-            return
-        pos = event.scenePos()
-        for m in self.maps.values():
-            if m.plot.vb.sceneBoundingRect().contains(pos) and m.image.image is not None:
-                p = m.image.mapFromScene(pos)
-                r, c = int(np.floor(p.y())), int(np.floor(p.x()))
-                h, w = m.image.image.shape[:2]
-                if not (0 <= r < h and 0 <= c < w):
-                    return
-                tail = (c,) if len(res.shape) - len(self._lead()) == 1 else (r, c)
-                flat = int(np.ravel_multi_index(self._lead() + tail, res.shape))
-                self._describe_entry(res, flat)
-                self.cellClicked.emit(res.layer, res.name, flat)
-                return
+__all__ = ["COLUMNS", "FAIL_COLOR", "PASS_COLOR", "GradCheckView", "error_map", "tensor_label"]

@@ -12,9 +12,10 @@ from typing import Sequence
 from PyQt6 import QtCore, QtWidgets
 
 from ui import style
-from ui.views.common import LayerState, MapPanel, channel_slice, set_max, spin
+from ui.views.common import LayerState, MapPanel, channel_slice, not_run_yet, set_max, spin
 from ui.views.numbers import NumbersTab
 from ui.views.tabs import ParametersTab, PoolingTab
+from visualcnn.i18n import N_, _
 from visualcnn.records import StepRecord
 
 
@@ -32,13 +33,13 @@ class _MapTab(QtWidgets.QWidget):
         self.inspector = inspector
         self.state: LayerState | None = None
         controls = QtWidgets.QHBoxLayout()
-        self.sample = spin("sample", controls)
+        self.sample = spin(_("sample"), controls)
         for label, attr in self.PICKERS:
-            setattr(self, attr, spin(label, controls))
+            setattr(self, attr, spin(_(label), controls))
         controls.addStretch(1)
         self.panel = MapPanel()
         for title, gradient in self.MAPS:
-            self.panel.add(title, gradient=gradient)
+            self.panel.add(_(title), gradient=gradient)
         self.panel.on_click = self._clicked
         self.note = QtWidgets.QLabel()
         self.note.setWordWrap(True)
@@ -72,26 +73,25 @@ class _MapTab(QtWidgets.QWidget):
 class ActivationsTab(_MapTab):
     """The layer's input and output maps (one channel of one sample), value on hover."""
 
-    PICKERS = (("in ch", "in_channel"), ("out ch", "out_channel"))
-    MAPS = (("input x", False), ("output y", False))
+    PICKERS = ((N_("in ch"), "in_channel"), (N_("out ch"), "out_channel"))
+    MAPS = ((N_("input x"), False), (N_("output y"), False))
     CLICK_MAP, PHASE = 1, "forward"
 
     def draw(self, st: LayerState) -> None:
         rec = st.forward
         n = self.sample.value()
-        self.note.setText("" if rec is not None else f"forward through layer {st.layer} has not run yet "
-                                                      f"in this iteration")
+        self.note.setText("" if rec is not None else not_run_yet("forward", st.layer))
         self.panel.show(0, channel_slice(rec.x if rec else None, n, self.in_channel.value()),
-                        f"input x, ch {self.in_channel.value()}")
+                        _("input x, ch {channel}").format(channel=self.in_channel.value()))
         self.panel.show(1, channel_slice(rec.y if rec else None, n, self.out_channel.value()),
-                        f"output y, ch {self.out_channel.value()}")
+                        _("output y, ch {channel}").format(channel=self.out_channel.value()))
 
 
 class GradientTab(_MapTab):
     """dC/d(output) and dC/d(input) side by side on one symmetric scale."""
 
-    PICKERS = (("out ch", "out_channel"), ("in ch", "in_channel"))
-    MAPS = (("∂C/∂y (arriving)", True), ("∂C/∂x (sent down)", True))
+    PICKERS = ((N_("out ch"), "out_channel"), (N_("in ch"), "in_channel"))
+    MAPS = ((N_("∂C/∂y (arriving)"), True), (N_("∂C/∂x (sent down)"), True))
     CLICK_MAP, PHASE = 0, "backward"
 
     def draw(self, st: LayerState) -> None:
@@ -100,10 +100,10 @@ class GradientTab(_MapTab):
         dout = channel_slice(rec.dout if rec else None, n, self.out_channel.value())
         dx = channel_slice(rec.dx if rec else None, n, self.in_channel.value())
         levels = style.symmetric_levels(dout, dx)
-        self.note.setText(f"one scale for both: {style.levels_text(levels, True)}" if rec is not None else
-                          f"backward through layer {st.layer} has not run yet in this iteration")
-        self.panel.show(0, dout, f"∂C/∂y arriving, ch {self.out_channel.value()}", levels)
-        self.panel.show(1, dx, f"∂C/∂x sent down, ch {self.in_channel.value()}", levels)
+        self.note.setText(_("one scale for both: {levels}").format(levels=style.levels_text(levels, True))
+                          if rec is not None else not_run_yet("backward", st.layer))
+        self.panel.show(0, dout, _("∂C/∂y arriving, ch {channel}").format(channel=self.out_channel.value()), levels)
+        self.panel.show(1, dx, _("∂C/∂x sent down, ch {channel}").format(channel=self.in_channel.value()), levels)
 
     def _clicked(self, index: int, rc: tuple[int, ...]) -> None:
         # the Numbers tab's backward explains an entry of ∂C/∂x sent down: a unit of the layer's input
@@ -118,10 +118,10 @@ class Inspector(QtWidgets.QTabWidget):
 
     unitSelected = QtCore.pyqtSignal(int, tuple)
 
-    TABS = ("Activations", "Gradient", "Pooling", "Params", "Numbers")
-    TIPS = ("the layer's input and output maps", "∂C/∂y arriving and ∂C/∂x sent down, one symmetric scale",
-            "window winners and routing weights (pooling layers)", "parameters: W, ∂C/∂W, ΔW and the update ratio",
-            "the formula behind one unit, with its numbers")
+    TABS = (N_("Activations"), N_("Gradient"), N_("Pooling"), N_("Params"), N_("Numbers"))
+    TIPS = (N_("the layer's input and output maps"), N_("∂C/∂y arriving and ∂C/∂x sent down, one symmetric scale"),
+            N_("window winners and routing weights (pooling layers)"),
+            N_("parameters: W, ∂C/∂W, ΔW and the update ratio"), N_("the formula behind one unit, with its numbers"))
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -136,8 +136,8 @@ class Inspector(QtWidgets.QTabWidget):
         self.numbers = NumbersTab(self)
         self._tabs = (self.activations, self.gradient, self.pooling, self.parameters, self.numbers)
         for k, (name, tab) in enumerate(zip(self.TABS, self._tabs)):
-            self.addTab(tab, name)
-            self.setTabToolTip(k, self.TIPS[k])
+            self.addTab(tab, _(name))
+            self.setTabToolTip(k, _(self.TIPS[k]))
         self.setFont(style.font(style.FONT_PT))
         self.tabBar().setFont(style.font(style.FONT_SMALL_PT))
         self.setDocumentMode(True)

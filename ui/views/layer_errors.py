@@ -15,8 +15,18 @@ from dataclasses import dataclass
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ui import style
+from visualcnn.i18n import N_, _
 
 MAX_ENTRIES = 200
+#: who reported an error (LayerError.source) and the phase it happened in, as shown
+SOURCE_LABELS = {"step": N_("step"), "run": N_("run"), "load": N_("load"), "gradient check": N_("gradient check"),
+                 "breakpoint": N_("breakpoint"), "compare": N_("compare"), "mistakes": N_("mistakes")}
+PHASE_LABELS = {"forward": N_("forward"), "backward": N_("backward"), "update": N_("update"), "loss": N_("loss"),
+                "gradient check": N_("gradient check")}
+
+
+def shown(labels: dict[str, str], key: str) -> str:
+    return _(labels[key]) if key in labels else key
 ERROR_COLOR = QtGui.QColor(200, 40, 40)
 WARN_COLOR = QtGui.QColor(230, 120, 0)
 
@@ -51,10 +61,10 @@ class LayerError:
     def where(self) -> str:
         parts = []
         if self.phase:
-            parts.append(self.phase)
+            parts.append(shown(PHASE_LABELS, self.phase))
         if self.layer is not None:
-            parts.append(f"layer {self.layer}")
-        return " · ".join(parts) or self.source
+            parts.append(_("layer {index}").format(index=self.layer))
+        return " · ".join(parts) or shown(SOURCE_LABELS, self.source)
 
 
 class LayerErrorsPanel(QtWidgets.QWidget):
@@ -70,23 +80,23 @@ class LayerErrorsPanel(QtWidgets.QWidget):
         lay.setContentsMargins(style.MARGIN, style.MARGIN, style.MARGIN, style.MARGIN)
         lay.setSpacing(style.SPACING)
         top = QtWidgets.QHBoxLayout()
-        self.title = QtWidgets.QLabel("No errors: every layer's code ran cleanly.")
+        self.title = QtWidgets.QLabel(_("No errors: every layer's code ran cleanly."))
         self.title.setFont(style.font(style.FONT_TITLE_PT, bold=True))
         self.title.setWordWrap(True)
         top.addWidget(self.title, 1)
-        self.show_button = QtWidgets.QPushButton("Show layer")
-        self.show_button.setToolTip("select the layer this error happened in")
+        self.show_button = QtWidgets.QPushButton(_("Show layer"))
+        self.show_button.setToolTip(_("select the layer this error happened in"))
         self.show_button.clicked.connect(self._show_layer)
         self.show_button.setEnabled(False)
         top.addWidget(self.show_button)
-        self.clear_button = QtWidgets.QPushButton("Clear")
+        self.clear_button = QtWidgets.QPushButton(_("Clear"))
         self.clear_button.clicked.connect(self.clear)
         top.addWidget(self.clear_button)
         lay.addLayout(top)
         split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         self.list = QtWidgets.QTreeWidget()
         self.list.setColumnCount(4)
-        self.list.setHeaderLabels(["time", "from", "where", "message"])
+        self.list.setHeaderLabels([_("time"), _("from"), _("where"), _("message")])
         self.list.setRootIsDecorated(False)
         self.list.setUniformRowHeights(True)
         self.list.header().setStretchLastSection(True)
@@ -96,7 +106,7 @@ class LayerErrorsPanel(QtWidgets.QWidget):
         self.detail.setReadOnly(True)
         self.detail.setFont(style.font(style.FONT_PT, mono=True))
         self.detail.setLineWrapMode(QtWidgets.QPlainTextEdit.LineWrapMode.NoWrap)
-        self.detail.setPlaceholderText("Select an error to see its traceback.")
+        self.detail.setPlaceholderText(_("Select an error to see its traceback."))
         split.addWidget(self.detail)
         split.setSizes([120, 260])
         lay.addWidget(split, 1)
@@ -107,7 +117,7 @@ class LayerErrorsPanel(QtWidgets.QWidget):
         del self.entries[MAX_ENTRIES:]
         stamp = time.strftime("%H:%M:%S", time.localtime(error.when or time.time()))
         first_line = error.message.splitlines()[0] if error.message else ""
-        item = QtWidgets.QTreeWidgetItem([stamp, error.source, error.where, first_line])
+        item = QtWidgets.QTreeWidgetItem([stamp, shown(SOURCE_LABELS, error.source), error.where, first_line])
         item.setForeground(3, ERROR_COLOR if error.severity == "error" else WARN_COLOR)
         item.setToolTip(3, error.message)
         self.list.insertTopLevelItem(0, item)
@@ -117,8 +127,8 @@ class LayerErrorsPanel(QtWidgets.QWidget):
             self.list.resizeColumnToContents(col)
         self.list.setCurrentItem(item)
         n = len(self.entries)
-        self.title.setText(f"{n} error{'s' if n != 1 else ''} — the session itself is unaffected: "
-                           f"fix the layer, reload its file, or remove it from the stack")
+        self.title.setText(_("Errors: {n} — the session itself is unaffected: fix the layer, reload its file, or "
+                             "remove it from the stack").format(n=n))
         self.errorAdded.emit(error)
 
     def clear(self) -> None:
@@ -126,7 +136,7 @@ class LayerErrorsPanel(QtWidgets.QWidget):
         self.list.clear()
         self.detail.clear()
         self.show_button.setEnabled(False)
-        self.title.setText("No errors: every layer's code ran cleanly.")
+        self.title.setText(_("No errors: every layer's code ran cleanly."))
 
     def current(self) -> LayerError | None:
         row = self.list.indexOfTopLevelItem(self.list.currentItem()) if self.list.currentItem() else -1
@@ -138,10 +148,11 @@ class LayerErrorsPanel(QtWidgets.QWidget):
             self.detail.clear()
             self.show_button.setEnabled(False)
             return
-        head = [e.message, "", f"where: {e.where}   (reported by: {e.source})"]
+        head = [e.message, "", _("where: {where}   (reported by: {source})").format(
+            where=e.where, source=shown(SOURCE_LABELS, e.source))]
         if e.path:
-            head.append(f"file: {e.path}")
-        body = e.traceback_text.rstrip() or "(no traceback: the layer returned a wrong result rather than raising)"
+            head.append(_("file: {path}").format(path=e.path))
+        body = e.traceback_text.rstrip() or _("(no traceback: the layer returned a wrong result rather than raising)")
         self.detail.setPlainText("\n".join(head) + "\n\n" + body)
         self.show_button.setEnabled(e.layer is not None and e.layer >= 0)
 

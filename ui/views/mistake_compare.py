@@ -24,6 +24,7 @@ from PyQt6 import QtCore, QtWidgets
 from ui import style
 from ui.threads import WorkerHost, end_worker, start_worker
 from visualcnn.errors import VisualCNNError
+from visualcnn.i18n import _
 
 CORRECT_PEN = pg.mkPen((46, 139, 87), width=2)
 MISTAKE_PEN = pg.mkPen((192, 57, 43), width=2)
@@ -71,7 +72,7 @@ class _CompareWorker(QtCore.QObject):
         try:
             for it in range(self.iterations):
                 if self._stop.is_set():
-                    notes.append(f"cancelled after {it} iterations")
+                    notes.append(_("cancelled after {n} iterations").format(n=it))
                     break
                 for k, twin in enumerate(self.twins):
                     if not alive[k]:
@@ -80,8 +81,9 @@ class _CompareWorker(QtCore.QObject):
                     if result.stopped_by == "breakpoint":        # NaN or inf: the curve ends here
                         alive[k] = False
                         losses[k].append(float("nan"))
-                        notes.append(f"the {'correct' if k == 0 else 'mistaken'} run diverged at iteration "
-                                     f"{it}: {result.breakpoint.message if result.breakpoint else 'non-finite'}")
+                        why = result.breakpoint.message if result.breakpoint else _("a value became NaN or infinite")
+                        notes.append((_("the correct run diverged at iteration {n}: {why}") if k == 0 else
+                                      _("the mistaken run diverged at iteration {n}: {why}")).format(n=it, why=why))
                     else:
                         losses[k].append(float(twin.metrics[-1].loss))
                 if not any(alive):
@@ -110,55 +112,56 @@ class CompareView(WorkerHost, QtWidgets.QWidget):
         self._thread: QtCore.QThread | None = None
         self._worker: _CompareWorker | None = None
         self.losses: tuple[list[float], list[float]] = ([], [])
-        self.label_mistaken = "with the mistakes"
+        self.label_mistaken = _("with the mistakes")
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(style.SPACING)
         row = QtWidgets.QHBoxLayout()
-        self.compare_button = QtWidgets.QPushButton("Compare with the correct math")
-        self.compare_button.setToolTip("train two twins from the current weights on the same batches — one "
-                                       "with the ticked mistakes, one correct — and plot both loss curves")
+        self.compare_button = QtWidgets.QPushButton(_("Compare with the correct math"))
+        self.compare_button.setToolTip(_("train two twins from the current weights on the same batches — one "
+                                         "with the ticked mistakes, one correct — and plot both loss curves"))
         row.addWidget(self.compare_button)
         lay.addLayout(row)
         row = QtWidgets.QHBoxLayout()                     # a second row: the dock stays narrow
-        row.addWidget(QtWidgets.QLabel("iterations"))
+        row.addWidget(QtWidgets.QLabel(_("iterations")))
         self.iterations = QtWidgets.QSpinBox()
         self.iterations.setRange(1, 100000)
         self.iterations.setValue(200)
         row.addWidget(self.iterations)
-        row.addWidget(QtWidgets.QLabel("batch"))
+        row.addWidget(QtWidgets.QLabel(_("batch")))
         self.batch = QtWidgets.QSpinBox()
         self.batch.setRange(1, 4096)
         self.batch.setValue(16)
-        self.batch.setToolTip("images per iteration for both twins")
+        self.batch.setToolTip(_("images per iteration for both twins"))
         row.addWidget(self.batch)
         self.progress = QtWidgets.QProgressBar()
-        self.progress.setFormat("%v / %m iterations")
+        self.progress.setFormat(_("%v / %m iterations"))
         self.progress.hide()
         row.addWidget(self.progress, 1)
-        self.cancel_button = QtWidgets.QPushButton("Cancel")
+        self.cancel_button = QtWidgets.QPushButton(_("Cancel"))
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.hide()
         row.addWidget(self.cancel_button)
         row.addStretch(0)
         lay.addLayout(row)
-        self.note = QtWidgets.QLabel("Tick a mistake, then compare: both twins start from the current weights "
-                                     "and see the same batches.")
+        self.note = QtWidgets.QLabel(_("Tick a mistake, then compare: both twins start from the current weights "
+                                       "and see the same batches."))
         self.note.setWordWrap(True)
         lay.addWidget(self.note)
         self.plot = pg.PlotWidget()
         self.plot.setBackground(style.background_color(self))
         self.plot.setMinimumHeight(180)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.plot.setLabel("bottom", "iteration")
+        self.plot.setLabel("bottom", _("iteration"))
         self.plot.setLogMode(y=True)          # a mistake's loss can be 10⁵ times the correct one: both stay visible
-        self.plot.setLabel("left", "training loss (log scale)")
+        # what the curves are, as a title: a rotated axis label longer than a short dock's plot ran over the ticks
+        self.plot.setTitle(_("training loss (log scale)"), size=f"{style.FONT_SMALL_PT}pt", color=style.text_color(self))
         # no "(x1e+15)" multiplier on a log axis: the ticks are the losses themselves
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.legend = self.plot.addLegend(offset=(-10, 10), brush=pg.mkBrush(255, 255, 255, 220),
                                           pen=pg.mkPen(160, 160, 160), labelTextColor=style.text_color(self),
                                           labelTextSize=f"{style.FONT_PT}pt")
-        self.correct_curve = self.plot.plot([], [], pen=CORRECT_PEN, name="correct", connect="finite")
+        self.correct_curve = self.plot.plot([], [], pen=CORRECT_PEN, name=_("correct"), connect="finite")
         self.mistake_curve = self.plot.plot([], [], pen=MISTAKE_PEN, name=self.label_mistaken, connect="finite")
         lay.addWidget(self.plot, 1)
 
@@ -177,7 +180,8 @@ class CompareView(WorkerHost, QtWidgets.QWidget):
         names = list(names)
         correct = twin_session(session, [], self.batch.value())
         mistaken = twin_session(session, names, self.batch.value())
-        self.label_mistaken = "with " + " + ".join(names) if names else "with no mistake (same math)"
+        self.label_mistaken = (_("with {mistakes}").format(mistakes=" + ".join(names)) if names else
+                               _("with no mistake (same math)"))
         self._set_names()
         self.losses = ([], [])
         self._draw()
@@ -191,14 +195,14 @@ class CompareView(WorkerHost, QtWidgets.QWidget):
         self.progress.show()
         self.cancel_button.show()
         self.compare_button.setEnabled(False)
-        self.note.setText(f"Training both twins for {self.iterations.value()} iterations of "
-                          f"{self.batch.value()} images…")
+        self.note.setText(_("Training both twins for {n} iterations of {batch} images…").format(
+            n=self.iterations.value(), batch=self.batch.value()))
         self._thread = start_worker(self, worker)
 
 
     def _set_names(self) -> None:
         self.legend.clear()
-        self.legend.addItem(self.correct_curve, "correct")
+        self.legend.addItem(self.correct_curve, _("correct"))
         self.legend.addItem(self.mistake_curve, self.label_mistaken)
 
     def _draw(self) -> None:
@@ -224,13 +228,13 @@ class CompareView(WorkerHost, QtWidgets.QWidget):
         self._draw()
         same = len(correct) == len(mistaken) and np.allclose(correct, mistaken, equal_nan=True)
         if not correct:
-            text = "No iteration ran."
+            text = _("No iteration ran.")
         else:
-            text = (f"After {len(correct)} iterations: correct loss {correct[-1]:.3g}, "
-                    f"{self.label_mistaken}: {mistaken[-1]:.3g}.")
+            text = _("After {n} iterations: correct loss {correct}, {label}: {mistaken}.").format(
+                n=len(correct), correct=f"{correct[-1]:.3g}", label=self.label_mistaken, mistaken=f"{mistaken[-1]:.3g}")
             if same:
-                text += (" The curves coincide: this mistake does not change training here (e.g. the "
-                         "convolution is the first layer, or the network has no layer it touches).")
+                text += " " + _("The curves coincide: this mistake does not change training here (e.g. the "
+                                "convolution is the first layer, or the network has no layer it touches).")
         if note:
             text += f" ({note})"
         self.note.setText(text)
@@ -238,5 +242,5 @@ class CompareView(WorkerHost, QtWidgets.QWidget):
 
     def _on_failed(self, exc: BaseException) -> None:
         self._end()
-        self.note.setText(f"The comparison stopped: {exc} — see the Errors panel.")
+        self.note.setText(_("The comparison stopped: {why} — see the Errors panel.").format(why=exc))
         self.failed.emit(exc)

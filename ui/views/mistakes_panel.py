@@ -57,10 +57,10 @@ class MistakesPanel(QtWidgets.QWidget):
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(style.MARGIN, style.MARGIN, style.MARGIN, style.MARGIN)
         lay.setSpacing(style.SPACING)
-        head = QtWidgets.QLabel("The study note's mistakes")
+        head = QtWidgets.QLabel(_("The study note's mistakes"))
         head.setFont(style.font(style.FONT_TITLE_PT, bold=True))
         lay.addWidget(head)
-        sub = QtWidgets.QLabel("Tick one to compute the note's formula instead of the correct one.")
+        sub = QtWidgets.QLabel(_("Tick one to compute the note's formula instead of the correct one."))
         sub.setWordWrap(True)
         lay.addWidget(sub)
 

@@ -13,14 +13,31 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
 from ui import style
-from ui.views.common import LayerState, MapPanel, set_max
+from ui.views.common import LayerState, MapPanel, hover_hint, set_max
 from ui.views.formula import MathView, warm_up
 from ui.views.tabs import _Tab
 from visualcnn.explain import MapRef, explain_param, explain_unit, fmt, unit_shape
+from visualcnn.i18n import N_, _
 
 #: labels of the index pickers by the rank of what they index
-INDEX_LABELS = {1: ("unit",), 2: ("out", "in"), 3: ("ch", "row", "col"), 4: ("filter", "in ch", "row", "col")}
+INDEX_LABELS = {1: (N_("unit"),), 2: (N_("out"), N_("in")), 3: (N_("ch"), N_("row"), N_("col")),
+                4: (N_("filter"), N_("in ch"), N_("row"), N_("col"))}
 PARAM_PHASES = {"∂C/∂W": "W", "∂C/∂b": "b"}
+#: the phase picker's words (its items keep the phase itself as their data; ∂C/∂W and ∂C/∂b are shown as they are)
+PHASE_LABELS = {"forward": N_("forward"), "backward": N_("backward"), "loss": N_("loss")}
+
+
+def symbol_of(title: str) -> str:
+    """A map's title without its verb ("reads ∂C/∂x, ch 5" → "∂C/∂x, ch 5"), in the current language (the core
+    writes the titles as _("reads {symbol}") and _("computes {symbol}")); other titles as they are."""
+    for template in (_("reads {symbol}"), _("computes {symbol}")):
+        before, _sep, after = template.partition("{symbol}")
+        if before.strip() and title.startswith(before) and not after:
+            return title[len(before):]
+        if after.strip() and not before and title.split(",")[0].endswith(after):
+            head, comma, rest = title.partition(",")
+            return head[:-len(after)] + comma + rest
+    return title
 
 
 class IndexPicker(QtWidgets.QWidget):
@@ -33,7 +50,7 @@ class IndexPicker(QtWidgets.QWidget):
         box = QtWidgets.QHBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         self.labels, self.spins = [], []
-        for _ in range(4):
+        for _k in range(4):
             lab, spin = QtWidgets.QLabel(), QtWidgets.QSpinBox()
             spin.valueChanged.connect(lambda _=0: self.changed.emit())
             box.addWidget(lab)
@@ -51,7 +68,7 @@ class IndexPicker(QtWidgets.QWidget):
             lab.setVisible(on)
             spin.setVisible(on)
             if on:
-                lab.setText(names[k])
+                lab.setText(_(names[k]) if len(shape) in INDEX_LABELS else names[k])
                 set_max(spin, shape[k] - 1)
 
     def set_value(self, index: tuple[int, ...]) -> None:
@@ -111,31 +128,31 @@ class NumbersTab(_Tab):
         super().__init__(inspector)
         page = QtWidgets.QWidget()
         row1 = QtWidgets.QHBoxLayout()
-        row1.addWidget(QtWidgets.QLabel("phase"))
+        row1.addWidget(QtWidgets.QLabel(_("phase")))
         self.phase = QtWidgets.QComboBox()
-        self.phase.addItems(["forward", "backward", "loss"])
-        self.phase.setToolTip("forward: how an output unit was computed · backward: the gradient the layer "
-                              "sends down to one input · loss: a logit's gradient · ∂C/∂W, ∂C/∂b: a "
-                              "parameter's gradient")
+        self._set_phases(["forward", "backward", "loss"])
+        self.phase.setToolTip(_("forward: how an output unit was computed · backward: the gradient the layer "
+                                "sends down to one input · loss: a logit's gradient · ∂C/∂W, ∂C/∂b: a "
+                                "parameter's gradient"))
         row1.addWidget(self.phase)
-        row1.addWidget(QtWidgets.QLabel("sample"))
+        row1.addWidget(QtWidgets.QLabel(_("sample")))
         self.sample = QtWidgets.QSpinBox()
         row1.addWidget(self.sample)
         row1.addStretch(1)
         self.index = IndexPicker()
-        self.read_label = QtWidgets.QLabel("read ch")
+        self.read_label = QtWidgets.QLabel(_("read ch"))
         self.read_channel = QtWidgets.QSpinBox()
-        self.read_channel.setToolTip("which channel of the map the formula reads is drawn")
+        self.read_channel.setToolTip(_("which channel of the map the formula reads is drawn"))
         self.index.layout().insertWidget(8, self.read_label)
         self.index.layout().insertWidget(9, self.read_channel)
         # the map the formula reads and the one it computes, side by side (each with its scale)
         self.read_panel, self.result_panel = MapPanel(), MapPanel()
-        self.read_panel.add("what the formula reads")
-        self.result_panel.add("what it computes")
+        self.read_panel.add(_("what the formula reads"))
+        self.result_panel.add(_("what it computes"))
         self.result_panel.on_click = lambda _k, rc: self._clicked(rc)
         self.panels = (self.read_panel, self.result_panel)
         # one read-out line under both maps (the panels' own lines would take two rows of a narrow dock)
-        self.hover = QtWidgets.QLabel("hover over a map to read its values")
+        self.hover = QtWidgets.QLabel(hover_hint())
         self.hover.setFont(style.font(style.FONT_SMALL_PT, mono=True))
         for panel in self.panels:
             panel.status.hide()
@@ -179,6 +196,22 @@ class NumbersTab(_Tab):
         self.phase.activated.connect(self._phase_chosen)
 
     # -- selection -------------------------------------------------------------------------
+    def _set_phases(self, names: list[str]) -> None:
+        self.phase.clear()
+        for name in names:
+            self.phase.addItem(_(PHASE_LABELS[name]) if name in PHASE_LABELS else name, name)
+
+    def _select_phase(self, name: str) -> None:
+        k = self.phase.findData(name)
+        if k < 0:
+            self.phase.addItem(_(PHASE_LABELS[name]) if name in PHASE_LABELS else name, name)
+            k = self.phase.count() - 1
+        self.phase.setCurrentIndex(k)
+
+    def current_phase(self) -> str:
+        """The phase explained ('forward', 'backward', 'loss', '∂C/∂W', '∂C/∂b'), whatever the language."""
+        return self.phase.currentData() or "forward"
+
     def reset(self) -> None:
         self._auto_phase = True
         self._auto_read_channel = True
@@ -187,7 +220,7 @@ class NumbersTab(_Tab):
         self.sample.setValue(0)
         self.sample.blockSignals(False)
 
-    def _phase_chosen(self, _=0) -> None:
+    def _phase_chosen(self, _value=0) -> None:
         self._auto_phase = False
         self._auto_read_channel = True
         self.refresh(self.state)
@@ -196,16 +229,14 @@ class NumbersTab(_Tab):
         self._auto_read_channel = True
         self.refresh(self.state)
 
-    def _read_channel_chosen(self, _=0) -> None:
+    def _read_channel_chosen(self, _value=0) -> None:
         self._auto_read_channel = False
         self._draw_maps()
 
     def set_unit(self, unit: tuple[int, ...], sample: int = 0, phase: str | None = None) -> None:
         """Explain `unit` (of the output for forward, of the input for backward, a parameter index for ∂C/∂W)."""
         if phase is not None:
-            if self.phase.findText(phase) < 0:
-                self.phase.addItem(phase)
-            self.phase.setCurrentText(phase)
+            self._select_phase(phase)
             self._auto_phase = False
         self.index.set_value(tuple(unit))
         self.sample.blockSignals(True)
@@ -233,16 +264,15 @@ class NumbersTab(_Tab):
         if st is None:
             return
         names = self._phases_for(st)
-        if [self.phase.itemText(k) for k in range(self.phase.count())] != names:
-            current = self.phase.currentText()
+        if [self.phase.itemData(k) for k in range(self.phase.count())] != names:
+            current = self.current_phase()
             self.phase.blockSignals(True)
-            self.phase.clear()
-            self.phase.addItems(names)
-            self.phase.setCurrentText(current if current in names else "backward")
+            self._set_phases(names)
+            self._select_phase(current if current in names else "backward")
             self.phase.blockSignals(False)
         if self._auto_phase:
-            self.phase.setCurrentText("backward" if st.backward is not None else "forward")
-        phase = self.phase.currentText()
+            self._select_phase("backward" if st.backward is not None else "forward")
+        phase = self.current_phase()
         set_max(self.sample, st.batch_size - 1)
         self.index.set_shape(self._shape(st, phase))
         n = self.sample.value()
@@ -254,12 +284,12 @@ class NumbersTab(_Tab):
                                  phase=phase, sample=n)
         except (ValueError, IndexError) as err:       # a unit out of range while the pickers catch up
             self.explanation = None
-            self.text.set_content(f"cannot explain this unit: {err}", [], str(err))
+            self.text.set_content(_("cannot explain this unit: {why}").format(why=err), [], str(err))
             return
         self.explanation = e
         if e.available:
             tex = [e.formula_tex, *e.lines_tex]
-            plain = f"{e.text}\n\nvalue in the record: {fmt(e.value)}"
+            plain = f"{e.text}\n\n" + _("value in the record: {value}").format(value=fmt(e.value))
         else:
             tex, plain = [], f"{e.title}\n\n{e.numbers}"
         if e.available:
@@ -273,7 +303,7 @@ class NumbersTab(_Tab):
         self._draw_maps()
         self._fit_split()
 
-    def _split_moved(self, *_) -> None:
+    def _split_moved(self, *_args) -> None:
         self._split_by_user = True
 
     def _fit_split(self) -> None:
@@ -300,9 +330,9 @@ class NumbersTab(_Tab):
         if self.maps.width() < 2 * self.maps.needed_width():
             # too narrow for both titles side by side: name the symbols only ("∂C/∂x, ch 5", "∂C/∂y")
             for panel in self.panels:
-                title = panel.names[0]
-                if title.startswith(("reads ", "computes ")):
-                    panel.show(0, panel.data[0], title.split(" ", 1)[1])
+                symbol = symbol_of(panel.names[0])
+                if symbol != panel.names[0]:
+                    panel.show(0, panel.data[0], symbol)
         self.maps.arrange()                  # a longer title may no longer fit side by side
 
     def _pick_read_channel(self, ref: MapRef | None) -> int:
@@ -334,7 +364,7 @@ class NumbersTab(_Tab):
         data = a[channel] if spatial else a.reshape(-1)
         panel.set_gradient(0, ref.gradient)
         panel.setToolTip(f"{ref.title}: {ref.about}" if ref.about else ref.title)
-        title = ref.title + (f", ch {channel}" if spatial and a.shape[0] > 1 else "")
+        title = ref.title + (", " + _("ch {channel}").format(channel=channel) if spatial and a.shape[0] > 1 else "")
         panel.show(0, data, title)
         cells = [c for c in ref.cells if not spatial or c[0] == channel]
         if marks is self.window_marks and len(set(cells)) >= data.size and self.explanation.shown:
@@ -367,7 +397,7 @@ class NumbersTab(_Tab):
             unit = rc
         else:
             unit = (rc[-1],)
-        phase = self.phase.currentText()
+        phase = self.current_phase()
         if phase in PARAM_PHASES and len(self._shape(self.state, phase)) in (2, 4):
             unit = (self.unit()[0], *unit)              # the map shows one filter / one row of W: it stays
         self.inspector.select_unit(unit, sample=self.sample.value(), phase=phase)

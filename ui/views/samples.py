@@ -14,6 +14,8 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ui import style
+from visualcnn.data import class_label
+from visualcnn.i18n import _
 from visualcnn.records import StepRecord
 
 MAX_IMAGES = 8
@@ -29,7 +31,7 @@ class SamplePanel(QtWidgets.QWidget):
         self.records: list[StepRecord] = []
         self.input_batch: tuple[np.ndarray, np.ndarray] | None = None    # shown before the first phase
         self.selected = 0
-        self.loss_label = QtWidgets.QLabel("loss: — (step to the loss phase)")
+        self.loss_label = QtWidgets.QLabel(_("loss: — (step to the loss phase)"))
         self.loss_label.setFont(style.font(style.FONT_LARGE_PT - 4, bold=True))
         self.loss_label.setWordWrap(True)
         self.glw = pg.GraphicsLayoutWidget()
@@ -52,9 +54,9 @@ class SamplePanel(QtWidgets.QWidget):
         self.glw.ci.layout.setColumnStretchFactor(1, 3)
         self.glw.scene().sigMouseClicked.connect(self._click)
         legend = QtWidgets.QLabel(
-            f"<span style='color:{style.TRUE_CLASS.name()}'>■</span> true class &nbsp; "
-            f"<span style='color:{style.PREDICTED.name()}'>■</span> predicted &nbsp; "
-            f"<span style='color:{style.BAR.name()}'>■</span> other")
+            f"<span style='color:{style.TRUE_CLASS.name()}'>■</span> " + _("true class") + " &nbsp; "
+            f"<span style='color:{style.PREDICTED.name()}'>■</span> " + _("predicted") + " &nbsp; "
+            f"<span style='color:{style.BAR.name()}'>■</span> " + _("other"))
         legend.setFont(style.font(style.FONT_SMALL_PT))
         box = QtWidgets.QVBoxLayout(self)
         box.setContentsMargins(style.SPACING, style.SPACING, style.SPACING, style.SPACING)
@@ -91,20 +93,21 @@ class SamplePanel(QtWidgets.QWidget):
             self._show_probs(None)
             if self.input_batch is not None:
                 self._show_images(*self.input_batch, None)
-                self.loss_label.setText("loss: — (step to the loss phase)")
+                self.loss_label.setText(_("loss: — (step to the loss phase)"))
             else:
                 self._ensure_images(0)
-                self.loss_label.setText("loss: — (step to fetch a batch)")
+                self.loss_label.setText(_("loss: — (step to fetch a batch)"))
             return
         first = self.records[0]
         loss_rec = next((r for r in self.records if r.phase == "loss"), None)
         self._show_images(first.batch_x, first.batch_y, loss_rec)
         self._show_probs(loss_rec)
         if loss_rec is None:
-            self.loss_label.setText("loss: — (step to the loss phase)")
+            self.loss_label.setText(_("loss: — (step to the loss phase)"))
         else:
-            acc = f" · acc {loss_rec.accuracy:.0%}" if len(first.batch_x) > 1 else ""
-            self.loss_label.setText(f"loss C = {loss_rec.loss:.4f}{acc}")
+            acc = (" · " + _("accuracy {accuracy}").format(accuracy=f"{loss_rec.accuracy:.0%}")
+                   if len(first.batch_x) > 1 else "")
+            self.loss_label.setText(_("loss C = {loss}").format(loss=f"{loss_rec.loss:.4f}") + acc)
 
     def show_input(self, x: np.ndarray | None, y: np.ndarray | None = None) -> None:
         """The iteration's images x (N, C, H, W) and labels y (N,), shown while no phase has run yet."""
@@ -132,7 +135,7 @@ class SamplePanel(QtWidgets.QWidget):
     # -- drawing ---------------------------------------------------------------------
     def _name(self, k: int) -> str:
         if self.class_names and k < len(self.class_names):
-            return self.class_names[k]
+            return class_label(self.class_names[k])
         return str(k)
 
     def _set_ticks(self) -> None:
@@ -145,7 +148,7 @@ class SamplePanel(QtWidgets.QWidget):
         if len(self.image_plots) == want:
             if n == 0:
                 self.image_items[0].clear()
-                self.image_plots[0].setTitle("no batch yet", size=f"{style.FONT_PT}pt")
+                self.image_plots[0].setTitle(_("no batch yet"), size=f"{style.FONT_PT}pt")
             return
         self.images_row.clear()
         self.image_plots, self.image_items = [], []
@@ -165,7 +168,7 @@ class SamplePanel(QtWidgets.QWidget):
             self.image_plots.append(p)
             self.image_items.append(img)
         if n == 0:
-            self.image_plots[0].setTitle("no batch yet", size=f"{style.FONT_PT}pt")
+            self.image_plots[0].setTitle(_("no batch yet"), size=f"{style.FONT_PT}pt")
 
     def _show_probs(self, rec: StepRecord | None) -> None:
         if rec is None:

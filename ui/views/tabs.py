@@ -7,8 +7,9 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ui import style
-from ui.views.common import LayerState, MapPanel, as_matrix, channel_slice, message_label, set_max, spin
+from ui.views.common import LayerState, MapPanel, as_matrix, message_label, not_run_yet, set_max, spin
 from visualcnn.explain import pool_preview
+from visualcnn.i18n import _
 from visualcnn.layers import LpPool2D, MaxPool2D
 from visualcnn.layers.pool import P_MAX         # the spec's range of p: the slider covers all of it
 
@@ -48,8 +49,8 @@ class PoolingTab(_Tab):
         super().__init__(inspector)
         page = QtWidgets.QWidget()
         controls = QtWidgets.QHBoxLayout()
-        self.sample = spin("sample", controls)
-        self.channel = spin("channel", controls)
+        self.sample = spin(_("sample"), controls)
+        self.channel = spin(_("channel"), controls)
         controls.addStretch(1)
         p_row = QtWidgets.QHBoxLayout()
         self.p_label = QtWidgets.QLabel("p = 2")
@@ -57,15 +58,15 @@ class PoolingTab(_Tab):
         self._p_override: float | None = None     # None: the layer's own p
         self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.slider.setRange(0, _SLIDER_STEPS)
-        self.p_row_widgets = (QtWidgets.QLabel("avg"), self.slider, QtWidgets.QLabel("max"), self.p_label)
-        self.slider.setToolTip(f"p from 1 (average of |x|) to {P_MAX:g} (close to the max); a preview computed by "
-                               "LpPool2D itself — the layer keeps its own p")
+        self.p_row_widgets = (QtWidgets.QLabel(_("average")), self.slider, QtWidgets.QLabel("max"), self.p_label)
+        self.slider.setToolTip(_("p from 1 (average of |x|) to {p_max} (close to the max); a preview computed by "
+                                 "the Lp pooling layer itself — the layer keeps its own p").format(p_max=f"{P_MAX:g}"))
         for w in self.p_row_widgets:
             p_row.addWidget(w)
         self.panel = MapPanel()
-        self.panel.add("input x with the window winners")
-        self.panel.add("routing weights ∂y/∂x on the input")
-        self.panel.add("∂C/∂x routed back", gradient=True)
+        self.panel.add(_("input x with the window winners"))
+        self.panel.add(_("routing weights ∂y/∂x on the input"))
+        self.panel.add(_("∂C/∂x routed back"), gradient=True)
         self.winners = pg.ScatterPlotItem(symbol="s", size=10, pen=pg.mkPen(style.HIGHLIGHT, width=2),
                                           brush=None, pxMode=True)
         self.grid = pg.PlotCurveItem(pen=pg.mkPen(style.GRID, width=1), connect="pairs")
@@ -97,8 +98,9 @@ class PoolingTab(_Tab):
             return
         lay = st.layer_obj
         if not hasattr(type(lay), "routing"):
-            self.say(f"Layer {st.layer} ({lay.type_name}) does no pooling.\n\nSelect a maxpool2d, avgpool2d "
-                     f"or lppool2d layer to see which inputs each window routes its gradient to.")
+            self.say(_("Layer {index} ({type}) does no pooling.\n\nSelect a maxpool2d, avgpool2d or lppool2d layer "
+                       "to see which inputs each window routes its gradient to.").format(index=st.layer,
+                                                                                          type=lay.type_name))
             return
         self.stack.setCurrentWidget(self.page)
         is_lp = isinstance(lay, LpPool2D)
@@ -116,7 +118,7 @@ class PoolingTab(_Tab):
         fwd, bwd = st.forward, st.backward
         n, c = self.sample.value(), self.channel.value()
         if fwd is None:
-            self.note.setText(f"forward through layer {st.layer} has not run yet in this iteration")
+            self.note.setText(not_run_yet("forward", st.layer))
             for k in range(3):
                 self.panel.show(k, None)
             self.winners.setData([], [])
@@ -134,29 +136,31 @@ class PoolingTab(_Tab):
         else:
             y, r, wmap = pool_preview(lay, x, p if preview else None)
             weights, routing = wmap[0, c], r[0, c]
-        self.panel.show(0, x[0, c], f"input x, ch {c}" + (" — □ = window winner" if isinstance(lay, MaxPool2D)
-                                                             else ""))
+        self.panel.show(0, x[0, c], _("input x, ch {channel}").format(channel=c)
+                        + (" — " + _("□ = window winner") if isinstance(lay, MaxPool2D) else ""))
         self._draw_grid(lay, x.shape[2:], routing)
-        self.panel.show(1, weights, "routing weights ∂y/∂x" + (f" (p = {p:.2f})" if is_lp else ""))
+        self.panel.show(1, weights, _("routing weights ∂y/∂x") + (f" (p = {p:.2f})" if is_lp else ""))
         if bwd is not None and not preview:
             self.panel.set_gradient(2, True)
-            self.panel.show(2, bwd.dx[n, c], "∂C/∂x routed back (backward)")
+            self.panel.show(2, bwd.dx[n, c], _("∂C/∂x routed back (backward)"))
             self.note.setText(self._explain(lay, True))
         else:
             y_show = pool_preview(lay, x, p)[0][0, c] if preview else fwd.y[n, c]
             self.panel.set_gradient(2, False)
-            self.panel.show(2, y_show, f"output y (p = {p:.2f}, preview)" if preview else "output y")
+            self.panel.show(2, y_show, _("output y (p = {p}, preview)").format(p=f"{p:.2f}") if preview
+                            else _("output y"))
             self.note.setText(self._explain(lay, False) if not preview else
-                              f"Preview at p = {p:.2f} (the layer keeps p = {layer_p:.3g}).")
+                              _("Preview at p = {p} (the layer keeps p = {layer_p}).").format(
+                                  p=f"{p:.2f}", layer_p=f"{layer_p:.3g}"))
 
     def _explain(self, lay, backward: bool) -> str:
         if isinstance(lay, MaxPool2D):
-            text = "Max: the window's winner (□) gets all of its gradient."
+            text = _("Max pooling: the window's winner (□) gets all of its gradient.")
         elif isinstance(lay, LpPool2D):
-            text = "Lp: p = 1 shares the gradient like an average; large p gives it to the max."
+            text = _("Lp pooling: p = 1 shares the gradient like an average; large p gives it to the max.")
         else:
-            text = "Average: each input of a k×k window gets 1/k² of its gradient."
-        return text + ("" if backward else " Step backward to see ∂C/∂x.")
+            text = _("Average pooling: each input of a k×k window gets 1/k² of its gradient.")
+        return text + ("" if backward else " " + _("Step backward to see ∂C/∂x."))
 
     def _draw_grid(self, lay, hw: tuple[int, int], routing: np.ndarray) -> None:
         H, W = hw
@@ -188,7 +192,7 @@ class ParametersTab(_Tab):
         super().__init__(inspector)
         page = QtWidgets.QWidget()
         controls = QtWidgets.QHBoxLayout()
-        controls.addWidget(QtWidgets.QLabel("parameter"))
+        controls.addWidget(QtWidgets.QLabel(_("parameter")))
         self.which = QtWidgets.QComboBox()
         controls.addWidget(self.which)
         controls.addStretch(1)
@@ -200,7 +204,7 @@ class ParametersTab(_Tab):
         self.panel = MapPanel()
         self.panel.add("W", gradient=True)
         self.panel.add("∂C/∂W", gradient=True)
-        self.panel.add("ΔW = velocity (last update)", gradient=True)
+        self.panel.add(_("ΔW = velocity (last update)"), gradient=True)
         inner = QtWidgets.QVBoxLayout(page)
         inner.addLayout(controls)
         inner.addWidget(self.ratio)
@@ -216,7 +220,8 @@ class ParametersTab(_Tab):
             return
         lay = st.layer_obj
         if not lay.params:
-            self.say(f"Layer {st.layer} ({lay.type_name}) has no parameters:\nnothing here is learned.")
+            self.say(_("Layer {index} ({type}) has no parameters:\nnothing here is learned.").format(
+                index=st.layer, type=lay.type_name))
             return
         self.stack.setCurrentWidget(self.page)
         names = list(lay.params)
@@ -229,24 +234,27 @@ class ParametersTab(_Tab):
         upd = st.update.updates.get(st.layer, {}).get(name) if st.update is not None else None
         shape = lay.params[name].shape
         if len(shape) == 4:
-            layout_note = ("one tile per filter" if shape[1] == 1 else "row = filter, column = input channel")
+            layout_note = _("one tile per filter") if shape[1] == 1 else _("row = filter, column = input channel")
         elif len(shape) == 2:
-            layout_note = "row = output unit, column = input"
+            layout_note = _("row = output unit, column = input")
         else:
-            layout_note = "one value per unit" if len(shape) == 3 else "one value per output"
+            layout_note = _("one value per unit") if len(shape) == 3 else _("one value per output")
         self.layout_note.setText(f"{name} {'×'.join(map(str, shape))}: {layout_note}")
         if upd is not None:
-            self.panel.show(0, as_matrix(upd.value), f"{name} after the update")
+            self.panel.show(0, as_matrix(upd.value), _("{name} after the update").format(name=name))
         else:
-            self.panel.show(0, as_matrix(np.array(lay.params[name])), f"{name} (current)")
+            self.panel.show(0, as_matrix(np.array(lay.params[name])), _("{name} (current)").format(name=name))
         grad = st.backward.grads.get(name) if st.backward is not None else None
         self.panel.show(1, None if grad is None else as_matrix(grad),
-                        f"∂C/∂{name}" + ("" if grad is not None else " — step backward through this layer"))
+                        f"∂C/∂{name}" + ("" if grad is not None else " — " + _("step backward through this layer")))
         self.panel.show(2, None if upd is None else as_matrix(upd.velocity),
-                        f"Δ{name} = velocity" + ("" if upd is not None else " — after the update phase"))
+                        _("Δ{name} = velocity").format(name=name)
+                        + ("" if upd is not None else " — " + _("after the update phase")))
+        ratio = _("update ratio ‖Δ{name}‖/‖{name}‖").format(name=name)
         if upd is not None:
             r = upd.ratio
-            health = "healthy" if 1e-4 <= r <= 1e-2 else ("small: learning slowly" if r < 1e-4 else "large")
-            self.ratio.setText(f"update ratio ‖Δ{name}‖/‖{name}‖ = {r:.2e}\n{health} (≈ 1e-3 is typical)")
+            health = (_("healthy") if 1e-4 <= r <= 1e-2 else
+                      (_("small: learning slowly") if r < 1e-4 else _("large")))
+            self.ratio.setText(f"{ratio} = {r:.2e}\n" + _("{health} (≈ 1e-3 is typical)").format(health=health))
         else:
-            self.ratio.setText(f"update ratio ‖Δ{name}‖/‖{name}‖: —\n(after the update phase)")
+            self.ratio.setText(f"{ratio}: —\n" + _("(after the update phase)"))
