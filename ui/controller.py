@@ -269,7 +269,7 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, StackContr
         if not (running and drew_views and not force):
             # during a run, one heavy redraw per event-loop turn: curves that fall due together with the
             # views wait for the next redraw signal (≤ 1/30 s) instead of stalling the loop with them
-            self._refresh_metrics(running)
+            self._refresh_metrics(running, later=not force)
         now = time.perf_counter()
         if running and not force and now - self._status_drawn < STATUS_EVERY_S:
             self.refreshed.emit()       # the words and the progress bar can wait for the next redraw
@@ -291,17 +291,22 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, StackContr
         w.set_status(text, alert, s.phase_index, s.n_phases, s.history_iterations)
         self.refreshed.emit()
 
-    def _refresh_metrics(self, running: bool) -> bool:
+    def _refresh_metrics(self, running: bool, later: bool = False) -> bool:
         """Append new metrics to the curves (during a run at most every METRICS_EVERY_S); True if drawn."""
         metrics, tests = self.session.metrics, self.worker.test_points
         seen = (id(metrics), len(metrics), getattr(tests, "version", len(tests)))   # a bounded list can change at one length
         if seen == self._metrics_seen:
+            if not later:
+                self.window.metrics.flush()     # forced: what a step left for the next turn is drawn now
             return False
         now = time.perf_counter()
         if running and now - self._metrics_drawn < METRICS_EVERY_S:
             return False                      # the next redraw signal comes back for it
         self._metrics_seen, self._metrics_drawn = seen, now
-        self.window.metrics.update_from(metrics, tests)
+        if later and not running:   # a step: its views draw in this turn, the curves in the next
+            self.window.metrics.update_soon(metrics, tests)
+        else:
+            self.window.metrics.update_from(metrics, tests)
         return True
 
     def update_actions(self) -> None:

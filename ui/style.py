@@ -11,9 +11,17 @@ from the widget palette (light and dark themes both stay legible); only accents
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtGui, QtWidgets
+
+#: Qt's raster painter splits every fill or scaled image taller than ~96 px into 64-line pieces for a
+#: thread pool of its own and waits for them: for the window's small pictures, waking those threads costs
+#: more than the painting (a third of the GUI thread's time at F10, in futex calls, on two busy cores).
+#: Read when Qt first paints, so set on import (before any view exists); a user's own setting wins.
+os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
 
 _configured = False
 
@@ -106,10 +114,13 @@ def activation_levels(a: np.ndarray | None) -> tuple[float, float]:
     """(min, max) of the finite values of `a`, widened when flat so the map never divides by 0."""
     if a is None or np.size(a) == 0:
         return (0.0, 1.0)
-    finite = np.asarray(a)[np.isfinite(a)]
-    if finite.size == 0:
-        return (0.0, 1.0)
-    lo, hi = float(finite.min()), float(finite.max())
+    a = np.asarray(a)
+    lo, hi = float(a.min()), float(a.max())            # two reductions, no copy: the common, all-finite case
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        finite = a[np.isfinite(a)]
+        if finite.size == 0:
+            return (0.0, 1.0)
+        lo, hi = float(finite.min()), float(finite.max())
     if hi - lo < _TINY:
         lo, hi = lo - 0.5, hi + 0.5
     return (lo, hi)
@@ -120,9 +131,12 @@ def symmetric_levels(*arrays: np.ndarray | None) -> tuple[float, float]:
     m = 0.0
     for a in arrays:
         if a is not None and np.size(a):
-            finite = np.abs(np.asarray(a)[np.isfinite(a)])
-            if finite.size:
-                m = max(m, float(finite.max()))
+            a = np.asarray(a)
+            lo, hi = float(a.min()), float(a.max())    # max|g| without an |a| copy, when all are finite
+            if not (np.isfinite(lo) and np.isfinite(hi)):
+                finite = a[np.isfinite(a)]
+                lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+            m = max(m, -lo, hi)
     m = m if m > _TINY else 1.0
     return (-m, m)
 
@@ -194,6 +208,9 @@ class ScaledImage:
         self.bar = pg.ColorBarItem(values=(-1, 1) if gradient else (0, 1), colorMap=cmap, interactive=False,
                                    width=14, rounding=1e-12)
         self.bar.setImageItem(self.image)
+        # its numbers never carry a unit prefix (the bar has no label); left on, every new scale re-set the
+        # axis label's HTML and re-laid the bar
+        self.bar.axis.enableAutoSIPrefix(False)
         layout.addItem(self.bar, row=row, col=col + 1)
         self._shape: tuple[int, ...] | None = None
 

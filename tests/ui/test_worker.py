@@ -221,3 +221,21 @@ def test_metrics_view_follows_a_run(qtbot, session, make_worker):
     session.step_back()
     assert view.update_from(session.metrics, worker.test_points) == 299
     assert len(view.loss_smooth.xData) == 299
+
+
+def test_redraws_keep_to_thirty_a_second_whatever_the_iteration_time(monkeypatch, session, make_worker):
+    """The cap is 30 a second: with 20 ms iterations the worker asked only every other one (every 40 ms, 25/s)
+    because it waited a full 1/30 s after each redraw instead of keeping to a 1/30 s grid."""
+    import ui.worker as worker_mod
+    worker = make_worker(session, eval_every=0)
+    clock = [100.0]
+    monkeypatch.setattr(worker_mod.time, "perf_counter", lambda: clock[0])
+    for iteration_ms in (20.0, 12.0, 45.0):
+        worker._last_redraw = 0.0
+        asked = 0
+        for _k in range(int(2000 / iteration_ms)):           # two seconds of iterations
+            clock[0] += iteration_ms / 1000
+            asked += worker._maybe_redraw()
+        per_second = asked / 2.0
+        assert per_second <= MAX_REDRAWS_PER_SECOND + 1, iteration_ms
+        assert per_second >= min(MAX_REDRAWS_PER_SECOND, 1000 / iteration_ms) - 1, (iteration_ms, per_second)

@@ -17,8 +17,6 @@ long the run. Each curve keeps at most RECENT_POINTS in full and SUMMARY_POINTS 
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import time
 from pathlib import Path
@@ -30,8 +28,12 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ui import style
 from ui.bounded import CurvePoints
+from ui.in_sight import on_coming_into_sight, out_of_sight
+from ui.views.metrics_data import (SMOOTHING, _ema, _kept, _version, format_eta, metrics_csv,  # noqa: F401
+                                   metrics_table, progress_text, write_metrics_csv)
+from ui.views.metrics_layout import PlotGrid
+from visualcnn.i18n import _
 
-SMOOTHING = 0.9          # exponential moving average of the per-iteration train figures (debiased)
 RATIO_GUIDE = 1e-3       # the healthy update-to-weight ratio, drawn as a dashed line
 #: one colour per parametrised layer (Okabe–Ito: tells apart for colour-blind eyes, reads on light and dark)
 LAYER_COLORS = [(0, 114, 178), (230, 159, 0), (0, 158, 115), (204, 121, 167), (86, 180, 233),
@@ -53,109 +55,7 @@ MIN_X_SPAN = 10          # iterations the x axis shows at least: whole-number ti
 TEST_COLOR = (213, 94, 0)
 
 
-def _ema(values: np.ndarray, state: tuple[float, int], alpha: float = SMOOTHING) -> tuple[np.ndarray, tuple[float, int]]:
-    """Debiased EMA of `values` continuing from `state` = (running average, count); NaNs are skipped."""
-    avg, n = state
-    out = []
-    append, isfinite, nan, beta = out.append, math.isfinite, math.nan, 1 - alpha
-    for v in np.asarray(values, dtype=float).tolist():      # plain floats: ~5× faster than numpy scalars
-        if isfinite(v):
-            avg = alpha * avg + beta * v
-            n += 1
-        append(avg / (1 - alpha ** n) if n else nan)
-    return np.array(out, dtype=float), (avg, n)
-
-
-def metrics_table(metrics: Sequence[Any], test_points: Sequence[tuple[int, float, float]] = ()
-                  ) -> tuple[list[str], list[list[Any]]]:
-    """(header, rows) of the metrics, one row per iteration; test columns filled where evaluated."""
-    layers = sorted({i for m in metrics for i in (*m.grad_norms, *m.update_ratios)})
-    header = ["iteration", "train_loss", "train_accuracy", "train_loss_smoothed", "test_loss", "test_accuracy"]
-    header += [f"grad_norm_layer{i}" for i in layers] + [f"update_ratio_layer{i}" for i in layers]
-    smoothed, _ = _ema(np.array([m.loss for m in metrics], dtype=float), (0.0, 0))
-    # a test point evaluated at iteration k was measured after k updates, i.e. after metrics row k-1
-    tests = {it: (loss, acc) for it, loss, acc in test_points}
-    rows = []
-    for m, sm in zip(metrics, smoothed):
-        t_loss, t_acc = tests.get(m.iteration + 1, ("", ""))
-        rows.append([m.iteration, m.loss, m.accuracy, float(sm), t_loss, t_acc]
-                    + [m.grad_norms.get(i, "") for i in layers] + [m.update_ratios.get(i, "") for i in layers])
-    return header, rows
-
-
-def metrics_csv(metrics: Sequence[Any], test_points: Sequence[tuple[int, float, float]] = (),
-                warning: str = "") -> str:
-    """The metrics as CSV text; a `warning` (the math is deliberately wrong) goes first, as a # line."""
-    header, rows = metrics_table(metrics, test_points)
-    buf = io.StringIO()
-    if warning:
-        buf.write(f"# {warning}\n")
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
-def write_metrics_csv(path: str | Path, metrics: Sequence[Any],
-                      test_points: Sequence[tuple[int, float, float]] = (), warning: str = "") -> Path:
-    """Write the metrics as CSV atomically (a failure never leaves half a file)."""
-    from visualcnn.io import atomic_write
-    text = metrics_csv(metrics, test_points, warning)
-    return atomic_write(path, lambda f: f.write(text), binary=False)
-
-
-def format_eta(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "ETA —"
-    seconds = int(round(seconds))
-    if seconds >= 3600:
-        return f"ETA {seconds // 3600} h {seconds % 3600 // 60:02d} min"
-    if seconds >= 60:
-        return f"ETA {seconds // 60} min {seconds % 60:02d} s"
-    return f"ETA {seconds} s"
-
-
-def _kept(metrics: Any) -> tuple[list[Any], int]:
-    """(what a MetricsLog kept: its summary points then its recent iterations, how many iterations that covers).
-
-    Read while a run may append on another thread: summary, recent and length are taken again until no
-    append came between them (each is consistent on its own; together only if the length did not move)."""
-    for _ in range(5):
-        n = len(metrics)
-        recent, summary = metrics.recent, metrics.summary
-        if len(metrics) == n:
-            break
-    first = recent[0].iteration if recent else math.inf
-    return [m for m in summary if m.iteration < first] + recent, n
-
-
-def _version(test_points: Sequence[Any]) -> int:
-    """What changes whenever the test points do (a bounded HeldOutPoints replaces its last point in place)."""
-    return getattr(test_points, "version", len(test_points))
-
-
-class _LogAxis(pg.AxisItem):
-    """A log axis labelled only at 1, 2 and 5 × 10^k (pyqtgraph labels every minor tick, which crowds)."""
-
-    def logTickStrings(self, values, scale, spacing):
-        out = []
-        for v in values:
-            value = 10 ** float(v)
-            mantissa = value / 10 ** math.floor(math.log10(value) + 1e-9)
-            out.append(_short(value) if round(mantissa, 3) in (1.0, 2.0, 5.0) else "")
-        return out
-
-
-def _short(v: float) -> str:
-    """0.001 → '1e-3', 20 → '20', 0.05 → '0.05'."""
-    if 1e-2 <= v < 1e4:
-        return f"{v:g}"
-    exp = math.floor(math.log10(v) + 1e-9)
-    m = v / 10 ** exp
-    return f"{m:g}e{exp}".replace("-", "−")
-
-
-class MetricsView(QtWidgets.QWidget):
+class MetricsView(PlotGrid, QtWidgets.QWidget):
     """Four plots (loss, accuracy, gradient norms, update ratios), a progress bar and an ETA."""
 
     exportRequested = QtCore.pyqtSignal()      # the "Export CSV…" button; the lead connects it to SessionFiles
@@ -170,15 +70,16 @@ class MetricsView(QtWidgets.QWidget):
         self._deferred = QtCore.QTimer(self)
         self._deferred.setSingleShot(True)
         self._deferred.timeout.connect(lambda: self.update_from(self._metrics, self._test_points))
+        self._stale = False             # new figures came while the view was hidden (a tab behind another)
         self._metrics: Sequence[Any] = []
         self._test_points: Sequence[tuple[int, float, float]] = []
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(style.background_color(self))
-        self.loss_plot = self._plot(0, 0, "Loss C", "cross-entropy")
-        self.acc_plot = self._plot(0, 1, "Accuracy", "fraction")
-        self.grad_plot = self._plot(1, 0, "‖∂C/∂W‖", "per layer", log=True)
-        self.ratio_plot = self._plot(1, 1, "‖ΔW‖ / ‖W‖", "update ratio", log=True)
+        self.loss_plot = self._plot(0, 0, _("Loss C"), _("cross-entropy"))
+        self.acc_plot = self._plot(0, 1, _("Accuracy"), _("fraction"))
+        self.grad_plot = self._plot(1, 0, "‖∂C/∂W‖", _("per layer"), log=True)
+        self.ratio_plot = self._plot(1, 1, "‖ΔW‖ / ‖W‖", _("update ratio"), log=True)
         self.acc_plot.setYRange(0, 1, padding=0.02)
         self.acc_plot.getViewBox().setLimits(yMin=-0.05, yMax=1.05)
         for p in (self.grad_plot, self.ratio_plot):
@@ -192,43 +93,48 @@ class MetricsView(QtWidgets.QWidget):
             legend.setLabelTextSize(f"{style.FONT_SMALL_PT}pt")
         self.grad_legend = self.grad_plot.legend
         self.loss_raw = self.loss_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(style.with_alpha(QtGui.QColor(*TRAIN_COLOR), 50), width=1))
-        self.loss_smooth = self.loss_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(TRAIN_COLOR, width=1), name="train (smoothed)")
+        self.loss_smooth = self.loss_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(TRAIN_COLOR, width=1), name=_("train (smoothed)"))
         # the test points' symbol pen and brush are made once: given as a colour, pyqtgraph makes new ones on
         # every setData and its symbol atlas keeps one entry per new pen/brush object (a long run's slow leak)
         dot_pen, dot_brush = pg.mkPen(None), pg.mkBrush(TEST_COLOR)
         self.loss_test = self.loss_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(TEST_COLOR, width=1), symbol="o", symbolSize=6,
-                                             symbolBrush=dot_brush, symbolPen=dot_pen, name="test")
-        self.acc_smooth = self.acc_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(TRAIN_COLOR, width=1), name="train (smoothed)")
+                                             symbolBrush=dot_brush, symbolPen=dot_pen, name=_("test"))
+        self.acc_smooth = self.acc_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(TRAIN_COLOR, width=1), name=_("train (smoothed)"))
         self.acc_test = self.acc_plot.plot(antialias=ANTIALIAS, pen=pg.mkPen(TEST_COLOR, width=1), symbol="o", symbolSize=6,
-                                           symbolBrush=dot_brush, symbolPen=dot_pen, name="test")
+                                           symbolBrush=dot_brush, symbolPen=dot_pen, name=_("test"))
         for curve in (self.loss_raw, self.loss_smooth, self.acc_smooth):
             curve.opts["autoDownsampleFactor"] = DOWNSAMPLE_FACTOR
         guide = pg.InfiniteLine(pos=math.log10(RATIO_GUIDE), angle=0,
                                 pen=pg.mkPen(dim, width=1, style=QtCore.Qt.PenStyle.DashLine),
-                                label="1e−3 (typical healthy)", labelOpts={"position": 0.22, "color": dim})
+                                label=_("1e−3 (typical healthy)"),
+                                # from the left end of the line: a centred label was cut by the axis (hidden)
+                                # in plots that had room for it
+                                labelOpts={"position": 0.02, "anchors": [(0, 0), (0, 1)], "color": dim})
         self.ratio_plot.addItem(guide)
         self.guide_label = guide.label
         for p in self.plot_items():
             p.getViewBox().sigResized.connect(self._fit_overlays)
+        # the guide line's label moves with the ratio plot's range (it is drawn at 1e−3): fitted again then too
+        self.ratio_plot.getViewBox().sigYRangeChanged.connect(self._fit_overlays)
 
         self.progress_bar = QtWidgets.QProgressBar()
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
-        self.progress_bar.setFormat("no run")
+        self.progress_bar.setFormat(_("no run"))
         self.progress_bar.setTextVisible(True)
         self.progress_bar.setMinimumHeight(self.progress_bar.fontMetrics().height() + 8)
-        self.progress_bar.setMinimumWidth(self.progress_bar.fontMetrics().horizontalAdvance("1,000 / 1,000 iterations") + 16)
+        self.progress_bar.setMinimumWidth(self.progress_bar.fontMetrics().horizontalAdvance(progress_text(1000, 1000)) + 16)
         self.eta_label = QtWidgets.QLabel("")
         self.eta_label.setFont(style.font(style.FONT_PT))
         self.eta_label.setWordWrap(True)
         self.eta_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
-        self.summary_label = QtWidgets.QLabel("no iterations yet")
+        self.summary_label = QtWidgets.QLabel(_("no iterations yet"))
         self.summary_label.setFont(style.font(style.FONT_PT))
         # a long summary must not widen the window during a run: it wraps (the row grows to hold it)
         self.summary_label.setWordWrap(True)
         self.summary_label.setMinimumHeight(2 * self.summary_label.fontMetrics().lineSpacing() + 4)
         self.summary_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
-        self.export_button = QtWidgets.QPushButton("Export CSV…")
+        self.export_button = QtWidgets.QPushButton(_("Export CSV…"))
         self.export_button.clicked.connect(self.exportRequested)
 
         bottom = QtWidgets.QHBoxLayout()
@@ -243,86 +149,6 @@ class MetricsView(QtWidgets.QWidget):
         layout.addLayout(bottom)
         self.reset()
 
-    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
-        """Four plots in a row or 2 × 2: whichever leaves the smallest plot area larger (a short dock under the
-        pipeline gets a row, a tall one a square)."""
-        super().resizeEvent(event)
-        g = self.graphics
-        row_axis_w, frame_h = 46, 70         # a y axis of only its numbers (in a row); a title and an x axis
-        fm = QtGui.QFontMetricsF(style.font(style.FONT_PT))
-        titles = [fm.horizontalAdvance(p.titleLabel.text) + 12 for p in self.plot_items()]
-        # a title spans its whole plot, axis included: a row fits when each title fits a quarter of the width
-        fits_a_row = max(titles) <= g.width() / 4
-
-        def room(columns: int) -> float:
-            rows = 4 // columns
-            return min(g.width() / columns - row_axis_w, g.height() / rows - frame_h)
-        self.set_columns(4 if fits_a_row and room(4) > room(2) else 2)
-        for p in self.plot_items():            # in a row the titles say what each is: the width goes to curves
-            p.getAxis("left").showLabel(self._columns == 2)
-            p.getAxis("left").setWidth(row_axis_w if self._columns == 4 else None)
-        # short plots: the x axis says "iteration" once, under the bottom row, so the curves keep the height
-        short = g.height() < 360
-        plots = self.plot_items()
-        for k, p in enumerate(plots):
-            p.getAxis("bottom").showLabel(not (short and k < len(plots) - self._columns))
-
-    def overlays(self) -> list[tuple[Any, Any]]:
-        """(text drawn over a plot's curves, that plot): the legends and the guide line's label."""
-        return [(p.legend, p) for p in (self.loss_plot, self.acc_plot, self.grad_plot)] + \
-            [(self.guide_label, self.ratio_plot)]
-
-    def _fit_overlays(self, *_: Any) -> None:
-        """A legend or label wider than its plot would be cut by the axis beside it: it shows only where it
-        fits whole (a narrow plot at 1280×800 keeps its curves; the wider layouts show the words)."""
-        for item, plot in self.overlays():
-            if isinstance(item, pg.LegendItem):
-                # placed again for its size now (pyqtgraph anchors a legend once, for the size it had then)
-                off = item.opts["offset"]
-                corner = (1 if off[0] <= 0 else 0, 1 if off[1] <= 0 else 0)
-                item.anchor(itemPos=corner, parentPos=corner, offset=off)
-            item.setVisible(plot.getViewBox().sceneBoundingRect().contains(item.sceneBoundingRect()))
-
-    def set_columns(self, columns: int) -> None:
-        """Lay the four plots out in `columns` columns (2 or 4)."""
-        if columns == self._columns:
-            return
-        self._columns = columns
-        layout = self.graphics.ci
-        plots = self.plot_items()
-        for p in plots:
-            layout.removeItem(p)
-        for k, p in enumerate(plots):
-            layout.addItem(p, row=k // columns, col=k % columns)
-
-    def _plot(self, row: int, col: int, title: str, ylabel: str, log: bool = False) -> pg.PlotItem:
-        axes = {"left": _LogAxis(orientation="left")} if log else {}
-        p = self.graphics.addPlot(row=row, col=col, axisItems=axes)
-        p.setTitle(title, size=f"{style.FONT_TITLE_PT}pt", color=style.text_color(self))
-        p.setLabel("bottom", "iteration")
-        p.setLabel("left", ylabel)
-        for axis in ("left", "bottom"):
-            ax = p.getAxis(axis)
-            ax.setStyle(tickFont=style.font(style.FONT_SMALL_PT))
-            ax.setTextPen(style.text_color(self))
-            ax.setPen(style.dim_text_color(self))
-            ax.enableAutoSIPrefix(False)          # "ratio (x0.001)" on a log axis only confuses
-        p.getAxis("left").setWidth(64)            # same width in every plot, so the x axes line up
-        p.showGrid(x=True, y=True, alpha=0.15)
-        p.setLogMode(y=log)
-        p.setClipToView(True)
-        p.setDownsampling(auto=True, mode="peak")
-        p.setMenuEnabled(False)
-        p.hideButtons()
-        # the view box's own autoRange re-scans every curve on every frame (and re-lays the axes): ranges are
-        # set here instead, from figures kept while appending, and only when they move by more than RANGE_SLACK
-        p.disableAutoRange()
-        p.getViewBox().sigRangeChangedManually.connect(lambda *_a, plot=p: self._manual.add(plot))
-        for axis in ("left", "bottom"):
-            # a grid-carrying axis repaints as a blit while its range holds
-            p.getAxis(axis).setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        return p
-
     # -- feeding ----------------------------------------------------------------
     def set_layer_names(self, names: dict[int, str]) -> None:
         """Legend names for the per-layer curves: {layer index: 'conv2d'} (shown as 'layer 0 conv2d')."""
@@ -335,7 +161,7 @@ class MetricsView(QtWidgets.QWidget):
 
     def _layer_label(self, i: int) -> str:
         name = self._layer_names.get(i)
-        return f"layer {i} {name}" if name else f"layer {i}"
+        return _("layer {k} {type_name}").format(k=i, type_name=name) if name else _("layer {k}").format(k=i)
 
     def reset(self) -> None:
         """Forget every curve (a rebuilt network or a new session)."""
@@ -361,7 +187,7 @@ class MetricsView(QtWidgets.QWidget):
         self._bounds: dict[Any, list[float]] = {}      # plot → [min, max] of its y data (log10 on log plots)
         self._ranges = {}
         self._manual.clear()
-        self.summary_label.setText("no iterations yet")
+        self.summary_label.setText(_("no iterations yet"))
         # the axes start again too: the last session's ranges would frame curves that are not there
         self.loss_plot.setXRange(0, MIN_X_SPAN, padding=0)
         self.loss_plot.setYRange(0, 1, padding=0)
@@ -379,6 +205,11 @@ class MetricsView(QtWidgets.QWidget):
         worker thread, so only the first len() seen now is used). test_points: (iteration, loss, acc).
         """
         self._metrics, self._test_points = metrics, test_points
+        if self._hidden():
+            self._deferred.stop()
+            self._stale = True          # drawn when shown (showEvent): a hidden tab costs nothing
+            return 0
+        self._stale = False
         if not force:
             wait = self._last_update + 1.0 / MAX_FPS - time.perf_counter()
             if wait > 0:
@@ -416,8 +247,9 @@ class MetricsView(QtWidgets.QWidget):
             self._n, self._last_iteration = n, new[-1].iteration
             self._widen(self.loss_plot, losses)
             last = new[-1]
-            self.summary_label.setText(f"iteration {last.iteration + 1}: loss {last.loss:.3f} "
-                                       f"(smoothed {sm_loss[-1]:.3f}), accuracy {sm_acc[-1]:.0%}")
+            self.summary_label.setText(_("iteration {k}: loss {loss} (smoothed {smoothed}), accuracy {accuracy}").format(
+                k=last.iteration + 1, loss=f"{last.loss:.3f}", smoothed=f"{sm_loss[-1]:.3f}",
+                accuracy=f"{sm_acc[-1]:.0%}"))
         if _version(test_points) != self._n_test:
             pts = np.asarray(list(test_points), dtype=float).reshape(-1, 3)
             self.loss_test.setData(pts[:, 0], pts[:, 1])
@@ -432,6 +264,34 @@ class MetricsView(QtWidgets.QWidget):
         if new or self._n_test:
             self._follow_data()
         return len(new)
+
+    def update_soon(self, metrics: Sequence[Any], test_points: Sequence[tuple[int, float, float]] = ()) -> None:
+        """update_from in the event loop's next turn: after a step the views draw first and the curves right
+        after them, instead of all in one turn (calls before then make one update, with the latest figures)."""
+        self._metrics, self._test_points = metrics, test_points
+        if not self._deferred.isActive():
+            self._deferred.start(0)
+
+    def flush(self) -> None:
+        """Draw now what update_soon (or the MAX_FPS throttle) left for later."""
+        if self._deferred.isActive():
+            self.update_from(self._metrics, self._test_points)
+
+    def pending(self) -> bool:
+        """Figures given but not drawn yet (an update_soon not run, or a hidden view's)."""
+        return self._deferred.isActive() or self._stale
+
+    def _hidden(self) -> bool:
+        """Not on screen while its window is (another tab in front): nothing to draw for now."""
+        if not out_of_sight(self):
+            return False
+        on_coming_into_sight(self, self._catch_up)
+        return True
+
+    def _catch_up(self) -> None:
+        if self._stale and not out_of_sight(self):
+            self._stale = False
+            self.update_from(self._metrics, self._test_points)
 
     def _widen(self, plot: pg.PlotItem, values: np.ndarray) -> None:
         """Grow the plot's y bounds by the finite ones of `values` (already log10 on a log plot)."""
@@ -506,28 +366,25 @@ class MetricsView(QtWidgets.QWidget):
     def set_progress(self, done: int, total: int, eta_seconds: float) -> None:
         self.progress_bar.setRange(0, max(total, 1))
         self.progress_bar.setValue(min(done, total))
-        self.progress_bar.setFormat(f"{done:,} / {total:,} iterations")
-        self.eta_label.setText("done" if done >= total else format_eta(eta_seconds) if math.isfinite(eta_seconds)
+        self.progress_bar.setFormat(progress_text(done, total))
+        self.eta_label.setText(_("done") if done >= total else format_eta(eta_seconds) if math.isfinite(eta_seconds)
                                else "")
 
     def set_run_state(self, state: str) -> None:
         """"paused", "idle", or how a run ended ("done", "stop", "breakpoint", "error"): no stale ETA stays."""
         if state == "paused":
-            self.eta_label.setText("paused")
+            self.eta_label.setText(_("paused"))
         elif state == "idle":
-            self.progress_bar.setFormat("no run")
+            self.progress_bar.setFormat(_("no run"))
             self.eta_label.setText("")
         elif state in ("stop", "breakpoint", "error"):
-            self.eta_label.setText({"stop": "stopped", "breakpoint": "stopped at a breakpoint",
-                                    "error": "stopped by an error"}[state])
+            self.eta_label.setText({"stop": _("stopped"), "breakpoint": _("stopped at a breakpoint"),
+                                    "error": _("stopped by an error")}[state])
 
     # -- export -----------------------------------------------------------------------
     def export_csv(self, path: str | Path) -> Path:
         """The metrics last given to update_from, as CSV (atomic write)."""
         return write_metrics_csv(path, list(self._metrics), list(self._test_points))
-
-    def plot_items(self) -> list[pg.PlotItem]:
-        return [self.loss_plot, self.acc_plot, self.grad_plot, self.ratio_plot]
 
 
 __all__ = ["MetricsView", "format_eta", "metrics_csv", "metrics_table", "write_metrics_csv"]

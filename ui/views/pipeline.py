@@ -19,224 +19,22 @@ setImage / setRect / setText. Text follows the window's text size (Ctrl+= / Ctrl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
-import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ui import style
-from ui.views.pipeline_layout import ColumnBox, ColumnSpec, Fonts, layout
+from ui.views import pipeline_captions as text
+from ui.views.pipeline_captions import CaptionText, Legend
+from ui.views.pipeline_columns import Column, Scene
+from ui.views.pipeline_layout import ColumnSpec, Fonts, layout
+from ui.views.pipeline_maps import MapItem
+from visualcnn.i18n import _
 from visualcnn.records import StepRecord
 
-#: ImageItems made per column at most (a page shows what fits; the pager reaches the others)
+#: channel maps made per column at most (a page shows what fits; the pager reaches the others)
 MAX_CHANNEL_ITEMS = 64
-INSPECTED = QtGui.QColor(142, 68, 173)       # the bar under the inspected column's title
-
-
-@dataclass
-class _Column:
-    kind: str                           # "input" | "layer" | "loss"
-    layer: int | None
-    spec: ColumnSpec
-    images: list[pg.ImageItem] = field(default_factory=list)       # one per channel (up to MAX_CHANNEL_ITEMS)
-    frames: list[QtWidgets.QGraphicsRectItem] = field(default_factory=list)
-    title_item: "_Text | None" = None
-    info_item: "_Text | None" = None
-    size_item: "_Text | None" = None
-    mark_item: "_Text | None" = None
-    highlight: QtWidgets.QGraphicsRectItem | None = None
-    outline: QtWidgets.QGraphicsRectItem | None = None
-    inspect_bar: QtWidgets.QGraphicsRectItem | None = None
-    box: ColumnBox | None = None
-    page: int = 0
-    shown: tuple = ()                   # (id(array), mode, dim, page) of what the images show now
-    bars: list[QtWidgets.QGraphicsRectItem] = field(default_factory=list)
-    bar_labels: list["_Text"] = field(default_factory=list)
-    bar_values: list["_Text"] = field(default_factory=list)
-    tracks: list[QtWidgets.QGraphicsRectItem] = field(default_factory=list)
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self.spec.shape
-
-    @property
-    def spatial(self) -> bool:
-        return self.spec.spatial
-
-    @property
-    def rect(self) -> QtCore.QRectF:
-        return self.box.rect if self.box is not None else QtCore.QRectF()
-
-    @property
-    def bar_area(self) -> QtCore.QRectF:
-        return self.box.bar_area if self.box is not None else QtCore.QRectF()
-
-    @property
-    def page_range(self) -> tuple[int, int]:
-        """The channels [start, end) the current page shows."""
-        if not self.spatial:
-            return 0, 1
-        per = self.box.per_page if self.box is not None else 1
-        n = min(self.shape[0], len(self.images))
-        start = min(self.page * per, max(0, n - 1) // per * per)
-        return start, min(n, start + per)
-
-    def texts(self) -> list["_Text"]:
-        return [t for t in (self.title_item, self.info_item, self.size_item, self.mark_item, *self.bar_labels,
-                            *self.bar_values) if t is not None and t.text().strip()]
-
-
-class _Scene(QtWidgets.QGraphicsView):
-    """The drawing surface: scene coordinates are pixels (no zoom); it scrolls when the columns need more room."""
-
-    clicked = QtCore.pyqtSignal(QtCore.QPointF)
-    resized = QtCore.pyqtSignal()
-    # pyqtgraph items look for these on the view that holds them; the pixels never zoom, so never emitted
-    sigDeviceRangeChanged = QtCore.pyqtSignal(object)
-    sigDeviceTransformChanged = QtCore.pyqtSignal(object)
-
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setScene(QtWidgets.QGraphicsScene(self))
-        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-        self.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-        self.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
-        self.setMouseTracking(True)
-        # scrolling must not blit stale pixels of pyqtgraph items: every frame repaints what is shown
-        self.setViewportUpdateMode(QtWidgets.QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
-
-    def follow(self, rect: QtCore.QRectF, edges: Sequence[float] = ()) -> None:
-        """Scroll sideways (only) so that `rect` is in view, starting at one of the column `edges` so that no
-        column is cut in half at the left."""
-        bar = self.horizontalScrollBar()
-        left, width = bar.value(), self.viewport().width()
-        if rect.left() >= left and rect.right() <= left + width:
-            return
-        target = rect.left() - 4 if rect.left() < left else rect.right() + 4 - width
-        snapped = [e - 4 for e in edges if e - 4 >= target and e - 4 <= rect.left()]
-        bar.setValue(int(min(snapped) if snapped else target))
-
-    def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:
-        super().resizeEvent(ev)
-        self.resized.emit()
-
-    def mousePressEvent(self, ev: QtGui.QMouseEvent) -> None:
-        if ev.button() == QtCore.Qt.MouseButton.LeftButton:
-            self.clicked.emit(self.mapToScene(ev.position().toPoint()))
-        super().mousePressEvent(ev)
-
-
-class _Text(QtWidgets.QGraphicsSimpleTextItem):
-    """Text whose lines are each centred on a point (QGraphicsSimpleTextItem aligns left)."""
-
-    def __init__(self, font: QtGui.QFont, color: QtGui.QColor) -> None:
-        super().__init__()
-        self.setFont(font)
-        self.setBrush(QtGui.QBrush(color))
-        self.setZValue(5)
-        self._fm = QtGui.QFontMetricsF(font)
-        self._anchor = (0.0, 0.0)
-        self._plain = ""
-
-    def setText(self, text: str) -> None:
-        if text == self._plain:
-            return
-        self._plain = text
-        lines = text.split("\n")
-        width = max(self._fm.horizontalAdvance(line) for line in lines)
-        space = self._fm.horizontalAdvance(" ") or 1.0
-        # pad each line with spaces on the left so that all lines share one centre
-        super().setText("\n".join(" " * round((width - self._fm.horizontalAdvance(line)) / 2 / space) + line
-                                  for line in lines))
-        self.set_center(*self._anchor)
-
-    def plain(self) -> str:
-        return self._plain
-
-    def set_font(self, font: QtGui.QFont) -> None:
-        if font == self.font():
-            return
-        self.setFont(font)
-        self._fm = QtGui.QFontMetricsF(font)
-        text, self._plain = self._plain, None
-        self.setText(text)
-
-    def set_center(self, cx: float, top: float) -> None:
-        self._anchor = (cx, top)
-        self.setPos(cx - self.boundingRect().width() / 2, top)
-
-
-def _legend_swatch(fill: QtGui.QColor | None, pen: QtGui.QPen | None) -> QtGui.QPixmap:
-    pm = QtGui.QPixmap(22, 14)
-    pm.fill(QtCore.Qt.GlobalColor.transparent)
-    p = QtGui.QPainter(pm)
-    p.setPen(pen if pen is not None else QtGui.QPen(QtCore.Qt.PenStyle.NoPen))
-    p.setBrush(QtGui.QBrush(fill) if fill is not None else QtGui.QBrush())
-    p.drawRect(QtCore.QRectF(1, 1, 20, 12))
-    p.end()
-    return pm
-
-
-class Legend(QtWidgets.QWidget):
-    """What the colours, the shading, the outline and the bars mean: as many entries a row as fit whole."""
-
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.grid = QtWidgets.QGridLayout(self)
-        self.grid.setContentsMargins(0, 0, 0, 0)
-        self.grid.setHorizontalSpacing(style.SPACING)
-        self.grid.setVerticalSpacing(2)
-        self.entries: list[tuple[QtWidgets.QLabel, QtWidgets.QLabel]] = []
-        for pixmap, text in (
-            (style.colormap_pixmap(False, 60, 14), "activation low → high"),
-            (style.colormap_pixmap(True, 60, 14), "gradient − 0 +"),
-            (_legend_swatch(style.with_alpha(style.HIGHLIGHT, 70), None), "shaded: just ran"),
-            (_legend_swatch(None, QtGui.QPen(style.NEXT, 2, QtCore.Qt.PenStyle.DashLine)), "dashed: next"),
-            (_legend_swatch(INSPECTED, None), "purple: inspected"),
-            (_legend_swatch(style.TRUE_CLASS, None), "green: true class"),
-        ):
-            swatch = QtWidgets.QLabel()
-            swatch.setPixmap(pixmap)
-            self.entries.append((swatch, QtWidgets.QLabel(text)))
-        self.labels = [label for _, label in self.entries]
-        self._per_row = 0
-        self._arrange()
-        self.setToolTip("each column has its own scale: activations from its min to its max, gradients ±max|g| "
-                        "(white is exactly 0); the loss column's orange bar is the prediction")
-
-    def _arrange(self) -> None:
-        entry_w = max(s.sizeHint().width() + self.grid.horizontalSpacing() + lab.sizeHint().width()
-                      for s, lab in self.entries) + self.grid.horizontalSpacing()
-        per_row = max(1, min(len(self.entries), int(max(self.width(), 1) // max(entry_w, 1))))
-        if per_row == self._per_row:
-            return
-        self._per_row = per_row
-        for swatch, label in self.entries:
-            self.grid.removeWidget(swatch)
-            self.grid.removeWidget(label)
-        for k, (swatch, label) in enumerate(self.entries):
-            row, col = divmod(k, per_row)
-            self.grid.addWidget(swatch, row, 2 * col)
-            self.grid.addWidget(label, row, 2 * col + 1)
-        for col in range(2 * len(self.entries)):
-            self.grid.setColumnStretch(col, 1 if col % 2 and col < 2 * per_row else 0)
-
-    def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:
-        super().resizeEvent(ev)
-        self._arrange()
-
-    def changeEvent(self, ev: QtCore.QEvent) -> None:
-        super().changeEvent(ev)
-        if ev.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.ApplicationFontChange):
-            self._per_row = 0
-            QtCore.QTimer.singleShot(0, self._arrange)
-
-    def minimumSizeHint(self) -> QtCore.QSize:
-        return QtCore.QSize(0, super().minimumSizeHint().height())
 
 
 class PipelineView(QtWidgets.QWidget):
@@ -247,7 +45,7 @@ class PipelineView(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.network = None
-        self.columns: list[_Column] = []
+        self.columns: list[Column] = []
         self.records: list[StepRecord] = []
         self.next_phase: tuple[str, int | None] | None = None
         self.executed_column: int | None = None   # index into self.columns
@@ -256,12 +54,12 @@ class PipelineView(QtWidgets.QWidget):
         self.selected: int | None = None          # the layer the inspector shows
         self.class_names: list[str] | None = None
         self.input_batch: np.ndarray | None = None    # shown in the input column before the first phase
-        self.arrows: list[_Text] = []
+        self.arrows: list[CaptionText] = []
 
         from ui.strips import FittedLabel
         self.header = FittedLabel()          # one line: the longest form of "just ran … · next …" that fits
         self.header.setFont(style.font(style.FONT_TITLE_PT, bold=True))
-        self.view = _Scene(self)
+        self.view = Scene(self)
         self.view.clicked.connect(self._on_click)
         self.view.resized.connect(self._relayout)
         self.scene = self.view.scene()
@@ -293,52 +91,21 @@ class PipelineView(QtWidgets.QWidget):
         n = network.n_classes
         names = self.class_names or [str(k) for k in range(n)]
         names = [names[k] if k < len(names) else str(k) for k in range(n)]
-        self.columns.append(self._column("input", None, "input", tuple(network.input_shape)))
+        self.columns.append(self._column("input", None, _("input"), tuple(network.input_shape)))
         for i, layer in enumerate(network.layers):
             self.columns.append(self._column("layer", i, f"{i} {layer.type_name}", tuple(layer.output_shape)))
-        loss = _Column("loss", None, ColumnSpec("loss", (n,), "loss", f"{n} classes", bar_labels=tuple(names)))
+        loss = Column("loss", None, ColumnSpec("loss", (n,), _("loss"), text.classes_text(n),
+                                                bar_labels=tuple(names)))
         self.columns.append(loss)
         if self.selected is None or self.selected >= len(network.layers):
             self.selected = 0
         for ci, col in enumerate(self.columns):
-            col.highlight = self.scene.addRect(QtCore.QRectF(), QtGui.QPen(QtCore.Qt.PenStyle.NoPen),
-                                               QtGui.QBrush(style.with_alpha(style.HIGHLIGHT, 45)))
-            col.highlight.setZValue(-10)
-            col.outline = self.scene.addRect(QtCore.QRectF(), QtGui.QPen(style.NEXT, 2, QtCore.Qt.PenStyle.DashLine))
-            col.outline.setZValue(-9)
-            col.inspect_bar = self.scene.addRect(QtCore.QRectF(), QtGui.QPen(QtCore.Qt.PenStyle.NoPen),
-                                                 QtGui.QBrush(INSPECTED))
-            col.inspect_bar.setVisible(False)
-            col.title_item = self._text(bold=True)
-            col.mark_item = self._text(bold=True)
-            col.info_item = self._text()
-            col.size_item = self._text(bold=True)
-            if col.kind == "loss":
-                col.size_item.setText(f"{n} classes")
-                for k in range(n):
-                    col.tracks.append(self.scene.addRect(QtCore.QRectF(), QtGui.QPen(style.FRAME, 1)))
-                    bar = self.scene.addRect(QtCore.QRectF(), QtGui.QPen(QtCore.Qt.PenStyle.NoPen),
-                                             QtGui.QBrush(style.BAR))
-                    col.bars.append(bar)
-                    label = self._text()
-                    label.setText(names[k])
-                    col.bar_labels.append(label)
-                    col.bar_values.append(self._text())
-            else:
-                count = min(col.shape[0], MAX_CHANNEL_ITEMS) if col.spatial else 1
-                for _ in range(count):
-                    img = pg.ImageItem()
-                    self.scene.addItem(img)
-                    col.images.append(img)
-                    frame = self.scene.addRect(QtCore.QRectF(), QtGui.QPen(style.FRAME, 1))
-                    frame.setZValue(1)
-                    col.frames.append(frame)
-            col.title_item.setText(col.spec.title)
+            col.build_items(self.scene, self._text, names, MAX_CHANNEL_ITEMS)
             if ci < len(self.columns) - 1:
                 arrow = self._text(arrow=True)
                 arrow.setText("→")
                 self.arrows.append(arrow)
-        self.header.set_texts(f"{len(network.layers)} layers, {network.n_params:,} parameters · step to begin")
+        self.header.set_texts(text.start_text(network))
         self._relayout()
         self.show_state([], ("forward", 0))
 
@@ -365,18 +132,18 @@ class PipelineView(QtWidgets.QWidget):
                 self._show_loss(col, loss_rec)
             elif col.kind == "input":
                 if 0 in bwd:
-                    self._show_maps(col, bwd[0].dx, "grad", "∂C/∂x (image)")
+                    self._show_maps(col, bwd[0].dx, "grad", _(text.IMAGE_GRADIENT))
                 else:
-                    self._show_maps(col, batch_x, "act", "input image", dim=dim)
+                    self._show_maps(col, batch_x, "act", _(text.INPUT_IMAGE), dim=dim)
             elif col.layer in bwd:
-                self._show_maps(col, bwd[col.layer].dout, "grad", "∂C/∂y arrived")
+                self._show_maps(col, bwd[col.layer].dout, "grad", _(text.ARRIVED))
             elif col.layer + 1 in bwd:
                 # the layer above has just run its backward: what it sent down arrives here in the same phase
-                self._show_maps(col, bwd[col.layer + 1].dx, "grad", "∂C/∂x sent down")
+                self._show_maps(col, bwd[col.layer + 1].dx, "grad", _(text.SENT_DOWN))
             elif col.layer in fwd:
-                self._show_maps(col, fwd[col.layer].y, "act", "activation", dim=dim)
+                self._show_maps(col, fwd[col.layer].y, "act", _(text.ACTIVATION), dim=dim)
             else:
-                self._show_maps(col, None, "none", "not yet")
+                self._show_maps(col, None, "none", _(text.NOT_YET))
         self._mark(self.records[-1] if self.records else None, update_rec)
         self._update_header()
 
@@ -413,8 +180,9 @@ class PipelineView(QtWidgets.QWidget):
         """Index into `columns` of layer `layer` (the input column is 0)."""
         return layer + 1
 
-    def images_of_layer(self, layer: int) -> list[pg.ImageItem]:
-        """The ImageItems of layer `layer`'s column on its current page (for tests and snapshots)."""
+    def images_of_layer(self, layer: int) -> list[MapItem]:
+        """The maps of layer `layer`'s column on its current page: `.image`, `.levels`, local coordinates in
+        the map's pixels (for tests, snapshots and the lessons' markers)."""
         col = self.columns[layer + 1]
         start, end = col.page_range
         return col.images[start:end]
@@ -433,34 +201,29 @@ class PipelineView(QtWidgets.QWidget):
         return [t for col in self.columns for t in col.texts()] + [a for a in self.arrows if a.isVisible()]
 
     # -- drawing ---------------------------------------------------------------------
-    def _column(self, kind: str, layer: int | None, title: str, shape: tuple[int, ...]) -> _Column:
-        if len(shape) == 3:
-            C, h, w = shape
-            sizes = (f"{C} maps {h}×{w}", f"{C} of {C} · {h}×{w} ▸", f"{h}×{w}")
-        else:
-            sizes = (f"{shape[0]} units",)
-        return _Column(kind, layer, ColumnSpec(kind, shape, title, sizes[0], size_texts=sizes))
+    def _column(self, kind: str, layer: int | None, title: str, shape: tuple[int, ...]) -> Column:
+        sizes = text.size_texts(shape)
+        return Column(kind, layer, ColumnSpec(kind, shape, title, sizes[0], size_texts=sizes))
 
     def _make_fonts(self) -> Fonts:
         return Fonts(style.font(style.FONT_PT, bold=True), style.font(style.FONT_SMALL_PT),
                      style.font(style.FONT_TITLE_PT, bold=True))
 
-    def _text(self, bold: bool = False, arrow: bool = False) -> _Text:
+    def _text(self, bold: bool = False, arrow: bool = False) -> CaptionText:
         f = self._fonts.arrow if arrow else (self._fonts.title if bold else self._fonts.small)
-        item = _Text(f, style.text_color(self))
+        item = CaptionText(f, style.text_color(self))
         item._role = "arrow" if arrow else ("title" if bold else "small")
         self.scene.addItem(item)
         return item
 
-    def _show_maps(self, col: _Column, array: np.ndarray | None, mode: str, what: str, dim: bool = False) -> None:
+    def _show_maps(self, col: Column, array: np.ndarray | None, mode: str, what: str, dim: bool = False) -> None:
         key = (id(array), mode, dim, col.page, what)
         if col.shown == key:
             return
         col.shown = key
         start, end = col.page_range
         if array is None:
-            for img in col.images:
-                img.clear()
+            col.tiles.clear()
             col.info_item.setText(f"{what}\n")
             self._size_text(col, start, end)
             self._place_captions(col)
@@ -468,30 +231,22 @@ class PipelineView(QtWidgets.QWidget):
         sample = np.asarray(array[0])
         gradient = mode == "grad"
         levels = style.symmetric_levels(sample) if gradient else style.activation_levels(sample)
-        opacity = 0.35 if dim else 1.0
-        if col.spatial:
-            for c in range(start, end):
-                style.set_image(col.images[c], sample[c], gradient, levels)
-                col.images[c].setOpacity(opacity)
-        else:
-            style.set_image(col.images[0], sample.reshape(-1), gradient, levels)
-            col.images[0].setOpacity(opacity)
-        self._place_images(col)        # an ImageItem's rect is relative to its image's size: set it after
+        col.tiles.dim = 0.35 if dim else 1.0
+        # a vector is drawn as one column of D pixels
+        stack = sample[start:end] if col.spatial else sample.reshape(1, -1, 1)
+        col.tiles.show(stack, levels, gradient, start if col.spatial else 0, self._cells(col))
         col.info_item.setText(f"{what}\n{style.levels_text(levels, gradient)}")
         self._size_text(col, start, end)
         self._place_captions(col)
 
-    def _size_text(self, col: _Column, start: int, end: int) -> None:
+    def _size_text(self, col: Column, start: int, end: int) -> None:
         if not col.spatial:
-            col.size_item.setText(f"{col.shape[0]} units")
+            col.size_item.setText(text.units_text(col.shape[0]))
             return
         C, h, w = col.shape
-        if end - start >= C:
-            col.size_item.setText(f"{C} maps {h}×{w}" if C > 1 else f"{h}×{w}")
-        else:
-            col.size_item.setText(f"{start + 1}–{end} of {C} · {h}×{w} ▸")
+        col.size_item.setText(text.maps_text(C, h, w) if end - start >= C else text.page_text(start + 1, end, C, h, w))
 
-    def _show_loss(self, col: _Column, rec: StepRecord | None) -> None:
+    def _show_loss(self, col: Column, rec: StepRecord | None) -> None:
         key = (id(rec),)
         if col.shown == key:
             return
@@ -501,7 +256,7 @@ class PipelineView(QtWidgets.QWidget):
             for bar, value in zip(col.bars, col.bar_values):
                 bar.setRect(QtCore.QRectF())
                 value.setText("")
-            col.info_item.setText("C = —\n(after the loss phase)")
+            col.info_item.setText(text.loss_texts(None, None, None))
             self._place_captions(col)
             return
         probs = np.asarray(rec.probs[0])
@@ -516,8 +271,7 @@ class PipelineView(QtWidgets.QWidget):
             bar.setBrush(QtGui.QBrush(color))
             value.setText(f"{probs[k]:.2f}")
             value.setPos(area.right() + 4, area.top() + k * row_h + (row_h - fm.height()) / 2)
-        p_true = f"p(true) = {probs[truth]:.2f}" if truth >= 0 else f"predicted {pred}"
-        col.info_item.setText(f"C = {style.format_number(rec.loss, 4)}\n{p_true}")
+        col.info_item.setText(text.loss_texts(rec.loss, float(probs[truth]) if truth >= 0 else None, pred))
         self._place_captions(col)
 
     def _mark(self, last: StepRecord | None, update_rec: StepRecord | None) -> None:
@@ -543,14 +297,16 @@ class PipelineView(QtWidgets.QWidget):
             is_next = ci == nxt or (phase == "update" and self._has_params(col))
             col.outline.setVisible(is_next)
             if is_next:
-                col.mark_item.setText("ΔW next" if phase == "update" else
-                                      ("← next" if phase == "backward" else "→ next"))
+                mark = text.NEXT_UPDATE if phase == "update" else \
+                    (text.NEXT_BACKWARD if phase == "backward" else text.NEXT_FORWARD)
+                col.mark_item.setText(_(mark))
                 col.mark_item.setBrush(QtGui.QBrush(style.NEXT))
             elif tinted:
-                col.mark_item.setText("updated" if last.phase == "update" else "just ran")
+                mark = text.UPDATED if last.phase == "update" else text.JUST_RAN
+                col.mark_item.setText(_(mark))
                 col.mark_item.setBrush(QtGui.QBrush(style.HIGHLIGHT))
             elif ci == sent:
-                col.mark_item.setText("sent down")
+                col.mark_item.setText(_(text.SENT))
                 col.mark_item.setBrush(QtGui.QBrush(style.HIGHLIGHT))
             else:
                 col.mark_item.setText("")
@@ -559,7 +315,7 @@ class PipelineView(QtWidgets.QWidget):
             a.setText("←" if backward else "→")
             a.setBrush(QtGui.QBrush(arrow_color))
 
-    def _has_params(self, col: _Column) -> bool:
+    def _has_params(self, col: Column) -> bool:
         return col.kind == "layer" and bool(self.network.layers[col.layer].params)
 
     def _column_for(self, phase: str, layer: int | None) -> int | None:
@@ -570,24 +326,9 @@ class PipelineView(QtWidgets.QWidget):
         return None
 
     def _update_header(self) -> None:
-        last = self.records[-1] if self.records else None
-        if last is not None:
-            ran = f"just ran: {self._describe(last.phase, last.layer)}"
-            where = f"iteration {last.iteration} · "
-        else:
-            ran, where = "nothing computed yet", "start of an iteration: "
-        nxt = f"next: {self._describe(*self.next_phase)}" if self.next_phase is not None else ""
-        wrong = "⚠ wrong on purpose · " if getattr(self, "_mistakes", (None, False))[1] else ""
-        self.header.set_texts(f"{wrong}{where}{ran} · {nxt}", f"{wrong}{ran} · {nxt}", f"{wrong}{nxt or ran}")
-
-    def _describe(self, phase: str, layer: int | None) -> str:
-        if phase in ("forward", "backward") and layer is not None and 0 <= layer < len(self.network.layers):
-            return f"{phase} layer {layer} {self.network.layers[layer].type_name}"
-        if phase == "loss":
-            return "loss (softmax + cross-entropy)"
-        if phase == "update":
-            return "update (SGD step)"
-        return str(phase)
+        wrong = getattr(self, "_mistakes", (None, False))[1]
+        self.header.set_texts(*text.header_texts(self.network, self.records[-1] if self.records else None,
+                                                 self.next_phase, wrong))
 
     # -- layout (pixels; recomputed on resize and text size only) ----------------------------
     def changeEvent(self, ev: QtCore.QEvent) -> None:
@@ -617,7 +358,7 @@ class PipelineView(QtWidgets.QWidget):
             col.highlight.setRect(box.rect)
             col.outline.setRect(box.rect.adjusted(1, 1, -1, -1))
             col.title_item.set_center(box.center, box.title_top)
-            col.size_item.set_center(box.center, box.title_top + QtGui.QFontMetricsF(fonts.title).lineSpacing())
+            col.size_item.set_center(box.center, box.title_top + fonts.lines()[0])
             col.mark_item.set_center(box.center, box.mark_top)
             col.inspect_bar.setRect(QtCore.QRectF(box.rect.left() + 6, box.map_area.top() - 5,
                                                   box.rect.width() - 12, 4))
@@ -638,21 +379,18 @@ class PipelineView(QtWidgets.QWidget):
         if self.network is not None:
             self.show_state(self.records, self.next_phase)
 
-    def _place_images(self, col: _Column) -> None:
-        box = col.box
-        if box is None:
-            return
+    def _cells(self, col: Column) -> list[QtCore.QRectF]:
+        """The cells of the channels on the column's current page (one strip for a vector)."""
+        if col.box is None:
+            return []
         start, end = col.page_range
-        for c, (img, frame) in enumerate(zip(col.images, col.frames)):
-            visible = start <= c < end
-            img.setVisible(visible)
-            frame.setVisible(visible)
-            if visible:
-                rect = box.cells[c - start] if col.spatial else box.cells[0]
-                img.setRect(rect)
-                frame.setRect(rect)
+        return col.box.cells[:end - start] if col.spatial else col.box.cells[:1]
 
-    def _place_captions(self, col: _Column) -> None:
+    def _place_images(self, col: Column) -> None:
+        if col.box is not None and col.tiles is not None:
+            col.tiles.place(self._cells(col), col.page_range[0] if col.spatial else 0)
+
+    def _place_captions(self, col: Column) -> None:
         box = col.box
         if box is None:
             return

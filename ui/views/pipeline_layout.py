@@ -13,7 +13,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from PyQt6 import QtCore, QtGui
+from PyQt6 import QtCore, QtGui, QtWidgets
+
+from ui.views.pipeline_captions import captions, marks
+from visualcnn.i18n import _
 
 #: margins, and the least / most size of one feature map in pixels
 MARGIN = 8.0
@@ -24,10 +27,7 @@ MAX_GRID_COLUMNS = 4
 #: lines of text above the maps (the "→ next" mark, the title, the map size or channel page) and below
 #: them (what is shown, its scale)
 CAPTION_LINES = 2
-#: the captions a column may show below its maps; the widest decides the column's least width
-CAPTIONS = ("input image", "∂C/∂x (image)", "activation", "∂C/∂y arrived", "∂C/∂x sent down", "not yet",
-            "−0.000 … −0.000", "±0.0000", "C = 0.0000", "p(true) = 0.00")
-MARKS = ("→ next", "← next", "ΔW next", "just ran", "updated", "sent down")
+#: the captions and marks a column may show (in the current language): ui/views/pipeline_captions.py
 
 
 @dataclass
@@ -84,12 +84,34 @@ class Fonts:
     def metrics(self) -> tuple[QtGui.QFontMetricsF, QtGui.QFontMetricsF, QtGui.QFontMetricsF]:
         return QtGui.QFontMetricsF(self.title), QtGui.QFontMetricsF(self.small), QtGui.QFontMetricsF(self.arrow)
 
+    def lines(self) -> tuple[float, float]:
+        """The height of a line of title text and of caption text as drawn, in the current language: a script
+        the font lacks (Japanese) is drawn in a fallback font with taller lines than the font's own spacing."""
+        return (line_height(self.title, (*marks(), _("input"))), line_height(self.small, captions()))
+
+
+_LINE_HEIGHTS: dict[tuple[str, tuple[str, ...]], float] = {}
+
+
+def line_height(font: QtGui.QFont, texts: tuple[str, ...]) -> float:
+    """The tallest one-line text item among `texts` in `font`, at least the font's line spacing."""
+    key = (font.toString(), texts)
+    if key not in _LINE_HEIGHTS:
+        item = QtWidgets.QGraphicsSimpleTextItem()
+        item.setFont(font)
+        height = QtGui.QFontMetricsF(font).lineSpacing()
+        for text in texts:
+            item.setText(text.split("\n")[0])
+            height = max(height, item.boundingRect().height())
+        _LINE_HEIGHTS[key] = height
+    return _LINE_HEIGHTS[key]
+
 
 def least_width(spec: ColumnSpec, fm_title: QtGui.QFontMetricsF, fm_small: QtGui.QFontMetricsF) -> float:
     """The narrowest the column may be: its widest caption, or the loss column's labels + bars + values."""
-    titles = max(fm_title.horizontalAdvance(t) for t in (spec.title, spec.subtitle, *spec.size_texts, *MARKS))
-    captions = max(fm_small.horizontalAdvance(t) for t in CAPTIONS)
-    need = max(titles, captions, spec.wider)
+    titles = max(fm_title.horizontalAdvance(t) for t in (spec.title, spec.subtitle, *spec.size_texts, *marks()))
+    words = max(fm_small.horizontalAdvance(t) for t in captions())
+    need = max(titles, words, spec.wider)
     if spec.kind == "loss":
         labels = max((fm_small.horizontalAdvance(t) for t in spec.bar_labels), default=0.0)
         need = max(need, labels + 8 + 60 + fm_small.horizontalAdvance(" 0.00") + 4)
@@ -126,9 +148,10 @@ def layout(specs: list[ColumnSpec], viewport_w: float, viewport_h: float, fonts:
         widths = [w + extra for w in widths]
         total = viewport_w
     mark_top = MARGIN
-    title_top = mark_top + fm_title.lineSpacing() + 2
-    top = title_top + 2 * fm_title.lineSpacing() + 6
-    caption_h = CAPTION_LINES * fm_small.lineSpacing()
+    title_line, small_line = fonts.lines()
+    title_top = mark_top + title_line + 2
+    top = title_top + 2 * title_line + 6
+    caption_h = CAPTION_LINES * small_line
     # too low for the loss column's rows of text (or a map): the scene grows taller and scrolls up and down
     classes = max((len(s.bar_labels) for s in specs if s.kind == "loss"), default=0)
     least_area = max(MIN_MAP, classes * (fm_small.height() + 1))

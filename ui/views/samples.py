@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ui import style
+from ui.in_sight import on_coming_into_sight, out_of_sight
 from visualcnn.data import class_label
 from visualcnn.i18n import _
 from visualcnn.records import StepRecord
@@ -87,7 +88,10 @@ class SamplePanel(QtWidgets.QWidget):
 
     def show_state(self, records: Sequence[StepRecord], next_phase=None) -> None:
         self.records = list(records)
-        if self.network is None:
+        self._stale = out_of_sight(self)
+        if self._stale:             # a tab behind another: drawn when it comes to the front
+            on_coming_into_sight(self, lambda: self._stale and not out_of_sight(self) and self.show_state(self.records))
+        if self.network is None or self._stale:
             return
         if not self.records:
             self._show_probs(None)
@@ -120,9 +124,10 @@ class SamplePanel(QtWidgets.QWidget):
         self.selected = min(self.selected, len(x) - 1)
         self._ensure_images(n)
         pred = loss_rec.probs.argmax(axis=1) if loss_rec is not None else None
+        levels = style.activation_levels(x)          # one scale for the batch: computed once, not per image
         for k in range(n):
             img = x[k].mean(axis=0) if x.shape[1] != 3 else x[k].mean(axis=0)
-            self.image_items[k].setImage(np.asarray(img), levels=style.activation_levels(x), autoLevels=False)
+            self.image_items[k].setImage(np.asarray(img), levels=levels, autoLevels=False)
             title = f"{'▸ ' if k == self.selected else ''}{self._name(int(y[k]))}"
             if pred is not None:
                 ok = int(pred[k]) == int(y[k])
