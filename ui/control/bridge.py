@@ -6,10 +6,8 @@ from typing import Any, Callable
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
-from visualcnn.i18n import N_, _
-
-#: the phases as the status bar names them
-PHASE_NAMES = {"forward": N_("forward"), "loss": N_("loss"), "backward": N_("backward"), "update": N_("update")}
+from visualcnn.i18n import _
+from visualcnn.records import phase_name
 
 
 class SessionBridge(QObject):
@@ -82,7 +80,7 @@ def status_text(session: Any) -> str:
             else:
                 where = _("iteration {k} · start").format(k=session.iteration)
     else:
-        phase = _(PHASE_NAMES[last.phase]) if last.phase in PHASE_NAMES else last.phase
+        phase = phase_name(last.phase)
         if last.layer is not None:
             where = _("iteration {k} · {phase} · layer {layer} {type}").format(
                 k=last.iteration, phase=phase, layer=last.layer, type=last.layer_type)

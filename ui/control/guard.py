@@ -92,8 +92,8 @@ def where(session: Any) -> tuple[str, int | None, str]:
     """(phase, layer, in words) of the phase `session` runs next — read without its lock, for a stuck call: the
     cursor only moves once a phase has completed, so it names the phase a stuck layer call is in."""
     phase, layer = session.phase, session.layer
-    from .bridge import PHASE_NAMES
-    name = _(PHASE_NAMES[phase]) if phase in PHASE_NAMES else phase
+    from visualcnn.records import phase_name
+    name = phase_name(phase)
     if layer is None:
         return phase, None, _("the {phase} phase").format(phase=name)
     return phase, layer, _("layer {layer} {type} ({phase})").format(
