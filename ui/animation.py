@@ -19,6 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from visualcnn.errors import VisualCNNError
+from visualcnn.i18n import _
 
 FORMATS = {".gif": "GIF", ".png": "APNG", ".apng": "APNG", ".mp4": "MP4"}
 PHASE_CHOICES = ("all", "forward", "backward")
@@ -56,8 +57,8 @@ def phase_count(phases: str | int, session: Any) -> int:
         return L + 1
     if isinstance(phases, int) and not isinstance(phases, bool) and 1 <= phases <= n:
         return phases
-    raise AnimationError(f"phases must be all, forward, backward or a number 1…{n} (one iteration of this "
-                         f"{L}-layer stack), got {phases!r}")
+    raise AnimationError(_("phases must be all, forward, backward or a number 1…{n} (one iteration of this "
+                           "{layers}-layer stack), got {phases!r}").format(n=n, layers=L, phases=phases))
 
 
 VIEWS = ("pipeline", "window")
@@ -88,9 +89,10 @@ def render_frames(session: Any, phases: str | int = "all", size: tuple[int, int]
     except SnapshotError as e:
         raise AnimationError(str(e)) from None
     if not isinstance(inbetweens, int) or isinstance(inbetweens, bool) or not 0 <= inbetweens <= MAX_INBETWEENS:
-        raise AnimationError(f"in-between frames must be a whole number 0…{MAX_INBETWEENS}, got {inbetweens!r}")
+        raise AnimationError(_("in-between frames must be a whole number 0…{max}, got {value!r}").format(
+            max=MAX_INBETWEENS, value=inbetweens))
     if view not in VIEWS:
-        raise AnimationError(f"view must be one of {', '.join(VIEWS)}, got {view!r}")
+        raise AnimationError(_("view must be one of {views}, got {view!r}").format(views=", ".join(VIEWS), view=view))
     copy = copy_session(session)
     count = phase_count(phases, copy)
     skip = len(copy.network.layers) + 1 if phases == "backward" else 0
@@ -102,7 +104,8 @@ def render_frames(session: Any, phases: str | int = "all", size: tuple[int, int]
                 pipeline_only(window)
             for k in range(count):
                 if not window.controller.step():
-                    raise AnimationError(f"phase {k + 1} could not run: {window.controller.alert or 'refused'}")
+                    raise AnimationError(_("phase {k} could not run: {why}").format(
+                        k=k + 1, why=window.controller.alert or _("refused")))
                 if k >= skip:
                     shots.append(grab(window))
     except LayoutError as e:
@@ -140,16 +143,16 @@ def check_output(out: str | os.PathLike) -> tuple[Path, str]:
     path = Path(out)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise AnimationError(f"{path}: choose a .gif, .png (animated PNG) or .mp4 file name")
+        raise AnimationError(_("{path}: choose a .gif, .png (animated PNG) or .mp4 file name").format(path=path))
     if not path.parent.is_dir():
-        raise AnimationError(f"{path}: the folder {path.parent} does not exist")
+        raise AnimationError(_("{path}: the folder {folder} does not exist").format(path=path, folder=path.parent))
     if fmt == "MP4":
         try:
             import imageio_ffmpeg  # noqa: F401
             import imageio.v2  # noqa: F401
         except ImportError:
-            raise AnimationError(f"{path}: MP4 needs imageio and imageio-ffmpeg: pip install 'visualcnn[video]' "
-                                 f"(or write a .gif or .png)") from None
+            raise AnimationError(_("{path}: MP4 needs imageio and imageio-ffmpeg: pip install 'visualcnn[video]' "
+                                   "(or write a .gif or .png)").format(path=path)) from None
     return path, fmt
 
 
@@ -159,11 +162,12 @@ def write_animation(frames: Sequence[np.ndarray], out: str | os.PathLike, fps: f
     atomically (a temporary file renamed into place). Returns the path."""
     path, fmt = check_output(out)
     if not frames:
-        raise AnimationError("no frames to write")
+        raise AnimationError(_("no frames to write"))
     if len(frames) > MAX_FRAMES:
-        raise AnimationError(f"{len(frames)} frames is more than {MAX_FRAMES}; use fewer in-between frames")
+        raise AnimationError(_("{n} frames is more than {max}; use fewer in-between frames").format(n=len(frames),
+                                                                                                  max=MAX_FRAMES))
     if not 0.1 <= fps <= 60:
-        raise AnimationError(f"fps must be between 0.1 and 60, got {fps}")
+        raise AnimationError(_("fps must be between 0.1 and 60, got {fps}").format(fps=fps))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     try:
@@ -173,7 +177,8 @@ def write_animation(frames: Sequence[np.ndarray], out: str | os.PathLike, fps: f
             _write_pillow(frames, tmp, fmt, fps, hold_last)
         os.replace(tmp, path)
     except OSError as e:
-        raise AnimationError(f"{path}: could not write the animation ({e.strerror or e})") from None
+        raise AnimationError(_("{path}: could not write the animation ({error})").format(path=path,
+                                                                                        error=e.strerror or e)) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -11,25 +11,29 @@ import argparse
 import sys
 from typing import Sequence
 
+from visualcnn.i18n import _, set_language
+
 from .startup import DEFAULT_PRESET, has_display, load_session, make_app
 
 HEADLESS_SNAPSHOT = "visualcnn-snapshot.png"
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="visualcnn gui", description="Step through backpropagation in a small CNN.")
+    p = argparse.ArgumentParser(prog="visualcnn gui", description=_("Step through backpropagation in a small CNN."))
     p.add_argument("target", nargs="?", default=None,
-                   help=f"a preset name (default {DEFAULT_PRESET}), a spec / preset JSON file or a saved session")
-    p.add_argument("--preset", default=None, help="a preset name (when no file is given)")
-    p.add_argument("--batch-size", type=int, default=None, help="images per iteration (default: the preset's)")
+                   help=_("a preset name (default {preset}), a spec / preset JSON file or a saved session").format(
+                       preset=DEFAULT_PRESET))
+    p.add_argument("--preset", default=None, help=_("a preset name (when no file is given)"))
+    p.add_argument("--batch-size", type=int, default=None, help=_("images per iteration (default: the preset's)"))
     p.add_argument("--snapshot", metavar="PNG", default=None,
-                   help="write a screenshot of the window to PNG and exit (no display needed)")
-    p.add_argument("--phases", type=int, default=0, help="with --snapshot: phases to step first")
+                   help=_("write a screenshot of the window to PNG and exit (no display needed)"))
+    p.add_argument("--phases", type=int, default=0, help=_("with --snapshot: phases to step first"))
     return p.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Open the window; returns the exit code (2 for a bad preset, spec or argument)."""
+    set_language()              # the system's, for what is printed; the window applies the user's saved choice
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
     args.target = args.target or args.preset
     from visualcnn.errors import VisualCNNError
@@ -39,15 +43,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .snapshot import SnapshotError, render_snapshot
         out = args.snapshot or HEADLESS_SNAPSHOT
         if args.snapshot is None:
-            print(f"visualcnn: no display (DISPLAY/WAYLAND_DISPLAY unset), so no window: "
-                  f"writing a snapshot to {out} instead")
+            print("visualcnn: " + _("no display (DISPLAY/WAYLAND_DISPLAY unset), so no window: writing a snapshot "
+                                    "to {out} instead").format(out=out))
         try:
             path = render_snapshot(args.target, phases=args.phases, out=out, batch_size=args.batch_size)
         except (SnapshotError, VisualCNNError) as e:
             print(f"visualcnn: {e}", file=sys.stderr)
             return 2
         if args.snapshot is not None:
-            print(f"wrote {path}")
+            print(_("wrote {path}").format(path=path))
         return 0
 
     app = make_app([])
@@ -65,7 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VisualCNNError as e:
         print(f"visualcnn: {e}", file=sys.stderr)
         from . import files as files_mod         # started from a desktop, stderr goes nowhere: say it in a dialog
-        files_mod.show_error(None, "visualcnn could not start", f"Could not open {args.target}:\n{e}")
+        files_mod.show_error(None, _("visualcnn could not start"),
+                             _("Could not open {target}:\n{error}").format(target=args.target, error=e))
         return 2
     from .main_window import MainWindow
     window = MainWindow(session)

@@ -10,7 +10,7 @@ View → model: the window's actions and panels call the controller's commands;
 errors become messages, never tracebacks. The commands live with their subject:
 stepping and the stack here, Run in ui/control/run.py (RunControl), pinned inputs in
 ui/control/inputs.py (InputControl), presets, data sets and exports in
-ui/control/files.py (FileControl).
+ui/control/files.py (FileControl), the layer stack in ui/control/stack.py (StackControl).
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ from typing import Any, Callable
 
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 
-from visualcnn.errors import SpecError, VisualCNNError
-from visualcnn.network import Network
-from visualcnn.spec import format_shape
+from visualcnn.errors import VisualCNNError
+from visualcnn.i18n import _
 
 from .control.bridge import SessionBridge, status_text
 from .control.files import FileControl
@@ -31,6 +30,7 @@ from .control.guard import GuardControl
 from .control.inputs import InputControl
 from .controls import DEFAULT_RUN_BATCH, DEFAULT_RUN_LR
 from .control.run import MAX_REDRAWS_PER_S, METRICS_EVERY_S, STATUS_EVERY_S, RunControl
+from .control.stack import StackControl
 from .worker import FAST, PAUSED, RUNNING, RunWorker
 
 
@@ -49,7 +49,7 @@ def run_hyper(session: Any) -> tuple[int, float]:
     return batch, lr
 
 
-class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
+class Controller(GuardControl, RunControl, InputControl, FileControl, StackControl, QObject):
     """Holds the Session, its RunWorker and the MainWindow's widgets; every command goes through here."""
 
     refreshed = pyqtSignal()           # the views were handed the current state
@@ -134,7 +134,7 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
         self._collected: list[Any] = []
         self._completed: list[Any] = []
         self._progress = (0, 0, math.nan)
-        self.pin_source = "" if session.pinned is None else "a pinned input"
+        self.pin_source = "" if session.pinned is None else _("a pinned input")
         # plain callbacks, on the emitting thread: they only rebind lists (atomic), never touch a widget
         session.events.connect("phase_completed", self._collect)
         session.events.connect("network_rebuilt", self._forget_completed)
@@ -174,6 +174,27 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
         self.refresh(force=True)
         self.sessionChanged.emit(session)
 
+    def detach(self) -> list[Any]:
+        """Let go of the session so that a new window's controller can drive it (ui/rebuild.py): a run is stopped
+        (what it computed stays; stepping gets its own batch size and ε back), the worker's thread ends, and
+        nothing of this controller listens to the session any more. Returns the curves' held-out test points."""
+        from .control.run import ABANDONED
+        worker = self.worker
+        points = list(worker.test_points) if worker is not None else []
+        was_active = worker is not None and worker.is_active
+        self._release_worker()
+        if not self.shutdown() and worker is not None:
+            ABANDONED.append(worker)          # its QThread must not be destroyed while it runs
+        if was_active:
+            self._restore_stepping()
+        self.worker = None                    # queued signals of the old worker land nowhere
+        self._pending_timer.stop()
+        if self.bridge is not None:
+            self.bridge.detach()
+        self.session.events.disconnect("phase_completed", self._collect)
+        self.session.events.disconnect("network_rebuilt", self._forget_completed)
+        return points
+
     # -- model → view ---------------------------------------------------------------
     def _collect(self, rec: Any) -> None:
         # on the thread that stepped: one list per iteration, rebound (never mutated) so readers see whole lists
@@ -208,8 +229,8 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
         """Hand the views the current state (if it changed), update the metrics, actions and status bar."""
         self._refresh_timer.stop()
         s, w = self.session, self.window
-        if self.busy:
-            return              # a layer call owns the Session: nothing here may wait for its lock
+        if self.busy or self.worker is None:
+            return              # a layer call owns the Session (nothing may wait for its lock), or detached
         running = self.running
         if running:
             if not force and not self._frame_due():
@@ -265,8 +286,8 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
         else:
             text = status_text(s)
             alert = self.alert or ("" if self.spec_valid else
-                                   "The layer stack is invalid (see Layer stack): stepping is off until it is "
-                                   "fixed or the edit undone (Ctrl+Z)")
+                                   _("The layer stack is invalid (see Layer stack): stepping is off until it is "
+                                     "fixed or the edit undone (Ctrl+Z)"))
         w.set_status(text, alert, s.phase_index, s.n_phases, s.history_iterations)
         self.refreshed.emit()
 
@@ -301,6 +322,8 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
         self.window.set_running(running, w.state == PAUSED)
 
     def _network_rebuilt(self, _reset: Any = None) -> None:
+        if self.worker is None:
+            return                                  # detached (ui/rebuild.py): the new controller follows it
         if not self.session.metrics and not self.running:
             self.worker.test_points.clear()          # new weights: the old test points are another network's
         self._forget_predictions()
@@ -327,10 +350,14 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
 
     def _breakpoint_hit(self, hit: Any) -> None:
         # a run is paused by the worker at the tripping phase; the window jumps there once it is parked
+        if self.worker is None:
+            return
         self.last_hit = hit
-        self.alert = f"Breakpoint: {hit.message}"
         if self.worker.is_active:
-            self.alert += " — the run is paused here: F5 resumes, Shift+F5 stops"
+            self.alert = _("Breakpoint: {message} — the run is paused here: F5 resumes, Shift+F5 stops").format(
+                message=hit.message)
+        else:
+            self.alert = _("Breakpoint: {message}").format(message=hit.message)
         self.window.banner.show_message(self.alert, hit.layer)
         self.select_layer(hit.layer)
         self.refresh(force=True)
@@ -348,7 +375,7 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
         if (isinstance(e, LayerFailure) or unexpected) and self.receivers(self.layerFailed) > 0:
             self.layerFailed.emit(e)
             what = f"{type(e).__name__}: {e}" if unexpected else str(e)
-            self._error(f"{prefix}{what} — the traceback is in the Errors panel")
+            self._error(_("{prefix}{error} — the traceback is in the Errors panel").format(prefix=prefix, error=what))
         else:
             self._error(f"{prefix}{e}")
 
@@ -399,67 +426,6 @@ class Controller(GuardControl, RunControl, InputControl, FileControl, QObject):
         bp = self.session.breakpoints
         bp.nonfinite, bp.grad_norm, bp.dead_fraction = (values["nonfinite"], values["grad_norm"],
                                                          values["dead_fraction"])
-
-    # -- inputs ---------------------------------------------------------------------------
-    # -- the stack -----------------------------------------------------------------------
-    def validate_spec(self, spec: dict[str, Any]) -> Network:
-        """Network.from_spec plus the checks against the session's data set; raises SpecError."""
-        s = self.session
-        net = Network.from_spec(spec, dtype=s.network.dtype, seed=s.seed)
-        ds = s.dataset
-        if len(net.input_shape) == 3 and tuple(ds.input_shape) != net.input_shape:
-            return net          # no data set of this shape: apply_spec steps it on random images of it
-        if tuple(ds.input_shape) != net.input_shape:
-            raise SpecError(f"input shape {format_shape(net.input_shape)} does not match the data set's "
-                            f"images ({format_shape(ds.input_shape)}); set the input to "
-                            f"{format_shape(ds.input_shape)}")
-        if ds.n_classes > net.n_classes:
-            last = len(net.layers) - 1
-            raise SpecError(f"layer {last} {net.layers[last].type_name}: outputs {net.n_classes} class scores "
-                            f"but the data set has {ds.n_classes} classes; set out_features to {ds.n_classes}",
-                            layer_index=last)
-        return net
-
-    def _validity_changed(self, valid: bool, message: str) -> None:
-        if not valid:
-            self.worker.pause()
-        self.spec_valid = valid
-        self.refresh()
-
-    def apply_spec(self, spec: dict[str, Any]) -> None:
-        """Rebuild the session's network for a valid spec from the stack editor (a run is paused first)."""
-        if not self.wait_until_paused():
-            self._error("The run did not pause in time, so the edit was not applied; press F5 and try again.")
-            return
-        try:
-            self.session.rebuild(spec=spec)
-        except VisualCNNError as e:
-            self._error(str(e))
-            return
-        self._follow_input_shape()
-        self.clear_alert()
-        self.refresh()
-
-    def _follow_input_shape(self) -> None:
-        """A stack no data set fits steps on random images of its input shape; when the stack fits the
-        data set it left again, it goes back to that set."""
-        from visualcnn.data.random_set import NAME, fits, random_for
-
-        s, net = self.session, self.session.network
-        on_random = s.dataset.source.get("name_or_path") == NAME
-        left = getattr(self, "_left_dataset", None)
-        if on_random and left is not None and fits(left, net.input_shape, net.n_classes):
-            self._left_dataset = None
-            self.set_dataset(left, left.describe())
-        elif not fits(s.dataset, net.input_shape, net.n_classes) and tuple(s.dataset.input_shape) != net.input_shape:
-            if not on_random:
-                self._left_dataset = s.dataset
-            left = getattr(self, "_left_dataset", None)
-            if self.set_dataset(random_for(net.input_shape, net.n_classes), "random images"):
-                self.window.statusBar().showMessage(
-                    f"no data set has {format_shape(net.input_shape)} images: stepping on random images of that "
-                    f"shape (a gradient check needs no data)"
-                    + (f"; set the input back to use {left.name} again" if left is not None else ""), 10000)
 
 
 __all__ = ["Controller", "FAST", "SessionBridge", "status_text"]

@@ -15,12 +15,16 @@ from PyQt6.QtWidgets import (
     QSpinBox, QVBoxLayout, QWidget,
 )
 
+from visualcnn.i18n import N_, _
+
 from .worker import SPEED_STEPS, WATCH, speed_label
 
 #: the speed a new window's Run starts at: whole iterations at a pace where the curves climb within seconds
 #: (the slower "watch the wave" speeds, 0.5–100 phases/s, are on the same slider)
 DEFAULT_SPEED = WATCH
 RUN_UNITS = ("iterations", "epochs")
+#: how the run-length box shows each unit
+RUN_UNIT_NAMES = {"iterations": N_("iterations"), "epochs": N_("epochs")}
 #: Run trains on batches of this many images (stepping stays at the session's batch size, 1 by default):
 #: with one image per iteration the first run would show a loss that hardly moves
 DEFAULT_RUN_BATCH = 16
@@ -76,43 +80,44 @@ class HyperPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.lr = _double(1e-6, 1e6, 6, "ε, the learning rate: Δw = −ε ∂C/∂w + …")
-        self.momentum = _double(0.0, 0.999, 3, "α, the momentum: the fraction of the last update Δw carried over")
+        self.lr = _double(1e-6, 1e6, 6, _("ε, the learning rate: Δw = −ε ∂C/∂w + …"))
+        self.momentum = _double(0.0, 0.999, 3, _("α, the momentum: the fraction of the last update Δw carried over"))
         self.momentum.setSingleStep(0.05)
-        self.weight_decay = _double(0.0, 1.0, 6, "λ, the weight decay: Δw gets − ε λ w")
-        self.decay_biases = QCheckBox("decay biases too")
-        self.decay_biases.setToolTip("apply the weight decay λ to the biases as well as to the weights")
+        self.weight_decay = _double(0.0, 1.0, 6, _("λ, the weight decay: Δw gets − ε λ w"))
+        self.decay_biases = QCheckBox(_("decay biases too"))
+        self.decay_biases.setToolTip(_("apply the weight decay λ to the biases as well as to the weights"))
         self.batch_size = QSpinBox()
         self.batch_size.setRange(1, 4096)
         self.batch_size.setKeyboardTracking(False)
-        self.batch_size.setToolTip("images per iteration now: when stepping (F10, F11), 1 is easiest to follow;\n"
-                                   "during a run, the run's batch (Run). Takes effect with the next batch fetched.")
+        self.batch_size.setToolTip(_("images per iteration now: when stepping (F10, F11), 1 is easiest to follow;\n"
+                                     "during a run, the run's batch (Run). Takes effect with the next batch fetched."))
         self.run_batch = QSpinBox()
         self.run_batch.setRange(1, 4096)
         self.run_batch.setValue(DEFAULT_RUN_BATCH)
         self.run_batch.setKeyboardTracking(False)
-        self.run_batch.setToolTip("images per iteration while Run (F5) trains; stepping goes back to its own "
-                                  "batch size when the run ends")
-        self.run_lr = _double(1e-6, 1e6, 6, "ε while Run (F5) trains: a batch of many images takes a larger step "
-                              "than one image; stepping goes back to its own ε when the run ends")
+        self.run_batch.setToolTip(_("images per iteration while Run (F5) trains; stepping goes back to its own "
+                                    "batch size when the run ends"))
+        self.run_lr = _double(1e-6, 1e6, 6, _("ε while Run (F5) trains: a batch of many images takes a larger step "
+                                "than one image; stepping goes back to its own ε when the run ends"))
         self.run_lr.setValue(DEFAULT_RUN_LR)
         self.iterations = QSpinBox()
         self.iterations.setRange(1, 1_000_000)
         self.iterations.setValue(DEFAULT_RUN_LENGTH[0])
         self.iterations.setGroupSeparatorShown(True)
-        self.iterations.setToolTip("how long Run (F5) goes before it stops by itself")
+        self.iterations.setToolTip(_("how long Run (F5) goes before it stops by itself"))
         self.run_unit = QComboBox()
-        self.run_unit.addItems(list(RUN_UNITS))
-        self.run_unit.setCurrentText(DEFAULT_RUN_LENGTH[1])
-        self.run_unit.setToolTip("iterations: batches; epochs: passes over the whole training set")
+        for unit in RUN_UNITS:
+            self.run_unit.addItem(_(RUN_UNIT_NAMES[unit]), unit)
+        self.set_run_unit(DEFAULT_RUN_LENGTH[1])
+        self.run_unit.setToolTip(_("iterations: batches; epochs: passes over the whole training set"))
         self.speed_slider = QSlider(Qt.Orientation.Horizontal)
         self.speed_slider.setRange(0, len(SPEED_STEPS) - 1)
         self.speed_slider.setPageStep(1)
         self.speed_slider.setTickPosition(QSlider.TickPosition.TicksBelow)
         self.speed_slider.setValue(_speed_index(DEFAULT_SPEED))
-        self.speed_slider.setToolTip("how fast Run goes: slow speeds show every phase (the wave of activations "
-                                     "forward, the gradients back); the fastest trains at full speed and "
-                                     "redraws about 30 times a second. Can be changed during a run.")
+        self.speed_slider.setToolTip(_("how fast Run goes: slow speeds show every phase (the wave of activations "
+                                       "forward, the gradients back); the fastest trains at full speed and "
+                                       "redraws about 30 times a second. Can be changed during a run."))
         self.speed_label = QLabel(speed_label(DEFAULT_SPEED))
         self.speed_label.setWordWrap(True)
         # every seed a session may carry (0 … limits.MAX_SEED = 2**32 - 1): past a QSpinBox's int32 range,
@@ -121,27 +126,27 @@ class HyperPanel(QWidget):
         self.seed = QDoubleSpinBox()
         self.seed.setDecimals(0)
         self.seed.setRange(0, MAX_SEED)
-        self.seed.setToolTip("seed of the initial weights and batch order used by Reset weights")
+        self.seed.setToolTip(_("seed of the initial weights and batch order used by Reset weights"))
         self.error = error_label()
 
-        hyper = QGroupBox("Hyper-parameters: SGD with momentum")
+        hyper = QGroupBox(_("Hyper-parameters: SGD with momentum"))
         form = QFormLayout(hyper)
-        form.addRow("ε  learning rate", self.lr)
-        form.addRow("α  momentum", self.momentum)
-        form.addRow("λ  weight decay", self.weight_decay)
+        form.addRow(_("ε  learning rate"), self.lr)
+        form.addRow(_("α  momentum"), self.momentum)
+        form.addRow(_("λ  weight decay"), self.weight_decay)
         form.addRow("", self.decay_biases)
-        form.addRow("batch size", self.batch_size)
-        run = QGroupBox("Run and reset")
+        form.addRow(_("batch size"), self.batch_size)
+        run = QGroupBox(_("Run and reset"))
         form2 = QFormLayout(run)
         length = QHBoxLayout()
         length.addWidget(self.iterations, 1)
         length.addWidget(self.run_unit)
-        form2.addRow("run for", length)
-        form2.addRow("batch (Run)", self.run_batch)
-        form2.addRow("ε (Run)", self.run_lr)
-        form2.addRow("speed", self.speed_slider)
+        form2.addRow(_("run for"), length)
+        form2.addRow(_("batch (Run)"), self.run_batch)
+        form2.addRow(_("ε (Run)"), self.run_lr)
+        form2.addRow(_("speed"), self.speed_slider)
         form2.addRow("", self.speed_label)
-        form2.addRow("seed", self.seed)
+        form2.addRow(_("seed"), self.seed)
         layout = QVBoxLayout(self)
         layout.addWidget(hyper)
         layout.addWidget(run)
@@ -173,8 +178,17 @@ class HyperPanel(QWidget):
 
     def run_length(self) -> dict[str, int]:
         """{"n_iterations": N} or {"epochs": N}: what RunWorker.start takes."""
-        key = "epochs" if self.run_unit.currentText() == "epochs" else "n_iterations"
+        key = "epochs" if self.run_unit_value() == "epochs" else "n_iterations"
         return {key: int(self.iterations.value())}
+
+    def run_unit_value(self) -> str:
+        """"iterations" or "epochs" (the box shows them in the current language)."""
+        return self.run_unit.currentData() or RUN_UNITS[0]
+
+    def set_run_unit(self, unit: str) -> None:
+        index = self.run_unit.findData(unit)
+        if index >= 0:
+            self.run_unit.setCurrentIndex(index)
 
     def show_hyper(self, hyper: dict[str, Any], batch_size: int, seed: int) -> None:
         """Write the session's values into the boxes without echoing them back as edits."""
@@ -209,28 +223,30 @@ class BreakpointsPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.nonfinite = QCheckBox("NaN or Inf appears")
-        self.nonfinite.setToolTip("stops at the first phase whose output, gradient or new weights hold NaN/Inf")
-        self.grad_on = QCheckBox("a gradient's norm >")
-        self.grad_norm = _double(0.001, 1e9, 3, "threshold on ‖dC/dx‖ and on every ‖dC/dW‖ of a backward phase")
+        self.nonfinite = QCheckBox(_("NaN or Inf appears"))
+        self.nonfinite.setToolTip(_("stops at the first phase whose output, gradient or new weights hold NaN/Inf"))
+        self.grad_on = QCheckBox(_("a gradient's norm >"))
+        # up to a million: a wider range would widen the box for digits no threshold needs, and push the
+        # (wider) Japanese labels beside it into a sideways scroll bar at 1280×800
+        self.grad_norm = _double(0.001, 1e6, 3, _("threshold on ‖∂C/∂x‖ and on every ‖∂C/∂W‖ of a backward phase"))
         self.grad_norm.setValue(10.0)
-        self.dead_on = QCheckBox("dead/saturated units >")
+        self.dead_on = QCheckBox(_("dead/saturated units >"))
         self.dead_fraction = QSpinBox()
         self.dead_fraction.setRange(1, 100)
         self.dead_fraction.setSuffix(" %")
         self.dead_fraction.setValue(90)
-        self.dead_fraction.setToolTip("fraction of an activation layer's units that are dead (ReLU ≤ 0) "
-                                      "or saturated (sigmoid/tanh near ±1) for the whole batch")
+        self.dead_fraction.setToolTip(_("fraction of an activation layer's units that are dead (ReLU ≤ 0) "
+                                        "or saturated (sigmoid/tanh near ±1) for the whole batch"))
         self.grad_on.setToolTip(self.grad_norm.toolTip())
         self.dead_on.setToolTip(self.dead_fraction.toolTip())
-        group = QGroupBox("Stop (run or step) when…")
+        group = QGroupBox(_("Stop (run or step) when…"))
         grid = QFormLayout(group)
         grid.addRow(self.nonfinite)
         grid.addRow(self.grad_on, self.grad_norm)
         grid.addRow(self.dead_on, self.dead_fraction)
         layout = QVBoxLayout(self)
         layout.addWidget(group)
-        note = QLabel("Checked after every phase. A tripped watch stops the run and selects its layer.")
+        note = QLabel(_("Checked after every phase. A tripped watch stops the run and selects its layer."))
         note.setWordWrap(True)
         note.setEnabled(False)
         layout.addWidget(note)

@@ -22,18 +22,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from visualcnn.errors import VisualCNNError
-from visualcnn.io import SESSION_SUFFIX, LayerFilesNeeded, atomic_write, load_session, save_session
+from visualcnn.i18n import N_, _
+from visualcnn.io import SESSION_SUFFIX, LayerFilesNeeded, load_session, save_session
+
+from .view_export import export_record_npz, export_widget
 
 MAX_RECENT = 8
 RECENT_KEY = "files/recent"
-SESSION_FILTER = f"visualcnn sessions (*{SESSION_SUFFIX});;All files (*)"
+SESSION_FILTER = N_("visualcnn sessions (*{suffix});;All files (*)")
 #: a save waits at most this long for the session's lock (a run holds it a chunk at a time: ~20 ms)
 SAVE_WAIT_S = 2.0
 DIRTY_EVENTS = ("iteration_completed", "stepped_back", "hyper_changed", "network_rebuilt")
+
+
+def session_filter() -> str:
+    """The file dialogs' filter for session files, in the current language."""
+    return _(SESSION_FILTER).format(suffix=SESSION_SUFFIX)
 
 
 # -- dialogs (module functions so tests can patch them) -------------------------------------
@@ -41,9 +48,9 @@ def ask_save_changes(parent: QtWidgets.QWidget | None, name: str) -> str:
     """'save' | 'discard' | 'cancel'."""
     box = QtWidgets.QMessageBox(parent)
     box.setIcon(QtWidgets.QMessageBox.Icon.Warning)
-    box.setWindowTitle("Unsaved changes")
-    box.setText(f"The session {name} has changes that are not saved.")
-    box.setInformativeText("Save them before closing?")
+    box.setWindowTitle(_("Unsaved changes"))
+    box.setText(_("The session {name} has changes that are not saved.").format(name=name))
+    box.setInformativeText(_("Save them before closing?"))
     B = QtWidgets.QMessageBox.StandardButton
     box.setStandardButtons(B.Save | B.Discard | B.Cancel)
     box.setDefaultButton(B.Save)
@@ -55,10 +62,11 @@ def ask_load_layer_files(parent: QtWidgets.QWidget | None, needed: LayerFilesNee
     """Whether the user agrees to run the custom layer files a session names (they are Python code)."""
     B = QtWidgets.QMessageBox.StandardButton
     answer = QtWidgets.QMessageBox.question(
-        parent, "Load custom layer files?",
-        f"{needed.session_path.name} uses the custom layer type(s) {', '.join(needed.types)}, defined in:\n\n"
-        + "\n".join(needed.paths) + "\n\nLoading a layer file runs the Python code in it. Load only files you "
-        "trust. Load them and open the session?", B.Yes | B.No, B.No)
+        parent, _("Load custom layer files?"),
+        _("{session} uses the custom layer type(s) {types}, defined in:\n\n{paths}\n\nLoading a layer file runs the "
+          "Python code in it. Load only files you trust. Load them and open the session?").format(
+            session=needed.session_path.name, types=", ".join(needed.types), paths="\n".join(needed.paths)),
+        B.Yes | B.No, B.No)
     return answer == B.Yes
 
 
@@ -72,89 +80,6 @@ def get_open_path(parent: QtWidgets.QWidget | None, caption: str, directory: str
 
 def get_save_path(parent: QtWidgets.QWidget | None, caption: str, directory: str, filter: str) -> str:
     return QtWidgets.QFileDialog.getSaveFileName(parent, caption, directory, filter)[0]
-
-
-# -- exports that need no session ------------------------------------------------------------
-def export_widget(widget: QtWidgets.QWidget, path: str | Path) -> Path:
-    """PNG (any widget, via grab) or SVG (pyqtgraph views only); atomic. Raises ValueError when SVG is impossible."""
-    path = Path(path)
-    if path.suffix.lower() == ".svg":
-        import pyqtgraph as pg
-        from pyqtgraph.exporters import SVGExporter
-
-        if isinstance(widget, QtWidgets.QGraphicsView) and not isinstance(widget, pg.GraphicsView):
-            # a plain QGraphicsScene (the pipeline): Qt's SVG generator draws the whole scene, scrolled-out
-            # columns too, as vector shapes and real text
-            svg = _scene_svg(widget, widget.sceneRect())
-            atomic_write(path, lambda f: f.write(svg))
-            return path
-        views = [widget] if isinstance(widget, pg.GraphicsView) else widget.findChildren(pg.GraphicsView)
-        if not views:
-            raise ValueError(f"{path.name}: this view is not a pyqtgraph plot, so it has no SVG form; "
-                             f"export it as PNG instead")
-        view = max(views, key=lambda v: v.width() * v.height())
-        try:
-            svg = bytes(SVGExporter(view.scene()).export(toBytes=True))
-        except ValueError:
-            # pyqtgraph's exporter cannot parse the path syntax of Qt >= 6.10's SVG writer
-            # (pyqtgraph issue #3485): let Qt write the SVG of the scene directly instead.
-            svg = _scene_svg(view)
-        atomic_write(path, lambda f: f.write(svg))
-        return path
-    if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
-        path = path.with_suffix(".png")
-    if isinstance(widget, QtWidgets.QGraphicsView) and not isinstance(widget, pg_view_class()):
-        rect = widget.sceneRect()            # the whole scene, not only the part scrolled into view
-        pixmap = QtGui.QPixmap(int(rect.width()), int(rect.height()))
-        pixmap.fill(widget.palette().color(QtGui.QPalette.ColorRole.Window))
-        painter = QtGui.QPainter(pixmap)
-        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
-        widget.scene().render(painter, QtCore.QRectF(pixmap.rect()), rect)
-        painter.end()
-    else:
-        pixmap = widget.grab()
-    buffer = QtCore.QBuffer()
-    buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
-    if not pixmap.save(buffer, path.suffix.lstrip(".").upper().replace("JPG", "JPEG")):
-        raise ValueError(f"{path.name}: the view could not be rendered as {path.suffix}")
-    data = bytes(buffer.data())
-    atomic_write(path, lambda f: f.write(data))
-    return path
-
-
-def pg_view_class():
-    import pyqtgraph as pg
-    return pg.GraphicsView
-
-
-def _scene_svg(view, rect=None) -> bytes:
-    """The scene of a graphics view (its visible part for a pyqtgraph view, or `rect`) rendered by Qt's
-    QSvgGenerator (vector lines, real text)."""
-    from PyQt6 import QtSvg
-
-    if rect is None:
-        rect = view.viewRect() if hasattr(view, "viewRect") else view.sceneRect()
-    buffer = QtCore.QBuffer()
-    buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
-    generator = QtSvg.QSvgGenerator()
-    generator.setOutputDevice(buffer)
-    generator.setSize(QtCore.QSize(int(rect.width()), int(rect.height())))
-    generator.setViewBox(QtCore.QRectF(0, 0, rect.width(), rect.height()))
-    generator.setTitle("visualcnn view")
-    generator.setResolution(view.logicalDpiX())      # else line widths and clipped items scale apart
-    painter = QtGui.QPainter(generator)
-    view.scene().render(painter, QtCore.QRectF(0, 0, rect.width(), rect.height()), rect)
-    painter.end()
-    return bytes(buffer.data())
-
-
-def export_record_npz(record, path: str | Path, warning: str = "") -> Path:
-    """Every array of a StepRecord (record.arrays()) as an .npz, atomically; a `warning` (the math is
-    deliberately wrong) is stored beside them as the text array `WARNING_deliberately_wrong_math`."""
-    arrays = record.arrays()
-    if warning:
-        arrays["WARNING_deliberately_wrong_math"] = np.array(warning)
-    return atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 class SessionFiles(QtCore.QObject):
@@ -212,7 +137,7 @@ class SessionFiles(QtCore.QObject):
             self.dirtyChanged.emit(dirty)
 
     def display_name(self) -> str:
-        return self.path.name if self.path is not None else "untitled"
+        return self.path.name if self.path is not None else _("untitled")
 
     # -- save / open -----------------------------------------------------------------------
     def save(self) -> bool:
@@ -224,7 +149,7 @@ class SessionFiles(QtCore.QObject):
     def save_as(self, path: str | Path | None = None) -> bool:
         if path is None:
             start = str(self.path or Path.home() / f"session{SESSION_SUFFIX}")
-            path = get_save_path(self.window, "Save session", start, SESSION_FILTER)
+            path = get_save_path(self.window, _("Save session"), start, session_filter())
             if not path:
                 return False
         path = Path(path)
@@ -238,13 +163,14 @@ class SessionFiles(QtCore.QObject):
         lock = self.session.lock
         if not lock.acquire(timeout=SAVE_WAIT_S):
             # a layer's code still runs (and holds it): waiting could freeze the window for good
-            show_error(self.window, "Could not save", f"{path.name} was not saved: a layer's code is still "
-                       f"running on this session. Press Stop (Shift+F5), then save again.")
+            show_error(self.window, _("Could not save"), _("{name} was not saved: a layer's code is still running "
+                                                           "on this session. Press Stop (Shift+F5), then save "
+                                                           "again.").format(name=path.name))
             return False
         try:
             save_session(self.session, path)       # takes the session's lock itself (re-entrant)
         except (VisualCNNError, OSError) as e:
-            show_error(self.window, "Could not save", f"Could not save to {path}:\n{e}")
+            show_error(self.window, _("Could not save"), _("Could not save to {path}:\n{error}").format(path=path, error=e))
             return False
         finally:
             lock.release()
@@ -253,7 +179,7 @@ class SessionFiles(QtCore.QObject):
         self.set_dirty(False)
         self.add_recent(path)
         self.saved.emit(str(path))
-        self.message.emit(f"saved {path.name} (iteration {self.session.iteration})")
+        self.message.emit(_("saved {name} (iteration {k})").format(name=path.name, k=self.session.iteration))
         return True
 
     def open(self, path: str | Path | None = None, ask: bool = True) -> Any:
@@ -264,7 +190,7 @@ class SessionFiles(QtCore.QObject):
         """
         if path is None:
             start = str(self.path.parent if self.path else Path.home())
-            path = get_open_path(self.window, "Open session", start, SESSION_FILTER)
+            path = get_open_path(self.window, _("Open session"), start, session_filter())
             if not path:
                 return None
         if ask and not self.maybe_close():
@@ -278,14 +204,14 @@ class SessionFiles(QtCore.QObject):
                     raise
                 session = load_session(path, layer_files=True)      # the user agreed to run them
         except (VisualCNNError, OSError) as e:
-            show_error(self.window, "Could not open", str(e))
-            self.message.emit(f"could not open {path.name}")
+            show_error(self.window, _("Could not open"), str(e))
+            self.message.emit(_("could not open {name}").format(name=path.name))
             if not path.exists():
                 self.prune_recent()
             return None
         if self.switch is not None:
             if not self.switch(session, path):
-                self.message.emit(f"could not open {path.name}: the window stays on the session it had")
+                self.message.emit(_("could not open {name}: the window stays on the session it had").format(name=path.name))
                 return None
         else:
             self.set_session(session, path)
@@ -293,8 +219,11 @@ class SessionFiles(QtCore.QObject):
         self.sessionOpened.emit(session)
         from visualcnn.mistakes import active
         on = active(session.network, session.optimizer)
-        self.message.emit(f"opened {path.name} (iteration {session.iteration}, next: {session.describe()})"
-                          + (f" — study-note mistakes on: {', '.join(on)}" if on else ""))
+        opened = _("opened {name} (iteration {k}, next: {next})").format(name=path.name, k=session.iteration,
+                                                                          next=session.describe())
+        if on:
+            opened = _("{opened} — study-note mistakes on: {mistakes}").format(opened=opened, mistakes=", ".join(on))
+        self.message.emit(opened)
         return session
 
     def maybe_close(self) -> bool:
@@ -329,7 +258,7 @@ class SessionFiles(QtCore.QObject):
 
     def recent_menu(self, parent_menu: QtWidgets.QMenu) -> QtWidgets.QMenu:
         """An 'Open recent' submenu of `parent_menu`, rebuilt whenever the list changes."""
-        menu = parent_menu.addMenu("Open &recent")
+        menu = parent_menu.addMenu(_("Open &recent"))
         self._recent_menus.append(menu)
         self._refresh_recent_menus()
         return menu
@@ -348,16 +277,16 @@ class SessionFiles(QtCore.QObject):
     def export_view(self, widget: QtWidgets.QWidget, path: str | Path | None = None) -> Path | None:
         """Ask for a file (PNG or SVG) if none given, and write the view there."""
         if path is None:
-            path = get_save_path(self.window, "Export view", str(Path.home() / "view.png"),
-                                 "PNG image (*.png);;SVG drawing (*.svg)")
+            path = get_save_path(self.window, _("Export view"), str(Path.home() / "view.png"),
+                                 _("PNG image (*.png);;SVG drawing (*.svg)"))
             if not path:
                 return None
         try:
             out = export_widget(widget, path)
         except (ValueError, OSError) as e:
-            show_error(self.window, "Could not export", str(e))
+            show_error(self.window, _("Could not export"), str(e))
             return None
-        self.message.emit(f"exported {out.name}")
+        self.message.emit(_("exported {name}").format(name=out.name))
         return out
 
     def export_metrics_csv(self, metrics, test_points=(), path: str | Path | None = None,
@@ -365,33 +294,34 @@ class SessionFiles(QtCore.QObject):
         from ui.views.metrics import write_metrics_csv
 
         if path is None:
-            path = get_save_path(self.window, "Export metrics", str(Path.home() / "metrics.csv"), "CSV (*.csv)")
+            path = get_save_path(self.window, _("Export metrics"), str(Path.home() / "metrics.csv"), "CSV (*.csv)")
             if not path:
                 return None
         try:
             out = write_metrics_csv(path, list(metrics), list(test_points), warning)
         except OSError as e:
-            show_error(self.window, "Could not export", f"Could not write {path}:\n{e}")
+            show_error(self.window, _("Could not export"), _("Could not write {path}:\n{error}").format(path=path, error=e))
             return None
-        self.message.emit(f"exported {Path(out).name}")
+        self.message.emit(_("exported {name}").format(name=Path(out).name))
         return Path(out)
 
     def export_record(self, record, path: str | Path | None = None, warning: str = "") -> Path | None:
         """The current StepRecord's arrays as .npz."""
         if record is None:
-            show_error(self.window, "Nothing to export", "No phase has run yet: step once, then export its arrays.")
+            show_error(self.window, _("Nothing to export"), _("No phase has run yet: step once, then export its arrays."))
             return None
         if path is None:
             name = f"iteration{record.iteration}_{record.index:02d}_{record.phase}.npz"
-            path = get_save_path(self.window, "Export step arrays", str(Path.home() / name), "NumPy archive (*.npz)")
+            path = get_save_path(self.window, _("Export step arrays"), str(Path.home() / name),
+                                 _("NumPy archive (*.npz)"))
             if not path:
                 return None
         try:
             out = export_record_npz(record, path, warning)
         except OSError as e:
-            show_error(self.window, "Could not export", f"Could not write {path}:\n{e}")
+            show_error(self.window, _("Could not export"), _("Could not write {path}:\n{error}").format(path=path, error=e))
             return None
-        self.message.emit(f"exported {out.name}")
+        self.message.emit(_("exported {name}").format(name=out.name))
         return out
 
     # -- actions ---------------------------------------------------------------------------------
@@ -399,9 +329,9 @@ class SessionFiles(QtCore.QObject):
         parent = self.window if self.window is not None else self
         acts = {}
         for key, text, shortcut, slot in (
-                ("open", "&Open…", QtGui.QKeySequence.StandardKey.Open, lambda: self.open()),
-                ("save", "&Save", QtGui.QKeySequence.StandardKey.Save, lambda: self.save()),
-                ("save_as", "Save &as…", QtGui.QKeySequence.StandardKey.SaveAs, lambda: self.save_as())):
+                ("open", _("&Open…"), QtGui.QKeySequence.StandardKey.Open, lambda: self.open()),
+                ("save", _("&Save"), QtGui.QKeySequence.StandardKey.Save, lambda: self.save()),
+                ("save_as", _("Save &as…"), QtGui.QKeySequence.StandardKey.SaveAs, lambda: self.save_as())):
             action = QtGui.QAction(text, parent)
             action.setShortcut(shortcut)
             action.triggered.connect(slot)

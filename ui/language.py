@@ -3,13 +3,15 @@
 One catalogue mechanism serves the core and the window: gettext (visualcnn.i18n). Qt's own strings in
 standard dialogs (OK, Cancel, Save) come from the `qtbase_<lang>.qm` that ships with PyQt6, loaded with a
 QTranslator. Japanese needs a CJK font: without one the window stays in English and says how to install one.
+Every text is written when its widget is built, so MainWindow applies the language before it builds anything, and
+a switch in View ▸ Language builds the whole window again (ui/rebuild.py) instead of retranslating widget by widget.
 """
 
 from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
@@ -57,6 +59,13 @@ def apply_language(choice: str, stream: Any = None) -> str:
     return code
 
 
+def use_saved_language(settings: QtCore.QSettings) -> str:
+    """Apply the saved (or the system's) language — unless a caller keeps the one in use (`language_kept`)."""
+    if _state["keep"]:
+        return i18n.current_language()
+    return apply_language(saved_language(settings))
+
+
 def _install_qt_translator(code: str) -> None:
     app = QtCore.QCoreApplication.instance()
     if app is None:
@@ -75,63 +84,65 @@ def _install_qt_translator(code: str) -> None:
 
 
 class LanguageMenu:
-    """View ▸ Language: System / English / 日本語, remembered in QSettings; `hooks` retranslate live widgets."""
+    """View ▸ Language: System / English / 日本語, remembered in QSettings. Choosing one builds the whole window
+    again in that language (MainWindow.rebuild_widgets): every text is written when its widget is built."""
 
-    def __init__(self, window: Any, hooks: list[Callable[[], None]]) -> None:
+    def __init__(self, window: Any) -> None:
         self.window = window
-        self.hooks = hooks
-        self.menu = QtWidgets.QMenu(window)
+        self.menu = QtWidgets.QMenu(_("&Language"), window)
         self.group = QtGui.QActionGroup(self.menu)
         self.actions: dict[str, QtGui.QAction] = {}
         for code in (i18n.SYSTEM, *i18n.LANGUAGES):
-            act = self.menu.addAction("")
+            if code == i18n.SYSTEM:
+                text = _("System default ({language})").format(language=i18n.LANGUAGES[i18n.system_language()])
+            else:
+                text = i18n.LANGUAGES[code]            # each language in its own words
+            act = self.menu.addAction(text)
             act.setCheckable(True)
             act.setData(code)
             act.triggered.connect(lambda _c=False, c=code: self.choose(c))
             self.group.addAction(act)
             self.actions[code] = act
         self.actions[saved_language(window.settings)].setChecked(True)
+        self.menu.setToolTipsVisible(True)
+        self.menu.setToolTip(_("the language of the whole window; the session, the layout and the step stay "
+                               "as they are"))
         view = getattr(window, "menus", {}).get("view")
         if view is not None:
             view.addSeparator()
             view.addMenu(self.menu)
-        self.retranslate()
-
-    def retranslate(self) -> None:
-        self.menu.setTitle(_("&Language"))
-        self.actions[i18n.SYSTEM].setText(_("System default ({language})").format(
-            language=i18n.LANGUAGES[i18n.system_language()]))
-        for code, name in i18n.LANGUAGES.items():
-            self.actions[code].setText(name)            # each language in its own words
-        self.menu.setToolTipsVisible(True)
-        self.menu.setToolTip(_("the language of the lessons, the mistakes and the panels translated so far"))
 
     def choose(self, code: str) -> str:
-        """Use `code` from now on and remember it; the live panels switch at once."""
-        self.window.settings.setValue(SETTING, code)
+        """Use `code` from now on and remember it; the whole window switches at once (a run is stopped first).
+        Returns the language in use afterwards."""
+        window = self.window
+        refusal = getattr(window, "rebuild_refusal", lambda: None)()
+        if refusal:                   # a layer's code still owns the session: nothing may be rebuilt around it
+            self.actions[saved_language(window.settings)].setChecked(True)
+            window.statusBar().showMessage(refusal, 8000)
+            return i18n.current_language()
+        window.settings.setValue(SETTING, code)
+        before = i18n.current_language()
         used = apply_language(code)
-        self.actions[code].setChecked(True)
-        for hook in self.hooks:
-            hook()
+        if used != before and hasattr(window, "rebuild_widgets"):
+            window.rebuild_widgets()               # every menu, dock and panel again, in `used` (this menu too)
+        else:
+            self.actions[code].setChecked(True)
         requested = i18n.system_language() if code == i18n.SYSTEM else code
         if used != requested:         # worth the banner: the user asked for something we cannot show
-            self.window.show_message(_("No font for {language} is installed: {install}").format(
+            window.show_message(_("No font for {language} is installed: {install}").format(
                 language=i18n.LANGUAGES[requested], install=i18n.CJK_FONT_INSTALL))
         else:
-            self.window.statusBar().showMessage(_("Language: {language}. Panels not yet translated follow at the "
-                                                  "next start.").format(language=i18n.LANGUAGES[used]), 10000)
+            window.statusBar().showMessage(_("Language: {language}").format(language=i18n.LANGUAGES[used]), 10000)
         return used
 
 
-def install_language(window: Any, hooks: list[Callable[[], None]]) -> LanguageMenu:
-    """Apply the saved (or the system's) language and add View ▸ Language to `window`."""
-    if not _state["keep"]:
-        apply_language(saved_language(window.settings))
-    menu = LanguageMenu(window, hooks)
-    hooks.append(menu.retranslate)
+def install_language(window: Any) -> LanguageMenu:
+    """Add View ▸ Language to `window` (MainWindow applied the saved language before building anything)."""
+    menu = LanguageMenu(window)
     window.language_menu = menu
     return menu
 
 
 __all__ = ["LanguageMenu", "SETTING", "apply_language", "has_cjk_font", "install_language", "language_kept",
-           "saved_language"]
+           "saved_language", "use_saved_language"]

@@ -18,10 +18,13 @@ from PyQt6.QtWidgets import (
     QDockWidget, QFrame, QLabel, QMainWindow, QMenu, QScrollArea, QStyle, QVBoxLayout, QWidget,
 )
 
+from visualcnn.i18n import SOURCE_LANGUAGE, _, current_language
+
 from . import actions
 from .controller import Controller
 from .controls import BreakpointsPanel, HyperPanel
 from .files import SessionFiles
+from .language import use_saved_language
 from .stack_editor import StackEditor
 from .strips import Banner, FittedLabel, MistakeStrip, PadLabels, PinStrip, make_view, mistakes_text, shorter_status
 from .textsize import ensure_readable_font
@@ -42,10 +45,24 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
         self.settings = settings if settings is not None else QSettings()
         saved = self.settings.value("view/font_pt")
         ensure_readable_font(int(saved) if isinstance(saved, (int, str)) and str(saved).isdigit() else None)
+        use_saved_language(self.settings)     # before any panel is built: every text is written at construction
+        try:
+            self._build(session)
+        except Exception as e:  # noqa: BLE001 - a translation must never keep the window from opening
+            if current_language() == SOURCE_LANGUAGE:
+                raise
+            from .rebuild import build_in_english
+            build_in_english(self, session, e)
+        self.restore_layout()
+        self._update_title()
+
+    def _build(self, session: Any) -> None:
+        """Every widget, menu, dock and the controller around `session`: at start, and again in the new language
+        when View ▸ Language switches (ui/rebuild.py keeps the session, layout and state across)."""
         self._presentation_from = None
-        self.pipeline = make_view("ui.views.pipeline", "PipelineView", "Pipeline")
-        self.inspector = make_view("ui.views.inspector", "Inspector", "Inspector")
-        self.samples = make_view("ui.views.samples", "SamplePanel", "Samples")
+        self.pipeline = make_view("ui.views.pipeline", "PipelineView", _("Pipeline"))
+        self.inspector = make_view("ui.views.inspector", "Inspector", _("Inspector"))
+        self.samples = make_view("ui.views.samples", "SamplePanel", _("Samples"))
         self.editor = StackEditor()
         self.hyper_panel = HyperPanel()
         self.breakpoints_panel = BreakpointsPanel()
@@ -87,18 +104,18 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
         self.setCorner(Qt.Corner.BottomRightCorner, R)
         # the left column is the stack; the right has the inspector over three tabs; the bottom the
         # curves, the dataset and the drawing pad, under the pipeline
-        self.add_dock("stack", "Layer stack", self.editor, L)
-        self.add_dock("inspector", "Inspector", self.inspector, R)
-        self.add_dock("controls", "Training", self.hyper_panel, R, scroll=True)
-        self.add_dock("breakpoints", "Breakpoints", self.breakpoints_panel, R, tabify_with="controls", scroll=True)
-        self.add_dock("samples", "Samples", self.samples, R, tabify_with="controls")
-        self.add_dock("metrics", "Metrics", self.metrics, B)
-        self.add_dock("draw", "Draw", pad_box, B, tabify_with="metrics", scroll=True)   # short: six tabs share a row
-        self.add_dock("dataset", "Dataset", self.browser, B, tabify_with="draw")
+        self.add_dock("stack", _("Layer stack"), self.editor, L)
+        self.add_dock("inspector", _("Inspector"), self.inspector, R)
+        self.add_dock("controls", _("Training"), self.hyper_panel, R, scroll=True)
+        self.add_dock("breakpoints", _("Breakpoints"), self.breakpoints_panel, R, tabify_with="controls", scroll=True)
+        self.add_dock("samples", _("Samples"), self.samples, R, tabify_with="controls")
+        self.add_dock("metrics", _("Metrics"), self.metrics, B)
+        self.add_dock("draw", _("Draw"), pad_box, B, tabify_with="metrics", scroll=True)   # short: six tabs share a row
+        self.add_dock("dataset", _("Dataset"), self.browser, B, tabify_with="draw")
         self.docks["controls"].raise_()
         self.docks["metrics"].raise_()
-        self.docks["controls"].toggleViewAction().setText("Training (hyper-parameters, run)")
-        self.docks["draw"].toggleViewAction().setText("Draw an input")
+        self.docks["controls"].toggleViewAction().setText(_("Training (hyper-parameters, run)"))
+        self.docks["draw"].toggleViewAction().setText(_("Draw an input"))
         self._make_status_bar()
         self._default_state = self.saveState()
         self.controller = Controller(session, self)
@@ -106,8 +123,17 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
         self._connect()
         from .mathlab import install_mathlab       # before restore_layout: its docks' places are remembered too
         self.mathlab = install_mathlab(self)
-        self.restore_layout()
-        self._update_title()
+
+    def rebuild_refusal(self) -> str | None:
+        """Why the window cannot be built again right now (None: it can)."""
+        from .rebuild import refusal
+        return refusal(self)
+
+    def rebuild_widgets(self) -> bool:
+        """Build the whole window again around the same session, in the language now in use (View ▸ Language);
+        False (and why, in the status bar) when it cannot happen now."""
+        from .rebuild import rebuild
+        return rebuild(self)
 
     def _connect(self) -> None:
         c = self.controller
@@ -132,7 +158,7 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
         if tabify_with is not None:
             self.tabifyDockWidget(self.docks[tabify_with], dock)
         toggle = dock.toggleViewAction()
-        toggle.setStatusTip(f"show or hide the {title} panel")
+        toggle.setStatusTip(_("show or hide the {panel} panel").format(panel=title))
         self.view_menu.insertAction(self._view_docks_end, toggle)
         return dock
 
@@ -169,9 +195,9 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
         self.location_label = FittedLabel()
         self.location_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.progress_label = QLabel()
-        self.progress_label.setToolTip("phase within the iteration; iterations step back can reach")
+        self.progress_label.setToolTip(_("phase within the iteration; iterations step back can reach"))
         self.dataset_label = QLabel()
-        self.dataset_label.setToolTip("the data set the session trains and steps on (Data menu to change it)")
+        self.dataset_label.setToolTip(_("the data set the session trains and steps on (Data menu to change it)"))
         bar.addWidget(self.location_label, 1)
         bar.addPermanentWidget(self.dataset_label)
         bar.addPermanentWidget(self.progress_label)
@@ -184,15 +210,16 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
         else:
             self.location_label.set_texts(*shorter_status(text))
             self.location_label.setStyleSheet("")
-        self.progress_label.setText(f"phase {phase_index} / {n_phases} · back {history} it.")
+        self.progress_label.setText(_("phase {k} / {n} · back {history} it.").format(k=phase_index, n=n_phases,
+                                                                                     history=history))
 
     def set_running(self, running: bool, paused: bool = False) -> None:
         act = self.actions["run"]
         if running:
-            act.setText("Pause")
+            act.setText(_("Pause"))
             act.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
         else:
-            act.setText("Resume" if paused else "Run")
+            act.setText(_("Resume") if paused else _("Run"))
             act.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
 
     def set_dataset_label(self, text: str) -> None:
@@ -201,8 +228,11 @@ class MainWindow(WindowState, WindowIO, QMainWindow):
     def _update_title(self) -> None:
         # Qt (the window manager) appends the application's name, "visualcnn": not written here a second time
         name = self.files.display_name()
-        wrong = " — ⚠ deliberately wrong math" if self.mistake_strip.text() else ""
-        self.setWindowTitle(f"{name}[*]{wrong} — backpropagation, step by step")
+        if self.mistake_strip.text():
+            title = _("{name}[*] — ⚠ deliberately wrong math — backpropagation, step by step").format(name=name)
+        else:
+            title = _("{name}[*] — backpropagation, step by step").format(name=name)
+        self.setWindowTitle(title)
         self.setWindowModified(self.files.is_dirty)
 
     def show_mistakes(self, network: Any, optimizer: Any = None) -> None:

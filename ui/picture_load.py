@@ -28,12 +28,17 @@ from typing import Any
 import numpy as np
 from PyQt6 import QtCore, QtGui
 
-from visualcnn.errors import VisualCNNError
+from visualcnn.errors import DataError, VisualCNNError
+from visualcnn.i18n import _
 
 #: pictures up to this many pixels are decoded on the GUI thread (≈ 20 ms); bigger ones on a thread
 SYNC_PIXELS = 1024 * 1024
 #: a big picture is decoded to at most this many pixels on its long side
 DISPLAY_SIDE = 1024
+
+
+class UnreadablePicture(DataError):
+    """Qt cannot decode the file (its message names the file and says what would be valid)."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,6 @@ def decode_grey(path: Path, max_side: int | None = None) -> np.ndarray:
     """The picture at `path` as (h, w) grey in [0, 1], decoded to at most `max_side` pixels a side if given;
     a DataError-like VisualCNNError naming the file if Qt cannot decode it."""
     from ui.views.drawing_pad import qimage_to_grey
-    from visualcnn.errors import DataError
 
     reader = QtGui.QImageReader(str(path))
     if max_side is not None:
@@ -58,8 +62,9 @@ def decode_grey(path: Path, max_side: int | None = None) -> np.ndarray:
             reader.setScaledSize(size.scaled(max_side, max_side, QtCore.Qt.AspectRatioMode.KeepAspectRatio))
     image = reader.read()
     if image.isNull():
-        why = reader.errorString() if path.exists() else "no such file"
-        raise DataError(f"Cannot open {path.name}: {why}. Use a PNG or JPEG picture.")
+        why = reader.errorString() if path.exists() else _("no such file")
+        raise UnreadablePicture(_("Cannot open {name}: {why}. Use a PNG or JPEG picture.").format(name=path.name,
+                                                                                                   why=why))
     return qimage_to_grey(image)
 
 
@@ -78,7 +83,8 @@ class PictureLoad(QtCore.QObject):
         self._thread = threading.Thread(target=self._run, name="visualcnn-picture", daemon=True)
 
     def start(self) -> None:
-        self.progress.emit(0, f"opening {self.path.name} ({self.width}×{self.height} px)…")
+        self.progress.emit(0, _("opening {name} ({width}×{height} px)…").format(name=self.path.name, width=self.width,
+                                                                                  height=self.height))
         self._thread.start()
 
     def cancel(self) -> None:
@@ -91,20 +97,22 @@ class PictureLoad(QtCore.QObject):
 
     def _run(self) -> None:
         try:
-            self.progress.emit(10, f"decoding {self.path.name} ({self.width}×{self.height} px)…")
+            self.progress.emit(10, _("decoding {name} ({width}×{height} px)…").format(
+                name=self.path.name, width=self.width, height=self.height))
             grey = decode_grey(self.path, DISPLAY_SIDE)
             if self.cancelled:
                 return
-            self.progress.emit(70, f"resampling {self.path.name} to the network's input…")
+            self.progress.emit(70, _("resampling {name} to the network's input…").format(name=self.path.name))
             converted = self.dataset.to_input(grey)
         except VisualCNNError as e:
-            self.failed.emit(str(e) if str(e).startswith("Cannot") else f"Cannot use {self.path.name}: {e}")
+            self.failed.emit(str(e) if isinstance(e, UnreadablePicture) else
+                             _("Cannot use {name}: {error}").format(name=self.path.name, error=e))
             return
         except (MemoryError, OSError, ValueError) as e:
-            self.failed.emit(f"Cannot open {self.path.name}: {type(e).__name__}: {e}")
+            self.failed.emit(_("Cannot open {name}: {error}").format(name=self.path.name, error=f"{type(e).__name__}: {e}"))
             return
         if not self.cancelled:
-            self.progress.emit(100, f"{self.path.name} loaded")
+            self.progress.emit(100, _("{name} loaded").format(name=self.path.name))
             self.loaded.emit(LoadedPicture(self.path, self.width, self.height, grey, converted))
 
 

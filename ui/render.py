@@ -18,6 +18,7 @@ from PyQt6.QtCore import QSettings, QSize, Qt, QtMsgType, qInstallMessageHandler
 from PyQt6.QtGui import QImage
 
 from visualcnn.errors import VisualCNNError
+from visualcnn.i18n import _
 
 #: what Qt's offscreen plugin says about every top-level window: noise for a user, never a problem
 _NOISE = ("This plugin does not support propagateSizeHints()",)
@@ -46,9 +47,10 @@ def quiet_offscreen_plugin() -> Iterator[None]:
 @contextlib.contextmanager
 def offscreen_window(session: Any, size: tuple[int, int], presentation: bool = False) -> Iterator[Any]:
     """A MainWindow for `session`, not shown on any screen, laid out at `size` (and in presentation mode's
-    text size if asked); closed on exit. Raises LayoutError when the window cannot be that small."""
+    text size if asked), in the language in use; closed on exit. Raises LayoutError when the window cannot be that small."""
     from PyQt6.QtWidgets import QApplication
 
+    from .language import language_kept
     from .main_window import MainWindow
     from .startup import has_display, make_app
 
@@ -56,7 +58,8 @@ def offscreen_window(session: Any, size: tuple[int, int], presentation: bool = F
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     app = make_app([])
     w, h = size
-    with tempfile.TemporaryDirectory() as tmp, quiet_offscreen_plugin():
+    # its settings are throw-away ("system" language): the window keeps the language in use instead
+    with tempfile.TemporaryDirectory() as tmp, quiet_offscreen_plugin(), language_kept():
         settings = QSettings(os.path.join(tmp, "window.ini"), QSettings.Format.IniFormat)
         window = MainWindow(session, settings)
         try:
@@ -71,8 +74,9 @@ def offscreen_window(session: Any, size: tuple[int, int], presentation: bool = F
             window.resize(w, h)
             app.processEvents()
             if (window.width(), window.height()) != (w, h):
-                raise LayoutError(f"the window cannot be laid out at {w}×{h} (it needs at least "
-                                  f"{window.width()}×{window.height()}); choose a larger size")
+                raise LayoutError(_("the window cannot be laid out at {width}×{height} (it needs at least "
+                                    "{min_width}×{min_height}); choose a larger size").format(
+                                        width=w, height=h, min_width=window.width(), min_height=window.height()))
             yield window
         finally:
             window.set_presentation(False)
@@ -85,7 +89,7 @@ def settle(window: Any) -> None:
     """Let every pending refresh and layout of `window` happen."""
     from PyQt6.QtWidgets import QApplication
     window.controller.refresh()
-    for _ in range(3):
+    for _turn in range(3):
         QApplication.processEvents()
 
 

@@ -14,6 +14,7 @@ MAX_SIZE = (7680, 4320)
 
 
 from visualcnn.errors import VisualCNNError
+from visualcnn.i18n import _
 
 
 class SnapshotError(VisualCNNError):
@@ -24,12 +25,13 @@ def _check_size(size: Any) -> tuple[int, int]:
     try:
         w, h = size
     except (TypeError, ValueError):
-        raise SnapshotError(f"size must be (width, height) in pixels, got {size!r}") from None
+        raise SnapshotError(_("size must be (width, height) in pixels, got {size!r}").format(size=size)) from None
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in (w, h)):
-        raise SnapshotError(f"size must be two whole numbers of pixels, got {size!r}")
+        raise SnapshotError(_("size must be two whole numbers of pixels, got {size!r}").format(size=size))
     if not (MIN_SIZE[0] <= w <= MAX_SIZE[0] and MIN_SIZE[1] <= h <= MAX_SIZE[1]):
-        raise SnapshotError(f"size must be between {MIN_SIZE[0]}×{MIN_SIZE[1]} and {MAX_SIZE[0]}×{MAX_SIZE[1]} "
-                            f"pixels, got {w}×{h}")
+        raise SnapshotError(_("size must be between {min_w}×{min_h} and {max_w}×{max_h} pixels, got "
+                              "{w}×{h}").format(min_w=MIN_SIZE[0], min_h=MIN_SIZE[1], max_w=MAX_SIZE[0],
+                                                max_h=MAX_SIZE[1], w=w, h=h))
     return w, h
 
 
@@ -44,10 +46,10 @@ def render_snapshot(preset: str = "digits-small", phases: int = 0, size: tuple[i
 
     w, h = _check_size(size)
     if not isinstance(phases, int) or isinstance(phases, bool) or phases < 0:
-        raise SnapshotError(f"phases must be a whole number >= 0, got {phases!r}")
+        raise SnapshotError(_("phases must be a whole number >= 0, got {phases!r}").format(phases=phases))
     out = Path(out)
     if not out.parent.is_dir():
-        raise SnapshotError(f"{out}: the folder {out.parent} does not exist")
+        raise SnapshotError(_("{out}: the folder {folder} does not exist").format(out=out, folder=out.parent))
     if session is None:
         try:
             session = load_session(preset, batch_size)
@@ -55,12 +57,12 @@ def render_snapshot(preset: str = "digits-small", phases: int = 0, size: tuple[i
             raise SnapshotError(str(e)) from None
     try:
         with offscreen_window(session, (w, h), presentation=presentation) as window:
-            for _ in range(phases):
+            for _k in range(phases):
                 if not window.controller.step():
                     break
             image = grab(window)
     except LayoutError as e:
         raise SnapshotError(str(e)) from None
     if not image.save(str(out), "PNG"):
-        raise SnapshotError(f"{out}: could not write the PNG")
+        raise SnapshotError(_("{out}: could not write the PNG").format(out=out))
     return out.resolve()

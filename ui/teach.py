@@ -14,22 +14,14 @@ from visualcnn.i18n import _, set_language
 
 
 def install(window: Any) -> None:
-    """Apply the language and add View ▸ Language, the Lessons dock and File ▸ Export animation… to a
-    MainWindow (before its layout is restored). The language menu retranslates the teaching panels live."""
-    from .animation_dialog import install_export_animation, retranslate_action
+    """Add View ▸ Language, the Lessons dock and File ▸ Export animation… to a MainWindow (before its layout is
+    restored). A language switch builds them again with the rest of the window (ui/rebuild.py)."""
+    from .animation_dialog import install_export_animation
     from .language import install_language
     from .views.lessons import install_lessons
-    hooks: list = []
-    install_language(window, hooks)
-    panel = install_lessons(window)
-    act = install_export_animation(window)
-    hooks += [panel.retranslate, lambda: retranslate_action(act), lambda: _retitle_dock(window)]
-
-
-def _retitle_dock(window: Any) -> None:
-    dock = window.docks.get("lessons")
-    if dock is not None:
-        dock.setWindowTitle(_("Lessons"))
+    install_language(window)
+    install_lessons(window)
+    install_export_animation(window)
 
 
 def cmd_animate(args: Any) -> int:

@@ -25,15 +25,15 @@ class WindowState:
             return
         panel.set_speed(speed)
         panel.iterations.setValue(length)
-        unit = s.value("run/unit", panel.run_unit.currentText())
+        unit = s.value("run/unit", panel.run_unit_value())
         if unit in RUN_UNITS:
-            panel.run_unit.setCurrentText(unit)
+            panel.set_run_unit(unit)
 
     def _save_run_settings(self) -> None:
         s, panel = self.settings, self.hyper_panel
         s.setValue("run/speed", panel.speed)
         s.setValue("run/length", panel.iterations.value())
-        s.setValue("run/unit", panel.run_unit.currentText())
+        s.setValue("run/unit", panel.run_unit_value())
         preset = getattr(self.controller.session, "preset", None)
         if preset:
             s.setValue("session/last_preset", preset)

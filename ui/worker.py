@@ -53,6 +53,7 @@ from PyQt6 import QtCore
 
 from ui.bounded import HeldOutPoints
 from visualcnn.errors import VisualCNNError
+from visualcnn.i18n import _
 from visualcnn.runaway import LayerStopped
 
 FAST = math.inf
@@ -76,11 +77,12 @@ IDLE, RUNNING, PAUSED, FINISHED = "idle", "running", "paused", "finished"
 def speed_label(phases_per_second: float) -> str:
     """'1 phase/s', '10 phases/s', 'watch it learn (10 iterations/s)', 'as fast as possible'."""
     if math.isinf(phases_per_second):
-        return "as fast as possible"
+        return _("as fast as possible")
     if phases_per_second < 0:
-        return f"watch it learn ({-phases_per_second:g} iterations/s)"
-    n = f"{phases_per_second:g}"
-    return f"{n} phase/s" if phases_per_second == 1 else f"{n} phases/s"
+        return _("watch it learn ({n:g} iterations/s)").format(n=-phases_per_second)
+    if phases_per_second == 1:
+        return _("1 phase/s")
+    return _("{n:g} phases/s").format(n=phases_per_second)
 
 
 @dataclass(frozen=True)
@@ -186,11 +188,11 @@ class RunWorker(QtCore.QObject):
             raise ValueError("start: give exactly one of n_iterations or epochs")
         total = int(n_iterations) if n_iterations is not None else self.iterations_for(epochs)
         if total < 1:
-            raise ValueError(f"start: the run must be at least 1 iteration, got {total}")
+            raise ValueError(_("the run must be at least 1 iteration, got {n}").format(n=total))
         if self._closed:
-            raise RuntimeError("the run worker has been shut down")
+            raise RuntimeError(_("the run worker has been shut down"))
         if self.is_active:
-            raise RuntimeError(f"a run is already {self._state}; stop it first")
+            raise RuntimeError(_("a run is already going; stop it first"))
         with self._cond:
             self._stop = self._pause = False
             self._total, self._done = total, 0
@@ -245,7 +247,7 @@ class RunWorker(QtCore.QObject):
     def refusal(self) -> str | None:
         """Why the GUI may not step / step back / rebuild now, or None when it may."""
         if self._state == RUNNING:
-            return "Training is running: pause it first to step, step back or change the network."
+            return _("Training is running: pause it first to step, step back or change the network.")
         return None
 
     def checked(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:

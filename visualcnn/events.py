@@ -34,3 +34,8 @@ class Events:
         self._check(name)
         for callback in list(self._callbacks[name]):
             callback(*args)
+
+    def subscribers(self, name: str) -> list[Callable[..., Any]]:
+        """The callbacks connected to `name`, in the order they run (a copy)."""
+        self._check(name)
+        return list(self._callbacks[name])

@@ -27,17 +27,23 @@ KEEP = {*MISTAKES, *LAYER_TYPES, *DATASETS,  # names the command line takes, the
         "Python", "ONNX", "LpPool", "GIF", "APNG", "PNG", "MP4", "SVG", "CSV", "JSON", "PyTorch", "SGD", "ReLU",
         "max", "sign", "log", "exp", "logits", "rot180", "full", "pad", "MATH.md",
         "English",                   # each language is listed in its own words
-        "NaN", "Inf", "float32", "float64"}
+        "NaN", "Inf", "float32", "float64",
+        # names that stay as they are in Japanese too: keys, formats and data sets, non-numbers
+        "onnx", "MNIST", "Fashion-MNIST", "IDX", "train/t10k", "NumPy", "JPEG",
+        "npz", "npy", "torch.onnx.export", "imageio-ffmpeg", "imageio", "pip install", "visualcnn", "pyqtgraph",
+        "LeNet-5", "TinyVGG", "CNN Explainer", "RGB"}
 #: item views list at most this many rows each (a data set's thousands of thumbnails are data, not interface)
 MAX_ROWS = 200
 _KEEP = re.compile("|".join(sorted((re.escape(k) for k in KEEP), key=len, reverse=True)))
 _TAG = re.compile(r"<[^>]+>|&[a-z]+;|&#\d+;")
 _TEX = re.compile(r"\\[A-Za-z]+")
+# a URL, a file's path or a file's name (x.svg): data, not words
+_PLACE = re.compile(r"\w+://\S+|(?<![\w.])(?:~|/)[\w.~-]*(?:/[\w.~-]+)+/?|(?<![\w.])[\w-]+\.[A-Za-z0-9]{2,5}\b(?!\.)")
 _WORD = re.compile(r"[A-Za-z]{3,}")
 
 
 def english_words(text: str) -> list[str]:
-    return _WORD.findall(_KEEP.sub(" ", _TEX.sub(" ", _TAG.sub(" ", text or ""))))
+    return _WORD.findall(_KEEP.sub(" ", _TEX.sub(" ", _PLACE.sub(" ", _TAG.sub(" ", text or "")))))
 
 
 # what each kind of widget shows: (class, label for the report, the texts)

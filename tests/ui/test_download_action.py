@@ -29,7 +29,7 @@ def test_a_download_runs_off_the_gui_thread_and_switches_to_the_set(window, qtbo
     monkeypatch.setattr(dl, "download_mnist", fake_fetch)
     monkeypatch.setattr(window, "load_dataset", lambda source, label: loaded.append(source) or True)
     window.actions["download_mnist"].trigger()
-    qtbot.waitUntil(lambda: "downloading mnist" in window.statusBar().currentMessage(), timeout=5000)
+    qtbot.waitUntil(lambda: "downloading MNIST" in window.statusBar().currentMessage(), timeout=5000)
     assert threads and threads[0] is not threading.main_thread()
     assert window.downloader.busy
     window.actions["download_mnist"].trigger()      # a second one is refused while the first runs
@@ -49,4 +49,4 @@ def test_a_failed_download_is_a_message(window, qtbot, monkeypatch):
     monkeypatch.setattr(window, "show_message", lambda text: shown.append(text))
     window.actions["download_fashion-mnist"].trigger()
     qtbot.waitUntil(lambda: bool(shown), timeout=5000)
-    assert shown[0].startswith("Could not download fashion-mnist:")
+    assert shown[0].startswith("Could not download Fashion-MNIST:")

@@ -87,11 +87,11 @@ def test_mistakes_explanations_in_japanese(qtbot, tmp_path, has_font):
 def test_view_language_switches_live_and_is_remembered(qtbot, tmp_path, has_font):
     settings = _settings(tmp_path)
     w = _window(qtbot, settings)
-    panel = w.lessons
-    assert panel.start_button.text() == "Start"
+    assert w.lessons.start_button.text() == "Start"
     w.language_menu.actions["ja"].trigger()
     assert settings.value(language.SETTING) == "ja"
-    assert panel.start_button.text() == "開始" and w.docks["lessons"].windowTitle() == "レッスン"
+    # the window is built again in Japanese: its panels are new objects
+    assert w.lessons.start_button.text() == "開始" and w.docks["lessons"].windowTitle() == "レッスン"
     assert "日本語" in w.statusBar().currentMessage()
     again = _window(qtbot, settings)
     assert again.lessons.start_button.text() == "開始"
@@ -133,3 +133,18 @@ def test_an_animation_export_keeps_the_language_in_use(qtbot, tmp_path, has_font
     assert i18n.current_language() == "ja"
     w.lessons.retranslate()
     assert w.lessons.start_button.text() == "開始"
+
+
+def test_an_offscreen_window_keeps_the_language_in_use(qtbot, has_font):
+    # snapshots and presentation exports build their window with throw-away settings ("system": English
+    # here); it must be drawn in the language the user chose, and leave that language in place
+    from ui.render import offscreen_window
+    language.apply_language("ja")
+    with offscreen_window(Session.from_preset("digits-small"), (1280, 800), presentation=True) as w:
+        assert i18n.current_language() == "ja"
+        assert w.lessons.start_button.text() == "開始"
+        assert w.docks["lessons"].windowTitle() == "レッスン"
+    assert i18n.current_language() == "ja"
+    language.apply_language("en")
+    with offscreen_window(Session.from_preset("digits-small"), (1280, 800)) as w:
+        assert w.lessons.start_button.text() == "Start"

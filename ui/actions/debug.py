@@ -9,6 +9,8 @@ from typing import Any
 from PyQt6.QtCore import QSize, Qt
 from PyQt6.QtWidgets import QLabel, QMenu, QStyle, QToolBar
 
+from visualcnn.i18n import _
+
 from .common import add_action
 
 KEY = "debug"
@@ -16,21 +18,21 @@ KEY = "debug"
 
 def create(window: Any) -> None:
     P = QStyle.StandardPixmap
-    add_action(window, "step", "Step phase", "run the next phase: one layer forward or backward, the loss, "
-               "or the update", P.SP_ArrowRight, "F10")
-    add_action(window, "step_back", "Step back", "undo the last phase exactly", P.SP_ArrowLeft, "Shift+F10")
-    add_action(window, "step_iteration", "Step iteration", "run the rest of this iteration, up to and including "
-               "the update", P.SP_MediaSkipForward, "F11")
-    add_action(window, "run", "Run", "train for the iterations or epochs set under Training, at the speed set "
-               "there; press again to pause, and again to resume", P.SP_MediaPlay, "F5")
-    add_action(window, "stop", "Stop", "end the run", P.SP_MediaStop, "Shift+F5")
-    add_action(window, "reset", "Reset weights", "new initial weights from the seed; clears the step history",
+    add_action(window, "step", _("Step phase"), _("run the next phase: one layer forward or backward, the loss, "
+               "or the update"), P.SP_ArrowRight, "F10")
+    add_action(window, "step_back", _("Step back"), _("undo the last phase exactly"), P.SP_ArrowLeft, "Shift+F10")
+    add_action(window, "step_iteration", _("Step iteration"), _("run the rest of this iteration, up to and including "
+               "the update"), P.SP_MediaSkipForward, "F11")
+    add_action(window, "run", _("Run"), _("train for the iterations or epochs set under Training, at the speed set "
+               "there; press again to pause, and again to resume"), P.SP_MediaPlay, "F5")
+    add_action(window, "stop", _("Stop"), _("end the run"), P.SP_MediaStop, "Shift+F5")
+    add_action(window, "reset", _("Reset weights"), _("new initial weights from the seed; clears the step history"),
                P.SP_BrowserReload, "Ctrl+R")
 
 
 def menu(window: Any) -> QMenu:
     a = window.actions
-    m = window.menuBar().addMenu("&Debug")
+    m = window.menuBar().addMenu(_("&Debug"))
     window.debug_menu = m
     m.addActions([a["step"], a["step_back"], a["step_iteration"]])
     m.addSeparator()
@@ -38,7 +40,7 @@ def menu(window: Any) -> QMenu:
     m.addSeparator()
     m.addAction(a["reset"])
 
-    tools = QToolBar("Debug")
+    tools = QToolBar(_("Debug toolbar"))
     tools.setObjectName("debugToolbar")
     tools.setIconSize(QSize(24, 24))
     tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -48,7 +50,7 @@ def menu(window: Any) -> QMenu:
     tools.addSeparator()
     tools.addAction(a["reset"])
     window.speed_tool = QLabel()
-    window.speed_tool.setToolTip("run speed: change it under Training (also during a run)")
+    window.speed_tool.setToolTip(_("run speed: change it under Training (also during a run)"))
     tools.addSeparator()
     tools.addWidget(window.speed_tool)
     window.addToolBar(tools)
@@ -58,7 +60,7 @@ def menu(window: Any) -> QMenu:
 
 def show_speed(window: Any) -> None:
     from ..worker import speed_label
-    window.speed_tool.setText(f"  speed: {speed_label(window.hyper_panel.speed)}  ")
+    window.speed_tool.setText("  " + _("speed: {speed}").format(speed=speed_label(window.hyper_panel.speed)) + "  ")
 
 
 def connect(window: Any) -> None:

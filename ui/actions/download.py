@@ -15,25 +15,29 @@ from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtWidgets import QMessageBox
 
 from visualcnn.data import download as dl
+from visualcnn.i18n import N_, _
 
 #: name -> (menu text, download function's name in visualcnn.data.download, its mirror, its size in words)
-SETS = {"mnist": ("Download MNIST…", "download_mnist", dl.DEFAULT_MIRROR, "about 11 MB"),
-        "fashion-mnist": ("Download Fashion-MNIST…", "download_fashion_mnist", dl.FASHION_MNIST_MIRROR,
-                          "about 30 MB")}
+SETS = {"mnist": (N_("Download MNIST…"), "download_mnist", dl.DEFAULT_MIRROR, N_("about 11 MB")),
+        "fashion-mnist": (N_("Download Fashion-MNIST…"), "download_fashion_mnist", dl.FASHION_MNIST_MIRROR,
+                          N_("about 30 MB"))}
+#: name -> how messages name the set
+TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 
 
 def ask(parent: Any, question: str) -> bool:
     """The yes/no question before connecting (replaced in tests)."""
-    answer = QMessageBox.question(parent, "Download a data set", question,
+    answer = QMessageBox.question(parent, _("Download a data set"), question,
                                   QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
                                   QMessageBox.StandardButton.Cancel)
     return answer == QMessageBox.StandardButton.Yes
 
 
 def question_text(name: str) -> str:
-    _, _, mirror, size = SETS[name]
-    return (f"This connects to {mirror} and downloads {name} ({size}, four .gz files, each verified by its "
-            f"checksum) into\n{dl.default_dest(name)}\n\nNothing else connects to the network. Download now?")
+    mirror, size = SETS[name][2], SETS[name][3]
+    return _("This connects to {mirror} and downloads {name} ({size}, four .gz files, each verified by its "
+             "checksum) into\n{folder}\n\nNothing else connects to the network. Download now?").format(
+        mirror=mirror, name=TITLES[name], size=_(size), folder=dl.default_dest(name))
 
 
 class Downloader(QObject):
@@ -52,8 +56,13 @@ class Downloader(QObject):
 
     def start(self, name: str, fetch: Callable[..., Path]) -> None:
         def report(file_name: str, done: int, total: int) -> None:
-            of = f" of {total / 2**20:.1f}" if total else ""
-            self.progress.emit(f"downloading {name}: {file_name} {done / 2**20:.1f}{of} MB")
+            if total:
+                text = _("downloading {name}: {file} {done:.1f} of {total:.1f} MB").format(
+                    name=TITLES.get(name, name), file=file_name, done=done / 2**20, total=total / 2**20)
+            else:
+                text = _("downloading {name}: {file} {done:.1f} MB").format(name=TITLES.get(name, name), file=file_name,
+                                                                           done=done / 2**20)
+            self.progress.emit(text)
 
         def work() -> None:
             try:
@@ -70,28 +79,30 @@ def install(window: Any) -> None:
     window.downloader.finished.connect(lambda name, result: _done(window, name, result))
     menu = window.data_menu
     menu.addSeparator()
-    for name, (text, _, mirror, _size) in SETS.items():
-        act = menu.addAction(text)
-        act.setStatusTip(f"connects to {mirror} (asks first) and keeps the files in {dl.default_dest(name)}")
-        act.triggered.connect(lambda _=False, n=name: download(window, n))
+    for name, (text, _fetch, mirror, _size) in SETS.items():
+        act = menu.addAction(_(text))
+        act.setStatusTip(_("connects to {mirror} (asks first) and keeps the files in {folder}").format(
+            mirror=mirror, folder=dl.default_dest(name)))
+        act.triggered.connect(lambda _checked=False, n=name: download(window, n))
         window.actions[f"download_{name}"] = act
 
 
 def download(window: Any, name: str) -> bool:
     """Ask, then start the download; False if the user declined or one is already running."""
     if window.downloader.busy:
-        window.show_message("A download is still running: wait for it to finish.")
+        window.show_message(_("A download is still running: wait for it to finish."))
         return False
     if not ask(window, question_text(name)):
         return False
-    window.statusBar().showMessage(f"downloading {name} from {SETS[name][2]}…", 4000)
+    window.statusBar().showMessage(_("downloading {name} from {mirror}…").format(name=TITLES[name], mirror=SETS[name][2]),
+                                  4000)
     window.downloader.start(name, getattr(dl, SETS[name][1]))
     return True
 
 
 def _done(window: Any, name: str, result: Any) -> None:
     if isinstance(result, Exception):
-        window.show_message(f"Could not download {name}: {result}")
+        window.show_message(_("Could not download {name}: {error}").format(name=TITLES[name], error=result))
         return
-    window.statusBar().showMessage(f"{name} is in {result}", 8000)
-    window.load_dataset({"name_or_path": str(result)}, f"{name} 28×28")
+    window.statusBar().showMessage(_("{name} is in {folder}").format(name=TITLES[name], folder=result), 8000)
+    window.load_dataset({"name_or_path": str(result)}, f"{TITLES[name]} 28×28")

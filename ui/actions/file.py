@@ -8,6 +8,8 @@ from typing import Any
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QMenu, QStyle
 
+from visualcnn.i18n import _
+
 from .common import add_action
 
 KEY = "file"
@@ -15,23 +17,24 @@ KEY = "file"
 
 def create(window: Any) -> None:
     P = QStyle.StandardPixmap
-    add_action(window, "open_spec", "Open layer stack…", "load a layer stack (spec) from a JSON file into the editor",
+    add_action(window, "open_spec", _("Open layer stack…"),
+               _("load a layer stack (spec) from a JSON file into the editor"),
                P.SP_DialogOpenButton)
-    add_action(window, "save_spec", "Save layer stack…", "save the layer stack (spec) as JSON", P.SP_DialogSaveButton)
-    add_action(window, "open_image", "Open image…", "a PNG or JPEG picture as the input: converted like the "
-               "dataset's images, pinned, and run forward", None, "Ctrl+I")
-    add_action(window, "export_pipeline", "Pipeline view as PNG/SVG…", "save a picture of the pipeline (SVG: a "
-               "vector figure for slides)", None)
-    add_action(window, "export_metrics_plot", "Metrics plots as PNG/SVG…", "save the curves as a picture", None)
-    add_action(window, "export_csv", "Metrics as CSV…", "every iteration's loss, accuracy, gradient norms and "
-               "update ratios, and the test points", None)
-    add_action(window, "export_record", "Current step's arrays (.npz)…", "every array of the last phase's "
-               "record (activations, gradients, updates)", None)
-    add_action(window, "quit", "Quit", "close the window", None, "Ctrl+Q")
+    add_action(window, "save_spec", _("Save layer stack…"), _("save the layer stack (spec) as JSON"), P.SP_DialogSaveButton)
+    add_action(window, "open_image", _("Open image…"), _("a PNG or JPEG picture as the input: converted like the "
+               "dataset's images, pinned, and run forward"), None, "Ctrl+I")
+    add_action(window, "export_pipeline", _("Pipeline view as PNG/SVG…"), _("save a picture of the pipeline (SVG: a "
+               "vector figure for slides)"), None)
+    add_action(window, "export_metrics_plot", _("Metrics plots as PNG/SVG…"), _("save the curves as a picture"), None)
+    add_action(window, "export_csv", _("Metrics as CSV…"), _("every iteration's loss, accuracy, gradient norms and "
+               "update ratios, and the test points"), None)
+    add_action(window, "export_record", _("Current step's arrays (.npz)…"), _("every array of the last phase's "
+               "record (activations, gradients, updates)"), None)
+    add_action(window, "quit", _("Quit"), _("close the window"), None, "Ctrl+Q")
     f = window.files.actions
-    f["open"].setText("&Open session…")
-    f["save"].setText("&Save session")
-    f["save_as"].setText("Save session &as…")
+    f["open"].setText(_("&Open session…"))
+    f["save"].setText(_("&Save session"))
+    f["save_as"].setText(_("Save session &as…"))
     for act in f.values():
         window.addAction(act)
         tip = f"{act.text().replace('&', '')}  ({act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
@@ -41,17 +44,17 @@ def create(window: Any) -> None:
 
 def menu(window: Any) -> QMenu:
     a, f = window.actions, window.files.actions
-    m = window.menuBar().addMenu("&File")
-    window.presets_menu = m.addMenu("&New from preset")
+    m = window.menuBar().addMenu(_("&File"))
+    window.presets_menu = m.addMenu(_("&New from preset"))
     _fill_presets(window)
     m.addAction(f["open"])
     window.files.recent_menu(m)
     m.addActions([f["save"], f["save_as"]])
     m.addSeparator()
     m.addAction(a["open_image"])
-    stack = m.addMenu("&Layer stack")
+    stack = m.addMenu(_("&Layer stack"))
     stack.addActions([a["open_spec"], a["save_spec"]])
-    window.export_menu = m.addMenu("&Export")
+    window.export_menu = m.addMenu(_("&Export"))
     window.export_menu.addActions([a["export_pipeline"], a["export_metrics_plot"], a["export_csv"],
                                    a["export_record"]])
     window.file_end = m.addSeparator()         # extensions insert their actions before this (and Quit)
@@ -65,7 +68,7 @@ def _fill_presets(window: Any) -> None:
         from visualcnn.presets import list_presets
         presets = list_presets()
     except Exception as e:          # a broken preset file must not keep the window from opening
-        act = window.presets_menu.addAction(f"presets unavailable: {e}")
+        act = window.presets_menu.addAction(_("presets unavailable: {error}").format(error=e))
         act.setEnabled(False)
         return
     for p in presets:
@@ -88,4 +91,4 @@ def connect(window: Any) -> None:
     a["open_spec"].triggered.connect(lambda: window.open_spec())
     a["save_spec"].triggered.connect(lambda: window.save_spec())
     for name, act in window.preset_actions.items():
-        act.triggered.connect(lambda _=False, n=name: c.open_preset(n))
+        act.triggered.connect(lambda _checked=False, n=name: c.open_preset(n))

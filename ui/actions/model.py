@@ -10,30 +10,31 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QLabel, QStyle
 
 from visualcnn.errors import VisualCNNError
+from visualcnn.i18n import N_, _
 
 from .. import files as files_mod
 from .common import add_action
 
-MODEL_FILTER = "ONNX models (*.onnx);;All files (*)"
-EXPORT_FILTER = "ONNX model (*.onnx);;PyTorch code and weights (*.py)"
-NO_MODEL = ("This session was not opened from a model file. File ▸ Open model… reads an ONNX file "
-            "(from torch.onnx.export, for example).")
+MODEL_FILTER = N_("ONNX models (*.onnx);;All files (*)")
+EXPORT_FILTER = N_("ONNX model (*.onnx);;PyTorch code and weights (*.py)")
+NO_MODEL = N_("This session was not opened from a model file. File ▸ Open model… reads an ONNX file "
+              "(from torch.onnx.export, for example).")
 
 
 def install(window: Any) -> None:
     P = QStyle.StandardPixmap
-    open_act = add_action(window, "open_model", "Open model (ONNX)…", "open a trained model from an ONNX file: its "
-                          "layers and weights become a session to step through", P.SP_DirOpenIcon)
-    export_act = add_action(window, "export_model", "Export model…", "write the network and its current weights "
-                            "as an ONNX file, or as PyTorch code (.py) with its weights (.npz)", None)
+    open_act = add_action(window, "open_model", _("Open model (ONNX)…"), _("open a trained model from an ONNX file: its "
+                          "layers and weights become a session to step through"), P.SP_DirOpenIcon)
+    export_act = add_action(window, "export_model", _("Export model…"), _("write the network and its current weights "
+                            "as an ONNX file, or as PyTorch code (.py) with its weights (.npz)"), None)
     file_menu = window.menus["file"]
     file_menu.insertActions(window.file_end, [open_act, export_act])
-    window.model_report = QLabel(NO_MODEL)
+    window.model_report = QLabel(_(NO_MODEL))
     window.model_report.setWordWrap(True)
     window.model_report.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
     window.model_report.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     window.model_report.setMargin(8)
-    dock = window.add_dock("model", "Model", window.model_report, Qt.DockWidgetArea.LeftDockWidgetArea,
+    dock = window.add_dock("model", _("Model"), window.model_report, Qt.DockWidgetArea.LeftDockWidgetArea,
                            tabify_with="stack", scroll=True)
     dock.hide()
     window.docks["stack"].raise_()
@@ -48,7 +49,7 @@ def show_report(window: Any, session: Any) -> None:
     from visualcnn.interop.sessions import import_report
 
     report = import_report(session)
-    window.model_report.setText(NO_MODEL if report is None else "\n".join(report.detail_lines()))
+    window.model_report.setText(_(NO_MODEL) if report is None else "\n".join(report.detail_lines()))
     if report is not None:
         window.docks["model"].show()
         window.docks["model"].raise_()
@@ -59,23 +60,24 @@ def open_model(window: Any, path: str | Path | None = None) -> bool:
     from visualcnn.interop.sessions import open_model_session
 
     if path is None:
-        path = files_mod.get_open_path(window, "Open model", "", MODEL_FILTER)
+        path = files_mod.get_open_path(window, _("Open model"), "", _(MODEL_FILTER))
         if not path:
             return False
     c = window.controller
-    if not c.confirm_discard(f"Opening the model {Path(path).name}"):
+    if not c.confirm_discard(_("Opening the model {name}").format(name=Path(path).name)):
         return False
     try:
         session, model = open_model_session(path)
     except (VisualCNNError, OSError) as e:
-        window.show_message(f"The model was not opened: {e}. The session is unchanged.")
+        window.show_message(_("The model was not opened: {error}. The session is unchanged.").format(error=e))
         return False
     window.files.set_session(session, path=None)
     c.set_session(session)                      # the Model panel follows (sessionChanged)
     data = session.dataset.describe()
     if session.dataset.source.get("name_or_path") == "random":
-        data = "random images of its input shape (no data set fits)"
-    window.statusBar().showMessage(f"opened {model.report.summary()}; stepping on {data}", 10000)
+        data = _("random images of its input shape (no data set fits)")
+    window.statusBar().showMessage(_("opened {summary}; stepping on {data}").format(
+        summary=model.report.summary(), data=data), 10000)
     return True
 
 
@@ -87,7 +89,8 @@ def export_model(window: Any, path: str | Path | None = None) -> Path | None:
     if c.refuse():
         return None
     if path is None:
-        path = files_mod.get_save_path(window, "Export model", str(Path.home() / "model.onnx"), EXPORT_FILTER)
+        path = files_mod.get_save_path(window, _("Export model"), str(Path.home() / "model.onnx"),
+                                         _(EXPORT_FILTER))
         if not path:
             return None
     path = Path(path)
@@ -97,15 +100,16 @@ def export_model(window: Any, path: str | Path | None = None) -> Path | None:
         with c.session.lock:
             if path.suffix.lower() == ".py":
                 written = to_pytorch(c.session.network, path)
-                message = f"exported {written[0].name} and {written[1].name} (PyTorch)"
+                message = _("exported {code} and {weights} (PyTorch)").format(code=written[0].name,
+                                                                                weights=written[1].name)
             elif path.suffix.lower() == ".onnx":
                 written = (to_onnx(c.session.network, path),)
-                message = f"exported {written[0].name} (ONNX)"
+                message = _("exported {name} (ONNX)").format(name=written[0].name)
             else:
-                raise VisualCNNError(f"cannot export to {path.name}: the name must end in .onnx (ONNX) "
-                                     f"or .py (PyTorch code)")
+                raise VisualCNNError(_("cannot export to {name}: the name must end in .onnx (ONNX) "
+                                       "or .py (PyTorch code)").format(name=path.name))
     except (VisualCNNError, OSError) as e:
-        window.show_message(f"The model was not exported: {e}")
+        window.show_message(_("The model was not exported: {error}").format(error=e))
         return None
     window.statusBar().showMessage(message, 8000)
     return written[0]

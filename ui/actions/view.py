@@ -7,25 +7,27 @@ from typing import Any
 
 from PyQt6.QtWidgets import QMenu
 
+from visualcnn.i18n import _
+
 from .common import add_action
 
 KEY = "view"
 
 
 def create(window: Any) -> None:
-    add_action(window, "zoom_in", "Larger text", "make all text larger, the pipeline's too (for the back of the "
-               "room)", None, ["Ctrl+=", "Ctrl++"])
-    add_action(window, "zoom_out", "Smaller text", "make all text smaller", None, "Ctrl+-")
-    add_action(window, "presentation", "Presentation", "full screen with large text for a projector; "
-               "press again to leave", None, "F12")
+    add_action(window, "zoom_in", _("Larger text"), _("make all text larger, the pipeline's too (for the back of the "
+               "room)"), None, ["Ctrl+=", "Ctrl++"])
+    add_action(window, "zoom_out", _("Smaller text"), _("make all text smaller"), None, "Ctrl+-")
+    add_action(window, "presentation", _("Presentation"), _("full screen with large text for a projector; "
+               "press again to leave"), None, "F12")
     window.actions["presentation"].setCheckable(True)
-    add_action(window, "reset_layout", "Reset layout", "put every panel back where it started, floating ones "
-               "too", None)
+    add_action(window, "reset_layout", _("Reset layout"), _("put every panel back where it started, floating ones "
+               "too"), None)
 
 
 def menu(window: Any) -> QMenu:
     a = window.actions
-    m = window.menuBar().addMenu("&View")
+    m = window.menuBar().addMenu(_("&View"))
     window.view_menu = m
     window._view_docks_end = m.addSeparator()        # add_dock puts the panels' toggles above it
     m.addActions([a["zoom_in"], a["zoom_out"], a["presentation"], a["reset_layout"]])

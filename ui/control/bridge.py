@@ -6,6 +6,9 @@ from typing import Any, Callable
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
+from visualcnn.i18n import _
+from visualcnn.records import phase_name
+
 
 class SessionBridge(QObject):
     """Re-emits a Session's plain-callback events as Qt signals (safe to emit from any thread).
@@ -68,15 +71,22 @@ def status_text(session: Any) -> str:
     last = session.last_record
     if last is None:
         if session.iteration == 0:
-            where = "iteration 0 · ready"
+            where = _("iteration 0 · ready")
         else:
             m = session.metrics[-1] if session.metrics else None
-            done = f" (iteration {session.iteration - 1}: loss {m.loss:.4g}, weights updated)" if m else ""
-            where = f"iteration {session.iteration} · start{done}"
+            if m is not None:
+                where = _("iteration {k} · start (iteration {previous}: loss {loss:.4g}, weights updated)").format(
+                    k=session.iteration, previous=session.iteration - 1, loss=m.loss)
+            else:
+                where = _("iteration {k} · start").format(k=session.iteration)
     else:
-        where = f"iteration {last.iteration} · {last.phase}"
+        phase = phase_name(last.phase)
         if last.layer is not None:
-            where += f" · layer {last.layer} {last.layer_type}"
+            where = _("iteration {k} · {phase} · layer {layer} {type}").format(
+                k=last.iteration, phase=phase, layer=last.layer, type=last.layer_type)
+        else:
+            where = _("iteration {k} · {phase}").format(k=last.iteration, phase=phase)
         if last.loss is not None:
             where += f" C = {last.loss:.4g}"
-    return f"{where} — next: {session.describe()}"
+    # " — " splits what happened from what comes next: the status bar drops the second part when short of room
+    return _("{where} — next: {next}").format(where=where, next=session.describe())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from visualcnn.errors import VisualCNNError
+from visualcnn.i18n import _
 
 
 class FileControl:
@@ -22,7 +23,7 @@ class FileControl:
         try:
             new = build()            # checks the shapes; a run, if any, goes on untouched when they differ
         except VisualCNNError as e:
-            self._error(f"{label} was not loaded: {e}. The session is unchanged.")
+            self._error(_("{label} was not loaded: {error}. The session is unchanged.").format(label=label, error=e))
             return False
         if self.worker.is_active:
             # the new session shares the network: stop the run, then take its weights as they are now
@@ -31,8 +32,8 @@ class FileControl:
         new.breakpoints = s.breakpoints
         if not self.switch_session(new, self.window.files.path, dirty=True, label=label):
             return False
-        self.window.statusBar().showMessage(f"now on {dataset.describe()} — weights kept; curves and step "
-                                            f"history start again", 8000)
+        self.window.statusBar().showMessage(_("now on {dataset}: weights kept; curves and step history start "
+                                              "again").format(dataset=dataset.describe()), 8000)
         return True
 
     def switch_session(self, session: Any, path: Any = None, dirty: bool = False, label: str | None = None) -> bool:
@@ -46,18 +47,18 @@ class FileControl:
             files.set_session(session, path, dirty)
             self.set_session(session)
         except Exception as e:  # noqa: BLE001 - whatever a view trips on, the window must not be left half-switched
-            name = label or getattr(path, "name", None) or "the session"
+            name = label or getattr(path, "name", None) or _("the session")
             try:
                 files.set_session(*old_file)
                 self.set_session(old)
                 self.worker.test_points[:] = old_points
                 self.refresh(force=True)
             finally:
-                message = (f"{name} was not opened: the window could not show it ({type(e).__name__}: {e}); "
-                           f"it stays on the session it had")
+                message = _("{name} was not opened: the window could not show it ({error}); it stays on the "
+                            "session it had").format(name=name, error=f"{type(e).__name__}: {e}")
                 self._error(message)
                 from ui import files as files_mod
-                files_mod.show_error(self.window, "Could not open", message)
+                files_mod.show_error(self.window, _("Could not open"), message)
             return False
         return True
 
@@ -68,14 +69,14 @@ class FileControl:
     def open_preset(self, name: str) -> bool:
         """Switch to a bundled preset's session."""
         from visualcnn.session import Session
-        if not self.confirm_discard(f"Opening the preset {name!r}"):
+        if not self.confirm_discard(_("Opening the preset '{name}'").format(name=name)):
             return False
         try:
             session = Session.from_preset(name)
         except VisualCNNError as e:
             self._error(str(e))
             return False
-        if not self.switch_session(session, None, label=f"the preset {name!r}"):
+        if not self.switch_session(session, None, label=_("the preset '{name}'").format(name=name)):
             return False
         self.window.settings.setValue("session/last_preset", name)
         return True

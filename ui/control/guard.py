@@ -28,6 +28,7 @@ import time
 from typing import Any, Callable
 
 from visualcnn.errors import VisualCNNError
+from visualcnn.i18n import _
 from visualcnn.runaway import AbandonableCall, LayerStopped, interrupt_thread, rescued_session
 
 #: the GUI thread waits this long for a command before letting the event loop run (an ordinary phase: ms)
@@ -91,9 +92,12 @@ def where(session: Any) -> tuple[str, int | None, str]:
     """(phase, layer, in words) of the phase `session` runs next — read without its lock, for a stuck call: the
     cursor only moves once a phase has completed, so it names the phase a stuck layer call is in."""
     phase, layer = session.phase, session.layer
+    from visualcnn.records import phase_name
+    name = phase_name(phase)
     if layer is None:
-        return phase, None, f"the {phase}"
-    return phase, layer, f"layer {layer} {session.network.layers[layer].type_name} ({phase})"
+        return phase, None, _("the {phase} phase").format(phase=name)
+    return phase, layer, _("layer {layer} {type} ({phase})").format(
+        layer=layer, type=session.network.layers[layer].type_name, phase=name)
 
 
 class PendingCommand:
@@ -133,7 +137,7 @@ class GuardControl:
         p = self._pending
         if p is None:
             return None
-        return f"{p.what} is still running: wait for it, or press Stop (Shift+F5)"
+        return _("{what} is still running: wait for it, or press Stop (Shift+F5)").format(what=p.what)
 
     def _guarded(self, fn: Callable[[], Any]) -> bool:
         """Run fn() (which steps the Session) — off the GUI thread when the stack has a user layer; True if it
@@ -151,7 +155,7 @@ class GuardControl:
         self._pending = p = PendingCommand(call, s)
         self._pending_timer.start()
         self.update_actions()
-        self.window.statusBar().showMessage(f"{p.what} is running…")
+        self.window.statusBar().showMessage(_("{what} is running…").format(what=p.what))
         return True
 
     def _poll_pending(self) -> None:
@@ -170,7 +174,7 @@ class GuardControl:
         if not p.announced and now - p.started >= STILL_RUNNING_S:
             p.announced = True
             _phase, layer, what = where(p.session)
-            self.alert = f"{what} is still running… Stop (Shift+F5) interrupts it"
+            self.alert = _("{what} is still running… Stop (Shift+F5) interrupts it").format(what=what)
             self.window.banner.show_message(self.alert, layer, stop=True)
 
     def _end_pending(self) -> None:
@@ -189,7 +193,7 @@ class GuardControl:
             self._retire_step_thread()
             if p.call.thread.ident is not None:
                 interrupt_thread(p.call.thread.ident)
-            self.window.statusBar().showMessage(f"stopping {p.what}…")
+            self.window.statusBar().showMessage(_("stopping {what}…").format(what=p.what))
         return True
 
     def _abandon_pending(self, p: PendingCommand) -> None:
@@ -201,9 +205,9 @@ class GuardControl:
         files = self.window.files
         files.set_session(new, path=files.path, dirty=files.is_dirty)
         self.set_session(new)
-        self._report_stuck(phase, layer, f"{what} did not return and could not be interrupted (it waits inside "
-                                         f"compiled code, e.g. time.sleep): it was abandoned and iteration "
-                                         f"{new.iteration} starts again from its beginning")
+        self._report_stuck(phase, layer, _("{what} did not return and could not be interrupted (it waits inside "
+                                           "compiled code, e.g. time.sleep): it was abandoned and iteration "
+                                           "{k} starts again from its beginning").format(what=what, k=new.iteration))
 
     def _forget_pending(self) -> None:
         """The Session is being replaced (a file, a preset): the running command's result no longer matters."""
@@ -234,12 +238,12 @@ class GuardControl:
             return False
         except LayerStopped:
             phase, layer, what = where(self.session)
-            self._report_stuck(phase, layer, f"{what}: stopped by the user before it returned; the phase was not "
-                                             f"completed (the next step runs it again)")
+            self._report_stuck(phase, layer, _("{what}: stopped by the user before it returned; the phase was not "
+                                               "completed (the next step runs it again)").format(what=what))
             self.refresh()
             return False
         except BaseException as e:  # noqa: BLE001 - SystemExit or a bug in layer code must not close the window
-            self._failed(e, f"{where(self.session)[2]} failed: ")
+            self._failed(e, _("{what} failed: ").format(what=where(self.session)[2]))
             return False
         self.window.files.set_dirty(True)
         self.refresh()

@@ -7,6 +7,10 @@ from typing import Any
 import numpy as np
 
 from visualcnn.errors import VisualCNNError
+from visualcnn.i18n import N_, _
+
+#: the data set's splits, as a pinned image's source names them
+SPLIT_NAMES = {"train": N_("training"), "test": N_("test")}
 
 
 class InputControl:
@@ -19,7 +23,7 @@ class InputControl:
         try:
             self.session.pin_input(x, labels)
         except VisualCNNError as e:
-            self._error(f"Cannot use {source} as the input: {e}")
+            self._error(_("Cannot use {source} as the input: {error}").format(source=source, error=e))
             return False
         self.pin_source = source
         self.clear_alert()
@@ -40,27 +44,31 @@ class InputControl:
         row = b.view.currentIndex().row()
         index = int(b.model.rows[row]) if 0 <= row < len(b.model.rows) else None
         name = self.session.dataset.class_names[int(labels[0])]
-        where = f"{b.split} image #{index}" if index is not None else f"{b.split} image"
-        self.pin_input(x, labels, f"{where} (label {name})")
+        split = _(SPLIT_NAMES.get(b.split, b.split))
+        if index is not None:
+            source = _("{split} image #{index} (label {label})").format(split=split, index=index, label=name)
+        else:
+            source = _("{split} image (label {label})").format(split=split, label=name)
+        self.pin_input(x, labels, source)
 
     def try_input(self, x: np.ndarray) -> bool:
         """The drawing pad's image x (C, H, W): pin it and run the forward phases and the loss, so the
         pipeline, the probabilities and the inspector show what the network makes of it. Until its label
         is chosen it runs forward only: the network's answer, scored neither right nor wrong."""
         if self.running:
-            self.window.statusBar().showMessage("Training is running: pause it (F5) to try your own image.", 5000)
+            self.window.statusBar().showMessage(_("Training is running: pause it (F5) to try your own image."), 5000)
             return False
         label = self.window.pad_labels.label()
         if label is None:
-            source = "your image (no label yet: forward only — choose what it shows to compute the loss)"
+            source = _("your image (no label yet: forward only — choose what it shows to compute the loss)")
         else:
-            source = f"your image (labelled {self.session.dataset.class_names[label]})"
+            source = _("your image (labelled {label})").format(label=self.session.dataset.class_names[label])
         if not self.pin_input(np.asarray(x)[None], [0 if label is None else label], source):
             return False
         s = self.session
 
         def forward() -> None:
-            for _ in range(len(s.network.layers) + (label is not None)):
+            for _k in range(len(s.network.layers) + (label is not None)):
                 s.step()
                 if s.last_hit is not None:
                     break

@@ -16,6 +16,7 @@ import numpy as np
 from PyQt6.QtCore import QAbstractEventDispatcher, QCoreApplication, QThread, QTimer
 
 from visualcnn.errors import VisualCNNError
+from visualcnn.i18n import _
 
 from ..worker import EVAL_EVERY_S, PAUSED, RUNNING, STOP_GRACE, RunWorker, speed_label
 
@@ -40,21 +41,18 @@ ABANDON_RUN_AFTER_S = 3.0
 ABANDONED: list[RunWorker] = []
 
 
-def plural(n: int, word: str) -> str:
-    """'1 iteration', '2 iterations', '1,234 iterations'."""
-    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
-
-
 def run_summary_text(summary: Any) -> str:
     """What the status bar says when a run ends: its length, and its rate over the time it really ran
     (RunSummary.seconds leaves out every pause)."""
-    n = plural(summary.iterations, "iteration")
+    n = summary.iterations
     if summary.stopped_by == "done":
         rate = summary.iterations / summary.seconds if summary.seconds > 0 else math.inf
         per_s = f"{rate:,.0f}" if rate >= 10 else f"{rate:.2g}"
-        return f"run finished: {n} in {summary.seconds:.1f} s of running ({per_s} iterations/s)"
+        text = (_("run finished: 1 iteration in {seconds:.1f} s of running ({rate} iterations/s)") if n == 1 else
+                _("run finished: {n:,} iterations in {seconds:.1f} s of running ({rate} iterations/s)"))
+        return text.format(n=n, seconds=summary.seconds, rate=per_s)
     if summary.stopped_by == "stop":
-        return f"run stopped after {n}"
+        return _("run stopped after 1 iteration") if n == 1 else _("run stopped after {n:,} iterations").format(n=n)
     return ""
 
 
@@ -76,7 +74,7 @@ class RunControl:
         w.stateChanged.connect(lambda state, w=w: w is self.worker and self._run_state(state))
         w.progress.connect(lambda d, t, eta, w=w: w is self.worker and self._run_progress(d, t, eta))
         w.finished.connect(lambda summary, w=w: w is self.worker and self._run_finished(summary))
-        w.failed.connect(lambda message, w=w: w is self.worker and self._failed(w.last_error or message, "The run stopped: "))
+        w.failed.connect(lambda message, w=w: w is self.worker and self._failed(w.last_error or message, _("The run stopped: ")))
         w.jobDone.connect(lambda tag, result, w=w: w is self.worker and self._job_done(tag, result))
         self.worker = w
 
@@ -119,7 +117,7 @@ class RunControl:
     def _frame_due(self) -> bool:
         """During a run: has a newer iteration been recorded, or are the curves or the status bar due?"""
         now = time.perf_counter()
-        records, _ = self._running_records()
+        records, _next = self._running_records()
         last = records[-1] if records else None
         return (not self._shown or self._shown[-1] is not last or self.session.network is not self._shown_network
                 or now - self._metrics_drawn >= METRICS_EVERY_S or now - self._status_drawn >= STATUS_EVERY_S)
@@ -129,9 +127,13 @@ class RunControl:
         s = self.session
         done, total, _eta = self._progress
         m = s.metrics[-1] if s.metrics else None
-        loss = f" · loss {m.loss:.4g}" if m is not None else ""
-        return (f"running · iteration {s.iteration:,} ({done:,} / {total:,} of this run){loss} · "
-                f"{speed_label(self.worker.speed)} — F5 pauses, Shift+F5 stops")
+        if m is not None:
+            text = _("running · iteration {k:,} ({done:,} / {total:,} of this run) · loss {loss:.4g} · {speed}")
+        else:
+            text = _("running · iteration {k:,} ({done:,} / {total:,} of this run) · {speed}")
+        where = text.format(k=s.iteration, done=done, total=total, loss=m.loss if m is not None else 0.0,
+                            speed=speed_label(self.worker.speed))
+        return _("{where} — F5 pauses, Shift+F5 stops").format(where=where)
 
     def toggle_run(self) -> None:
         """Run (F5) for the iterations or epochs set under Training; while running, pause; while paused, resume."""
@@ -160,7 +162,7 @@ class RunControl:
                 s.set_hyper(lr=float(panel.run_lr.value()))
         except VisualCNNError as e:
             self._restore_stepping()
-            self._error(f"Cannot run: {e}")
+            self._error(_("Cannot run: {error}").format(error=e))
             return False
         try:
             self.bridge.quiet = True          # before the first phase: the worker may start at once
@@ -168,7 +170,7 @@ class RunControl:
         except (ValueError, RuntimeError) as e:
             self.bridge.quiet = False
             self._restore_stepping()
-            self._error(f"Cannot run: {e}")
+            self._error(_("Cannot run: {error}").format(error=e))
             return False
         self.runningChanged.emit(True)
         self.refresh(force=True)
@@ -214,9 +216,10 @@ class RunControl:
         self.bridge.quiet = False
         self.runningChanged.emit(False)
         from visualcnn.session import LayerFailure
-        self._failed(LayerFailure(f"run: a layer did not return and could not be interrupted (it waits inside "
-                                  f"compiled code, e.g. time.sleep): it was abandoned and iteration "
-                                  f"{new.iteration} starts again from its beginning", phase="", layer=None))
+        self._failed(LayerFailure(_("run: a layer did not return and could not be interrupted (it waits inside "
+                                    "compiled code, e.g. time.sleep): it was abandoned and iteration "
+                                    "{k} starts again from its beginning").format(k=new.iteration),
+                                  phase="", layer=None))
 
     def wait_until_paused(self, timeout: float = 2.0) -> bool:
         """Pause and wait (briefly, on the GUI thread) until the worker has let go of the Session."""
