@@ -196,6 +196,8 @@ def check_against_torch(n: int = 5) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from visualcnn.layers.workspace import keep_freed_memory
+    keep_freed_memory()             # as visualcnn and the window do at their start
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--batches", default="1,32,128", help="comma-separated batch sizes")
     ap.add_argument("--rounds", type=int, default=15, help="alternating rounds per batch size")

@@ -176,6 +176,8 @@ def window(preset: str, minutes: float, warmup: float, size: str) -> int:
 
 
 def main() -> int:
+    from visualcnn.layers.workspace import keep_freed_memory
+    keep_freed_memory()             # as visualcnn and the window do at their start
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--minutes", type=float, default=10.0, help="how long to run (default 10)")
     p.add_argument("--warmup", type=float, default=60.0, help="seconds before the RSS reference sample (default 60)")

@@ -396,11 +396,13 @@ def environment() -> str:
                      for i in threadpool_info() if i["user_api"] == "blas")
     tcap = torch.backends.cpu.get_cpu_capability() if torch is not None else "-"
     return (f"CPU {cpu}; NumPy's BLAS: {blas} (OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}); "
-            f"torch CPU capability {tcap}; core's malloc tuning {'on' if vc.layers.workspace.MALLOC_TUNED else 'off'} "
+            f"torch CPU capability {tcap}; core's malloc tuning {'on' if vc.layers.workspace.malloc_tuned() else 'off'} "
             f"(process-wide: torch runs in the same process)")
 
 
 def main(argv=None):
+    from visualcnn.layers.workspace import keep_freed_memory
+    keep_freed_memory()             # as visualcnn and the window do at their start
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     ap.add_argument("--rounds", type=int, default=7, help="alternating rounds per figure")

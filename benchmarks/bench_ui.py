@@ -61,6 +61,8 @@ def make_session(name: str):
 
 
 def main() -> int:
+    from visualcnn.layers.workspace import keep_freed_memory
+    keep_freed_memory()             # as visualcnn and the window do at their start
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--preset", default="digits-small", help="comma-separated presets (or net64)")
     p.add_argument("--steps", type=int, default=200)

@@ -12,6 +12,7 @@ import sys
 from typing import Sequence
 
 from visualcnn.i18n import _, set_language
+from visualcnn.layers.workspace import keep_freed_memory
 
 from .startup import DEFAULT_PRESET, has_display, load_session, make_app
 
@@ -34,6 +35,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Open the window; returns the exit code (2 for a bad preset, spec or argument)."""
     set_language()              # the system's, for what is printed; the window applies the user's saved choice
+    keep_freed_memory()         # the window's steps reuse freed arrays (visualcnn/layers/workspace.py)
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
     args.target = args.target or args.preset
     from visualcnn.errors import VisualCNNError

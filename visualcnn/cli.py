@@ -17,6 +17,7 @@ import numpy as np
 from .cli_argparse import number, number_of_phases, positive_int, seed, size, translated_argparse
 from .errors import VisualCNNError
 from .i18n import _, ngettext, set_language
+from .layers.workspace import keep_freed_memory
 
 PROG = "visualcnn"
 
@@ -391,6 +392,7 @@ def _route_bare_file(argv: list[str], commands: set[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     set_language()                  # the system locale's (LANGUAGE, LC_ALL, LC_MESSAGES, LANG): ja_JP → 日本語
+    keep_freed_memory()             # a program of ours: its steps reuse freed arrays (layers/workspace.py)
     with translated_argparse():
         parser = build_parser()
         commands = set(next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices)

@@ -20,7 +20,9 @@ hands an array above its mmap threshold (128 KiB at first, raised as large block
 own mmap and unmaps it on free, and trims the heap's free top beyond twice that, so the next step
 pays a page fault per 4 KiB to get the same memory back: 17–22 % of a training step in a process
 that runs one of the benchmark suite's networks (measured). `keep_freed_memory` raises both
-thresholds once, at import, so freed blocks are reused from the heap; peaks are unchanged.
+thresholds so that freed blocks are reused from the heap (peaks are unchanged). It changes the whole
+process's allocator, so the programs call it at their start (`visualcnn`, the window, the benchmarks);
+importing the core as a library leaves a host program's allocator as it is.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ def keep_freed_memory() -> bool:
     these thresholds in the environment (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_), or with
     VISUALCNN_MALLOC=default (glibc's own behaviour: freed memory goes back to the system at once).
     """
+    global _malloc_tuned
     if not sys.platform.startswith("linux") or os.environ.get("VISUALCNN_MALLOC") == "default" or any(
             k in os.environ for k in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")):
         return False
@@ -61,10 +64,17 @@ def keep_freed_memory() -> bool:
     except (OSError, AttributeError):        # musl and others: no mallopt, nothing to tune
         return False
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    tuned = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    _malloc_tuned = _malloc_tuned or tuned
+    return tuned
 
 
-MALLOC_TUNED = keep_freed_memory()
+_malloc_tuned = False
+
+
+def malloc_tuned() -> bool:
+    """Whether `keep_freed_memory` has tuned this process's allocator."""
+    return _malloc_tuned
 
 
 def scratch(size: int, dtype: np.dtype) -> np.ndarray:
