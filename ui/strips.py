@@ -245,8 +245,13 @@ def mistakes_text(network: Any, optimizer: Any = None) -> str:
             at = [i for i, layer in enumerate(network.layers) if mistake_of(layer) == name]
             top = max(at) if at else last
             where = ", ".join(str(i) for i in at)
-            parts.append(_("{mistake} in layer {where}: ∂C/∂x there and every gradient and update below it "
-                           "(layers 0–{last})").format(mistake=name, where=where, last=top))
+            # the layer's own ∂W uses the δ that arrived (right): only what its ∂C/∂x reaches, below it, is spoiled
+            if top == 0:
+                parts.append(_("{mistake} in layer {where}: only ∂C/∂x there, the image gradient; no weight "
+                               "gradient or update").format(mistake=name, where=where))
+            else:
+                parts.append(_("{mistake} in layer {where}: ∂C/∂x there and every gradient and update below it "
+                               "(layers 0–{last})").format(mistake=name, where=where, last=top - 1))
     return _("Deliberately wrong math (the study note's slips): {mistakes}.").format(mistakes="; ".join(parts))
 
 

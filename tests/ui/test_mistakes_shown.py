@@ -6,6 +6,7 @@ from tests.ui.helpers import open_window
 from ui.render import offscreen_window
 from ui.snapshot import render_snapshot
 from ui.startup import APP_NAME
+from visualcnn.mistakes import expected_failures
 from visualcnn.session import Session
 
 
@@ -27,7 +28,11 @@ def test_a_mistake_is_named_with_the_layers_it_spoils(qtbot, tmp_path):
     assert w.mathlab.set_mistakes(["conv-no-flip"])
     strip = w.mistake_strip.text()
     assert not w.mistake_strip.isHidden()
-    assert "conv-no-flip" in strip and "layer 0, 3" in strip and "layers 0–3" in strip
+    assert "conv-no-flip" in strip and "layer 0, 3" in strip
+    # the layers named are the ones whose weight gradients the gradient check must flag: below layer 3, not 3
+    spoiled = {i for i, tensor in expected_failures(w.controller.session.network) if tensor != "input"}
+    assert spoiled == {0, 1, 2} & {i for i, layer in enumerate(w.controller.session.network.layers) if layer.params}
+    assert "layers 0–2" in strip and "layers 0–3" not in strip
     assert "deliberately wrong" in w.windowTitle()
     titles = {c.layer: c.title_item.plain() for c in w.pipeline.columns if c.kind == "layer"}
     assert titles[0].startswith("⚠") and titles[3].startswith("⚠") and not titles[1].startswith("⚠")
@@ -74,4 +79,14 @@ def test_the_metrics_and_array_exports_say_the_math_is_wrong(qtbot, tmp_path, mo
             assert "softmax-diagonal" in stored
         else:
             assert first.startswith("iteration,") and stored == ""
+    w.controller.shutdown()
+
+
+def test_a_mistake_in_the_first_layer_spoils_no_update(qtbot, tmp_path):
+    w = window_for(qtbot, tmp_path, Session.from_preset("seed-note"))
+    assert w.mathlab.set_mistakes(["conv-no-flip"])
+    net = w.controller.session.network
+    assert expected_failures(net) == {(0, "input")}        # the image gradient only: ∂W of layer 0 is right
+    strip = w.mistake_strip.text()
+    assert "layer 0" in strip and "no weight gradient or update" in strip and "layers 0–0" not in strip
     w.controller.shutdown()
