@@ -90,3 +90,21 @@ def test_a_mistake_in_the_first_layer_spoils_no_update(qtbot, tmp_path):
     strip = w.mistake_strip.text()
     assert "layer 0" in strip and "no weight gradient or update" in strip and "layers 0–0" not in strip
     w.controller.shutdown()
+
+
+def test_the_mistakes_dock_shows_list_explanation_and_comparison_without_scrolling_at_1600(qtbot, tmp_path):
+    # with a mistake on, the red strip takes height from the bottom docks: the mistakes list used to be as tall
+    # as all its rows, so the whole dock scrolled and the comparison plot sat below the fold
+    from PyQt6 import QtWidgets
+
+    w = open_window(qtbot, tmp_path, Session.from_preset("seed-note"), size=(1600, 1000))
+    assert w.mathlab.set_mistakes(["softmax-diagonal"])
+    w.docks["mistakes"].raise_()
+    qtbot.wait(50)
+    area = w.docks["mistakes"].widget()
+    assert isinstance(area, QtWidgets.QScrollArea)
+    assert area.verticalScrollBar().maximum() == 0 and area.horizontalScrollBar().maximum() == 0
+    panel, plot = w.mathlab.mistakes_panel, w.mathlab.compare.plot
+    assert panel.list.height() >= panel.list.visualItemRect(panel.list.item(1)).bottom()   # two rows at least
+    assert plot.height() >= 150
+    w.controller.shutdown()

@@ -39,6 +39,11 @@ class _Fill(QtWidgets.QWidget):
         self.child.setGeometry(self.rect())
         super().resizeEvent(event)
 
+    def event(self, event: QtCore.QEvent) -> bool:
+        if event.type() == QtCore.QEvent.Type.LayoutRequest:
+            self.updateGeometry()       # the child's minimum changed (rows re-wrapped): the scroll area re-sizes us
+        return super().event(event)
+
 
 class MathLab(GradientChecks, Mistakes, LayerFiles, QtCore.QObject):
     """The gradient check, mistakes, custom layers and errors of one MainWindow (see the module doc)."""

@@ -150,7 +150,7 @@ class CompareView(WorkerHost, QtWidgets.QWidget):
         lay.addWidget(self.note)
         self.plot = pg.PlotWidget()
         self.plot.setBackground(style.background_color(self))
-        self.plot.setMinimumHeight(180)
+        self.plot.setMinimumHeight(150)         # a short bottom dock at 1600×1000 shows it without scrolling
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setLabel("bottom", _("iteration"))
         self.plot.setLogMode(y=True)          # a mistake's loss can be 10⁵ times the correct one: both stay visible

@@ -45,6 +45,10 @@ def mistake_html(name: str, applies: bool = True) -> str:
 <p style="color:gray">{caught}</p>{warn}"""
 
 
+#: the mistakes list scrolls below this many rows' height
+LIST_MIN_ROWS = 2
+
+
 class MistakesPanel(QtWidgets.QWidget):
     """Checkboxes for the note's mistakes (mistakesChanged(list)) and the selected one's formulas and why."""
 
@@ -75,12 +79,13 @@ class MistakesPanel(QtWidgets.QWidget):
             item.setToolTip(_(m.why))
             self.list.addItem(item)
         # each row wraps to the list's width (at 1280×800 "softmax-diagonal — Softmax …" was cut after a
-        # dozen letters) and the list is as tall as its rows, laid out again when its width changes
+        # dozen letters); the list is as tall as its rows where the dock has room, and scrolls itself below
+        # that (down to LIST_MIN_ROWS rows) rather than making the whole dock scroll past the comparison plot
         self.list.setWordWrap(True)
         self.list.setTextElideMode(QtCore.Qt.TextElideMode.ElideNone)
         self.list.setResizeMode(QtWidgets.QListView.ResizeMode.Adjust)
         self.list.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.list.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.list.installEventFilter(self)
         self._fit_list()
         self.list.itemChanged.connect(self._item_changed)
@@ -99,11 +104,13 @@ class MistakesPanel(QtWidgets.QWidget):
         return False
 
     def _fit_list(self) -> None:
-        """As tall as its wrapped rows at its present width."""
+        """At most as tall as its wrapped rows at its present width; at least LIST_MIN_ROWS of them."""
         lst = self.list
         lst.doItemsLayout()
-        rows = sum(lst.visualItemRect(lst.item(r)).height() + 2 * lst.spacing() for r in range(lst.count()))
-        lst.setFixedHeight(rows + 2 * lst.frameWidth())
+        heights = [lst.visualItemRect(lst.item(r)).height() + 2 * lst.spacing() for r in range(lst.count())]
+        frame = 2 * lst.frameWidth()
+        lst.setMaximumHeight(sum(heights) + frame)
+        lst.setMinimumHeight(sum(heights[:LIST_MIN_ROWS]) + frame)
 
     # -- state ---------------------------------------------------------------------------
     def checked(self) -> list[str]:
