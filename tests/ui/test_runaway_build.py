@@ -22,12 +22,14 @@ BODIES = {
     "test_blocks_in_init": "from tests.ui.test_runaway_build import RELEASE\n        RELEASE.wait()",
     "test_exits_in_init": "import sys\n        sys.exit(3)",
     "test_slow_init": "import time\n        time.sleep(0.4)",
+    # the editor's check builds it once; the session's rebuild, the second time, spins
+    "test_spins_when_applied": "BUILT.append(1)\n        while len(BUILT) > 1:\n            pass",
 }
 
 
 def _layer_file(tmp_path, type_name):
     path = tmp_path / f"{type_name}.py"
-    path.write_text("from visualcnn.layers import Layer\n\n\n"
+    path.write_text("from visualcnn.layers import Layer\n\nBUILT = []\n\n"
                     f"class UserLayer(Layer):\n    type_name = {type_name!r}\n\n"
                     f"    def __init__(self, **options):\n        super().__init__(**options)\n"
                     f"        {BODIES[type_name]}\n\n"
@@ -98,6 +100,23 @@ def test_an_init_blocked_in_c_is_abandoned_and_the_old_stack_stays(qtbot, tmp_pa
     qtbot.waitUntil(lambda: not c.busy, timeout=5000)
     assert c.session is s and w.editor.spec() == old_spec and c.spec_valid    # a check holds no session: kept
     assert "abandoned" in w.banner.text() and "test_blocks_in_init" in w.banner.text()
+    qtbot.keyClick(w, Qt.Key.Key_F10)
+    assert s.phase_index == 1
+
+
+def test_a_rebuild_that_spins_after_the_check_passed_can_be_stopped_too(qtbot, tmp_path):
+    w = _window(qtbot, tmp_path)
+    c, s = w.controller, w.controller.session
+    old_net, old_spec = s.network, s.network.to_spec()
+    path = _layer_file(tmp_path, "test_spins_when_applied")
+    assert _add_after_first(w, "test_spins_when_applied") < 2.0
+    assert c.busy                                                  # the check passed: the rebuild spins
+    qtbot.waitUntil(lambda: w.banner.stop_button.isVisible(), timeout=3000)
+    assert "building layer 1 test_spins_when_applied" in w.banner.text()
+    qtbot.mouseClick(w.banner.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not c.busy, timeout=3000)
+    assert c.session is s and s.network is old_net and w.editor.spec() == old_spec and c.spec_valid
+    assert "stopped by the user" in w.banner.text() and str(path) in w.banner.text()
     qtbot.keyClick(w, Qt.Key.Key_F10)
     assert s.phase_index == 1
 

@@ -151,6 +151,7 @@ class StackControl:
         self._spec_applied()
 
     def _spec_applied(self) -> bool:
+        self._stack_checked = None          # a layer file reloaded later must be checked again
         self._follow_input_shape()
         self.clear_alert()
         self.refresh()
