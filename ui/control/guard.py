@@ -18,6 +18,8 @@ late interrupt can never hit another command. A layer blocked inside C (time.sle
 STOP_GRACE_S the call is abandoned — its thread stays parked — and the window goes on with
 `rescued_session` (the same session at the start of the iteration, sharing nothing with that thread).
 Every failure (a LayerFailure, anything unexpected, a stopped or abandoned layer) goes to the Errors panel.
+Building a stack with a user layer (its __init__ and build, ui/control/stack.py) goes the same way, as a
+GuardedJob: it names what runs and ends the command its own way.
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ import threading
 import time
 from typing import Any, Callable
 
+from visualcnn.custom import is_user_layer
 from visualcnn.errors import VisualCNNError
 from visualcnn.i18n import _
-from visualcnn.custom import is_user_layer, user_layers
 from visualcnn.runaway import AbandonableCall, LayerStopped, interrupt_thread, rescued_session
 
 #: the GUI thread waits this long for a command before letting the event loop run (an ordinary phase: ms)
