@@ -85,6 +85,7 @@ def test_a_spinning_init_added_in_the_editor_can_be_stopped_and_the_old_stack_st
     text = w.banner.text()
     assert "stopped by the user" in text and "test_spins_in_init" in text and str(path) in text
     assert _errors(w) and "test_spins_in_init" in _errors(w)[0].message
+    assert _errors(w)[0].phase == "build" and _errors(w)[0].layer == 1
     qtbot.keyClick(w, Qt.Key.Key_F10)
     assert s.phase_index == 1 and not c.busy                      # the previous stack steps on
 
