@@ -187,6 +187,22 @@ def load_layer_file(path: str | Path) -> list[type[Layer]]:
     return [register_layer(cls, path) for cls in found]
 
 
+def is_user_layer(type_name: Any, cls: Any) -> bool:
+    """Is a layer of this type and class user code (a custom type, or a class from outside the package)?"""
+    return type_name in CUSTOM_TYPES or (isinstance(cls, type) and not cls.__module__.startswith("visualcnn."))
+
+
+def user_layers(spec: Any) -> list[tuple[int, str]]:
+    """(index, type) of the layers of `spec` whose classes are user code: building them runs that code."""
+    layers = spec.get("layers") if isinstance(spec, dict) else None
+    found = []
+    for i, entry in enumerate(layers if isinstance(layers, list) else []):
+        kind = entry.get("type") if isinstance(entry, dict) else None
+        if isinstance(kind, str) and is_user_layer(kind, LAYER_TYPES.get(kind)):
+            found.append((i, kind))
+    return found
+
+
 def check_layer(cls: type[Layer], input_shape: tuple[int, ...], options: dict[str, Any] | None = None, *,
                 batch: int = 2, seed: int = 0, tol: float = 1e-6, max_entries: int | None = None
                 ) -> GradCheckReport:
@@ -205,5 +221,5 @@ def check_layer(cls: type[Layer], input_shape: tuple[int, ...], options: dict[st
     return gradcheck_layer(layer, x, seed=seed, tol=tol, max_entries=max_entries)
 
 
-__all__ = ["BUILTIN_TYPES", "CUSTOM_TYPES", "CustomLayerError", "check_layer", "load_layer_file",
-           "register_layer", "unregister_all", "unregister_layer"]
+__all__ = ["BUILTIN_TYPES", "CUSTOM_TYPES", "CustomLayerError", "check_layer", "is_user_layer",
+           "load_layer_file", "register_layer", "unregister_all", "unregister_layer", "user_layers"]

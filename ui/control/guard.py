@@ -18,6 +18,8 @@ late interrupt can never hit another command. A layer blocked inside C (time.sle
 STOP_GRACE_S the call is abandoned — its thread stays parked — and the window goes on with
 `rescued_session` (the same session at the start of the iteration, sharing nothing with that thread).
 Every failure (a LayerFailure, anything unexpected, a stopped or abandoned layer) goes to the Errors panel.
+Building a stack with a user layer (its __init__ and build, ui/control/stack.py) goes the same way, as a
+GuardedJob: it names what runs and ends the command its own way.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import threading
 import time
 from typing import Any, Callable
 
+from visualcnn.custom import is_user_layer
 from visualcnn.errors import VisualCNNError
 from visualcnn.i18n import _
 from visualcnn.runaway import AbandonableCall, LayerStopped, interrupt_thread, rescued_session
@@ -42,9 +45,18 @@ POLL_MS = 20
 
 def runs_user_code(network: Any) -> bool:
     """Does stepping `network` run code from outside the package (a custom layer from a user's file)?"""
-    from visualcnn.custom import CUSTOM_TYPES
-    return any(layer.type_name in CUSTOM_TYPES or not type(layer).__module__.startswith("visualcnn.")
-               for layer in network.layers)
+    return any(is_user_layer(layer.type_name, type(layer)) for layer in network.layers)
+
+
+class GuardedJob:
+    """A guarded command that is not a step (building a layer stack): what the banner names while it runs, and
+    `finish(call)`, called instead of the stepping command's ending once it returned, raised, was stopped
+    (LayerStopped) or abandoned (call.abandoned). holds_session: the call may hold the Session's lock, so an
+    abandoned call leaves the window a rescued session."""
+
+    def __init__(self, what: str, layer: int | None, finish: Callable[[StepCall], bool],
+                 holds_session: bool = True) -> None:
+        self.what, self.layer, self.finish, self.holds_session = what, layer, finish, holds_session
 
 
 class StepCall(AbandonableCall):
@@ -103,15 +115,20 @@ def where(session: Any) -> tuple[str, int | None, str]:
 class PendingCommand:
     """A command still running on its own thread: its session, since when, and whether Stop was pressed."""
 
-    def __init__(self, call: StepCall, session: Any) -> None:
-        self.call, self.session = call, session
+    def __init__(self, call: StepCall, session: Any, job: GuardedJob | None = None) -> None:
+        self.call, self.session, self.job = call, session, job
         self.started = time.perf_counter()
         self.stop_pressed: float | None = None
         self.announced = False
 
+    def where(self) -> tuple[str, int | None, str]:
+        if self.job is not None:
+            return "build", self.job.layer, self.job.what
+        return where(self.session)
+
     @property
     def what(self) -> str:
-        return where(self.session)[2]
+        return self.where()[2]
 
 
 class GuardControl:
@@ -139,20 +156,22 @@ class GuardControl:
             return None
         return _("{what} is still running: wait for it, or press Stop (Shift+F5)").format(what=p.what)
 
-    def _guarded(self, fn: Callable[[], Any]) -> bool:
-        """Run fn() (which steps the Session) — off the GUI thread when the stack has a user layer; True if it
-        succeeded or is still going (then the banner and Stop take over after STILL_RUNNING_S)."""
+    def _guarded(self, fn: Callable[[], Any], user_code: bool | None = None, job: GuardedJob | None = None) -> bool:
+        """Run fn() (which steps the Session) — off the GUI thread when it runs user code (default: the stack has a
+        user layer); True if it succeeded or is still going (then the banner and Stop take over after
+        STILL_RUNNING_S). With a job, job.finish ends it instead of _command_done."""
         s = self.session
-        if not runs_user_code(s.network):
+        end = self._command_done if job is None else job.finish
+        if not (runs_user_code(s.network) if user_code is None else user_code):
             call = StepCall(fn, None)
             call.run()
-            return self._command_done(call)
+            return end(call)
         if self._step_thread is None:
             self._step_thread = StepThread()
         call = self._step_thread.submit(fn)
         if call.wait(FAST_WAIT_S):
-            return self._command_done(call)
-        self._pending = p = PendingCommand(call, s)
+            return end(call)
+        self._pending = p = PendingCommand(call, s, job)
         self._pending_timer.start()
         self.update_actions()
         self.window.statusBar().showMessage(_("{what} is running…").format(what=p.what))
@@ -166,14 +185,14 @@ class GuardControl:
         now = time.perf_counter()
         if p.call.done:
             self._end_pending()
-            self._command_done(p.call)
+            (self._command_done if p.job is None else p.job.finish)(p.call)
             return
         if p.stop_pressed is not None and now - p.stop_pressed >= STOP_GRACE_S:
             self._abandon_pending(p)
             return
         if not p.announced and now - p.started >= STILL_RUNNING_S:
             p.announced = True
-            _phase, layer, what = where(p.session)
+            _phase, layer, what = p.where()
             self.alert = _("{what} is still running… Stop (Shift+F5) interrupts it").format(what=what)
             self.window.banner.show_message(self.alert, layer, stop=True)
 
@@ -200,11 +219,17 @@ class GuardControl:
         """The layer did not react to Stop (blocked in C): leave its thread behind, go on with a rescued copy."""
         self._end_pending()
         p.call.abandon()
+        if p.job is not None and not p.job.holds_session:
+            p.job.finish(p.call)
+            return
         phase, layer, what = where(p.session)
         new = rescued_session(p.session)
         files = self.window.files
         files.set_session(new, path=files.path, dirty=files.is_dirty)
         self.set_session(new)
+        if p.job is not None:
+            p.job.finish(p.call)
+            return
         self._report_stuck(phase, layer, _("{what} did not return and could not be interrupted (it waits inside "
                                            "compiled code, e.g. time.sleep): it was abandoned and iteration "
                                            "{k} starts again from its beginning").format(what=what, k=new.iteration))

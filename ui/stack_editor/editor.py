@@ -161,6 +161,10 @@ class StackEditor(LayerForm, QWidget):
         self.undo_stack.clear()
         self._show_spec(spec, self.current_row(), announce=False)
 
+    def revalidate(self) -> None:
+        """Check the stack shown again (a check that ran on after the validator gave up waiting has ended)."""
+        self._show_spec(self._spec, self.current_row())
+
     def current_row(self) -> int | None:
         item = self.tree.currentItem()
         return None if item is None else self.tree.indexOfTopLevelItem(item)

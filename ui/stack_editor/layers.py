@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from visualcnn.custom import is_user_layer
 from visualcnn.errors import VisualCNNError
 from visualcnn.i18n import _
 from visualcnn.layers import LAYER_TYPES, BuildError
@@ -60,6 +61,8 @@ def layer_rows(spec: dict[str, Any], network: Any | None) -> list[dict[str, Any]
         kind = entry.get("type") if isinstance(entry, dict) else None
         row = {"index": i, "type": str(kind), "shape": "?", "n_params": None, "notes": [],
                "description": getattr(LAYER_TYPES.get(kind), "description", "")}
+        if shape is not None and is_user_layer(kind, LAYER_TYPES.get(kind)):
+            shape = None        # its __init__/build is user code: only the controller's guarded check runs it
         if shape is not None:
             try:
                 norm = normalize_layer(i, entry)

@@ -22,7 +22,7 @@ MAX_ENTRIES = 200
 SOURCE_LABELS = {"step": N_("step"), "run": N_("run"), "load": N_("load"), "gradient check": N_("gradient check"),
                  "breakpoint": N_("breakpoint"), "compare": N_("compare"), "mistakes": N_("mistakes")}
 PHASE_LABELS = {"forward": N_("forward"), "backward": N_("backward"), "update": N_("update"), "loss": N_("loss"),
-                "gradient check": N_("gradient check")}
+                "gradient check": N_("gradient check"), "build": N_("build")}
 
 
 def shown(labels: dict[str, str], key: str) -> str:
