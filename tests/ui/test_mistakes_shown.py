@@ -2,6 +2,8 @@
 misled — the title, a strip naming the mistake and the layers it spoils, the pipeline (and so its exports)
 and the snapshot."""
 
+from PyQt6 import QtCore
+
 from tests.ui.helpers import open_window
 from ui.render import offscreen_window
 from ui.snapshot import render_snapshot
@@ -107,4 +109,26 @@ def test_the_mistakes_dock_shows_list_explanation_and_comparison_without_scrolli
     panel, plot = w.mathlab.mistakes_panel, w.mathlab.compare.plot
     assert panel.list.height() >= panel.list.visualItemRect(panel.list.item(1)).bottom()   # two rows at least
     assert plot.height() >= 150
+    w.controller.shutdown()
+
+
+def test_a_short_comparison_plot_hides_its_legend_and_the_result_line_names_the_curves_in_their_colours(
+        qtbot, tmp_path):
+    from ui.views.mistake_compare import CORRECT_PEN, LEGEND_MIN_PLOT_HEIGHT, MISTAKE_PEN
+
+    w = open_window(qtbot, tmp_path, Session.from_preset("seed-note"), size=(1600, 1000))
+    lab = w.mathlab
+    assert lab.set_mistakes(["softmax-diagonal"])
+    w.docks["mistakes"].raise_()
+    lab.compare.iterations.setValue(5)
+    with qtbot.waitSignal(lab.compare.finished, timeout=60000):
+        assert lab.compare_with_correct()
+    qtbot.wait(20)
+    plot = lab.compare.plot
+    assert plot.height() < LEGEND_MIN_PLOT_HEIGHT and not lab.compare.legend.isVisible()
+    text = lab.compare.note.text()
+    assert CORRECT_PEN.color().name() in text and MISTAKE_PEN.color().name() in text
+    w.resizeDocks([w.docks["mistakes"]], [560], QtCore.Qt.Orientation.Vertical)     # the divider dragged up
+    qtbot.waitUntil(lambda: plot.height() >= LEGEND_MIN_PLOT_HEIGHT, timeout=2000)
+    assert lab.compare.legend.isVisible()
     w.controller.shutdown()

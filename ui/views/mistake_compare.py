@@ -13,6 +13,8 @@ itself is never stepped, so a comparison can run while the user keeps stepping.
 
 from __future__ import annotations
 
+import html
+
 import threading
 import time
 from typing import Any, Sequence
@@ -28,6 +30,13 @@ from visualcnn.i18n import _
 
 CORRECT_PEN = pg.mkPen((46, 139, 87), width=2)
 MISTAKE_PEN = pg.mkPen((192, 57, 43), width=2)
+#: below this plot height the legend is hidden (it would cover the curves); the result line keeps the colours
+LEGEND_MIN_PLOT_HEIGHT = 200
+
+
+def _coloured(text: str, pen: Any) -> str:
+    """`text` (HTML) in the colour of a curve's pen, for the result line under the plot."""
+    return f'<b style="color:{pen.color().name()}">{text}</b>'
 
 
 def twin_session(session: Any, names: Sequence[str], batch_size: int) -> Any:
@@ -147,6 +156,7 @@ class CompareView(WorkerHost, QtWidgets.QWidget):
         self.note = QtWidgets.QLabel(_("Tick a mistake, then compare: both twins start from the current weights "
                                        "and see the same batches."))
         self.note.setWordWrap(True)
+        self.note.setTextFormat(QtCore.Qt.TextFormat.RichText)
         lay.addWidget(self.note)
         self.plot = pg.PlotWidget()
         self.plot.setBackground(style.background_color(self))
@@ -164,6 +174,13 @@ class CompareView(WorkerHost, QtWidgets.QWidget):
         self.correct_curve = self.plot.plot([], [], pen=CORRECT_PEN, name=_("correct"), connect="finite")
         self.mistake_curve = self.plot.plot([], [], pen=MISTAKE_PEN, name=self.label_mistaken, connect="finite")
         lay.addWidget(self.plot, 1)
+        self.plot.installEventFilter(self)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if watched is self.plot and event.type() == QtCore.QEvent.Type.Resize:
+            # in a short plot the legend would cover the curves: the result line names them in their colours
+            self.legend.setVisible(self.plot.height() >= LEGEND_MIN_PLOT_HEIGHT)
+        return False
 
     @property
     def running(self) -> bool:
@@ -231,16 +248,18 @@ class CompareView(WorkerHost, QtWidgets.QWidget):
             text = _("No iteration ran.")
         else:
             text = _("After {n} iterations: correct loss {correct}, {label}: {mistaken}.").format(
-                n=len(correct), correct=f"{correct[-1]:.3g}", label=self.label_mistaken, mistaken=f"{mistaken[-1]:.3g}")
+                n=len(correct), correct=_coloured(f"{correct[-1]:.3g}", CORRECT_PEN),
+                label=_coloured(html.escape(self.label_mistaken), MISTAKE_PEN),
+                mistaken=_coloured(f"{mistaken[-1]:.3g}", MISTAKE_PEN))
             if same:
                 text += " " + _("The curves coincide: this mistake does not change training here (e.g. the "
                                 "convolution is the first layer, or the network has no layer it touches).")
         if note:
-            text += f" ({note})"
+            text += f" ({html.escape(note)})"
         self.note.setText(text)
         self.finished.emit(correct, mistaken)
 
     def _on_failed(self, exc: BaseException) -> None:
         self._end()
-        self.note.setText(_("The comparison stopped: {why} — see the Errors panel.").format(why=exc))
+        self.note.setText(_("The comparison stopped: {why} — see the Errors panel.").format(why=html.escape(str(exc))))
         self.failed.emit(exc)
