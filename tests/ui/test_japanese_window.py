@@ -126,6 +126,17 @@ def test_the_pipeline_and_the_strips_are_japanese(ja_window):
     assert untranslated(ja_window.centralWidget()) == []
 
 
+def test_the_loss_column_names_a_bundled_set_s_classes_in_japanese(qtbot, tmp_path, has_font):
+    # colour-shapes' classes are words ('red circle'): the loss column showed them in English
+    s = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+    s.setValue(language.SETTING, "ja")
+    s.sync()
+    w = open_window(qtbot, tmp_path, Session.from_preset("tinyvgg"))
+    names = w.pipeline.class_names
+    assert names is not None and "赤の円" in names and not any(english_words(n) for n in names)
+    w.controller.shutdown()
+
+
 def test_the_other_menus_are_japanese(ja_window):
     others = [m.menu() for m in ja_window.menuBar().actions()
               if m.menu() is not None and m.menu() not in ja_window.menus.values()]

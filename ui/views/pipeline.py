@@ -28,6 +28,7 @@ from ui import style
 from ui.views import pipeline_captions as text
 from ui.views.pipeline_captions import CaptionText, Legend
 from ui.views.pipeline_columns import Column, Scene
+from visualcnn.data import class_label
 from ui.views.pipeline_layout import ColumnSpec, Fonts, layout
 from ui.views.pipeline_maps import MapItem
 from visualcnn.i18n import _
@@ -76,7 +77,8 @@ class PipelineView(QtWidgets.QWidget):
 
     # -- public API ------------------------------------------------------------------
     def set_class_names(self, names: Sequence[str] | None) -> None:
-        self.class_names = None if names is None else [str(n) for n in names]
+        # shown in the current language ('red circle' → '赤の円'), as the samples panel shows them
+        self.class_names = None if names is None else [class_label(n) for n in names]
         if self.network is not None:
             self.set_network(self.network)
 

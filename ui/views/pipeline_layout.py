@@ -153,8 +153,11 @@ def layout(specs: list[ColumnSpec], viewport_w: float, viewport_h: float, fonts:
     top = title_top + 2 * title_line + 6
     caption_h = CAPTION_LINES * small_line
     # too low for the loss column's rows of text (or a map): the scene grows taller and scrolls up and down
-    classes = max((len(s.bar_labels) for s in specs if s.kind == "loss"), default=0)
-    least_area = max(MIN_MAP, classes * (fm_small.height() + 1))
+    loss = [s for s in specs if s.kind == "loss"]
+    # a row of the loss column as its class names are drawn (Japanese names come in a taller fallback font)
+    row_line = max((line_height(fonts.small, s.bar_labels) for s in loss), default=fm_small.height())
+    classes = max((len(s.bar_labels) for s in loss), default=0)
+    least_area = max(MIN_MAP, classes * (row_line + 1))
     H = max(viewport_h, top + least_area + 6 + caption_h + MARGIN)
     caption_top = H - MARGIN - caption_h
     area_h = max(MIN_MAP, caption_top - 6 - top)
@@ -164,7 +167,7 @@ def layout(specs: list[ColumnSpec], viewport_w: float, viewport_h: float, fonts:
         area = QtCore.QRectF(x + 4, top, w - 8, area_h)
         box = ColumnBox(rect, title_top, mark_top, area, caption_top)
         if spec.kind == "loss":
-            _loss_box(box, spec, fm_small)
+            _loss_box(box, spec, fm_small, row_line)
         elif spec.spatial:
             C, h, wd = spec.shape
             k, gcols, scale = map_grid(area, C, h, wd)
@@ -188,11 +191,11 @@ def layout(specs: list[ColumnSpec], viewport_w: float, viewport_h: float, fonts:
     return Geometry(boxes, arrows, total, H)
 
 
-def _loss_box(box: ColumnBox, spec: ColumnSpec, fm_small: QtGui.QFontMetricsF) -> None:
+def _loss_box(box: ColumnBox, spec: ColumnSpec, fm_small: QtGui.QFontMetricsF, row_line: float) -> None:
     area = box.map_area
     K = max(len(spec.bar_labels), 1)
     box.label_w = max((fm_small.horizontalAdvance(t) for t in spec.bar_labels), default=0.0) + 6
     value_w = fm_small.horizontalAdvance(" 0.00") + 4
-    box.row_h = max(fm_small.height() + 1, min(area.height() / K, 26.0))
+    box.row_h = max(row_line + 1, min(area.height() / K, 26.0))
     box.bar_area = QtCore.QRectF(area.left() + box.label_w, area.top(), area.width() - box.label_w - value_w,
                                  box.row_h * K)
