@@ -157,6 +157,20 @@ def test_scratch_grows_and_is_reused():
     assert np.shares_memory(workspace.scratch(5, np.float32), big)
 
 
+def test_columns_rows_are_padded_apart_in_the_scratch_buffer():
+    """The im2col columns' rows lie W_out·N + ROW_PAD elements apart (no power-of-two stride for BLAS to pack
+    through: half speed with OpenBLAS's AVX-512 kernels), inside the thread's buffer, and hold the windows."""
+    rng = np.random.default_rng(3)
+    src = rng.standard_normal((2, 6, 6, 8)).astype(np.float32)          # (C, H, W, N): W_out·N = 4·8 = 32
+    cols_slice, cols = conv_module._columns(src, 3, 1, 4, 4, (1, 3), bias_row=True)
+    assert cols.shape == (2 * 9 + 1, 2 * 32) and cols_slice == slice(32, 96)
+    assert cols.strides == ((64 + workspace.ROW_PAD) * 4, 4)
+    assert np.shares_memory(cols, workspace.scratch(1, np.float32))
+    c, p, q, i, j, n = 1, 2, 0, 1, 3, 5                                  # entry [c, p, q] × [i − 1, j, n]
+    assert cols[c * 9 + p * 3 + q, (i - 1) * 32 + j * 8 + n] == src[c, i + p, j + q, n]
+    assert np.all(cols[-1] == 1)
+
+
 def test_dense_hands_back_the_layout_it_was_given():
     """Under a conv, dense's ∂x comes back batch-last like its input, so the layers below never mix layouts."""
     from visualcnn.layers import Dense, Flatten

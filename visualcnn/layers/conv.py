@@ -8,7 +8,7 @@ from visualcnn.i18n import N_, _
 
 from .base import BuildError, Field, Layer, glorot_uniform
 from .windows import conv_windows, output_size, uncovered
-from .workspace import row_blocks, scratch, share, workers_for
+from .workspace import row_blocks, scratch_matrix, share, workers_for
 
 
 class Conv2D(Layer):
@@ -153,11 +153,11 @@ def _columns(src: np.ndarray, k: int, s: int, H_out: int, W_out: int, block: tup
     win = conv_windows(src, k, k, s)[:, :, :, i0:i1, :W_out]
     K, row = C * k * k, W_out * N
     n = (i1 - i0) * row
-    buf = scratch((K + bias_row) * n, src.dtype)
-    np.copyto(buf[:K * n].reshape(C, k, k, i1 - i0, W_out, N), win)
+    cols = scratch_matrix(K + bias_row, n, src.dtype)
+    np.copyto(cols[:K].reshape(C, k, k, i1 - i0, W_out, N), win)
     if bias_row:
-        buf[K * n:] = 1
-    return slice(i0 * row, i1 * row), buf.reshape(K + bias_row, n)
+        cols[K] = 1
+    return slice(i0 * row, i1 * row), cols
 
 
 def correlate(src: np.ndarray, wmat: np.ndarray, k: int, s: int, out: np.ndarray, bias_row: bool = False) -> None:
@@ -239,8 +239,8 @@ def scatter_input_grad(delta: np.ndarray, Wt: np.ndarray, s: int, padded_shape: 
         for c0, c1 in channel_groups:
             K = (c1 - c0) * k * k
             for i0, i1 in row_blocks(H_out, K * row * delta.itemsize):
-                dcols = scratch(K * (i1 - i0) * row, delta.dtype)
-                np.matmul(wmat_t[c0 * k * k:c1 * k * k], delta2[:, i0 * row:i1 * row], out=dcols.reshape(K, -1))
+                dcols = scratch_matrix(K, (i1 - i0) * row, delta.dtype)
+                np.matmul(wmat_t[c0 * k * k:c1 * k * k], delta2[:, i0 * row:i1 * row], out=dcols)
                 dcols = dcols.reshape(c1 - c0, k, k, i1 - i0, W_out, N)
                 for p in range(k):
                     rows = slice(i0 * s + p, (i1 - 1) * s + p + 1, s)

@@ -88,6 +88,24 @@ def scratch(size: int, dtype: np.dtype) -> np.ndarray:
     return buf[:nbytes].view(dtype)
 
 
+#: elements added to each row of a scratch matrix (64 bytes of float32): see `scratch_matrix`
+ROW_PAD = 16
+
+
+def scratch_matrix(rows: int, cols: int, dtype: np.dtype) -> np.ndarray:
+    """A (rows, cols) work matrix in this thread's scratch buffer, its rows ROW_PAD elements apart more than
+    `cols` (valid until the next call in the same thread).
+
+    A GEMM operand whose rows lie a power of two of bytes apart (im2col columns: W_out·N per output row,
+    often 32·128 or 64·16) maps every row to the same cache sets while BLAS packs it: with OpenBLAS's
+    AVX-512 kernels the conv layers' GEMMs ran at half speed (3.7 → 7.4 ms for a 16-channel layer's
+    forward at batch 128), with the AVX2 kernels unchanged. The padding costs nothing else: the matrix is a
+    strided view that BLAS takes as it is (its leading dimension).
+    """
+    ld = cols + ROW_PAD
+    return scratch(rows * ld, dtype).reshape(rows, ld)[:, :cols]
+
+
 def _blas_libs() -> list:
     global _blas
     if _blas is None:
