@@ -99,7 +99,7 @@ class PhaseRunner:
                 return None
             prev = self._records[-1].dx if self._records else frozen(dout)
             pool = None
-            if hasattr(layer, "routing"):
+            if hasattr(type(layer), "routing"):     # the class: on the instance, hasattr builds the routing
                 # the layer's input as recorded by its forward phase (index i of this iteration)
                 x_in = self._records[i].x if len(self._records) > i else frozen(layer.x)
                 pool = PoolView(layer, x_in)

@@ -74,6 +74,19 @@ def test_records_carry_what_the_views_need_and_are_read_only(digits):
         fwd0.y[...] = 0
 
 
+def test_a_pooling_step_leaves_routing_to_the_views_that_ask(digits, monkeypatch):
+    """Routing is (N, C, H_out, W_out, k, k): a step records the pool's input, not its routing (building it on
+    every pooling backward cost 5 of a 64×64 net's 9 ms), and the record still has it when a view asks."""
+    from visualcnn.layers.pool import MaxPool2D
+    built = []
+    real = MaxPool2D.routing.fget
+    monkeypatch.setattr(MaxPool2D, "routing", property(lambda self: built.append(self) or real(self)))
+    s = make(digits)
+    recs = s.run_iteration()
+    assert built == []
+    assert recs[8].routing.shape == (2, 3, 3, 3, 2, 2) and len(built) == 1 and built[0] is not s.network.layers[2]
+
+
 def test_records_are_not_changed_by_later_steps(digits):
     s = make(digits)
     first = s.run_iteration()
