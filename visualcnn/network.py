@@ -11,6 +11,7 @@ import numpy as np
 from . import limits
 from .errors import ShapeError, SpecError
 from .layers import LAYER_TYPES, BuildError, Layer
+from .layers.workspace import one_blas_thread
 from .losses import LOSS_TYPES, SoftmaxCrossEntropy
 from .spec import format_shape, normalize_spec
 from visualcnn.i18n import _
@@ -210,8 +211,9 @@ class Network:
         """Logits (N, K) for x (N, *input_shape); every layer keeps its input and output."""
         x = self.check_input(x)
         self.x = x
-        for layer in self.layers:
-            x = layer.forward(x)
+        with one_blas_thread():                 # the core threads its large passes itself (workspace.py)
+            for layer in self.layers:
+                x = layer.forward(x)
         return x
 
     def loss(self, logits: np.ndarray, labels: Any) -> float:
@@ -224,6 +226,10 @@ class Network:
         layer with parameters and skips its ∂C/∂x (as a framework does for an input that needs no
         gradient); returns None.
         """
+        with one_blas_thread():                 # as forward
+            return self._backward(input_grad)
+
+    def _backward(self, input_grad: bool) -> np.ndarray | None:
         dout = self.loss_fn.backward()
         if input_grad:
             for layer in reversed(self.layers):

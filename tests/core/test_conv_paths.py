@@ -148,6 +148,40 @@ def test_shared_rows_run_on_two_threads_with_blas_on_one(monkeypatch):
     assert sorted(b for _, _, part_blocks in seen for b in part_blocks) == blocks
 
 
+def test_layers_run_with_blas_on_one_thread_and_the_budget_it_had(monkeypatch):
+    """Network.forward/backward and a session's phases keep BLAS on one thread (a multi-threaded GEMM wakes
+    OpenBLAS's threads, which then spin and slow the split passes that follow) while a pass may still
+    split over the thread count BLAS had; BLAS gets it back afterwards."""
+    import visualcnn as vc
+    from threadpoolctl import threadpool_limits
+    from visualcnn.layers import ReLU
+    seen = []
+    real_forward, real_backward = ReLU.forward, ReLU.backward
+
+    def spy(real):
+        def method(self, arg):
+            seen.append((workspace.blas_threads(), workspace.thread_budget()))
+            return real(self, arg)
+        return method
+    monkeypatch.setattr(ReLU, "forward", spy(real_forward))
+    monkeypatch.setattr(ReLU, "backward", spy(real_backward))
+    spec = {"input_shape": [1, 8, 8], "layers": [{"type": "conv2d", "out_channels": 2, "kernel_size": 3},
+                                                 {"type": "relu"}, {"type": "flatten"},
+                                                 {"type": "dense", "out_features": 10}]}
+    net = vc.Network.from_spec(spec, seed=0)
+    x, labels = np.ones((2, 1, 8, 8)), np.array([0, 1])
+    with threadpool_limits(2, user_api="blas"):
+        if workspace.blas_threads() != 2:
+            pytest.skip("a BLAS built single-threaded")
+        net.loss(net.forward(x), labels)
+        net.backward()
+        from visualcnn.data import load_dataset
+        session = vc.Session(net, vc.SGD(net, lr=0.1), load_dataset("digits", size=8), batch_size=2)
+        session.run_iteration()
+        assert workspace.blas_threads() == 2 and workspace.thread_budget() == 2
+    assert seen == [(1, 2)] * 4
+
+
 def test_scratch_grows_and_is_reused():
     a = workspace.scratch(10, np.float32)
     b = workspace.scratch(20, np.float64)

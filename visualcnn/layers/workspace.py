@@ -142,9 +142,16 @@ _pinned = {"depth": 0, "saved": None}
 _pin_lock = threading.Lock()
 
 
+def thread_budget() -> int:
+    """Threads the core may run a pass on: BLAS's thread count, or inside `one_blas_thread`, the count it had."""
+    with _pin_lock:
+        saved = _pinned["saved"] if _pinned["depth"] else None
+    return max(saved, default=1) if saved is not None else blas_threads()
+
+
 def workers_for(nbytes: int) -> int:
-    """Threads a pass over `nbytes` of columns runs on: BLAS's thread count (at most one per CPU), 1 for a small pass."""
-    return min(blas_threads(), os.cpu_count() or 1) if nbytes > SPLIT_BYTES else 1
+    """Threads a pass over `nbytes` of columns runs on: the thread budget (at most one per CPU), 1 for a small pass."""
+    return min(thread_budget(), os.cpu_count() or 1) if nbytes > SPLIT_BYTES else 1
 
 
 def share(fn, blocks: list, workers: int) -> list:
@@ -164,7 +171,7 @@ def share(fn, blocks: list, workers: int) -> list:
     if _pool is None:
         from concurrent.futures import ThreadPoolExecutor
         _pool = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="conv")
-    with _one_blas_thread():
+    with one_blas_thread():
         futures = [_pool.submit(fn, p) for p in parts[1:]]
         try:
             first = fn(parts[0])
@@ -173,8 +180,16 @@ def share(fn, blocks: list, workers: int) -> list:
     return [first, *rest]
 
 
-class _one_blas_thread:
-    """BLAS on one thread inside (nested and concurrent uses count; the last one out restores it)."""
+class one_blas_thread:
+    """BLAS on one thread inside (nested and concurrent uses count; the last one out restores it).
+
+    The layers' passes run inside it (Network.forward and backward, a session's phases): the core
+    runs every GEMM on one BLAS thread and spreads a large pass over `thread_budget()` threads itself
+    (`share`). A multi-threaded BLAS call in between (a dense layer's GEMM) wakes OpenBLAS's own
+    threads, which then spin for about 0.1 s of CPU before they sleep: on 2 cores that took the
+    second core from the split passes that followed and made them as slow as one thread (a
+    16-channel conv's forward at batch 128, 2 threads: 3.3 ms, 6.5 ms after one 2-thread GEMM).
+    """
 
     def __enter__(self):
         with _pin_lock:
