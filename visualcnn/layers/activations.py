@@ -1,6 +1,7 @@
 """Element-wise activations: sigmoid (the study note's unit), ReLU and tanh.
 
-Each keeps its output (and ReLU its input) for backward and for the dead-unit watch.
+Each keeps its output (and ReLU its input) for backward and for the dead-unit watch. Each pass writes
+fresh arrays, a large one in parts on the core's threads (workspace.split_map).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Layer
+from .workspace import split_map
 from visualcnn.i18n import N_
 
 
@@ -22,7 +24,20 @@ class _Activation(Layer):
         raise NotImplementedError
 
 
-def sigmoid_and_slope(x: np.ndarray, mirrored: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _fresh(like: np.ndarray, *others: np.ndarray) -> np.ndarray:
+    """An empty array of `like`'s shape and memory layout, of the type `like` and `others` combine to."""
+    return np.empty_like(like, dtype=np.result_type(like, *others))
+
+
+def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a · b in a fresh array (the activations' backward: slope · dout)."""
+    out = _fresh(a, b)
+    split_map(lambda o, a_, b_: np.multiply(a_, b_, out=o), out, a, b)
+    return out
+
+
+def sigmoid_and_slope(x: np.ndarray, mirrored: bool = False,
+                      out: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(σ(x), σ'(x)) with σ(x) = 1/(1 + e^{−x}) and σ' = σ(x)σ(−x) = y(1 − y), both to a few ulps of
     relative precision for every x; mirrored=True gives σ(−x) instead of σ(x) (same slope).
 
@@ -30,14 +45,16 @@ def sigmoid_and_slope(x: np.ndarray, mirrored: bool = False) -> tuple[np.ndarray
     σ' = t·r², so nothing is computed as a difference from 1 (0.5·tanh(x/2) + 0.5 returned 0 for
     x <= −38 in float64, and 1 − y loses everything once y rounds to 1). The sign picks the factor
     without a masked copy (those ran 30× slower): max(t, [x >= 0]) is 1 for x >= 0 and t for x < 0.
+    out: the two arrays to write (y, slope), else fresh ones.
     """
-    t = np.abs(x)
+    y, t = out if out is not None else (_fresh(x), _fresh(x))
+    np.abs(x, out=t)
     np.negative(t, out=t)
     with np.errstate(under="ignore"):               # e^{−|x|} below the smallest float is 0: so is σ there
         np.exp(t, out=t)                            # t = e^{−|x|} in [0, 1]
     r = np.add(t, 1.0)
     np.reciprocal(r, out=r)                         # σ(|x|)
-    y = np.maximum(t, np.less(x, 0) if mirrored else np.greater_equal(x, 0))
+    np.maximum(t, np.less(x, 0) if mirrored else np.greater_equal(x, 0), out=y)
     y *= r                                          # σ(|x|) or σ(−|x|), whichever the sign asks for
     t *= r
     t *= r                                          # σ' = e^{−|x|} / (1 + e^{−|x|})²
@@ -57,11 +74,12 @@ class Sigmoid(_Activation):
 
     def forward(self, x):
         self.x = x
-        self.y, self._slope = sigmoid_and_slope(x)
+        self.y, self._slope = _fresh(x), _fresh(x)
+        split_map(lambda y, slope, x_: sigmoid_and_slope(x_, out=(y, slope)), self.y, self._slope, x)
         return self.y
 
     def backward(self, dout):
-        return np.multiply(self._slope, dout)          # y(1 − y) · dout, in one fresh array
+        return _product(self._slope, dout)             # y(1 − y) · dout, in one fresh array
 
     def dead_fraction(self):
         slope = self._slope.reshape(self._slope.shape[0], -1)
@@ -76,11 +94,14 @@ class ReLU(_Activation):
 
     def forward(self, x):
         self.x = x
-        self.y = np.maximum(x, 0)
+        self.y = _fresh(x)
+        split_map(lambda y, x_: np.maximum(x_, 0, out=y), self.y, x)
         return self.y
 
     def backward(self, dout):
-        return dout * (self.x > 0)
+        dx = _fresh(dout, self.x)
+        split_map(lambda dx_, dout_, x: np.multiply(dout_, x > 0, out=dx_), dx, dout, self.x)
+        return dx
 
     def dead_fraction(self):
         x = self.x.reshape(self.x.shape[0], -1)
@@ -99,22 +120,27 @@ class Tanh(_Activation):
 
     def forward(self, x):
         self.x = x
-        self.y = np.tanh(x)
-        t = np.abs(x)
-        t *= -2.0
-        with np.errstate(under="ignore"):           # e^{−2|x|} below the smallest float is 0: so is the slope
-            np.exp(t, out=t)
-        r = np.add(t, 1.0)
-        np.reciprocal(r, out=r)
-        t *= r
-        t *= r
-        t *= 4.0
-        self._slope = t
+        self.y, self._slope = _fresh(x), _fresh(x)
+        split_map(_tanh_and_slope, self.y, self._slope, x)
         return self.y
 
     def backward(self, dout):
-        return np.multiply(self._slope, dout)          # (1 − y²) · dout, in one fresh array
+        return _product(self._slope, dout)             # (1 − y²) · dout, in one fresh array
 
     def dead_fraction(self):
         slope = self._slope.reshape(self._slope.shape[0], -1)
         return float(np.mean(np.all(slope < 0.01, axis=0)))
+
+
+def _tanh_and_slope(y: np.ndarray, t: np.ndarray, x: np.ndarray) -> None:
+    """y = tanh(x) and t = 4e^{−2|x|} / (1 + e^{−2|x|})², written into y and t."""
+    np.tanh(x, out=y)
+    np.abs(x, out=t)
+    t *= -2.0
+    with np.errstate(under="ignore"):               # e^{−2|x|} below the smallest float is 0: so is the slope
+        np.exp(t, out=t)
+    r = np.add(t, 1.0)
+    np.reciprocal(r, out=r)
+    t *= r
+    t *= r
+    t *= 4.0

@@ -19,9 +19,12 @@ from visualcnn.i18n import N_, _
 
 from .base import BuildError, Field, Layer
 from .windows import as_batch_last, batch_last, output_size, scatter_windows, uncovered
+from .workspace import split_map
 
 
 class _Pool2D(Layer):
+    #: both passes may run in parts (channels, or samples), on the core's threads (workspace.split_map)
+    in_parts = True
     fields = {
         "kernel_size": Field(int, required=True, minimum=1, help=N_("window size k (k×k)")),
         "stride": Field((int, type(None)), default=None, minimum=1,
@@ -57,7 +60,10 @@ class _Pool2D(Layer):
         self.x = x
         self._routing = None
         y = batch_last((N, C, *self.output_shape[1:]), self.dtype)
-        self._pool(self._offsets(x), y)
+        if self.in_parts:
+            split_map(lambda y_, x_: self._pool(self._offsets(x_), y_), y, x)
+        else:
+            self._pool(self._offsets(x), y)
         self.y = y
         return y
 
@@ -78,8 +84,9 @@ class _Pool2D(Layer):
         """Write the pooled output into y (N, C, H_out, W_out) from the offsets of `_offsets`."""
         raise NotImplementedError
 
-    def _local_grads(self):
-        """(p, q, ∂y_ij/∂x at offset (p, q) of every window: (N, C, H_out, W_out), or a scalar for all)."""
+    def _local_grads(self, x: np.ndarray, y: np.ndarray):
+        """(p, q, ∂y_ij/∂x at offset (p, q) of every window: (N, C, H_out, W_out), or a scalar for all), for
+        input x and output y (the last forward pass's, or matching parts of them)."""
         raise NotImplementedError
 
     @property
@@ -89,27 +96,33 @@ class _Pool2D(Layer):
             raise RuntimeError(f"{self.type_name}: routing exists only after a forward pass")
         if self._routing is None:
             r = np.zeros((*self.y.shape, self.kernel, self.kernel), dtype=self.x.dtype)
-            for p, q, g in self._local_grads():
+            for p, q, g in self._local_grads(self.x, self.y):
                 r[..., p, q] = g
             r.flags.writeable = False
             self._routing = r
         return self._routing
 
     def backward(self, dout):
+        dx = batch_last(self.x.shape, self.dtype, zero=True)
+        dout = as_batch_last(dout)
+        if self.in_parts:
+            split_map(self._backward_part, dx, self.x, dout, self.y)
+        else:
+            self._backward_part(dx, self.x, dout, self.y)
+        return dx
+
+    def _backward_part(self, dx: np.ndarray, x: np.ndarray, dout: np.ndarray, y: np.ndarray) -> None:
         # ∂C/∂x_ab = Σ_{windows ij containing ab} ∂C/∂y_ij · ∂y_ij/∂x_ab, one kernel offset at a time
         N, C, H_out, W_out = dout.shape
         s = self.stride
         h_span, w_span = s * (H_out - 1) + 1, s * (W_out - 1) + 1
-        dx = batch_last(self.x.shape, self.dtype, zero=True)
-        dout = as_batch_last(dout)
         overlapping = s < self.kernel
-        for p, q, g in self._local_grads():
+        for p, q, g in self._local_grads(x, y):
             slab = dx[:, :, p:p + h_span:s, q:q + w_span:s]       # where offset (p, q) of each window lies
             if overlapping:
                 slab += dout * g
             else:       # disjoint slabs: write in place (a masked `where=` add ran 7× slower)
                 np.multiply(dout, g, out=slab)
-        return dx
 
 
 class MaxPool2D(_Pool2D):
@@ -130,19 +143,18 @@ class MaxPool2D(_Pool2D):
         for _, _, xo in offsets:
             np.maximum(y, xo, out=y)
 
-    def _local_grads(self):
-        nan_windows = np.isnan(self.y)
-        if nan_windows.any():
-            yield from self._local_grads_with_nan()
+    def _local_grads(self, x, y):
+        if np.isnan(y).any():
+            yield from self._local_grads_with_nan(x, y)
             return
         # the winner of a window is its first offset (row-major) equal to the max: `free` marks windows not yet won
         free = None
         last = (self.kernel - 1, self.kernel - 1)
-        for p, q, xo in self._offsets(self.x):
+        for p, q, xo in self._offsets(x):
             if (p, q) == last and free is not None:
                 yield p, q, free                    # whatever no earlier offset won (one winner even with NaN)
                 return
-            hit = np.equal(xo, self.y)
+            hit = np.equal(xo, y)
             if free is None:
                 free = ~hit
             else:
@@ -150,18 +162,18 @@ class MaxPool2D(_Pool2D):
                 free ^= hit
             yield p, q, hit
 
-    def _local_grads_with_nan(self):
+    def _local_grads_with_nan(self, x, y):
         """As _local_grads, where some windows hold a NaN: there the last NaN (row-major) wins, as in
         PyTorch's `if (val > maxval || isnan(val))` scan; elsewhere the first position equal to the max."""
-        offsets = list(self._offsets(self.x))
-        nan_hits, taken = {}, np.zeros(self.y.shape, dtype=bool)
+        offsets = list(self._offsets(x))
+        nan_hits, taken = {}, np.zeros(y.shape, dtype=bool)
         for p, q, xo in reversed(offsets):
             hit = np.isnan(xo) & ~taken
             taken |= hit
             nan_hits[p, q] = hit
         free = ~taken
         for p, q, xo in offsets:
-            hit = np.equal(xo, self.y) & free
+            hit = np.equal(xo, y) & free
             free &= ~hit
             yield p, q, hit | nan_hits[p, q]
 
@@ -183,7 +195,7 @@ class AvgPool2D(_Pool2D):
             y += xo
         y *= 1.0 / (self.kernel * self.kernel)
 
-    def _local_grads(self):
+    def _local_grads(self, x, y):
         share = self.dtype.type(1.0 / (self.kernel * self.kernel))
         for p in range(self.kernel):
             for q in range(self.kernel):
@@ -210,6 +222,7 @@ class LpPool2D(_Pool2D):
     """
 
     type_name = "lppool2d"
+    in_parts = False                # its float64 twin of y (`_y64`) is made whole, by one forward pass
     description = N_("Lp pooling: the p-mean of each window (p=1 average of |x|, large p → max)")
     fields = {
         **_Pool2D.fields,
@@ -252,13 +265,13 @@ class LpPool2D(_Pool2D):
         self._y64 = total                       # y in float64: the gradient's base |x|/y uses it
         np.copyto(y, total)
 
-    def _local_grads(self):
+    def _local_grads(self, x, y):
         p, c = self.p, self.norm_factor
-        y = self._y64
+        y = self._y64                           # whole arrays (in_parts is False): y's float64 twin
         base = np.where(y > 0, y, 1.0)          # y = 0 only where the window is all zeros: gradient 0
         tmp = np.empty_like(base)
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):   # inf/NaN inputs; tiny ratios
-            for a, b, xo in self._offsets(self.x):
+            for a, b, xo in self._offsets(x):
                 np.abs(xo, out=tmp)
                 tmp /= base                     # <= |P|^{1/p}: the power below cannot overflow
                 tmp **= p - 1.0

@@ -180,6 +180,32 @@ def share(fn, blocks: list, workers: int) -> list:
     return [first, *rest]
 
 
+def split_map(fn, *arrays: np.ndarray) -> None:
+    """fn(*parts) for parts of `arrays` (one shape) cut along the first one's outermost axis in memory, the
+    parts on `thread_budget()` threads at once when it is large (above SPLIT_BYTES), else fn(*arrays).
+
+    For element-wise work (activations, pooling) whose parts are independent: each part writes only its
+    own slice of an output among `arrays`. Cutting the outermost axis in memory (C of a batch-last
+    (N, C, H, W) array, N of a C-ordered one) keeps every part one contiguous block.
+    """
+    a = arrays[0]
+    workers = workers_for(a.nbytes) if a.ndim else 1
+    if workers > 1:
+        axis = max(range(a.ndim), key=lambda i: abs(a.strides[i]))
+        workers = min(workers, a.shape[axis])
+    if workers <= 1:
+        fn(*arrays)
+        return
+    n = a.shape[axis]
+    edges = [n * i // workers for i in range(workers + 1)]
+    parts = [(slice(None),) * axis + (slice(e0, e1),) for e0, e1 in zip(edges[:-1], edges[1:])]
+
+    def run(indices):
+        for index in indices:
+            fn(*(arr[index] for arr in arrays))
+    share(run, parts, workers)
+
+
 class one_blas_thread:
     """BLAS on one thread inside (nested and concurrent uses count; the last one out restores it).
 
