@@ -420,6 +420,10 @@ def main(argv=None):
     print(f"numpy {np.__version__}, torch {torch.__version__ if torch else 'not installed'}, "
           f"{os.cpu_count()} CPUs, {args.rounds} rounds, {load()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(environment())
+    if "OPENBLAS_CORETYPE" in os.environ:
+        print("OPENBLAS_CORETYPE is set, so OpenBLAS runs the kernels it names rather than the ones it would pick "
+              "for this CPU (torch picks its own); to compare with the CPU's own kernels, run this command with "
+              "`env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`")
     if torch is not None:
         for name in names:
             err = check_float64(NETWORKS[name][0]())
