@@ -180,30 +180,35 @@ def share(fn, blocks: list, workers: int) -> list:
     return [first, *rest]
 
 
-def split_map(fn, *arrays: np.ndarray) -> None:
+def split_map(fn, *arrays: np.ndarray, block_bytes: int | None = None) -> None:
     """fn(*parts) for parts of `arrays` (one shape) cut along the first one's outermost axis in memory, the
     parts on `thread_budget()` threads at once when it is large (above SPLIT_BYTES), else fn(*arrays).
 
     For element-wise work (activations, pooling) whose parts are independent: each part writes only its
     own slice of an output among `arrays`. Cutting the outermost axis in memory (C of a batch-last
-    (N, C, H, W) array, N of a C-ordered one) keeps every part one contiguous block.
+    (N, C, H, W) array, N of a C-ordered one) keeps every part one contiguous block. block_bytes: also
+    cut into parts of about that many bytes of the first array (at least one index of the axis each), for
+    work that passes over its data several times (pooling: once per kernel offset) while it is in cache;
+    each thread takes one contiguous run of them.
     """
     a = arrays[0]
     workers = workers_for(a.nbytes) if a.ndim else 1
-    if workers > 1:
-        axis = max(range(a.ndim), key=lambda i: abs(a.strides[i]))
-        workers = min(workers, a.shape[axis])
-    if workers <= 1:
+    if a.ndim == 0 or (workers <= 1 and (block_bytes is None or a.nbytes <= block_bytes)):
         fn(*arrays)
         return
+    axis = max(range(a.ndim), key=lambda i: abs(a.strides[i]))
     n = a.shape[axis]
-    edges = [n * i // workers for i in range(workers + 1)]
-    parts = [(slice(None),) * axis + (slice(e0, e1),) for e0, e1 in zip(edges[:-1], edges[1:])]
+    pieces = max(workers, -(-a.nbytes // block_bytes) if block_bytes else 1)
+    edges = [n * i // min(pieces, n) for i in range(min(pieces, n) + 1)]
+    parts = [(slice(None),) * axis + (slice(e0, e1),) for e0, e1 in zip(edges[:-1], edges[1:]) if e1 > e0]
+    workers = min(workers, len(parts))
+    runs = [parts[len(parts) * w // workers:len(parts) * (w + 1) // workers] for w in range(workers)]
 
-    def run(indices):
-        for index in indices:
-            fn(*(arr[index] for arr in arrays))
-    share(run, parts, workers)
+    def run(own_runs):
+        for own in own_runs:
+            for index in own:
+                fn(*(arr[index] for arr in arrays))
+    share(run, runs, workers)
 
 
 class one_blas_thread:
