@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/bench_soak.py                     # headless, 10 minutes
     .venv/bin/python benchmarks/bench_soak.py --minutes 2         # shorter
+    .venv/bin/python benchmarks/bench_soak.py --preset tinyvgg --threads 2   # the core's own threads, as
+                                                                  # `visualcnn train` runs at the default
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_soak.py --window --minutes 10
 
 Not a test. Headless: the loop the window's run worker runs, without Qt — `Session.run` in chunks of
@@ -74,7 +76,7 @@ class Samples:
         return 0 if abs(growth) <= 0.10 and worst <= STALL_GOAL_MS else 1
 
 
-def headless(preset: str, minutes: float, warmup: float) -> int:
+def headless(preset: str, minutes: float, warmup: float, threads: int = 1) -> int:
     from threadpoolctl import threadpool_limits
 
     from visualcnn.session import Session
@@ -96,7 +98,7 @@ def headless(preset: str, minutes: float, warmup: float) -> int:
         if s.iteration % 100 == 0:                          # as the window's worker: held-out points
             s.evaluate("test", max_samples=200)
 
-    with threadpool_limits(1):                              # as the worker: one BLAS thread
+    with threadpool_limits(threads):                        # as the worker: one BLAS thread (default)
         while time.perf_counter() < end:
             t0 = time.perf_counter()
             record = t0 - last_record >= 0.5 and session.phase_index == 0
@@ -114,7 +116,7 @@ def headless(preset: str, minutes: float, warmup: float) -> int:
                 next_sample += SAMPLE_SECONDS
     print(f"(history {session.history.nbytes / 2**20:.0f} MB of {session.history_budget / 2**20:.0f} MB budget; "
           f"metrics {session.metrics!r}; log {len(session.log)} lines)")
-    return samples.report(f"headless run mode, {preset}")
+    return samples.report(f"headless run mode, {preset}, {threads} thread{'s' if threads > 1 else ''}")
 
 
 def window(preset: str, minutes: float, warmup: float, size: str) -> int:
@@ -184,11 +186,13 @@ def main() -> int:
     p.add_argument("--preset", default="digits-small")
     p.add_argument("--window", action="store_true", help="the real window offscreen instead of headless")
     p.add_argument("--size", default="1440x900", help="window size WxH (with --window)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="headless: BLAS threads, the core's thread budget (default 1, as the window's worker)")
     args = p.parse_args()
     if args.window:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         return window(args.preset, args.minutes, args.warmup, args.size)
-    return headless(args.preset, args.minutes, args.warmup)
+    return headless(args.preset, args.minutes, args.warmup, args.threads)
 
 
 if __name__ == "__main__":
