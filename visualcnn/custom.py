@@ -160,11 +160,13 @@ def load_layer_file(path: str | Path) -> list[type[Layer]]:
     sys.modules[module_name] = module     # dataclasses and pickling look classes up by module
     try:
         exec(code, module.__dict__)
-    except (Exception, SystemExit) as e:  # noqa: BLE001 - whatever the user's file does is reported, not fatal
+    except BaseException as e:  # noqa: BLE001 - whatever the user's file does is reported, not fatal
         if previous is None:
             sys.modules.pop(module_name, None)
         else:
             sys.modules[module_name] = previous
+        if not isinstance(e, (Exception, SystemExit)):
+            raise                   # Stop (LayerStopped) or Ctrl-C while the file ran: the caller's to report
         raise CustomLayerError(path, _("raised {type_name} while loading: {error}").format(
                                          type_name=type(e).__name__, error=e), _user_traceback(e)) from None
 

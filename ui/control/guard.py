@@ -18,8 +18,9 @@ late interrupt can never hit another command. A layer blocked inside C (time.sle
 STOP_GRACE_S the call is abandoned — its thread stays parked — and the window goes on with
 `rescued_session` (the same session at the start of the iteration, sharing nothing with that thread).
 Every failure (a LayerFailure, anything unexpected, a stopped or abandoned layer) goes to the Errors panel.
-Building a stack with a user layer (its __init__ and build, ui/control/stack.py) goes the same way, as a
-GuardedJob: it names what runs and ends the command its own way.
+Building a stack with a user layer (its __init__ and build, ui/control/stack.py), loading a layer file (its
+top level) and rebuilding the stack with the classes it reloaded (ui/mathlab/layer_files.py) go the same way,
+as GuardedJobs: each names what runs and ends the command its own way.
 """
 
 from __future__ import annotations

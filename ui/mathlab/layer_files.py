@@ -11,6 +11,8 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from visualcnn.errors import VisualCNNError
 from visualcnn.i18n import _
 
+from ..control.guard import GuardedJob
+
 
 def template_path() -> Path:
     from visualcnn.data.paths import assets_dir
@@ -23,22 +25,56 @@ class LayerFiles:
 
     def load_layer_file(self, path: str | None = None) -> list[type] | None:
         """Load a layer file (asks for it when `path` is None); its types appear in the Add layer menu."""
-        from visualcnn.custom import CustomLayerError, load_layer_file
+        from visualcnn.custom import load_layer_file
         if path is None:
             start = str(self.window.settings.value("layers/last_dir", str(Path.home())))
             path, _filter = QtWidgets.QFileDialog.getOpenFileName(self.window, _("Load a layer file"), start,
                                                                   _("Python layer files (*.py)"))
             if not path:
                 return None
+        c = self.controller
+        refusal = c.busy_refusal() if hasattr(c, "busy_refusal") else None
+        if refusal:
+            self.window.statusBar().showMessage(refusal, 6000)
+            return None
+        # the file's top level is user code: it runs guarded like a step (ui/control/guard.py), so a file that
+        # loops, sleeps or calls sys.exit() while it loads leaves the window answering, with Stop in the banner
+        what = _("loading the layer file {path}").format(path=Path(path).name)
+        loaded: list[list[type] | None] = [None]
+
+        def finished(call) -> bool:
+            loaded[0] = self._layer_file_loaded(call, path, what)
+            return loaded[0] is not None
+        c._guarded(lambda: load_layer_file(path), user_code=True,
+                   job=GuardedJob(what, None, finished, holds_session=False))
+        return loaded[0]            # None too while it still runs: `finished` ends it then
+
+    def _layer_file_loaded(self, call, path: str, what: str) -> list[type] | None:
+        """The end of a guarded load: its classes (the Add layer menu and the stack take them), or None and why."""
+        from visualcnn.custom import CustomLayerError
+        from visualcnn.runaway import LayerStopped
+        c = self.controller
+        if call.abandoned:
+            c._report_stuck("load", None, _("{what} did not return and could not be interrupted (it waits inside "
+                                            "compiled code, e.g. time.sleep): it was abandoned; no layer was "
+                                            "loaded").format(what=what))
+            return None
         try:
-            classes = load_layer_file(path)
+            classes = call.result()
         except CustomLayerError as e:
             self.report(e, "load")
             self.window.statusBar().showMessage(_("The layer file was not loaded: {why}").format(why=e.message), 8000)
             return None
+        except LayerStopped:
+            c._report_stuck("load", None, _("{what}: stopped by the user before it returned; no layer was "
+                                            "loaded").format(what=what))
+            return None
+        except BaseException as e:  # noqa: BLE001 - nothing a layer file does may close the window
+            c._failed(e, _("{what} failed: ").format(what=what))
+            return None
         self.window.settings.setValue("layers/last_dir", str(Path(path).parent))
         self.refresh_add_menu()
-        names = [c.type_name for c in classes]
+        names = [cls.type_name for cls in classes]
         used = {layer.type_name for layer in self.session.network.layers} & set(names)
         if used and self._session_free(_("reloading a layer")):
             self._reload_classes()
@@ -69,30 +105,62 @@ class LayerFiles:
             editor.add_menu.removeAction(editor.add_actions.pop(kind))
 
     def _reload_classes(self) -> None:
-        """The network's custom layers run the classes just loaded (same weights if the shapes still fit)."""
+        """The network's custom layers run the classes just loaded (same weights if the shapes still fit).
+
+        Building the new classes and replaying the iteration so far with them runs their code: guarded like a
+        step (ui/control/guard.py), so an __init__ or forward that never returns can be stopped from the banner."""
         from visualcnn.layers import LAYER_TYPES
         from visualcnn.mistakes import layer_types, loss_types, optimizer_class
         from visualcnn.network import Network
-        s = self.session
-        try:
+        from visualcnn.runaway import LayerStopped
+        s, c, wanted = self.session, self.controller, self.wanted
+        problems: list[BaseException] = []
+
+        def swap() -> None:
             with s.lock:
-                net = Network.from_spec(s.network.to_spec(), dtype=s.network.dtype, seed=s.network.seed,
-                                        layer_types={**LAYER_TYPES, **layer_types(self.wanted)},
-                                        loss_types=loss_types(self.wanted))
-                net.set_params(s.network.get_params())
-                opt = optimizer_class(self.wanted)(net, **s.optimizer.hyper())
-                opt.set_state(s.optimizer.get_state())
-                self._applying = True
-                s.swap_network(net, opt)
-        except (VisualCNNError, ValueError) as e:
-            self.report(e, "load")
+                try:
+                    net = Network.from_spec(s.network.to_spec(), dtype=s.network.dtype, seed=s.network.seed,
+                                            layer_types={**LAYER_TYPES, **layer_types(wanted)},
+                                            loss_types=loss_types(wanted))
+                    net.set_params(s.network.get_params())
+                    opt = optimizer_class(wanted)(net, **s.optimizer.hyper())
+                    opt.set_state(s.optimizer.get_state())
+                    self._applying = True
+                    s.swap_network(net, opt)
+                except (VisualCNNError, ValueError) as e:
+                    problems.append(e)
+                    s.rebuild(spec=s.network.to_spec())          # the new code changed the parameters' shapes
+                finally:
+                    self._applying = False
+
+        what = _("rebuilding the layer stack with the reloaded layers")
+
+        def finished(call) -> bool:
             try:
-                s.rebuild(spec=s.network.to_spec())          # the new code changed the parameters' shapes
-            except VisualCNNError as e2:
-                self.report(e2, "load")
-        finally:
-            self._applying = False
-        self._network_changed()
+                if call.abandoned:
+                    c._report_stuck("load", None, _("{what} did not return and could not be interrupted (it waits "
+                                                    "inside compiled code, e.g. time.sleep): it was abandoned and "
+                                                    "the iteration starts again").format(what=what))
+                    return False
+                for e in problems:
+                    self.report(e, "load")
+                try:
+                    call.result()
+                except VisualCNNError as e:
+                    self.report(e, "load")
+                    return False
+                except LayerStopped:
+                    c._report_stuck("load", None, _("{what}: stopped by the user before it returned").format(
+                        what=what))
+                    return False
+                except BaseException as e:  # noqa: BLE001 - sys.exit() in a reloaded layer must not close the window
+                    c._failed(e, _("{what} failed: ").format(what=what))
+                    return False
+                c.refresh()
+                return True
+            finally:
+                self._network_changed()
+        c._guarded(swap, user_code=True, job=GuardedJob(what, None, finished))
 
     def new_from_template(self, path: str | None = None) -> Path | None:
         """Save a copy of the layer template where the user chooses; offer to open it."""
