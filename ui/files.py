@@ -202,13 +202,51 @@ class SessionFiles(QtCore.QObject):
             except LayerFilesNeeded as needed:
                 if not needed.paths or not ask_load_layer_files(self.window, needed):
                     raise
-                session = load_session(path, layer_files=True)      # the user agreed to run them
+                return self._open_with_layer_files(path)       # the user agreed to run them
         except (VisualCNNError, OSError) as e:
-            show_error(self.window, _("Could not open"), str(e))
-            self.message.emit(_("could not open {name}").format(name=path.name))
-            if not path.exists():
-                self.prune_recent()
+            self._not_opened(path, e)
             return None
+        return self._opened(session, path)
+
+    def _not_opened(self, path: Path, e: BaseException) -> None:
+        show_error(self.window, _("Could not open"), str(e))
+        self.message.emit(_("could not open {name}").format(name=path.name))
+        if not path.exists():
+            self.prune_recent()
+
+    def _open_with_layer_files(self, path: Path) -> Any:
+        """load_session with its layer files, guarded like a step (ui/control/guard.py): their top level and the
+        layers' __init__ run user code, so one that loops, sleeps or exits leaves the window answering on the
+        session it has, with Stop in the banner. Returns the Session, or None (also while it still runs: the
+        session then opens when it returns)."""
+        from .control.guard import STOPPED, GuardedJob, job_result
+        c = self.window.controller
+        refusal = c.busy_refusal()
+        if refusal:
+            self.message.emit(refusal)
+            return None
+        what = _("opening {name} with its layer files").format(name=path.name)
+        opened: list[Any] = [None]
+
+        def finished(call) -> bool:
+            try:
+                session = job_result(c, call, what, "load", None, _("the window stays on the session it had"))
+            except (VisualCNNError, OSError) as e:
+                self._not_opened(path, e)
+                return False
+            except BaseException as e:  # noqa: BLE001 - sys.exit() in a layer file must not close the window
+                c._failed(e, _("{what} failed: ").format(what=what))
+                return False
+            if session is STOPPED:
+                return False
+            opened[0] = self._opened(session, path)
+            return opened[0] is not None
+        c._guarded(lambda: load_session(path, layer_files=True), user_code=True,
+                   job=GuardedJob(what, None, finished, holds_session=False))
+        return opened[0]
+
+    def _opened(self, session: Any, path: Path) -> Any:
+        """The window takes the session just read from `path`; returns it, or None when the switch was refused."""
         if self.switch is not None:
             if not self.switch(session, path):
                 self.message.emit(_("could not open {name}: the window stays on the session it had").format(name=path.name))

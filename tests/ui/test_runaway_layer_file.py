@@ -98,3 +98,34 @@ def test_a_reloaded_layer_whose_init_spins_can_be_stopped_and_the_stack_steps_on
     assert c.session is s and s.network is old_net                  # the old classes still run
     qtbot.keyClick(w, Qt.Key.Key_F10)
     assert s.phase_index == 1
+
+
+def test_opening_a_session_whose_layer_file_spins_can_be_stopped_and_the_window_keeps_its_session(
+        qtbot, tmp_path, monkeypatch):
+    import json
+
+    from ui import files as files_mod
+    from visualcnn import custom
+    from visualcnn.io import save_session
+    from visualcnn.presets import build_session, load_preset
+    layer_path = tmp_path / "later_spins.py"
+    layer_path.write_text(LAYER.format(name="later_spins", init="pass"))
+    custom.load_layer_file(layer_path)
+    cfg = json.loads(json.dumps(load_preset("digits-small")))
+    cfg["spec"]["layers"][1] = {"type": "later_spins"}
+    save_session(build_session(cfg), tmp_path / "s.vcnn")
+    custom.unregister_all()
+    layer_path.write_text(LAYER.format(name="later_spins", init="pass") + "\nwhile True:\n    pass\n")
+    monkeypatch.setattr(files_mod, "ask_load_layer_files", lambda parent, needed: True)     # the user agrees
+    w = _window(qtbot, tmp_path)
+    c, s = w.controller, w.controller.session
+    t0 = time.perf_counter()
+    assert w.files.open(tmp_path / "s.vcnn", ask=False) is None and time.perf_counter() - t0 < 2.0
+    qtbot.waitUntil(lambda: w.banner.stop_button.isVisible(), timeout=3000)
+    assert "opening s.vcnn with its layer files" in w.banner.text()
+    qtbot.mouseClick(w.banner.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not c.busy, timeout=3000)
+    assert "stopped by the user" in w.banner.text() and "the window stays on the session it had" in w.banner.text()
+    assert c.session is s and w.files.path != tmp_path / "s.vcnn"
+    qtbot.keyClick(w, Qt.Key.Key_F10)
+    assert s.phase_index == 1

@@ -60,6 +60,27 @@ class GuardedJob:
         self.what, self.layer, self.finish, self.holds_session = what, layer, finish, holds_session
 
 
+#: what job_result returns for a call that was abandoned or stopped (it has been reported)
+STOPPED = object()
+
+
+def job_result(control: Any, call: "StepCall", what: str, phase: str, layer: int | None, kept: str) -> Any:
+    """The value a GuardedJob's call returned, or STOPPED once a call that was abandoned (stuck in compiled code)
+    or stopped by the user has been reported (banner and Errors panel: `what` did not finish; `kept`, what stays
+    as it was). Whatever else the call raised is raised again, for the job to sort out."""
+    if call.abandoned:
+        control._report_stuck(phase, layer, _("{what} did not return and could not be interrupted (it waits inside "
+                                              "compiled code, e.g. time.sleep): it was abandoned; {kept}").format(
+                                                  what=what, kept=kept))
+        return STOPPED
+    try:
+        return call.result()
+    except LayerStopped:
+        control._report_stuck(phase, layer, _("{what}: stopped by the user before it returned; {kept}").format(
+            what=what, kept=kept))
+        return STOPPED
+
+
 class StepCall(AbandonableCall):
     """One command for a StepThread (or, thread=None, run at once on the caller's thread: the built-in fast path):
     AbandonableCall's wait / done / result / abandon, without a thread of its own."""

@@ -17,10 +17,9 @@ from visualcnn.custom import user_layers
 from visualcnn.errors import SpecError, VisualCNNError
 from visualcnn.i18n import _
 from visualcnn.network import Network
-from visualcnn.runaway import LayerStopped
 from visualcnn.spec import format_shape
 
-from .guard import GuardedJob
+from .guard import STOPPED, GuardedJob, job_result
 
 
 def building(spec: dict[str, Any]) -> tuple[int | None, str]:
@@ -75,22 +74,16 @@ class StackControl:
         """What a guarded build of a stack with a user layer gave: its Network, or the error the editor shows (a
         VisualCNNError; anything else layer code raised, sys.exit() too, also goes to the Errors panel); None when
         it was stopped or abandoned: then that is reported and the editor goes back to the session's stack."""
-        if call.abandoned:
-            message = _("{what} did not return and could not be interrupted (it waits inside compiled code, e.g. "
-                        "time.sleep): it was abandoned; the layer stack stays as it was").format(what=what)
-        else:
-            try:
-                return call.result()
-            except VisualCNNError as e:
-                return e
-            except LayerStopped:
-                message = _("{what}: stopped by the user before it returned; the layer stack stays as it "
-                            "was").format(what=what)
-            except BaseException as e:  # noqa: BLE001 - sys.exit() in a layer's __init__ must not close the window
-                self._failed(e, _("{what} failed: ").format(what=what))
-                return SpecError(_("{what} failed: {error}").format(what=what, error=f"{type(e).__name__}: {e}"),
-                                 layer_index=layer)
-        self._report_stuck("build", layer, message)
+        try:
+            value = job_result(self, call, what, "build", layer, _("the layer stack stays as it was"))
+        except VisualCNNError as e:
+            return e
+        except BaseException as e:  # noqa: BLE001 - sys.exit() in a layer's __init__ must not close the window
+            self._failed(e, _("{what} failed: ").format(what=what))
+            return SpecError(_("{what} failed: {error}").format(what=what, error=f"{type(e).__name__}: {e}"),
+                             layer_index=layer)
+        if value is not STOPPED:
+            return value
         self.window.editor.load_spec(self.session.network.to_spec())
         return None
 

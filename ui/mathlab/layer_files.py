@@ -11,7 +11,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from visualcnn.errors import VisualCNNError
 from visualcnn.i18n import _
 
-from ..control.guard import GuardedJob
+from ..control.guard import STOPPED, GuardedJob, job_result
 
 
 def template_path() -> Path:
@@ -52,25 +52,17 @@ class LayerFiles:
     def _layer_file_loaded(self, call, path: str, what: str) -> list[type] | None:
         """The end of a guarded load: its classes (the Add layer menu and the stack take them), or None and why."""
         from visualcnn.custom import CustomLayerError
-        from visualcnn.runaway import LayerStopped
         c = self.controller
-        if call.abandoned:
-            c._report_stuck("load", None, _("{what} did not return and could not be interrupted (it waits inside "
-                                            "compiled code, e.g. time.sleep): it was abandoned; no layer was "
-                                            "loaded").format(what=what))
-            return None
         try:
-            classes = call.result()
+            classes = job_result(c, call, what, "load", None, _("no layer was loaded"))
         except CustomLayerError as e:
             self.report(e, "load")
             self.window.statusBar().showMessage(_("The layer file was not loaded: {why}").format(why=e.message), 8000)
             return None
-        except LayerStopped:
-            c._report_stuck("load", None, _("{what}: stopped by the user before it returned; no layer was "
-                                            "loaded").format(what=what))
-            return None
         except BaseException as e:  # noqa: BLE001 - nothing a layer file does may close the window
             c._failed(e, _("{what} failed: ").format(what=what))
+            return None
+        if classes is STOPPED:
             return None
         self.window.settings.setValue("layers/last_dir", str(Path(path).parent))
         self.refresh_add_menu()
@@ -112,7 +104,6 @@ class LayerFiles:
         from visualcnn.layers import LAYER_TYPES
         from visualcnn.mistakes import layer_types, loss_types, optimizer_class
         from visualcnn.network import Network
-        from visualcnn.runaway import LayerStopped
         s, c, wanted = self.session, self.controller, self.wanted
         problems: list[BaseException] = []
 
@@ -137,29 +128,21 @@ class LayerFiles:
 
         def finished(call) -> bool:
             try:
-                if call.abandoned:
-                    c._report_stuck("load", None, _("{what} did not return and could not be interrupted (it waits "
-                                                    "inside compiled code, e.g. time.sleep): it was abandoned and "
-                                                    "the iteration starts again").format(what=what))
-                    return False
                 for e in problems:
                     self.report(e, "load")
-                try:
-                    call.result()
-                except VisualCNNError as e:
-                    self.report(e, "load")
+                if job_result(c, call, what, "load", None, _("the layers may still run the classes they had")) \
+                        is STOPPED:
                     return False
-                except LayerStopped:
-                    c._report_stuck("load", None, _("{what}: stopped by the user before it returned").format(
-                        what=what))
-                    return False
-                except BaseException as e:  # noqa: BLE001 - sys.exit() in a reloaded layer must not close the window
-                    c._failed(e, _("{what} failed: ").format(what=what))
-                    return False
-                c.refresh()
-                return True
+            except VisualCNNError as e:
+                self.report(e, "load")
+                return False
+            except BaseException as e:  # noqa: BLE001 - sys.exit() in a reloaded layer must not close the window
+                c._failed(e, _("{what} failed: ").format(what=what))
+                return False
             finally:
                 self._network_changed()
+            c.refresh()
+            return True
         c._guarded(swap, user_code=True, job=GuardedJob(what, None, finished))
 
     def new_from_template(self, path: str | None = None) -> Path | None:
