@@ -33,7 +33,7 @@ class LayerFiles:
             if not path:
                 return None
         c = self.controller
-        refusal = c.busy_refusal() if hasattr(c, "busy_refusal") else None
+        refusal = c.busy_refusal()
         if refusal:
             self.window.statusBar().showMessage(refusal, 6000)
             return None

@@ -65,12 +65,16 @@ class _Pool2D(Layer):
         self.x = x
         self._routing = None
         y = batch_last((N, C, *self.output_shape[1:]), self.dtype)
-        if self.in_parts:
-            split_map(self._pool_part, x, y, block_bytes=POOL_BLOCK_BYTES)
-        else:
-            self._pool_part(x, y)
+        self._in_parts(self._pool_part, x, y)
         self.y = y
         return y
+
+    def _in_parts(self, fn, *arrays: np.ndarray) -> None:
+        """fn(*arrays), in parts on the core's threads and in cache-sized pieces when `in_parts` allows."""
+        if self.in_parts:
+            split_map(fn, *arrays, block_bytes=POOL_BLOCK_BYTES)
+        else:
+            fn(*arrays)
 
     def _offsets(self, x: np.ndarray):
         """(p, q, x at offset (p, q) of every window: a strided (N, C, H_out, W_out) view), in row-major order.
@@ -114,10 +118,7 @@ class _Pool2D(Layer):
     def backward(self, dout):
         dx = batch_last(self.x.shape, self.dtype, zero=True)
         dout = as_batch_last(dout)
-        if self.in_parts:
-            split_map(self._backward_part, dx, self.x, dout, self.y, block_bytes=POOL_BLOCK_BYTES)
-        else:
-            self._backward_part(dx, self.x, dout, self.y)
+        self._in_parts(self._backward_part, dx, self.x, dout, self.y)
         return dx
 
     def _backward_part(self, dx: np.ndarray, x: np.ndarray, dout: np.ndarray, y: np.ndarray) -> None:
@@ -161,7 +162,7 @@ class MaxPool2D(_Pool2D):
         The max is exact and NaN wins either way, so y is the same bits as the offsets' pass."""
         k = self.kernel
         if self.stride != k or k == 1:
-            return self._pool(self._offsets(x), y)
+            return super()._pool_part(x, y)
         H_out, W_out = self.output_shape[1:]
         rows = np.maximum(x[:, :, 0:k * H_out:k], x[:, :, 1:k * H_out:k])      # (N, C, H_out, W), x's layout
         for p in range(2, k):
