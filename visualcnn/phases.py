@@ -12,7 +12,6 @@ import numpy as np
 
 from .errors import SessionError, VisualCNNError
 from .history import IterationMetrics
-from .layers.workspace import one_blas_thread
 from .records import ParamUpdate, PoolView, StepRecord, frozen, frozen_dict
 from visualcnn.i18n import _
 
@@ -40,8 +39,7 @@ class PhaseRunner:
     def _execute(self, index: int, record: bool, train_only: bool = False) -> StepRecord | None:
         """Run phase `index`. train_only (run mode without records): skip what only the views need."""
         # overflow and NaN are the non-finite breakpoint's business, not console warnings
-        # the core threads its large passes itself, BLAS on one thread meanwhile (layers/workspace.py)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"), one_blas_thread():
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             return self._execute_phase(index, record, train_only)
 
     def _execute_phase(self, index: int, record: bool, train_only: bool = False) -> StepRecord | None:

@@ -30,6 +30,7 @@ import numpy as np
 from .errors import SessionError
 from .events import Events
 from .history import Checkpoint, History, IterationMetrics
+from .layers.workspace import one_blas_thread
 from .metrics import EventLog, MetricsLog
 from .network import Network
 from .optim import SGD
@@ -207,7 +208,9 @@ class Session(PhaseRunner, SessionControl):
     # -- stepping -----------------------------------------------------------
     def step(self) -> StepRecord:
         """Run the next phase; returns its record (and emits phase_completed, maybe breakpoint_hit)."""
-        with self._lock:
+        # the core threads its large passes itself, BLAS on one thread meanwhile (layers/workspace.py); run and
+        # replay hold one pin for all their phases
+        with self._lock, one_blas_thread():
             self.last_hit = None
             rec = self._execute(self._index, record=True)
             self._records.append(rec)
@@ -260,7 +263,7 @@ class Session(PhaseRunner, SessionControl):
         bp = self.breakpoints
         records = records or bp.grad_norm is not None or bp.dead_fraction is not None
         done = 0
-        with self._lock:
+        with self._lock, one_blas_thread():     # once for the whole run (a step() inside it only counts)
             while done < n_iterations:
                 start = self.iteration
                 while self.iteration == start:
@@ -330,10 +333,11 @@ class Session(PhaseRunner, SessionControl):
         self._acts, self._douts, self._pending_metrics = [], [], None
         if records:
             self._records = []
-        for j in range(index):
-            rec = self._execute(j, record=records)
-            if records:
-                self._records.append(rec)
+        with one_blas_thread():                 # once for the replay, as in run
+            for j in range(index):
+                rec = self._execute(j, record=records)
+                if records:
+                    self._records.append(rec)
         self._index = index
 
     def _set_sampler(self, state: dict[str, Any]) -> None:

@@ -26,14 +26,26 @@ class _Activation(Layer):
 
 def _fresh(like: np.ndarray, *others: np.ndarray) -> np.ndarray:
     """An empty array of `like`'s shape and memory layout, of the type `like` and `others` combine to."""
-    return np.empty_like(like, dtype=np.result_type(like, *others))
+    return np.empty_like(like, dtype=np.result_type(like, *others)) if others else np.empty_like(like)
 
 
 def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a · b in a fresh array (the activations' backward: slope · dout)."""
     out = _fresh(a, b)
-    split_map(lambda o, a_, b_: np.multiply(a_, b_, out=o), out, a, b)
+    split_map(_multiply, out, a, b)
     return out
+
+
+def _multiply(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+    np.multiply(a, b, out=out)
+
+
+def _relu(y: np.ndarray, x: np.ndarray) -> None:
+    np.maximum(x, 0, out=y)
+
+
+def _relu_grad(dx: np.ndarray, dout: np.ndarray, x: np.ndarray) -> None:
+    np.multiply(dout, x > 0, out=dx)
 
 
 def sigmoid_and_slope(x: np.ndarray, mirrored: bool = False,
@@ -95,12 +107,12 @@ class ReLU(_Activation):
     def forward(self, x):
         self.x = x
         self.y = _fresh(x)
-        split_map(lambda y, x_: np.maximum(x_, 0, out=y), self.y, x)
+        split_map(_relu, self.y, x)
         return self.y
 
     def backward(self, dout):
         dx = _fresh(dout, self.x)
-        split_map(lambda dx_, dout_, x: np.multiply(dout_, x > 0, out=dx_), dx, dout, self.x)
+        split_map(_relu_grad, dx, dout, self.x)
         return dx
 
     def dead_fraction(self):

@@ -192,17 +192,20 @@ def split_map(fn, *arrays: np.ndarray, block_bytes: int | None = None) -> None:
     each thread takes one contiguous run of them.
     """
     a = arrays[0]
-    workers = workers_for(a.nbytes) if a.ndim else 1
-    if a.ndim == 0 or (workers <= 1 and (block_bytes is None or a.nbytes <= block_bytes)):
+    if a.nbytes <= SPLIT_BYTES and (block_bytes is None or a.nbytes <= block_bytes) or a.ndim == 0:
+        fn(*arrays)                 # the usual case, and the cheapest test first: a small array, one call
+        return
+    workers = workers_for(a.nbytes)
+    if workers <= 1 and (block_bytes is None or a.nbytes <= block_bytes):
         fn(*arrays)
         return
     axis = max(range(a.ndim), key=lambda i: abs(a.strides[i]))
     n = a.shape[axis]
-    pieces = max(workers, -(-a.nbytes // block_bytes) if block_bytes else 1)
-    edges = [n * i // min(pieces, n) for i in range(min(pieces, n) + 1)]
-    parts = [(slice(None),) * axis + (slice(e0, e1),) for e0, e1 in zip(edges[:-1], edges[1:]) if e1 > e0]
-    workers = min(workers, len(parts))
-    runs = [parts[len(parts) * w // workers:len(parts) * (w + 1) // workers] for w in range(workers)]
+    m = min(n, max(workers, -(-a.nbytes // block_bytes) if block_bytes else 1))      # parts, none empty
+    edges = [n * i // m for i in range(m + 1)]
+    parts = [(slice(None),) * axis + (slice(e0, e1),) for e0, e1 in zip(edges[:-1], edges[1:])]
+    workers = min(workers, m)
+    runs = [parts[m * w // workers:m * (w + 1) // workers] for w in range(workers)]
 
     def run(own_runs):
         for own in own_runs:
@@ -214,7 +217,7 @@ def split_map(fn, *arrays: np.ndarray, block_bytes: int | None = None) -> None:
 class one_blas_thread:
     """BLAS on one thread inside (nested and concurrent uses count; the last one out restores it).
 
-    The layers' passes run inside it (Network.forward and backward, a session's phases): the core
+    The layers' passes run inside it (Network.forward and backward, a session's step, run and replay): the core
     runs every GEMM on one BLAS thread and spreads a large pass over `thread_budget()` threads itself
     (`share`). A multi-threaded BLAS call in between (a dense layer's GEMM) wakes OpenBLAS's own
     threads, which then spin for about 0.1 s of CPU before they sleep: on 2 cores that took the
@@ -223,16 +226,27 @@ class one_blas_thread:
     """
 
     def __enter__(self):
+        # a thread's nested uses only count (a phase inside a run: no lock, no BLAS call); its outermost one
+        # counts in the process-wide depth, under the lock
+        nested = getattr(_local, "pins", 0)
+        _local.pins = nested + 1
+        if nested:
+            return
         with _pin_lock:
             if _pinned["depth"] == 0:
                 _pinned["saved"] = [lib.num_threads for lib in _blas_libs()]
-                for lib in _blas_libs():
-                    lib.set_num_threads(1)
+                for lib, n in zip(_blas_libs(), _pinned["saved"]):
+                    if n != 1:                  # (a library on one thread already is left alone)
+                        lib.set_num_threads(1)
             _pinned["depth"] += 1
 
     def __exit__(self, *exc):
+        _local.pins -= 1
+        if _local.pins:
+            return
         with _pin_lock:
             _pinned["depth"] -= 1
             if _pinned["depth"] == 0:
                 for lib, n in zip(_blas_libs(), _pinned["saved"]):
-                    lib.set_num_threads(n)
+                    if n != 1:
+                        lib.set_num_threads(n)
